@@ -1,0 +1,12 @@
+//! Assertions: pure judges of model answers.
+//!
+//! The main type is [`Assertion`], compiled from a suite's
+//! [`AssertionSpec`](crate::suite::AssertionSpec); [`Assertion::evaluate`] takes an answer and
+//! returns an [`AssertionResult`] with a specific reason. Only `command` does I/O.
+
+mod assertion;
+mod command;
+mod json;
+mod text;
+
+pub use assertion::{Assertion, AssertionResult, CompileContext};

@@ -1,0 +1,457 @@
+//! `promptci.yaml`: named targets and defaults, resolved into a [`Config`].
+//!
+//! The file is optional. Without it the `default` target is the built-in offline mock, so
+//! the example suites run with no key and no network. API keys never come from this file:
+//! a target names the environment variable that holds its key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::error::{Error, InvalidInput, Problem, SourceFile};
+use crate::suite::parse_yaml;
+
+/// The name of the configuration file, looked up from the working directory upwards.
+pub const CONFIG_FILE_NAME: &str = "promptci.yaml";
+
+/// The target a suite uses when it names none.
+pub const DEFAULT_TARGET: &str = "default";
+
+/// The always-available built-in offline target.
+pub const MOCK_TARGET: &str = "mock";
+
+/// `promptci.yaml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    #[serde(default)]
+    targets: BTreeMap<String, Spanned<RawTarget>>,
+}
+
+/// A target as written in `promptci.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTarget {
+    provider: ProviderKind,
+    model: Option<String>,
+    base_url: Option<Spanned<String>>,
+    api_key_env: Option<String>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+    seed: Option<i64>,
+    /// Seconds one request may take.
+    timeout: Option<f64>,
+    concurrency: Option<usize>,
+    #[serde(default)]
+    params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    rules: Vec<Spanned<RawMockRule>>,
+}
+
+/// A rule of the mock target: a regex on the last user message and the answer it gives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMockRule {
+    #[serde(rename = "match")]
+    pattern: String,
+    answer: String,
+}
+
+/// The kind of API a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, Ollama, …).
+    Openai,
+    /// The built-in offline, deterministic mock.
+    Mock,
+}
+
+impl ProviderKind {
+    /// Returns the name used in `promptci.yaml` and reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Mock => "mock",
+        }
+    }
+}
+
+/// Generation parameters sent with every request of a target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerationParams {
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Maximum completion tokens.
+    pub max_tokens: Option<u32>,
+    /// Sampling seed, where the API supports one.
+    pub seed: Option<i64>,
+    /// Free-form extra request fields.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A mock rule with its compiled pattern.
+#[derive(Debug, Clone)]
+pub struct MockRule {
+    /// Matched against the last user message.
+    pub pattern: regex::Regex,
+    /// The answer given when the pattern matches.
+    pub answer: String,
+}
+
+/// A resolved target: where requests go and with which parameters.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The name in `promptci.yaml`.
+    pub name: String,
+    /// The API it speaks.
+    pub provider: ProviderKind,
+    /// The model name sent to the API.
+    pub model: String,
+    /// The API base URL (for example `https://api.openai.com/v1`).
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key.
+    pub api_key_env: Option<String>,
+    /// Generation parameters.
+    pub params: GenerationParams,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// How many requests to this target may be in flight at once.
+    pub concurrency: usize,
+    /// Mock rules, in order.
+    pub rules: Vec<MockRule>,
+    /// Where the target is defined, as `file:line`, for error messages.
+    pub defined_at: Option<String>,
+}
+
+impl Target {
+    /// Returns the built-in offline mock target under `name`.
+    #[must_use]
+    pub fn builtin_mock(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            provider: ProviderKind::Mock,
+            model: "mock".to_owned(),
+            base_url: None,
+            api_key_env: None,
+            params: GenerationParams::default(),
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: DEFAULT_TARGET_CONCURRENCY,
+            rules: Vec::new(),
+            defined_at: None,
+        }
+    }
+}
+
+/// How long one request may take unless a target says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many requests one target may have in flight unless it says otherwise.
+pub const DEFAULT_TARGET_CONCURRENCY: usize = 16;
+
+/// The project configuration: its root and its targets.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project root: the directory of `promptci.yaml`, else the working directory.
+    pub root: PathBuf,
+    /// The configuration file, when there is one.
+    pub path: Option<PathBuf>,
+    /// Targets by name, including the built-in `default` and `mock` unless configured.
+    pub targets: BTreeMap<String, Target>,
+}
+
+/// Command-line overrides applied to the selected target.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOverrides {
+    /// `--target`: run every suite against this target.
+    pub target: Option<String>,
+    /// `--base-url`: send requests here (turns the mock into an OpenAI-compatible target).
+    pub base_url: Option<String>,
+    /// `--model`: use this model name.
+    pub model: Option<String>,
+}
+
+impl Config {
+    /// Finds and loads the configuration: `explicit` when given, else `promptci.yaml` in the
+    /// working directory or the nearest parent.
+    pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Self, Error> {
+        let path = match explicit {
+            Some(path) => {
+                let path = cwd.join(path);
+                if !path.is_file() {
+                    return Err(Error::usage(format!(
+                        "config file `{}` does not exist (hint: drop `--config` to use `{CONFIG_FILE_NAME}` from the working directory or a parent)",
+                        path.display()
+                    )));
+                }
+                Some(path)
+            }
+            None => cwd
+                .ancestors()
+                .map(|dir| dir.join(CONFIG_FILE_NAME))
+                .find(|candidate| candidate.is_file()),
+        };
+        let Some(path) = path else {
+            return Ok(Self::builtin(cwd.to_owned()));
+        };
+        let root = path.parent().map_or_else(|| cwd.to_owned(), Path::to_owned);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::read(&path, source))?;
+        let display = path
+            .strip_prefix(cwd)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let source = SourceFile::new(display, text);
+        Self::parse(&source, root, Some(path))
+    }
+
+    /// Returns the configuration used when there is no `promptci.yaml`.
+    #[must_use]
+    pub fn builtin(root: PathBuf) -> Self {
+        let mut config = Self {
+            root,
+            path: None,
+            targets: BTreeMap::new(),
+        };
+        config.add_builtin_targets();
+        config
+    }
+
+    /// Parses the text of a configuration file.
+    pub fn parse(source: &SourceFile, root: PathBuf, path: Option<PathBuf>) -> Result<Self, Error> {
+        let raw: RawConfig = parse_yaml(source)?;
+        let mut problems = InvalidInput::default();
+        let mut targets = BTreeMap::new();
+        for (name, spanned) in raw.targets {
+            let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
+            let column = usize::try_from(spanned.referenced.column()).unwrap_or(0);
+            match resolve_target(&name, spanned.value, source, line, column) {
+                Ok(target) => {
+                    targets.insert(name, target);
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut config = problems.into_result(Self {
+            root,
+            path,
+            targets,
+        })?;
+        config.add_builtin_targets();
+        Ok(config)
+    }
+
+    fn add_builtin_targets(&mut self) {
+        for name in [DEFAULT_TARGET, MOCK_TARGET] {
+            self.targets
+                .entry(name.to_owned())
+                .or_insert_with(|| Target::builtin_mock(name));
+        }
+    }
+
+    /// Returns the target a suite runs against, after command-line overrides.
+    pub fn target_for(
+        &self,
+        suite_target: Option<&str>,
+        overrides: &TargetOverrides,
+    ) -> Result<Target, String> {
+        let name = overrides
+            .target
+            .as_deref()
+            .or(suite_target)
+            .unwrap_or(DEFAULT_TARGET);
+        let mut target = self.targets.get(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
+            let hint = crate::error::did_you_mean(name, names.iter().copied())
+                .map(|close| format!(" (did you mean `{close}`?)"))
+                .unwrap_or_default();
+            format!(
+                "unknown target `{name}`{hint}; targets are {}",
+                crate::error::BacktickList(&names)
+            )
+        })?;
+        if let Some(base_url) = &overrides.base_url {
+            if target.provider == ProviderKind::Mock {
+                // A quick `--base-url` turns the offline default into a real endpoint; the key
+                // is optional because local servers (llama.cpp, vLLM, Ollama) need none.
+                target.provider = ProviderKind::Openai;
+                if target.api_key_env.is_none() && std::env::var_os("OPENAI_API_KEY").is_some() {
+                    target.api_key_env = Some("OPENAI_API_KEY".to_owned());
+                }
+            }
+            target.base_url = Some(base_url.trim_end_matches('/').to_owned());
+        }
+        if let Some(model) = &overrides.model {
+            target.model.clone_from(model);
+        }
+        Ok(target)
+    }
+}
+
+fn resolve_target(
+    name: &str,
+    raw: RawTarget,
+    source: &SourceFile,
+    line: usize,
+    column: usize,
+) -> Result<Target, Problem> {
+    let problem = |message: String, help: &str| {
+        Problem::at_line(source, line, column, message).with_help(help.to_owned())
+    };
+    let model = match (raw.provider, raw.model) {
+        (_, Some(model)) => model,
+        (ProviderKind::Mock, None) => "mock".to_owned(),
+        (ProviderKind::Openai, None) => {
+            return Err(problem(
+                format!("target `{name}` has no `model`"),
+                "add `model: gpt-4o-mini` (or the model your server serves)",
+            ));
+        }
+    };
+    let base_url = match (raw.provider, raw.base_url) {
+        (_, Some(url)) => {
+            let value = url.value.trim_end_matches('/').to_owned();
+            if !(value.starts_with("http://") || value.starts_with("https://")) {
+                let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
+                let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
+                return Err(Problem::at_line(
+                    source,
+                    url_line,
+                    url_column,
+                    format!("`base-url` of target `{name}` is not an http(s) URL"),
+                )
+                .with_help(
+                    "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
+                ));
+            }
+            Some(value)
+        }
+        (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
+        (ProviderKind::Mock, None) => None,
+    };
+    let timeout = match raw.timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
+        Some(_) => {
+            return Err(problem(
+                format!("`timeout` of target `{name}` must be a positive number of seconds"),
+                "write for example `timeout: 30`",
+            ));
+        }
+    };
+    if raw.concurrency == Some(0) {
+        return Err(problem(
+            format!("`concurrency` of target `{name}` must be at least 1"),
+            "remove it to use the default of 16",
+        ));
+    }
+    let mut rules = Vec::with_capacity(raw.rules.len());
+    for rule in raw.rules {
+        let pattern = regex::Regex::new(&rule.value.pattern).map_err(|error| {
+            let rule_line = usize::try_from(rule.referenced.line()).unwrap_or(line);
+            let rule_column = usize::try_from(rule.referenced.column()).unwrap_or(column);
+            Problem::at_line(
+                source,
+                rule_line,
+                rule_column,
+                format!("invalid regex in a rule of target `{name}`: {error}"),
+            )
+        })?;
+        rules.push(MockRule {
+            pattern,
+            answer: rule.value.answer,
+        });
+    }
+    Ok(Target {
+        name: name.to_owned(),
+        provider: raw.provider,
+        model,
+        base_url,
+        api_key_env: raw.api_key_env,
+        params: GenerationParams {
+            temperature: raw.temperature,
+            max_tokens: raw.max_tokens,
+            seed: raw.seed,
+            extra: raw.params,
+        },
+        timeout,
+        concurrency: raw.concurrency.unwrap_or(DEFAULT_TARGET_CONCURRENCY),
+        rules,
+        defined_at: Some(format!("{}:{line}", source.name)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(
+            &SourceFile::new("promptci.yaml", text),
+            PathBuf::from("/p"),
+            None,
+        )
+    }
+
+    #[test]
+    fn builtin_default_is_the_mock() {
+        let config = Config::builtin(PathBuf::from("/p"));
+        let target = config
+            .target_for(None, &TargetOverrides::default())
+            .unwrap();
+        assert_eq!(target.provider, ProviderKind::Mock);
+        assert_eq!(target.name, "default");
+    }
+
+    #[test]
+    fn openai_target_resolves_with_defaults() {
+        let config = parse(
+            "targets:\n  default:\n    provider: openai\n    model: gpt-4o-mini\n    api-key-env: OPENAI_API_KEY\n    temperature: 0\n",
+        )
+        .unwrap();
+        let target = &config.targets["default"];
+        assert_eq!(
+            target.base_url.as_deref(),
+            Some("https://api.openai.com/v1")
+        );
+        assert_eq!(target.params.temperature, Some(0.0));
+        assert_eq!(target.defined_at.as_deref(), Some("promptci.yaml:3"));
+    }
+
+    #[test]
+    fn unknown_key_names_the_place_and_suggests() {
+        let error =
+            parse("targets:\n  default:\n    provider: openai\n    modle: x\n").unwrap_err();
+        let rendered = error.render(false);
+        assert!(rendered.contains("promptci.yaml:4:5"), "{rendered}");
+        assert!(rendered.contains("did you mean `model`"), "{rendered}");
+        assert_eq!(error.exit_code(), crate::error::exit_code::INVALID_INPUT);
+    }
+
+    #[test]
+    fn base_url_override_turns_mock_into_openai() {
+        let config = Config::builtin(PathBuf::from("/p"));
+        let overrides = TargetOverrides {
+            base_url: Some("http://127.0.0.1:9/v1/".to_owned()),
+            model: Some("local".to_owned()),
+            ..TargetOverrides::default()
+        };
+        let target = config.target_for(None, &overrides).unwrap();
+        assert_eq!(target.provider, ProviderKind::Openai);
+        assert_eq!(target.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(target.model, "local");
+    }
+
+    #[test]
+    fn unknown_target_suggests_a_close_name() {
+        let config = Config::builtin(PathBuf::from("/p"));
+        let error = config
+            .target_for(Some("defualt"), &TargetOverrides::default())
+            .unwrap_err();
+        assert!(error.contains("did you mean `default`"), "{error}");
+    }
+}

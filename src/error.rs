@@ -1,0 +1,431 @@
+//! Error types, located diagnostics and the process exit codes.
+//!
+//! [`Error`] is the one error the command line reports; it knows its [`exit_code`](Error::exit_code).
+//! [`Problem`] is a single located diagnostic (file, line, column and a snippet), and
+//! [`InvalidInput`] collects every problem found in the input so they are reported together.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+/// Documented process exit codes. These values never change.
+pub mod exit_code {
+    /// Every gate passed.
+    pub const SUCCESS: i32 = 0;
+    /// The gate failed: a case failed, a regression against the baseline, or a budget overrun.
+    pub const GATE_FAILED: i32 = 1;
+    /// Invalid input: configuration, suite, template or arguments.
+    pub const INVALID_INPUT: i32 = 2;
+    /// Infrastructure: the model could not be reached or kept erroring, reports could not be
+    /// written, and nothing failed on its merits.
+    pub const INFRASTRUCTURE: i32 = 3;
+    /// The run was interrupted (Ctrl-C); reports were still written.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// A source file held in memory so diagnostics can quote it.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path shown to users (relative to the project root where possible).
+    pub name: String,
+    /// The full text of the file.
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    /// Creates a source file from its display name and text.
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// Returns the byte offset of a 1-based line and column (columns count characters).
+    #[must_use]
+    pub fn offset(&self, line: usize, column: usize) -> usize {
+        let mut offset = 0;
+        for (index, text) in self.text.split_inclusive('\n').enumerate() {
+            if index + 1 == line {
+                let within = text
+                    .char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(text.trim_end_matches('\n').len(), |(byte, _)| byte);
+                return offset + within;
+            }
+            offset += text.len();
+        }
+        self.text.len()
+    }
+
+    /// Returns the 1-based line and column of a byte offset.
+    #[must_use]
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+
+    fn named_source(&self) -> NamedSource<Arc<str>> {
+        NamedSource::new(self.name.clone(), Arc::clone(&self.text))
+    }
+}
+
+/// One problem in the input, with its location when it has one.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+pub struct Problem {
+    message: String,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    help: Option<String>,
+    location: Option<String>,
+}
+
+impl Problem {
+    /// Creates a problem without a location (for example, a missing file).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source_code: None,
+            span: None,
+            label: String::new(),
+            help: None,
+            location: None,
+        }
+    }
+
+    /// Creates a problem pointing at a byte range in a source file.
+    pub fn at(
+        source: &SourceFile,
+        range: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        let start = range.start.min(source.text.len());
+        let end = range.end.clamp(start, source.text.len());
+        let (line, column) = source.line_column(start);
+        Self {
+            message: message.into(),
+            source_code: Some(source.named_source()),
+            span: Some(SourceSpan::from(start..end)),
+            label: "here".to_owned(),
+            help: None,
+            location: Some(format!("{}:{line}:{column}", source.name)),
+        }
+    }
+
+    /// Creates a problem pointing at a 1-based line and column in a source file.
+    pub fn at_line(
+        source: &SourceFile,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let start = source.offset(line, column);
+        let end = token_end(&source.text, start);
+        Self::at(source, start..end, message)
+    }
+
+    /// Sets the label shown under the highlighted span.
+    #[must_use]
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Adds a hint that says what to do.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Replaces the message, keeping the location and hint.
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Returns the message without location.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Returns `file:line:col` when the problem has a location.
+    #[must_use]
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+}
+
+/// Returns the end of the "word" starting at `start`, so a label underlines a whole token.
+fn token_end(text: &str, start: usize) -> usize {
+    let rest = &text[start.min(text.len())..];
+    let len = rest
+        .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == ']' || c == '}')
+        .unwrap_or(rest.len());
+    start + len.max(usize::from(!rest.is_empty()))
+}
+
+/// Every problem found in the input, reported together.
+#[derive(Debug, Default)]
+pub struct InvalidInput {
+    /// The problems, in the order they were found.
+    pub problems: Vec<Problem>,
+}
+
+impl InvalidInput {
+    /// Returns true when no problem was recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Records a problem.
+    pub fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// Appends the problems of another collection.
+    pub fn extend(&mut self, other: InvalidInput) {
+        self.problems.extend(other.problems);
+    }
+
+    /// Returns `Ok(value)` when no problem was recorded, else the collected problems.
+    pub fn into_result<T>(self, value: T) -> Result<T, Error> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Input(self))
+        }
+    }
+}
+
+impl From<Problem> for InvalidInput {
+    fn from(problem: Problem) -> Self {
+        Self {
+            problems: vec![problem],
+        }
+    }
+}
+
+/// The error the command line reports: why promptci could not do its job.
+///
+/// A failing prompt test is never an `Error`; it is a result.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Suites, templates, configuration or arguments are invalid.
+    #[error("{}", invalid_input_summary(.0))]
+    Input(InvalidInput),
+    /// A command-line argument is invalid.
+    #[error("{message}")]
+    Usage {
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read `{}`", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A report or other output could not be written.
+    #[error("cannot write `{}`", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The model or another service could not be used.
+    #[error("{message}")]
+    Infrastructure {
+        /// What failed and what to check.
+        message: String,
+    },
+}
+
+fn invalid_input_summary(input: &InvalidInput) -> String {
+    let count = input.problems.len();
+    format!("invalid input: {}", plural(count, "problem", "problems"))
+}
+
+impl Error {
+    /// Returns the documented exit code for this error.
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Input(_) | Self::Usage { .. } | Self::Read { .. } => exit_code::INVALID_INPUT,
+            Self::Write { .. } | Self::Infrastructure { .. } => exit_code::INFRASTRUCTURE,
+        }
+    }
+
+    /// Creates a usage error.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::Usage {
+            message: message.into(),
+        }
+    }
+
+    /// Creates a read error for `path`.
+    #[must_use]
+    pub fn read(path: &Path, source: std::io::Error) -> Self {
+        Self::Read {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// Renders the error for a terminal or a log: every located problem with its snippet.
+    #[must_use]
+    pub fn render(&self, color: bool) -> String {
+        let handler = miette::GraphicalReportHandler::new_themed(if color {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        })
+        .with_context_lines(1)
+        .with_width(100);
+        let mut out = String::new();
+        match self {
+            Self::Input(input) => {
+                for problem in &input.problems {
+                    if let Some(location) = problem.location() {
+                        out.push_str(&format!("error: {location}: {}\n", problem.message()));
+                    } else {
+                        out.push_str(&format!("error: {}\n", problem.message()));
+                    }
+                    if problem.source_code.is_some() {
+                        let mut snippet = String::new();
+                        if handler.render_report(&mut snippet, problem).is_ok() {
+                            out.push_str(&snippet);
+                        }
+                    } else if let Some(help) = &problem.help {
+                        out.push_str(&format!("  help: {help}\n"));
+                    }
+                }
+                out.push_str(&format!("error: {self}\n"));
+            }
+            other => {
+                out.push_str(&format!("error: {other}\n"));
+                let mut source = std::error::Error::source(other);
+                while let Some(cause) = source {
+                    out.push_str(&format!("  caused by: {cause}\n"));
+                    source = cause.source();
+                }
+            }
+        }
+        out
+    }
+}
+
+impl From<InvalidInput> for Error {
+    fn from(input: InvalidInput) -> Self {
+        Self::Input(input)
+    }
+}
+
+impl From<Problem> for Error {
+    fn from(problem: Problem) -> Self {
+        Self::Input(problem.into())
+    }
+}
+
+/// Returns `count` followed by the singular or plural noun.
+///
+/// Every user-facing count goes through this so plurals are consistent.
+#[must_use]
+pub fn plural(count: usize, singular: &str, plural: &str) -> String {
+    if count == 1 {
+        format!("{count} {singular}")
+    } else {
+        format!("{count} {plural}")
+    }
+}
+
+/// Suggests the closest candidate to `unknown`, for "did you mean" hints.
+#[must_use]
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(unknown, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// A display helper that writes a list as `` `a`, `b` and `c` ``.
+pub struct BacktickList<'a>(pub &'a [&'a str]);
+
+impl fmt::Display for BacktickList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, item) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(if index + 1 == self.0.len() {
+                    " or "
+                } else {
+                    ", "
+                })?;
+            }
+            write!(f, "`{item}`")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_round_trip_line_and_column() {
+        let source = SourceFile::new("a.yaml", "one: 1\ntwo: é2\nthree: 3");
+        let offset = source.offset(2, 7);
+        assert_eq!(&source.text[offset..=offset], "2");
+        assert_eq!(source.line_column(offset), (2, 7));
+    }
+
+    #[test]
+    fn problem_location_names_file_line_and_column() {
+        let source = SourceFile::new("suites/a.yaml", "cases:\n  - nme: x\n");
+        let problem = Problem::at_line(&source, 2, 5, "unknown field `nme`");
+        assert_eq!(problem.location(), Some("suites/a.yaml:2:5"));
+        let rendered = Error::from(problem).render(false);
+        assert!(
+            rendered.contains("suites/a.yaml:2:5: unknown field `nme`"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("nme: x"), "{rendered}");
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names() {
+        assert_eq!(
+            did_you_mean("asert", ["assert", "name", "vars"]),
+            Some("assert")
+        );
+        assert_eq!(did_you_mean("zzz", ["assert", "name"]), None);
+    }
+
+    #[test]
+    fn plural_chooses_the_noun() {
+        assert_eq!(plural(1, "case", "cases"), "1 case");
+        assert_eq!(plural(3, "case", "cases"), "3 cases");
+    }
+}

@@ -1,0 +1,21 @@
+//! promptci: a CI test harness for LLM prompts.
+//!
+//! It discovers YAML suites and Jinja prompt templates, renders every case, runs them
+//! concurrently against a model, checks the answers with assertions, writes JUnit and JSON
+//! reports, and gates the build with documented exit codes.
+//!
+//! Data flows one way: [`cli`] → [`config`] → [`suite`] (discover, load) → [`template`] →
+//! [`plan`] → [`run`] (with [`provider`]) → [`assert`] → [`report`] → exit code.
+
+pub mod app;
+pub mod assert;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod plan;
+pub mod prompt_files;
+pub mod provider;
+pub mod report;
+pub mod run;
+pub mod suite;
+pub mod template;

@@ -1,0 +1,437 @@
+//! [`TestPlan`]: suites × cases × targets, rendered and ordered, with stable ids.
+//!
+//! Every case is rendered here, before the first model call, so a template error in the last
+//! suite stops the run before any money is spent. Plan order (suites by path, cases in file
+//! order) is the order of every report.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::assert::Assertion;
+use crate::config::{Config, Target, TargetOverrides};
+use crate::error::{Error, InvalidInput, Problem};
+use crate::prompt_files::PromptFiles;
+use crate::provider::{Message, Role};
+use crate::suite::{Conversation, RawBudget, Suite, Vars};
+use crate::template::Renderer;
+
+/// The ordered cases of a run.
+#[derive(Debug)]
+pub struct TestPlan {
+    /// The suites with at least one selected case, by path.
+    pub suites: Vec<PlannedSuite>,
+    /// The selected cases in plan order.
+    pub cases: Vec<TestInstance>,
+    /// The targets the cases use.
+    pub targets: Vec<Target>,
+}
+
+/// A suite as the reports see it.
+#[derive(Debug, Clone)]
+pub struct PlannedSuite {
+    /// The suite path relative to the project root.
+    pub name: String,
+    /// The prompt's registry id.
+    pub prompt_id: Option<String>,
+    /// The template path relative to the project root.
+    pub template: Option<String>,
+    /// The content hash of the template and everything it includes.
+    pub content_hash: Option<String>,
+    /// The index of the suite's target in [`TestPlan::targets`].
+    pub target: usize,
+    /// The suite's budgets.
+    pub budget: RawBudget,
+    /// The line of the suite's `budget` key.
+    pub budget_line: Option<usize>,
+}
+
+/// One case, ready to send.
+#[derive(Debug, Clone)]
+pub struct TestInstance {
+    /// The stable id: `suite-path::case-name`.
+    pub id: String,
+    /// The index of the suite in [`TestPlan::suites`].
+    pub suite: usize,
+    /// The case name.
+    pub name: String,
+    /// The line where the case starts in its suite.
+    pub line: usize,
+    /// The suite's and the case's tags.
+    pub tags: Vec<String>,
+    /// The messages sent, system message first.
+    pub messages: Vec<Message>,
+    /// The assertions judging the answer.
+    pub assertions: Arc<[Assertion]>,
+    /// The index of the target in [`TestPlan::targets`].
+    pub target: usize,
+    /// Why the case is skipped, when it is.
+    pub skip: Option<String>,
+    /// The mock target's scripted answer.
+    pub mock_answer: Option<String>,
+}
+
+/// Which cases to select and where to send them.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--filter`: a glob over case ids, or a plain substring of them.
+    pub filters: Vec<String>,
+    /// `--tag`: cases with any of these tags.
+    pub tags: Vec<String>,
+    /// Target overrides from the command line.
+    pub overrides: TargetOverrides,
+}
+
+/// Selects cases by id and tag.
+#[derive(Debug)]
+struct Selector {
+    globs: Option<globset::GlobSet>,
+    substrings: Vec<String>,
+    tags: Vec<String>,
+}
+
+impl Selector {
+    fn new(options: &PlanOptions) -> Result<Self, Error> {
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut has_globs = false;
+        let mut substrings = Vec::new();
+        for filter in &options.filters {
+            if filter.contains(['*', '?', '[', '{']) {
+                let glob = globset::GlobBuilder::new(filter)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|error| {
+                        Error::usage(format!("invalid `--filter` glob `{filter}`: {error}"))
+                    })?;
+                builder.add(glob);
+                has_globs = true;
+            } else {
+                substrings.push(filter.clone());
+            }
+        }
+        let globs = if has_globs {
+            Some(
+                builder
+                    .build()
+                    .map_err(|error| Error::usage(format!("invalid `--filter`: {error}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            globs,
+            substrings,
+            tags: options.tags.clone(),
+        })
+    }
+
+    fn selects(&self, id: &str, tags: &[String]) -> bool {
+        let by_id = (self.globs.is_none() && self.substrings.is_empty())
+            || self.globs.as_ref().is_some_and(|globs| globs.is_match(id))
+            || self
+                .substrings
+                .iter()
+                .any(|needle| id.contains(needle.as_str()));
+        let by_tag = self.tags.is_empty() || tags.iter().any(|tag| self.tags.contains(tag));
+        by_id && by_tag
+    }
+}
+
+/// Builds the plan: resolves targets, renders every selected case, and collects every problem.
+pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result<TestPlan, Error> {
+    let selector = Selector::new(options)?;
+    let mut renderer = Renderer::new();
+    let mut problems = InvalidInput::default();
+    let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
+    let mut plan = TestPlan {
+        suites: Vec::new(),
+        cases: Vec::new(),
+        targets: Vec::new(),
+    };
+    let mut target_index: HashMap<String, usize> = HashMap::new();
+
+    for suite in suites {
+        let selected: Vec<_> = suite
+            .cases
+            .iter()
+            .filter(|case| selector.selects(&case_id(suite, &case.name), &case.tags))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let target = match config.target_for(
+            suite.target.as_ref().map(|(name, _, _)| name.as_str()),
+            &options.overrides,
+        ) {
+            Ok(target) => target,
+            Err(message) => {
+                match (&suite.target, &options.overrides.target) {
+                    (_, Some(_)) => return Err(Error::usage(message)),
+                    (Some((_, line, column)), None) => {
+                        problems.push(Problem::at_line(&suite.source, *line, *column, message));
+                    }
+                    (None, None) => {
+                        problems.push(Problem::new(format!("{}: {message}", suite.name)))
+                    }
+                }
+                continue;
+            }
+        };
+        let target = *target_index.entry(target.name.clone()).or_insert_with(|| {
+            plan.targets.push(target);
+            plan.targets.len() - 1
+        });
+        let (template, content_hash) = prompt_identity(suite, &config.root, &mut problems);
+        let suite_index = plan.suites.len();
+        plan.suites.push(PlannedSuite {
+            name: suite.name.clone(),
+            prompt_id: suite.prompt.as_ref().map(|prompt| prompt.id.clone()),
+            template,
+            content_hash,
+            target,
+            budget: suite.budget,
+            budget_line: suite.budget_line,
+        });
+        for case in selected {
+            let id = case_id(suite, &case.name);
+            let mut messages = Vec::with_capacity(2);
+            if let Some(prompt) = &suite.prompt {
+                let vars = merged_vars(&suite.vars, &case.vars);
+                match renderer.render(&suite.dir, &prompt.template, &vars, &config.root) {
+                    Ok(system) => messages.push(Message::new(Role::System, system)),
+                    Err(problem) => {
+                        let key = (
+                            problem.location().unwrap_or_default().to_owned(),
+                            problem.message().to_owned(),
+                        );
+                        let seen = render_failures.entry(key).or_insert(0);
+                        *seen += 1;
+                        if *seen == 1 {
+                            let message = format!(
+                                "{} (rendering `{id}`, {}:{})",
+                                problem.message(),
+                                suite.name,
+                                case.line
+                            );
+                            problems.push(problem.with_message(message));
+                        }
+                        continue;
+                    }
+                }
+            }
+            match &case.conversation {
+                Conversation::User(user) => messages.push(Message::new(Role::User, user.clone())),
+                Conversation::Messages(conversation) => {
+                    messages.extend(conversation.iter().cloned())
+                }
+            }
+            plan.cases.push(TestInstance {
+                id,
+                suite: suite_index,
+                name: case.name.clone(),
+                line: case.line,
+                tags: case.tags.clone(),
+                messages,
+                assertions: case.assertions.clone().into(),
+                target,
+                skip: case.skip.clone(),
+                mock_answer: case.mock_answer.clone(),
+            });
+        }
+    }
+    problems.into_result(plan)
+}
+
+/// Returns the template's display path and the content hash of it and its includes.
+fn prompt_identity(
+    suite: &Suite,
+    root: &Path,
+    problems: &mut InvalidInput,
+) -> (Option<String>, Option<String>) {
+    let Some(prompt) = &suite.prompt else {
+        return (None, None);
+    };
+    let hash = PromptFiles::load(&suite.dir, &prompt.template)
+        .map(|files| files.content_hash())
+        .map_err(|error| {
+            problems.push(Problem::at_line(
+                &suite.source,
+                prompt.line,
+                prompt.column,
+                format!(
+                    "cannot read template `{}` or a template it includes: {error}",
+                    prompt.template
+                ),
+            ));
+        })
+        .ok();
+    (
+        Some(crate::suite::display_name(
+            &suite.dir.join(&prompt.template),
+            root,
+        )),
+        hash,
+    )
+}
+
+/// Returns the stable id of a case: `suite-path::case-name`.
+#[must_use]
+pub fn case_id(suite: &Suite, case: &str) -> String {
+    format!("{}::{case}", suite.name)
+}
+
+fn merged_vars(suite: &Vars, case: &Vars) -> Vars {
+    let mut vars = suite.clone();
+    vars.extend(case.iter().map(|(key, value)| (key.clone(), value.clone())));
+    vars
+}
+
+/// Loads every suite under `paths`, collecting the problems of all files.
+pub fn load_suites(
+    paths: &[std::path::PathBuf],
+    cwd: &Path,
+    root: &Path,
+) -> Result<Vec<Suite>, Error> {
+    let files = crate::suite::discover(paths, cwd)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|path| format!("`{}`", path.display()))
+            .collect();
+        return Err(Error::usage(format!(
+            "no suite files (*.yaml, *.yml) found under {}",
+            shown.join(", ")
+        )));
+    }
+    let mut problems = InvalidInput::default();
+    let mut suites = Vec::with_capacity(files.len());
+    for file in files {
+        match crate::suite::load_suite(&file, root) {
+            Ok(suite) => suites.push(suite),
+            Err(Error::Input(input)) => problems.extend(input),
+            Err(other) => problems.push(Problem::new(other.to_string())),
+        }
+    }
+    problems.into_result(suites)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn plan(dir: &Path, options: &PlanOptions) -> Result<TestPlan, Error> {
+        let suites = load_suites(&[std::path::PathBuf::from("suites")], dir, dir)?;
+        build(&suites, &Config::builtin(dir.to_owned()), options)
+    }
+
+    #[test]
+    fn renders_system_messages_and_orders_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/b.yaml",
+            "cases:\n  - name: one\n    user: hi\n",
+        );
+        write(
+            dir.path(),
+            "suites/a/s.yaml",
+            "prompt: {id: p, template: t.j2}\nvars: {who: Ann}\ncases:\n  - name: x\n    user: hey\n  - name: y\n    vars: {who: Bob}\n    user: yo\n",
+        );
+        write(dir.path(), "suites/a/t.j2", "You serve {{ who }}.");
+        let plan = plan(dir.path(), &PlanOptions::default()).unwrap();
+        let ids: Vec<_> = plan.cases.iter().map(|case| case.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "suites/a/s.yaml::x",
+                "suites/a/s.yaml::y",
+                "suites/b.yaml::one"
+            ]
+        );
+        assert_eq!(plan.cases[1].messages[0].content, "You serve Bob.");
+        assert_eq!(plan.suites[0].template.as_deref(), Some("suites/a/t.j2"));
+        assert!(plan.suites[0].content_hash.is_some());
+        assert_eq!(plan.targets.len(), 1);
+    }
+
+    #[test]
+    fn filters_by_glob_substring_and_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/s.yaml",
+            "tags: [smoke]\ncases:\n  - name: alpha\n    user: a\n  - name: beta\n    tags: [slow]\n    user: b\n",
+        );
+        let by_glob = PlanOptions {
+            filters: vec!["*::b*".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &by_glob).unwrap().cases.len(), 1);
+        let by_substring = PlanOptions {
+            filters: vec!["alpha".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            plan(dir.path(), &by_substring).unwrap().cases[0].name,
+            "alpha"
+        );
+        let by_tag = PlanOptions {
+            tags: vec!["slow".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &by_tag).unwrap().cases[0].name, "beta");
+        let suite_tag = PlanOptions {
+            tags: vec!["smoke".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &suite_tag).unwrap().cases.len(), 2);
+    }
+
+    #[test]
+    fn render_errors_across_suites_are_reported_together_once() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/a.yaml",
+            "prompt: {id: p, template: t.j2}\ncases:\n  - name: x\n    user: a\n  - name: y\n    user: b\n",
+        );
+        write(dir.path(), "suites/t.j2", "Hello {{ missing }}");
+        write(
+            dir.path(),
+            "suites/b.yaml",
+            "prompt: {id: q, template: u.j2}\ncases:\n  - name: z\n    user: a\n",
+        );
+        write(dir.path(), "suites/u.j2", "{{ also_missing }}");
+        let error = plan(dir.path(), &PlanOptions::default()).unwrap_err();
+        let text = error.render(false);
+        assert!(text.contains("suites/t.j2:1:10: undefined variable in `missing` (rendering `suites/a.yaml::x`, suites/a.yaml:3)"), "{text}");
+        assert!(
+            text.contains("suites/u.j2:1:4: undefined variable in `also_missing`"),
+            "{text}"
+        );
+        assert!(text.contains("invalid input: 2 problems"), "{text}");
+    }
+
+    #[test]
+    fn unknown_suite_target_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/a.yaml",
+            "target: prod\ncases:\n  - name: x\n    user: a\n",
+        );
+        let text = plan(dir.path(), &PlanOptions::default())
+            .unwrap_err()
+            .render(false);
+        assert!(
+            text.contains("suites/a.yaml:1:9: unknown target `prod`"),
+            "{text}"
+        );
+    }
+}

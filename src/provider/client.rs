@@ -1,0 +1,86 @@
+//! [`Provider`]: the closed set of model back-ends, and how a target becomes one.
+
+use super::mock::MockProvider;
+use super::model::{ChatRequest, ModelOutput, ProviderError};
+use super::openai::OpenAiProvider;
+use crate::config::{ProviderKind, Target};
+
+/// A model back-end for one target.
+#[derive(Debug, Clone)]
+pub enum Provider {
+    /// An OpenAI-compatible HTTP API.
+    OpenAi(OpenAiProvider),
+    /// The built-in offline mock.
+    Mock(MockProvider),
+}
+
+impl Provider {
+    /// Creates the provider for `target`. Reads the API key from the environment variable the
+    /// target names, and fails (before any request) when it is not set.
+    pub fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {
+        match target.provider {
+            ProviderKind::Mock => Ok(Self::Mock(MockProvider::new(target))),
+            ProviderKind::Openai => {
+                let api_key = api_key(target)?;
+                Ok(Self::OpenAi(OpenAiProvider::new(
+                    target,
+                    client.get()?,
+                    api_key,
+                )))
+            }
+        }
+    }
+
+    /// Sends one request.
+    pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+        match self {
+            Self::OpenAi(provider) => provider.complete(request).await,
+            Self::Mock(provider) => Ok(provider.complete(request)),
+        }
+    }
+}
+
+/// Reads a target's API key from the environment variable it names.
+fn api_key(target: &Target) -> Result<Option<String>, String> {
+    let Some(variable) = &target.api_key_env else {
+        return Ok(None);
+    };
+    match std::env::var(variable) {
+        Ok(value) if !value.trim().is_empty() => Ok(Some(value.trim().to_owned())),
+        _ => {
+            let place = target
+                .defined_at
+                .as_deref()
+                .map(|at| format!(" ({at})"))
+                .unwrap_or_default();
+            Err(format!(
+                "environment variable `{variable}` is not set; target `{}`{place} reads its API key from it (hint: `export {variable}=…`, or run with `--target mock` to stay offline)",
+                target.name
+            ))
+        }
+    }
+}
+
+/// The one HTTP client of a run, built on first use so offline runs never pay for TLS setup.
+#[derive(Debug, Default)]
+pub struct HttpClient {
+    client: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl HttpClient {
+    /// Returns the shared client, building it on first use.
+    pub fn get(&self) -> Result<reqwest::Client, String> {
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        // reqwest is built without a default crypto provider (to avoid aws-lc's C build); ring
+        // must be installed before the first client. A second install is a harmless no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("promptci/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+}

@@ -1,0 +1,97 @@
+//! [`MockProvider`]: the built-in offline, deterministic target.
+//!
+//! It answers with the case's `mock-answer`, else the first rule of the target whose regex
+//! matches the last user message, else an echo of that message. The example suites use it,
+//! so they run with no key and no network.
+
+use super::model::{ChatRequest, Message, ModelOutput, Role};
+use crate::config::{MockRule, Target};
+
+/// The built-in offline target.
+#[derive(Debug, Clone)]
+pub struct MockProvider {
+    model: String,
+    rules: Vec<MockRule>,
+}
+
+impl MockProvider {
+    /// Creates the mock for `target`.
+    #[must_use]
+    pub fn new(target: &Target) -> Self {
+        Self {
+            model: target.model.clone(),
+            rules: target.rules.clone(),
+        }
+    }
+
+    /// Answers a request at once.
+    #[must_use]
+    pub fn complete(&self, request: &ChatRequest<'_>) -> ModelOutput {
+        let text = request.mock_answer.map_or_else(
+            || {
+                let user = last_user_message(request.messages);
+                self.rules
+                    .iter()
+                    .find(|rule| rule.pattern.is_match(user))
+                    .map_or_else(|| format!("mock: {user}"), |rule| rule.answer.clone())
+            },
+            str::to_owned,
+        );
+        ModelOutput {
+            text,
+            model: Some(self.model.clone()),
+            finish_reason: Some("stop".to_owned()),
+            ..ModelOutput::default()
+        }
+    }
+}
+
+fn last_user_message(messages: &[Message]) -> &str {
+    messages
+        .iter()
+        .rev()
+        .find(|message| message.role == Role::User)
+        .map_or("", |message| message.content.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mock(rules: &[(&str, &str)]) -> MockProvider {
+        let mut target = Target::builtin_mock("mock");
+        target.rules = rules
+            .iter()
+            .map(|(pattern, answer)| MockRule {
+                pattern: regex::Regex::new(pattern).unwrap(),
+                answer: (*answer).to_owned(),
+            })
+            .collect();
+        MockProvider::new(&target)
+    }
+
+    #[test]
+    fn scripted_answer_wins_then_rules_then_echo() {
+        let provider = mock(&[("(?i)refund", "Refunds take 5 days.")]);
+        let messages = [
+            Message::new(Role::System, "sys"),
+            Message::new(Role::User, "A refund please"),
+        ];
+        let scripted = ChatRequest {
+            messages: &messages,
+            mock_answer: Some("scripted"),
+        };
+        assert_eq!(provider.complete(&scripted).text, "scripted");
+        let ruled = ChatRequest {
+            messages: &messages,
+            mock_answer: None,
+        };
+        assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
+        let other = [Message::new(Role::User, "hello")];
+        let echoed = ChatRequest {
+            messages: &other,
+            mock_answer: None,
+        };
+        assert_eq!(provider.complete(&echoed).text, "mock: hello");
+    }
+}

@@ -1,0 +1,199 @@
+//! The values that cross the provider boundary: [`ChatRequest`], [`ModelOutput`] and
+//! [`ProviderError`].
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::suite::Role;
+
+/// One chat message sent to a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who speaks.
+    pub role: Role,
+    /// What they say.
+    pub content: String,
+}
+
+impl Message {
+    /// Creates a message.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// What the runner asks a provider for one case.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatRequest<'a> {
+    /// The conversation, system message first.
+    pub messages: &'a [Message],
+    /// The case's scripted answer for the built-in mock target.
+    pub mock_answer: Option<&'a str>,
+}
+
+/// Token usage as the provider reported it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens of the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens of the answer.
+    pub completion_tokens: u64,
+}
+
+/// A model's answer with its measurements.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelOutput {
+    /// The answer text.
+    pub text: String,
+    /// Token usage reported by the provider, when it reports any.
+    pub usage: Option<Usage>,
+    /// Wall time of the request in milliseconds.
+    pub latency_ms: u64,
+    /// Time to the first streamed token in milliseconds (streaming targets only).
+    pub ttft_ms: Option<u64>,
+    /// The model that answered, as the provider named it.
+    pub model: Option<String>,
+    /// Why generation stopped (`stop`, `length`, …).
+    pub finish_reason: Option<String>,
+    /// Whether the answer came from the response cache or a recording.
+    pub cached: bool,
+}
+
+impl ModelOutput {
+    /// Creates an output with only its text (used by offline targets and tests).
+    pub fn from_text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The kind of a provider failure, which decides whether it is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderErrorKind {
+    /// The connection could not be made or was dropped.
+    Connect,
+    /// The request took longer than the target's timeout.
+    Timeout,
+    /// The API answered with an HTTP error status.
+    Http,
+    /// The body was not the JSON the API promises.
+    Malformed,
+    /// The API returned no answer (no choices, no content).
+    Empty,
+    /// The API refused to answer (a refusal field or content filter).
+    Refusal,
+    /// The endpoint was judged unreachable and the request was not sent.
+    Unreachable,
+}
+
+/// A provider failure: the case ends as `error`, never as `failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    /// What went wrong.
+    pub kind: ProviderErrorKind,
+    /// The HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// A human-readable description with a body excerpt (secrets redacted).
+    pub message: String,
+    /// How long the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    /// Creates an error of `kind` with a message.
+    pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            status: None,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, dropped
+    /// connections and truncated bodies.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ProviderErrorKind::Connect
+            | ProviderErrorKind::Timeout
+            | ProviderErrorKind::Malformed => true,
+            ProviderErrorKind::Http => matches!(self.status, Some(408 | 409 | 429 | 500..=599)),
+            ProviderErrorKind::Empty
+            | ProviderErrorKind::Refusal
+            | ProviderErrorKind::Unreachable => false,
+        }
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// Replaces every occurrence of `secret` in `text`, so keys echoed by a server never reach
+/// output, reports or errors.
+#[must_use]
+pub fn redact(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if secret.len() >= 4 => text.replace(secret, "[REDACTED]"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
+#[must_use]
+pub fn excerpt(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let cut = (0..=limit)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &text[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_statuses() {
+        let http = |status| ProviderError {
+            status: Some(status),
+            ..ProviderError::new(ProviderErrorKind::Http, "x")
+        };
+        for status in [408, 409, 429, 500, 503] {
+            assert!(http(status).is_retryable(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 422] {
+            assert!(!http(status).is_retryable(), "{status}");
+        }
+    }
+
+    #[test]
+    fn redact_hides_the_secret() {
+        assert_eq!(
+            redact("bad key sk-abc123", Some("sk-abc123")),
+            "bad key [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn excerpt_cuts_on_char_boundaries() {
+        assert_eq!(excerpt("ééé", 3), "é…");
+        assert_eq!(excerpt("abc", 3), "abc");
+    }
+}

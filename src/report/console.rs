@@ -1,0 +1,234 @@
+//! The console report: a line per case (or a progress bar on a terminal) and a summary table.
+//!
+//! The main type is [`ConsoleReporter`]. Text is built by pure functions ([`case_line`],
+//! [`summary_table`]) and written to any `Write`, so tests capture it; colour comes from
+//! [`Styles`], colourless by default.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::summary::RunSummary;
+use crate::error::plural;
+use crate::plan::TestInstance;
+use crate::run::{CaseResult, Status};
+
+/// ANSI styles for the console; empty strings when colour is off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Styles {
+    /// Passed.
+    pub pass: &'static str,
+    /// Failed and errored.
+    pub fail: &'static str,
+    /// Skipped and secondary text.
+    pub dim: &'static str,
+    /// Ends a style.
+    pub reset: &'static str,
+}
+
+impl Styles {
+    /// Returns colour styles.
+    #[must_use]
+    pub fn colored() -> Self {
+        Self {
+            pass: "\x1b[32m",
+            fail: "\x1b[31m",
+            dim: "\x1b[2m",
+            reset: "\x1b[0m",
+        }
+    }
+}
+
+/// How cases are shown while the run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// A progress bar; only failures and errors get lines (for terminals).
+    Progress,
+    /// One plain line per case (for CI logs and pipes).
+    Lines,
+}
+
+impl Display {
+    /// Chooses a progress bar on an interactive terminal, plain lines in CI or a pipe.
+    #[must_use]
+    pub fn detect() -> Self {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+            Self::Progress
+        } else {
+            Self::Lines
+        }
+    }
+}
+
+/// Shows progress and results on the console.
+pub struct ConsoleReporter<W: Write> {
+    out: W,
+    styles: Styles,
+    progress: Option<ProgressBar>,
+}
+
+impl<W: Write> std::fmt::Debug for ConsoleReporter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleReporter")
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> ConsoleReporter<W> {
+    /// Creates a reporter writing lines to `out`; a progress bar (on stderr) for `total` cases
+    /// when `display` asks for one.
+    pub fn new(out: W, styles: Styles, display: Display, total: usize) -> Self {
+        let progress = (display == Display::Progress).then(|| {
+            let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} cases {msg}",
+                )
+                .expect("the progress template is valid"),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self {
+            out,
+            styles,
+            progress,
+        }
+    }
+
+    /// Shows one finished case.
+    pub fn case_finished(&mut self, case: &TestInstance, result: &CaseResult) {
+        let line = case_line(case, result, self.styles);
+        match &self.progress {
+            Some(bar) => {
+                bar.inc(1);
+                if matches!(result.status, Status::Failed | Status::Error) {
+                    let out = &mut self.out;
+                    bar.suspend(|| {
+                        let _ = out.write_all(line.as_bytes());
+                    });
+                }
+            }
+            None => {
+                let _ = self.out.write_all(line.as_bytes());
+            }
+        }
+    }
+
+    /// Removes the progress bar and writes the summary table.
+    pub fn finish(&mut self, summary: &RunSummary<'_>) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
+        }
+        let _ = self
+            .out
+            .write_all(summary_table(summary, self.styles).as_bytes());
+        let _ = self.out.flush();
+    }
+
+    /// Writes a free-form line (warnings, notes) without breaking the progress bar.
+    pub fn note(&mut self, text: &str) {
+        let out = &mut self.out;
+        let mut write = || {
+            let _ = writeln!(out, "{text}");
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+/// Returns the console line(s) for a finished case.
+#[must_use]
+pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
+    let (label, style) = match result.status {
+        Status::Passed => ("PASS ", styles.pass),
+        Status::Failed => ("FAIL ", styles.fail),
+        Status::Error => ("ERROR", styles.fail),
+        Status::Skipped => ("SKIP ", styles.dim),
+    };
+    let mut line = format!("{style}{label}{} {}", styles.reset, case.id);
+    if let Some(latency) = result.latency_ms {
+        line.push_str(&format!(" {}{latency} ms{}", styles.dim, styles.reset));
+    }
+    if result.cached {
+        line.push_str(&format!(" {}(cached){}", styles.dim, styles.reset));
+    }
+    line.push('\n');
+    match result.status {
+        Status::Failed => {
+            for reason in result.failure_reasons() {
+                line.push_str(&format!(
+                    "      {}✗{} {reason}\n",
+                    styles.fail, styles.reset
+                ));
+            }
+        }
+        Status::Error => {
+            if let Some(error) = &result.error {
+                line.push_str(&format!("      {}\n", error.message));
+            }
+        }
+        Status::Skipped => {
+            if let Some(reason) = &result.skip_reason {
+                line.push_str(&format!("      {}{reason}{}\n", styles.dim, styles.reset));
+            }
+        }
+        Status::Passed => {}
+    }
+    line
+}
+
+/// Returns the end-of-run summary: a table per suite and the totals.
+#[must_use]
+pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
+    let counts = summary.suite_counts();
+    let width = summary
+        .plan
+        .suites
+        .iter()
+        .map(|suite| suite.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!(
+        "\n{:<width$}  {:>6}  {:>6}  {:>6}  {:>7}\n",
+        "suite", "passed", "failed", "errors", "skipped"
+    );
+    for (suite, count) in summary.plan.suites.iter().zip(&counts) {
+        out.push_str(&format!(
+            "{:<width$}  {:>6}  {:>6}  {:>6}  {:>7}\n",
+            suite.name, count.passed, count.failed, count.errors, count.skipped
+        ));
+    }
+    let total = summary.counts();
+    let verdict = if total.failed > 0 || total.errors > 0 {
+        format!("{}FAILED{}", styles.fail, styles.reset)
+    } else {
+        format!("{}PASSED{}", styles.pass, styles.reset)
+    };
+    out.push_str(&format!(
+        "\n{verdict}: {} in {:.2} s: {} passed, {} failed, {} errors, {} skipped",
+        plural(total.total, "case", "cases"),
+        summary.meta.duration.as_secs_f64(),
+        total.passed,
+        total.failed,
+        total.errors,
+        total.skipped,
+    ));
+    let (prompt, completion) = summary.tokens();
+    if prompt + completion > 0 {
+        out.push_str(&format!(
+            "; tokens: {prompt} prompt, {completion} completion"
+        ));
+    }
+    if summary.meta.interrupted {
+        out.push_str(" (interrupted)");
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,321 @@
+//! The JSON report: [`JsonReport`], written by `--json` and read back as a baseline.
+//!
+//! Compatibility: `format_version` changes only when a field changes meaning. New fields are
+//! optional (`#[serde(default)]`), and readers ignore fields they do not know, so old readers
+//! handle new files and new readers handle old files.
+
+use serde::{Deserialize, Serialize};
+
+use super::summary::{Counts, RunSummary};
+use crate::assert::AssertionResult;
+use crate::run::{CaseError, Status};
+
+/// The version of the JSON report format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole run as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonReport {
+    /// The report format's version.
+    pub format_version: u32,
+    /// Run metadata.
+    pub run: JsonRun,
+    /// Counts and token totals over every case.
+    pub summary: JsonSummary,
+    /// One entry per suite, in plan order.
+    #[serde(default)]
+    pub suites: Vec<JsonSuite>,
+    /// One entry per case, in plan order.
+    #[serde(default)]
+    pub cases: Vec<JsonCase>,
+}
+
+/// Run metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonRun {
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// Wall time in milliseconds.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// The project's git commit, when known.
+    #[serde(default)]
+    pub git_commit: Option<String>,
+    /// The promptci version that wrote the report.
+    #[serde(default)]
+    pub promptci_version: String,
+    /// Whether the run was interrupted (unfinished cases are skipped).
+    #[serde(default)]
+    pub interrupted: bool,
+    /// The targets the run used.
+    #[serde(default)]
+    pub targets: Vec<JsonTarget>,
+}
+
+/// A target as reports show it (never its key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonTarget {
+    /// The target's name.
+    pub name: String,
+    /// The API it speaks.
+    pub provider: String,
+    /// The model.
+    pub model: String,
+    /// The base URL, for HTTP targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// Counts and totals over every case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSummary {
+    /// Case counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Prompt tokens over every answered case.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Completion tokens over every answered case.
+    #[serde(default)]
+    pub completion_tokens: u64,
+}
+
+/// A suite as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSuite {
+    /// The suite path relative to the project root.
+    pub path: String,
+    /// The prompt's registry id.
+    #[serde(default)]
+    pub prompt_id: Option<String>,
+    /// The template path relative to the project root.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// The content hash of the template and its includes.
+    #[serde(default)]
+    pub content_hash: Option<String>,
+    /// The registry version whose content matches, when known.
+    #[serde(default)]
+    pub registry_version: Option<String>,
+    /// The target's name.
+    pub target: String,
+    /// The target's API.
+    pub provider: String,
+    /// The target's model.
+    pub model: String,
+    /// Case counts of the suite.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// Token counts of a case, with where they came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonTokens {
+    /// Prompt tokens.
+    pub prompt: u64,
+    /// Completion tokens.
+    pub completion: u64,
+    /// `provider` when the API reported usage, `offline` when counted locally.
+    pub source: TokenSource,
+}
+
+/// Where token counts came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenSource {
+    /// Reported by the provider.
+    Provider,
+    /// Counted offline with a tokenizer.
+    Offline,
+}
+
+/// A case as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonCase {
+    /// The stable id: `suite-path::case-name`.
+    pub id: String,
+    /// The suite path.
+    pub suite: String,
+    /// The case name.
+    pub name: String,
+    /// The line of the case in its suite.
+    pub line: usize,
+    /// The verdict.
+    pub status: Status,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The target's name.
+    #[serde(default)]
+    pub target: String,
+    /// The model.
+    #[serde(default)]
+    pub model: String,
+    /// The prompt's registry id.
+    #[serde(default)]
+    pub prompt_id: Option<String>,
+    /// The prompt's content hash.
+    #[serde(default)]
+    pub prompt_hash: Option<String>,
+    /// Each assertion's verdict.
+    #[serde(default)]
+    pub assertions: Vec<AssertionResult>,
+    /// The answer (cut to a limit).
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// Whether the answer was cut.
+    #[serde(default)]
+    pub answer_truncated: bool,
+    /// Token counts.
+    #[serde(default)]
+    pub tokens: Option<JsonTokens>,
+    /// Request latency in milliseconds.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// Time to first token in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    /// Cost in US dollars, when prices are configured.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// Why the case errored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<CaseError>,
+    /// Why the case was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    /// Whether the answer came from the cache or a recording.
+    #[serde(default)]
+    pub cached: bool,
+    /// Requests sent, retries included.
+    #[serde(default)]
+    pub requests: u32,
+}
+
+impl JsonReport {
+    /// Builds the report of a run.
+    #[must_use]
+    pub fn from_summary(summary: &RunSummary<'_>) -> Self {
+        let plan = summary.plan;
+        let suite_counts = summary.suite_counts();
+        let (prompt_tokens, completion_tokens) = summary.tokens();
+        let suites = plan
+            .suites
+            .iter()
+            .zip(&suite_counts)
+            .map(|(suite, counts)| {
+                let target = &plan.targets[suite.target];
+                JsonSuite {
+                    path: suite.name.clone(),
+                    prompt_id: suite.prompt_id.clone(),
+                    template: suite.template.clone(),
+                    content_hash: suite.content_hash.clone(),
+                    registry_version: None,
+                    target: target.name.clone(),
+                    provider: target.provider.as_str().to_owned(),
+                    model: target.model.clone(),
+                    counts: *counts,
+                }
+            })
+            .collect();
+        let cases = plan
+            .cases
+            .iter()
+            .zip(summary.results)
+            .map(|(case, result)| {
+                let suite = &plan.suites[case.suite];
+                let target = &plan.targets[case.target];
+                JsonCase {
+                    id: case.id.clone(),
+                    suite: suite.name.clone(),
+                    name: case.name.clone(),
+                    line: case.line,
+                    status: result.status,
+                    tags: case.tags.clone(),
+                    target: target.name.clone(),
+                    model: target.model.clone(),
+                    prompt_id: suite.prompt_id.clone(),
+                    prompt_hash: suite.content_hash.clone(),
+                    assertions: result.assertions.clone(),
+                    answer: result.answer.clone(),
+                    answer_truncated: result.answer_truncated,
+                    tokens: result.usage.map(|usage| JsonTokens {
+                        prompt: usage.prompt_tokens,
+                        completion: usage.completion_tokens,
+                        source: TokenSource::Provider,
+                    }),
+                    latency_ms: result.latency_ms,
+                    ttft_ms: result.ttft_ms,
+                    cost_usd: None,
+                    error: result.error.clone(),
+                    skip_reason: result.skip_reason.clone(),
+                    cached: result.cached,
+                    requests: result.requests,
+                }
+            })
+            .collect();
+        Self {
+            format_version: FORMAT_VERSION,
+            run: JsonRun {
+                started_at: summary.meta.started_at.to_string(),
+                duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
+                git_commit: summary.meta.git_commit.clone(),
+                promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
+                interrupted: summary.meta.interrupted,
+                targets: plan
+                    .targets
+                    .iter()
+                    .map(|target| JsonTarget {
+                        name: target.name.clone(),
+                        provider: target.provider.as_str().to_owned(),
+                        model: target.model.clone(),
+                        base_url: target.base_url.clone(),
+                    })
+                    .collect(),
+            },
+            summary: JsonSummary {
+                counts: summary.counts(),
+                prompt_tokens,
+                completion_tokens,
+            },
+            suites,
+            cases,
+        }
+    }
+
+    /// Serialises the report as pretty JSON with a trailing newline.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("a report always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Parses a report (for example a baseline), naming the file in errors.
+    pub fn parse(name: &str, text: &str) -> Result<Self, crate::error::Problem> {
+        let report: Self = serde_json::from_str(text).map_err(|error| {
+            let source = crate::error::SourceFile::new(name, text.to_owned());
+            crate::error::Problem::at_line(
+                &source,
+                error.line(),
+                error.column(),
+                format!("not a promptci JSON report: {error}"),
+            )
+            .with_help("pass a file written by `promptci run --json`")
+        })?;
+        if report.format_version > FORMAT_VERSION {
+            return Err(crate::error::Problem::new(format!(
+                "`{name}` has report format {} but this promptci reads up to {FORMAT_VERSION}",
+                report.format_version
+            ))
+            .with_help("upgrade promptci"));
+        }
+        Ok(report)
+    }
+}
+
+/// Serialises a run as a JSON report.
+#[must_use]
+pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
+    JsonReport::from_summary(summary).to_bytes()
+}

@@ -1,0 +1,13 @@
+//! Reports: console output, JSON and JUnit.
+//!
+//! The main type is [`RunSummary`], the input of every report. End-of-run formats are pure
+//! `serialize(&RunSummary) -> Vec<u8>` functions; [`write`] is the one place that touches the
+//! disk.
+
+pub mod console;
+pub mod json;
+pub mod junit;
+mod summary;
+pub mod write;
+
+pub use summary::{Counts, RunMeta, RunSummary};

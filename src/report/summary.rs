@@ -1,0 +1,94 @@
+//! [`RunSummary`]: the plan, its results and the run's metadata — the input of every report.
+
+use std::time::Duration;
+
+use crate::plan::TestPlan;
+use crate::run::{CaseResult, Status};
+
+/// Metadata of a run.
+#[derive(Debug, Clone)]
+pub struct RunMeta {
+    /// When the run started.
+    pub started_at: jiff::Timestamp,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// The git commit of the project, when known.
+    pub git_commit: Option<String>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+}
+
+/// Case counts by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// All cases.
+    pub total: usize,
+    /// Passed cases.
+    pub passed: usize,
+    /// Failed cases.
+    pub failed: usize,
+    /// Errored cases.
+    pub errors: usize,
+    /// Skipped cases.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// Counts one result.
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Error => self.errors += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// Everything the reports need.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSummary<'a> {
+    /// The plan that ran.
+    pub plan: &'a TestPlan,
+    /// One result per case, in plan order.
+    pub results: &'a [CaseResult],
+    /// The run's metadata.
+    pub meta: &'a RunMeta,
+}
+
+impl RunSummary<'_> {
+    /// Returns the counts over every case.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for result in self.results {
+            counts.add(result.status);
+        }
+        counts
+    }
+
+    /// Returns the counts of each suite, by suite index.
+    #[must_use]
+    pub fn suite_counts(&self) -> Vec<Counts> {
+        let mut counts = vec![Counts::default(); self.plan.suites.len()];
+        for (case, result) in self.plan.cases.iter().zip(self.results) {
+            counts[case.suite].add(result.status);
+        }
+        counts
+    }
+
+    /// Returns the total prompt and completion tokens the provider reported.
+    #[must_use]
+    pub fn tokens(&self) -> (u64, u64) {
+        self.results.iter().filter_map(|result| result.usage).fold(
+            (0, 0),
+            |(prompt, completion), usage| {
+                (
+                    prompt + usage.prompt_tokens,
+                    completion + usage.completion_tokens,
+                )
+            },
+        )
+    }
+}

@@ -1,0 +1,7 @@
+//! Running a plan: [`execute`] sends cases concurrently and returns a [`CaseResult`] per case.
+
+mod outcome;
+mod runner;
+
+pub use outcome::{ANSWER_LIMIT, CaseError, CaseResult, Status};
+pub use runner::{FAIL_FAST_REASON, INTERRUPTED_REASON, RunOptions, RunOutcome, execute};

@@ -1,0 +1,215 @@
+//! [`execute`]: sends the plan's cases to their providers concurrently and judges the answers.
+//!
+//! Requests start in plan order and finish in any order; results are stored by plan index,
+//! so every report is in plan order. A global limit and a per-target limit bound concurrency.
+//! The runner owns its tokio runtime and is synchronous to its callers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::Semaphore;
+
+use super::outcome::{CaseError, CaseResult, Status};
+use crate::plan::{TestInstance, TestPlan};
+use crate::provider::{ChatRequest, ModelOutput, Provider};
+
+/// How a run is carried out.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The most requests in flight across all targets.
+    pub concurrency: usize,
+    /// Stop starting new cases after the first failure or error.
+    pub fail_fast: bool,
+    /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
+    pub handle_interrupts: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            fail_fast: false,
+            handle_interrupts: true,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// One result per case of the plan, in plan order.
+    pub results: Vec<CaseResult>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// Keeps the runtime (and its second-Ctrl-C handler) alive until reports are written.
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The reason a case that never started is skipped after an interrupt.
+pub const INTERRUPTED_REASON: &str = "not run: the run was interrupted";
+
+/// The reason a case is skipped after an earlier failure under `--fail-fast`.
+pub const FAIL_FAST_REASON: &str = "not run: --fail-fast stopped the run after a failure";
+
+/// Runs every case of `plan` with `providers` (one per target), calling `on_result` as each
+/// case finishes.
+pub fn execute(
+    plan: &TestPlan,
+    providers: &[Provider],
+    options: &RunOptions,
+    mut on_result: impl FnMut(&TestInstance, &CaseResult),
+) -> Result<RunOutcome, crate::error::Error> {
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| crate::error::Error::Infrastructure {
+            message: format!("cannot start the async runtime: {error}"),
+        })?;
+    let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
+    let interrupted = runtime.block_on(async {
+        let limits: Vec<Arc<Semaphore>> = plan
+            .targets
+            .iter()
+            .map(|target| Arc::new(Semaphore::new(target.concurrency.max(1))))
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        for (index, case) in plan.cases.iter().enumerate() {
+            if let Some(reason) = &case.skip {
+                let result = CaseResult::skipped(reason.clone());
+                on_result(case, &result);
+                results[index] = Some(result);
+            }
+        }
+        let pending = plan
+            .cases
+            .iter()
+            .enumerate()
+            .filter(|(_, case)| case.skip.is_none())
+            .map(|(index, case)| {
+                let limit = Arc::clone(&limits[case.target]);
+                let provider = &providers[case.target];
+                let stop = Arc::clone(&stop);
+                async move {
+                    if stop.load(Ordering::Relaxed) {
+                        return (index, CaseResult::skipped(FAIL_FAST_REASON));
+                    }
+                    let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+                    if stop.load(Ordering::Relaxed) {
+                        return (index, CaseResult::skipped(FAIL_FAST_REASON));
+                    }
+                    (index, run_case(case, provider).await)
+                }
+            });
+        let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
+        let interrupt = interrupt_signal(options.handle_interrupts);
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                next = stream.next() => {
+                    let Some((index, result)) = next else { break false };
+                    if options.fail_fast && matches!(result.status, Status::Failed | Status::Error) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    on_result(&plan.cases[index], &result);
+                    results[index] = Some(result);
+                }
+                () = &mut interrupt => {
+                    // A second Ctrl-C while reports are written exits at once.
+                    tokio::spawn(async {
+                        if tokio::signal::ctrl_c().await.is_ok() {
+                            std::process::exit(crate::error::exit_code::INTERRUPTED);
+                        }
+                    });
+                    break true;
+                }
+            }
+        }
+    });
+    let results = results
+        .into_iter()
+        .zip(&plan.cases)
+        .map(|(result, case)| {
+            result.unwrap_or_else(|| {
+                let result = CaseResult::skipped(INTERRUPTED_REASON);
+                on_result(case, &result);
+                result
+            })
+        })
+        .collect();
+    Ok(RunOutcome {
+        results,
+        interrupted,
+        duration: started.elapsed(),
+        _runtime: Some(runtime),
+    })
+}
+
+/// Resolves on the first Ctrl-C, or never when interrupts are not handled.
+async fn interrupt_signal(enabled: bool) {
+    if enabled && tokio::signal::ctrl_c().await.is_ok() {
+        return;
+    }
+    std::future::pending::<()>().await;
+}
+
+/// Sends one case and judges the answer.
+async fn run_case(case: &TestInstance, provider: &Provider) -> CaseResult {
+    let request = ChatRequest {
+        messages: &case.messages,
+        mock_answer: case.mock_answer.as_deref(),
+    };
+    match provider.complete(&request).await {
+        Ok(output) => judge(case, output).await,
+        Err(error) => CaseResult::errored(
+            CaseError {
+                kind: error.kind,
+                status: error.status,
+                message: error.message,
+            },
+            1,
+        ),
+    }
+}
+
+/// Evaluates the case's assertions; programs run off the async threads.
+async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
+    let assertions = Arc::clone(&case.assertions);
+    let evaluate = move |output: ModelOutput| {
+        let verdicts = assertions
+            .iter()
+            .map(|assertion| assertion.evaluate(&output))
+            .collect();
+        let mut result = CaseResult::judged(&output.text, verdicts);
+        result.usage = output.usage;
+        result.latency_ms = Some(output.latency_ms);
+        result.ttft_ms = output.ttft_ms;
+        result.cached = output.cached;
+        result.requests = 1;
+        result
+    };
+    if case
+        .assertions
+        .iter()
+        .any(crate::assert::Assertion::runs_command)
+    {
+        let fallback = output.clone();
+        match tokio::task::spawn_blocking(move || evaluate(output)).await {
+            Ok(result) => result,
+            Err(join) => CaseResult::judged(
+                &fallback.text,
+                vec![crate::assert::AssertionResult {
+                    kind: "command".to_owned(),
+                    passed: false,
+                    reason: format!("the judge crashed: {join}"),
+                }],
+            ),
+        }
+    } else {
+        evaluate(output)
+    }
+}

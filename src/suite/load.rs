@@ -1,0 +1,396 @@
+//! Reads a suite file and validates it into a [`Suite`], collecting every problem in the file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::model::{RawBudget, RawCase, RawSuite, Role, Skip, Vars};
+use super::yaml::{parse_yaml, span_start};
+use crate::assert::{Assertion, CompileContext};
+use crate::error::{Error, InvalidInput, Problem, SourceFile};
+use crate::provider::Message;
+
+/// A validated suite file.
+#[derive(Debug)]
+pub struct Suite {
+    /// The absolute path of the file.
+    pub path: PathBuf,
+    /// The path shown to users and used in case ids: relative to the project root, with `/`.
+    pub name: String,
+    /// The directory of the file: templates and schema files are relative to it.
+    pub dir: PathBuf,
+    /// The file's text, kept for diagnostics.
+    pub source: SourceFile,
+    /// The prompt under test, when the suite has one.
+    pub prompt: Option<SuitePrompt>,
+    /// Variables shared by every case.
+    pub vars: Vars,
+    /// The target the suite names, with its line and column.
+    pub target: Option<(String, usize, usize)>,
+    /// Tags every case carries.
+    pub tags: Vec<String>,
+    /// Token and cost budgets.
+    pub budget: RawBudget,
+    /// The line of the `budget` key, when there is one.
+    pub budget_line: Option<usize>,
+    /// The cases, in file order.
+    pub cases: Vec<Case>,
+}
+
+/// The prompt a suite tests.
+#[derive(Debug, Clone)]
+pub struct SuitePrompt {
+    /// The registry id.
+    pub id: String,
+    /// The template's name, relative to the suite's directory.
+    pub template: String,
+    /// Where `template:` is written, for errors.
+    pub line: usize,
+    /// Where `template:` is written, for errors.
+    pub column: usize,
+}
+
+/// What a case says to the model after the system message.
+#[derive(Debug, Clone)]
+pub enum Conversation {
+    /// A single user message.
+    User(String),
+    /// A multi-turn conversation.
+    Messages(Vec<Message>),
+}
+
+/// A validated case.
+#[derive(Debug)]
+pub struct Case {
+    /// The name, unique within the suite.
+    pub name: String,
+    /// The 1-based line where the case starts.
+    pub line: usize,
+    /// Variables for this case, over the suite's.
+    pub vars: Vars,
+    /// What is said to the model.
+    pub conversation: Conversation,
+    /// The suite's assertions followed by the case's own.
+    pub assertions: Vec<Assertion>,
+    /// Why the case is skipped, when it is.
+    pub skip: Option<String>,
+    /// The suite's tags and the case's own.
+    pub tags: Vec<String>,
+    /// The mock target's scripted answer.
+    pub mock_answer: Option<String>,
+}
+
+/// Reads and validates the suite at `path`; `root` is the project root used for its name.
+pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
+    let name = display_name(path, root);
+    let source = SourceFile::new(name.clone(), text);
+    let raw: RawSuite = parse_yaml(&source)?;
+    let dir = path
+        .parent()
+        .map_or_else(|| root.to_owned(), Path::to_owned);
+    validate(raw, source, path.to_owned(), name, dir).map_err(Error::Input)
+}
+
+/// Returns `path` relative to `root` with forward slashes, or as given when outside it.
+#[must_use]
+pub fn display_name(path: &Path, root: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn validate(
+    raw: RawSuite,
+    source: SourceFile,
+    path: PathBuf,
+    name: String,
+    dir: PathBuf,
+) -> Result<Suite, InvalidInput> {
+    let mut problems = InvalidInput::default();
+    let context = CompileContext {
+        source: &source,
+        dir: &dir,
+    };
+
+    let prompt = raw.prompt.map(|prompt| {
+        let (line, column) = span_start(&prompt.value.template);
+        let template = prompt.value.template.value;
+        if !dir.join(&template).is_file() {
+            problems.push(
+                Problem::at_line(
+                    &source,
+                    line,
+                    column,
+                    format!("template `{template}` does not exist"),
+                )
+                .with_help("template paths are relative to the suite file"),
+            );
+        }
+        SuitePrompt {
+            id: prompt.value.id,
+            template,
+            line,
+            column,
+        }
+    });
+
+    let suite_assertions: Vec<Assertion> = raw
+        .assert
+        .iter()
+        .filter_map(|spec| {
+            Assertion::compile(spec, context)
+                .map_err(|problem| problems.push(problem))
+                .ok()
+        })
+        .collect();
+
+    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    let mut cases = Vec::with_capacity(raw.cases.len());
+    for spanned in raw.cases {
+        let (line, column) = span_start(&spanned);
+        let case = spanned.value;
+        let (name_line, name_column) = span_start(&case.name);
+        let case_name = case.name.value.clone();
+        if case_name.trim().is_empty() || case_name.contains("::") {
+            problems.push(
+                Problem::at_line(&source, name_line, name_column, format!("invalid case name `{case_name}`"))
+                    .with_help("a case name is non-empty and contains no `::` (it becomes part of the case id)"),
+            );
+        }
+        if let Some(first) = first_seen.insert(case_name.clone(), line) {
+            first_seen.insert(case_name.clone(), first);
+            problems.push(
+                Problem::at_line(&source, name_line, name_column, format!("duplicate case name `{case_name}`"))
+                    .with_help(format!("the first case with this name is at line {first}; names must be unique within a suite")),
+            );
+        }
+        match validate_case(case, line, column, &source, context, prompt.is_some()) {
+            Ok(mut case) => {
+                let mut assertions = suite_assertions.clone();
+                assertions.append(&mut case.assertions);
+                case.assertions = assertions;
+                let mut tags = raw.tags.clone();
+                tags.append(&mut case.tags);
+                case.tags = tags;
+                cases.push(case);
+            }
+            Err(case_problems) => problems.extend(case_problems),
+        }
+    }
+
+    let target = raw.target.map(|target| {
+        let (line, column) = span_start(&target);
+        (target.value, line, column)
+    });
+    let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Suite {
+        path,
+        name,
+        dir,
+        source,
+        prompt,
+        vars: raw.vars,
+        target,
+        tags: raw.tags,
+        budget: raw.budget.map(|budget| budget.value).unwrap_or_default(),
+        budget_line,
+        cases,
+    })
+}
+
+fn validate_case(
+    case: RawCase,
+    line: usize,
+    column: usize,
+    source: &SourceFile,
+    context: CompileContext<'_>,
+    has_template: bool,
+) -> Result<Case, InvalidInput> {
+    let mut problems = InvalidInput::default();
+    let name = case.name.value;
+    let conversation = match (case.user, case.messages) {
+        (Some(user), None) => Conversation::User(user),
+        (None, Some(messages)) => {
+            if messages.is_empty() {
+                problems.push(Problem::at_line(
+                    source,
+                    line,
+                    column,
+                    format!("case `{name}` has an empty `messages` list"),
+                ));
+            }
+            if has_template && messages.iter().any(|message| message.role == Role::System) {
+                problems.push(
+                    Problem::at_line(source, line, column, format!("case `{name}` has a `system` message, but the suite's template renders the system message"))
+                        .with_help("remove the `system` message, or remove `prompt.template` from the suite"),
+                );
+            }
+            if messages
+                .last()
+                .is_some_and(|message| message.role != Role::User)
+            {
+                problems.push(
+                    Problem::at_line(
+                        source,
+                        line,
+                        column,
+                        format!("the last message of case `{name}` is not from `user`"),
+                    )
+                    .with_help(
+                        "the model answers the last user message; end `messages` with `role: user`",
+                    ),
+                );
+            }
+            Conversation::Messages(
+                messages
+                    .into_iter()
+                    .map(|message| Message::new(message.role, message.content))
+                    .collect(),
+            )
+        }
+        (Some(_), Some(_)) => {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    line,
+                    column,
+                    format!("case `{name}` has both `user` and `messages`"),
+                )
+                .with_help("use `user` for one turn or `messages` for a conversation, not both"),
+            );
+            Conversation::User(String::new())
+        }
+        (None, None) => {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    line,
+                    column,
+                    format!("case `{name}` has neither `user` nor `messages`"),
+                )
+                .with_help("add `user: <the message to send>`"),
+            );
+            Conversation::User(String::new())
+        }
+    };
+    let assertions: Vec<Assertion> = case
+        .assert
+        .iter()
+        .filter_map(|spec| {
+            Assertion::compile(spec, context)
+                .map_err(|problem| problems.push(problem))
+                .ok()
+        })
+        .collect();
+    let skip = match case.skip {
+        None | Some(Skip::No) => None,
+        Some(Skip::Yes(reason)) => {
+            Some(reason.unwrap_or_else(|| "skipped in the suite".to_owned()))
+        }
+    };
+    if problems.is_empty() {
+        Ok(Case {
+            name,
+            line,
+            vars: case.vars,
+            conversation,
+            assertions,
+            skip,
+            tags: case.tags,
+            mock_answer: case.mock_answer,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Suite, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("system.j2"), "You help.").unwrap();
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, text).unwrap();
+        load_suite(&path, dir.path())
+    }
+
+    fn rendered(error: &Error) -> String {
+        error.render(false)
+    }
+
+    #[test]
+    fn loads_cases_with_lines_and_merged_assertions() {
+        let suite = load(
+            "prompt:\n  id: p\n  template: system.j2\nassert:\n  - max-chars: 100\ncases:\n  - name: a\n    user: hi\n    assert:\n      - contains: x\n  - name: b\n    skip: flaky upstream\n    messages:\n      - role: user\n        content: one\n      - role: assistant\n        content: two\n      - role: user\n        content: three\n",
+        )
+        .unwrap();
+        assert_eq!(suite.name, "s.yaml");
+        assert_eq!(suite.cases.len(), 2);
+        assert_eq!(suite.cases[0].line, 7);
+        assert_eq!(suite.cases[0].assertions.len(), 2);
+        assert_eq!(suite.cases[0].assertions[0].kind(), "max-chars");
+        assert_eq!(suite.cases[1].skip.as_deref(), Some("flaky upstream"));
+        assert!(
+            matches!(&suite.cases[1].conversation, Conversation::Messages(messages) if messages.len() == 3)
+        );
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported() {
+        let error = load(
+            "prompt:\n  id: p\n  template: missing.j2\ncases:\n  - name: a\n    user: hi\n    assert:\n      - regex: '('\n  - name: a\n    user: again\n  - name: c\n",
+        )
+        .unwrap_err();
+        let text = rendered(&error);
+        assert!(
+            text.contains("s.yaml:3:13: template `missing.j2` does not exist"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s.yaml:8:9: invalid regex in `regex`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s.yaml:9:11: duplicate case name `a`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("case `c` has neither `user` nor `messages`"),
+            "{text}"
+        );
+        assert!(text.contains("invalid input: 4 problems"), "{text}");
+    }
+
+    #[test]
+    fn unknown_assertion_kind_suggests_the_right_one() {
+        let error = load("cases:\n  - name: a\n    user: hi\n    assert:\n      - containz: x\n")
+            .unwrap_err();
+        let text = rendered(&error);
+        assert!(
+            text.contains("s.yaml:5:9: unknown variant `containz`"),
+            "{text}"
+        );
+        assert!(text.contains("did you mean `contains`?"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let error =
+            load("cases:\n  - name: a\n    user: hi\n    assert:\n      - max-chars: lots\n")
+                .unwrap_err();
+        assert!(
+            rendered(&error).contains("s.yaml:5:"),
+            "{}",
+            rendered(&error)
+        );
+        assert_eq!(error.exit_code(), 2);
+    }
+}

@@ -1,0 +1,14 @@
+//! Suite files: discovery, parsing with spans, and validation into a [`Suite`].
+//!
+//! The main type is [`Suite`]: a validated suite file whose cases know their line, whose
+//! assertions are compiled, and whose template is resolved.
+
+mod discover;
+mod load;
+mod model;
+mod yaml;
+
+pub use discover::discover;
+pub use load::{Case, Conversation, Suite, SuitePrompt, display_name, load_suite};
+pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
+pub use yaml::{parse_yaml, span_start};

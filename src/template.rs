@@ -1,0 +1,198 @@
+//! Prompt rendering with minijinja: [`Renderer`].
+//!
+//! Undefined variables are errors, `include`/`import` resolve beside the template, and values
+//! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::error::{Problem, SourceFile};
+use crate::suite::{Vars, display_name};
+
+/// Renders templates, keeping one environment (and its compiled templates) per directory.
+#[derive(Default)]
+pub struct Renderer {
+    environments: HashMap<PathBuf, Environment<'static>>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("directories", &self.environments.len())
+            .finish()
+    }
+}
+
+impl Renderer {
+    /// Creates a renderer.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn environment(&mut self, dir: &Path) -> &Environment<'static> {
+        self.environments.entry(dir.to_owned()).or_insert_with(|| {
+            let mut environment = Environment::new();
+            environment.set_loader(minijinja::path_loader(dir));
+            environment.set_undefined_behavior(UndefinedBehavior::Strict);
+            // Prompts are plain text, not HTML: escaping would corrupt them.
+            environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+            // Keeps the template source in errors so they can point at the line.
+            environment.set_debug(true);
+            environment
+        })
+    }
+
+    /// Renders `template` (relative to `dir`) with `vars`. Errors point into the template;
+    /// `root` shortens the paths they show.
+    pub fn render(
+        &mut self,
+        dir: &Path,
+        template: &str,
+        vars: &Vars,
+        root: &Path,
+    ) -> Result<String, Problem> {
+        let environment = self.environment(dir);
+        let context = minijinja::Value::from(minijinja::value::Serde(vars));
+        environment
+            .get_template(template)
+            .and_then(|compiled| compiled.render(context))
+            .map_err(|error| template_problem(&error, dir, root, vars))
+    }
+}
+
+/// Turns a minijinja error into a problem located in the template that failed.
+fn template_problem(error: &minijinja::Error, dir: &Path, root: &Path, vars: &Vars) -> Problem {
+    let name = error.name().unwrap_or("template");
+    let shown = display_name(&dir.join(name), root);
+    let detail = error
+        .detail()
+        .map(|detail| format!(": {detail}"))
+        .unwrap_or_default();
+    let (message, help) = match error.kind() {
+        minijinja::ErrorKind::UndefinedError => {
+            let expression = error
+                .template_source()
+                .zip(error.range())
+                .and_then(|(source, range)| source.get(range))
+                .unwrap_or("a variable");
+            let mut known: Vec<&str> = vars.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            (
+                format!("undefined variable in `{expression}`"),
+                format!(
+                    "define it in the suite's `vars` or the case's `vars` (defined here: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            )
+        }
+        minijinja::ErrorKind::TemplateNotFound => (
+            format!("template not found{detail}"),
+            "included templates are looked up relative to the suite's directory".to_owned(),
+        ),
+        minijinja::ErrorKind::SyntaxError => (
+            format!("template syntax error{detail}"),
+            "see https://docs.rs/minijinja for the supported Jinja syntax".to_owned(),
+        ),
+        kind => (
+            format!("{kind}{detail}"),
+            "fix the template expression".to_owned(),
+        ),
+    };
+    match (error.template_source(), error.range(), error.line()) {
+        (Some(text), Some(range), _) => {
+            Problem::at(&SourceFile::new(shown, text.to_owned()), range, message).with_help(help)
+        }
+        (Some(text), None, Some(line)) => {
+            Problem::at_line(&SourceFile::new(shown, text.to_owned()), line, 1, message)
+                .with_help(help)
+        }
+        _ => Problem::new(format!("{shown}: {message}")).with_help(help),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars {
+        pairs
+            .iter()
+            .map(|(key, value)| {
+                (
+                    (*key).to_owned(),
+                    serde_json::Value::String((*value).to_owned()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn renders_with_includes_and_strict_undefined() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("system.j2"),
+            "Hi {{ name }}.{% include 'footer.j2' %}",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("footer.j2"), " Bye {{ name }}.").unwrap();
+        let mut renderer = Renderer::new();
+        let text = renderer
+            .render(
+                dir.path(),
+                "system.j2",
+                &vars(&[("name", "Ann")]),
+                dir.path(),
+            )
+            .unwrap();
+        assert_eq!(text, "Hi Ann. Bye Ann.");
+        let problem = renderer
+            .render(dir.path(), "system.j2", &vars(&[]), dir.path())
+            .unwrap_err();
+        assert_eq!(problem.location(), Some("system.j2:1:7"));
+        assert_eq!(problem.message(), "undefined variable in `name`");
+    }
+
+    #[test]
+    fn values_are_inserted_literally_never_evaluated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.j2"), "Note: {{ note }}").unwrap();
+        let mut renderer = Renderer::new();
+        let text = renderer
+            .render(
+                dir.path(),
+                "t.j2",
+                &vars(&[("note", "{{ 7 * 7 }} {% if true %}x{% endif %}")]),
+                dir.path(),
+            )
+            .unwrap();
+        assert_eq!(text, "Note: {{ 7 * 7 }} {% if true %}x{% endif %}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.j2"), "line one\n{% if %}").unwrap();
+        let problem = Renderer::new()
+            .render(dir.path(), "t.j2", &vars(&[]), dir.path())
+            .unwrap_err();
+        assert!(
+            problem
+                .location()
+                .is_some_and(|at| at.starts_with("t.j2:2:")),
+            "{:?}",
+            problem.location()
+        );
+        assert!(
+            problem.message().starts_with("template syntax error"),
+            "{}",
+            problem.message()
+        );
+    }
+}
