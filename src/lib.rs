@@ -10,6 +10,7 @@
 pub mod app;
 pub mod assert;
 pub mod cli;
+mod commands;
 pub mod config;
 pub mod error;
 pub mod plan;

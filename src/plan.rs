@@ -171,7 +171,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
                         problems.push(Problem::at_line(&suite.source, *line, *column, message));
                     }
                     (None, None) => {
-                        problems.push(Problem::new(format!("{}: {message}", suite.name)))
+                        problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
                 continue;
@@ -222,7 +222,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
             match &case.conversation {
                 Conversation::User(user) => messages.push(Message::new(Role::User, user.clone())),
                 Conversation::Messages(conversation) => {
-                    messages.extend(conversation.iter().cloned())
+                    messages.extend(conversation.iter().cloned());
                 }
             }
             plan.cases.push(TestInstance {

@@ -1,0 +1,5 @@
+//! One file per command (or family of commands): each turns arguments into stages and an
+//! exit code. Dispatch lives in [`app`](crate::app).
+
+pub(crate) mod inspect;
+pub(crate) mod run;

@@ -1,0 +1,142 @@
+//! `promptci run`: the whole pipeline, reports, and the gate.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::app::{build_plan, display_path, git_commit, stdout};
+use crate::cli::RunArgs;
+use crate::config::Config;
+use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
+use crate::plan::TestPlan;
+use crate::provider::{HttpClient, Provider};
+use crate::report::console::{ConsoleReporter, Display, Styles};
+use crate::report::{RunMeta, RunSummary, json, junit, write};
+use crate::run::{RunOptions, Status};
+
+/// Runs the selected cases, writes reports, and returns the gate's exit code.
+pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    let plan = build_plan(&args.select, config, cwd)?;
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    // Everything that can be checked is checked before the first request.
+    let junit_path = args
+        .junit
+        .as_deref()
+        .map(|path| write::prepare_output(&cwd.join(path)))
+        .transpose()?;
+    let json_path = args
+        .json
+        .as_deref()
+        .map(|path| write::prepare_output(&cwd.join(path)))
+        .transpose()?;
+    let providers = providers_for(&plan)?;
+
+    let started_at = jiff::Timestamp::now();
+    let use_color = {
+        use std::io::IsTerminal;
+        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    };
+    let styles = if use_color {
+        Styles::colored()
+    } else {
+        Styles::default()
+    };
+    let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        fail_fast: args.fail_fast,
+        handle_interrupts: true,
+    };
+    let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
+        console.case_finished(case, result);
+    })?;
+    let meta = RunMeta {
+        started_at,
+        duration: outcome.duration,
+        git_commit: git_commit(&config.root),
+        interrupted: outcome.interrupted,
+    };
+    let summary = RunSummary {
+        plan: &plan,
+        results: &outcome.results,
+        meta: &meta,
+    };
+    console.finish(&summary);
+    let mut written = Vec::new();
+    if let Some(path) = &json_path {
+        write::write_atomic(path, &json::serialize(&summary))?;
+        written.push(path);
+    }
+    if let Some(path) = &junit_path {
+        write::write_atomic(path, &junit::serialize(&summary))?;
+        written.push(path);
+    }
+    for path in written {
+        console.note(&format!("wrote {}", display_path(path, cwd)));
+    }
+    Ok(verdict(
+        &summary,
+        providers_hint(&plan, &outcome.results).as_deref(),
+    ))
+}
+
+/// Returns the exit code of a finished run.
+fn verdict(summary: &RunSummary<'_>, hint: Option<&str>) -> i32 {
+    let counts = summary.counts();
+    if summary.meta.interrupted {
+        return exit_code::INTERRUPTED;
+    }
+    if counts.failed > 0 {
+        return exit_code::GATE_FAILED;
+    }
+    if counts.errors > 0 {
+        if let Some(hint) = hint {
+            let _ = writeln!(std::io::stderr(), "{hint}");
+        }
+        return exit_code::INFRASTRUCTURE;
+    }
+    exit_code::SUCCESS
+}
+
+/// Says what to check when cases errored.
+fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option<String> {
+    let errored: Vec<_> = plan
+        .cases
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.status == Status::Error)
+        .collect();
+    let (case, _) = errored.first()?;
+    let target = &plan.targets[case.target];
+    Some(format!(
+        "error: {} could not be answered by target `{}` (model `{}`{}); check the base URL, the API key variable{} and the model name",
+        plural(errored.len(), "case", "cases"),
+        target.name,
+        target.model,
+        target
+            .base_url
+            .as_deref()
+            .map(|url| format!(" at {url}"))
+            .unwrap_or_default(),
+        target
+            .api_key_env
+            .as_deref()
+            .map(|name| format!(" `{name}`"))
+            .unwrap_or_default(),
+    ))
+}
+
+/// Builds one provider per target of the plan, checking API keys before any request.
+fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
+    let client = HttpClient::default();
+    let mut problems = InvalidInput::default();
+    let mut providers = Vec::with_capacity(plan.targets.len());
+    for target in &plan.targets {
+        match Provider::for_target(target, &client) {
+            Ok(provider) => providers.push(provider),
+            Err(message) => problems.push(Problem::new(message)),
+        }
+    }
+    problems.into_result(providers)
+}

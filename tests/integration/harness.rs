@@ -1,0 +1,153 @@
+//! The fluent test builder: a temp project, the built binary, and parsed reports.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+/// A temporary project directory with files, run with the built `promptci` binary.
+#[must_use]
+pub(crate) struct Project {
+    dir: Arc<tempfile::TempDir>,
+    env: Vec<(String, String)>,
+}
+
+/// The result of one run of the binary.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    root: PathBuf,
+    /// Keeps the project directory alive while the run's files are read.
+    _dir: Arc<tempfile::TempDir>,
+}
+
+impl Project {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: Arc::new(tempfile::tempdir().unwrap()),
+            env: Vec::new(),
+        }
+    }
+
+    /// Writes a file (creating directories).
+    pub(crate) fn file(self, path: &str, text: &str) -> Self {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+        self
+    }
+
+    /// Copies a file from the repository's `fixtures/` or `suites/`.
+    pub(crate) fn copy(self, from_repo: &str, to: &str) -> Self {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(from_repo)).unwrap();
+        self.file(to, &text)
+    }
+
+    /// Sets an environment variable for runs.
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs `promptci ARGS` in the project directory.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("promptci"));
+        command
+            .current_dir(self.dir.path())
+            .args(args)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env("CI", "true")
+            .env("NO_COLOR", "1");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            root: self.dir.path().to_owned(),
+            _dir: Arc::clone(&self.dir),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub(crate) fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Parses a JSON file the run wrote.
+    pub(crate) fn json(&self, path: &str) -> Value {
+        let text =
+            std::fs::read_to_string(self.root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Reads a file the run wrote.
+    pub(crate) fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Returns the case with `id` from a JSON report.
+    pub(crate) fn case(&self, report: &str, id: &str) -> Value {
+        let report = self.json(report);
+        report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|case| case["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no case {id}"))
+    }
+}
+
+/// Parses JUnit XML into (suite name, testcase name, outcome element, message) rows.
+pub(crate) fn junit_cases(xml: &str) -> Vec<(String, String, String, String)> {
+    let document = roxmltree::Document::parse(xml).unwrap();
+    let mut rows = Vec::new();
+    for suite in document
+        .descendants()
+        .filter(|node| node.has_tag_name("testsuite"))
+    {
+        for case in suite
+            .children()
+            .filter(|node| node.has_tag_name("testcase"))
+        {
+            let outcome = case
+                .children()
+                .find(|node| {
+                    node.is_element()
+                        && ["failure", "error", "skipped"].contains(&node.tag_name().name())
+                })
+                .map_or(("passed".to_owned(), String::new()), |node| {
+                    (
+                        node.tag_name().name().to_owned(),
+                        node.attribute("message").unwrap_or_default().to_owned(),
+                    )
+                });
+            rows.push((
+                suite.attribute("name").unwrap_or_default().to_owned(),
+                case.attribute("name").unwrap_or_default().to_owned(),
+                outcome.0,
+                outcome.1,
+            ));
+        }
+    }
+    rows
+}

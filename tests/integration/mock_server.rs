@@ -1,0 +1,225 @@
+//! A scriptable OpenAI-compatible model server on 127.0.0.1 for integration tests.
+//!
+//! Each request is recorded (body and headers) and answered by a responder closure that sees
+//! the request and its 0-based index, so tests script answers, errors, delays, malformed bodies
+//! and dropped connections, then assert call counts and bodies.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// One recorded request.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl Recorded {
+    /// Returns the last user message of a chat request.
+    pub(crate) fn last_user(&self) -> String {
+        self.body["messages"]
+            .as_array()
+            .and_then(|messages| messages.iter().rev().find(|m| m["role"] == "user"))
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Returns the system message of a chat request (OpenAI or Anthropic shape).
+    pub(crate) fn system(&self) -> String {
+        if let Some(system) = self.body["system"].as_str() {
+            return system.to_owned();
+        }
+        self.body["messages"]
+            .as_array()
+            .and_then(|messages| messages.iter().find(|m| m["role"] == "system"))
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// What the server does for one request.
+#[derive(Debug, Clone)]
+pub(crate) enum Reply {
+    /// A chat completion with this content.
+    Answer(String),
+    /// A raw response.
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Waits, then does the inner reply.
+    Delayed(Duration, Box<Reply>),
+    /// Starts a 200 response and drops the connection mid-body.
+    Drop,
+}
+
+impl Reply {
+    pub(crate) fn answer(text: impl Into<String>) -> Self {
+        Self::Answer(text.into())
+    }
+
+    pub(crate) fn status(status: u16, body: impl Into<String>) -> Self {
+        Self::Raw {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub(crate) fn delayed(self, delay: Duration) -> Self {
+        Self::Delayed(delay, Box::new(self))
+    }
+}
+
+/// Builds the chat-completions body for an answer.
+pub(crate) fn completion(text: &str) -> Value {
+    json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "model": "test-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    })
+}
+
+type Responder = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
+
+struct Shared {
+    requests: Mutex<Vec<Recorded>>,
+    responder: Box<Responder>,
+}
+
+/// A running mock server; stops when dropped.
+pub(crate) struct MockServer {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl MockServer {
+    /// Starts a server whose answers come from `responder`.
+    pub(crate) fn start(responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let shared = Arc::new(Shared {
+            requests: Mutex::new(Vec::new()),
+            responder: Box::new(responder),
+        });
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        runtime.spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            address,
+            shared,
+            _runtime: runtime,
+        }
+    }
+
+    /// Starts a server that answers every request with `text`.
+    pub(crate) fn always(text: &str) -> Self {
+        let text = text.to_owned();
+        Self::start(move |_, _| Reply::answer(text.clone()))
+    }
+
+    /// Returns the base URL, like `http://127.0.0.1:PORT/v1`.
+    pub(crate) fn base_url(&self) -> String {
+        format!("http://{}/v1", self.address)
+    }
+
+    /// Returns every request received so far.
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// Returns how many requests were received.
+    pub(crate) fn count(&self) -> usize {
+        self.shared.requests.lock().unwrap().len()
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, request: axum::extract::Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let headers = request.headers().clone();
+    let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let recorded = Recorded {
+        path,
+        headers,
+        body,
+    };
+    let index = {
+        let mut requests = shared.requests.lock().unwrap();
+        requests.push(recorded.clone());
+        requests.len() - 1
+    };
+    let reply = (shared.responder)(&recorded, index);
+    respond(reply).await
+}
+
+fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+    Box::pin(async move {
+        match reply {
+            Reply::Answer(text) => Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from(completion(&text).to_string()))
+                .unwrap(),
+            Reply::Raw {
+                status,
+                headers,
+                body,
+            } => {
+                let mut builder = Response::builder().status(StatusCode::from_u16(status).unwrap());
+                for (name, value) in headers {
+                    builder = builder.header(name, value);
+                }
+                builder.body(Body::from(body)).unwrap()
+            }
+            Reply::Delayed(delay, inner) => {
+                tokio::time::sleep(delay).await;
+                respond(*inner).await
+            }
+            Reply::Drop => {
+                let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+                    Ok("{\"choices\": ["),
+                    Err(std::io::Error::other("connection dropped")),
+                ];
+                Response::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .header("content-length", "1000")
+                    .body(Body::from_stream(futures_stream(chunks)))
+                    .unwrap()
+            }
+        }
+    })
+}
+
+fn futures_stream(
+    chunks: Vec<Result<&'static str, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<&'static str, std::io::Error>> {
+    futures::stream::iter(chunks)
+}
