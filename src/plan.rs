@@ -44,6 +44,9 @@ pub struct PlannedSuite {
     pub budget: RawBudget,
     /// The line of the suite's `budget` key.
     pub budget_line: Option<usize>,
+    /// The registry version whose content hash matches, filled in when the project has a
+    /// registry.
+    pub registry_version: Option<String>,
 }
 
 /// One case, ready to send.
@@ -191,6 +194,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
             target,
             budget: suite.budget,
             budget_line: suite.budget_line,
+            registry_version: None,
         });
         for case in selected {
             let id = case_id(suite, &case.name);
