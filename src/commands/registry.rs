@@ -22,8 +22,8 @@ use crate::config::{Config, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code, plural};
 use crate::plan::TestPlan;
 use crate::registry::{
-    Bump, CheckProblem, Expected, HistoryEntry, LiveState, NewVersion, Registry,
-    RegistryError, RegistryErrorKind, Selector, Status, Which,
+    Bump, CheckProblem, Expected, HistoryEntry, LiveState, NewVersion, Registry, RegistryError,
+    RegistryErrorKind, Selector, Status, Which,
 };
 use crate::suite::{Suite, display_name};
 
@@ -36,7 +36,7 @@ pub(crate) fn run(args: &RegistryArgs, config: &Config, cwd: &Path) -> Result<i3
     let registry = &registry;
     let mapped = |error| into_error(error, registry);
     match &args.command {
-        RegistryCommand::Status(output) => status(registry, output.json).map_err(mapped),
+        RegistryCommand::Status(output) => status(registry, output.json),
         RegistryCommand::New(new_args) => new(registry, new_args, config, cwd),
         RegistryCommand::Record(record_args) => {
             record(registry, &cwd.join(&record_args.report)).map_err(mapped)
@@ -69,8 +69,10 @@ fn interim_token_estimate(text: &str) -> u64 {
     u64::try_from(text.chars().count().div_ceil(4)).unwrap_or(u64::MAX)
 }
 
-fn status(registry: &Registry, as_json: bool) -> Result<i32, RegistryError> {
-    let report = registry.status()?;
+fn status(registry: &Registry, as_json: bool) -> Result<i32, Error> {
+    let report = registry
+        .status()
+        .map_err(|error| into_error(error, registry))?;
     let mut out = stdout();
     if as_json {
         let prompts: Vec<_> = report
@@ -142,14 +144,11 @@ fn status(registry: &Registry, as_json: bool) -> Result<i32, RegistryError> {
             }
         }
     }
-    if report.unreadable.is_empty() {
-        return Ok(exit_code::SUCCESS);
+    let mut problems = InvalidInput::default();
+    for unreadable in report.unreadable {
+        problems.push(problem_of(unreadable.error, registry));
     }
-    let mut err = std::io::stderr().lock();
-    for unreadable in &report.unreadable {
-        let _ = writeln!(err, "error: {}", unreadable.error.chain());
-    }
-    Ok(exit_code::INVALID_INPUT)
+    problems.into_result(exit_code::SUCCESS)
 }
 
 fn new(
@@ -175,7 +174,11 @@ fn new(
         config
             .target_for(suite_target, &TargetOverrides::default())
             .map_or_else(
-                |_| suite_target.unwrap_or(crate::config::DEFAULT_TARGET).to_owned(),
+                |_| {
+                    suite_target
+                        .unwrap_or(crate::config::DEFAULT_TARGET)
+                        .to_owned()
+                },
                 |target| target.name,
             )
     });
@@ -250,7 +253,10 @@ fn suite_for<'s>(suites: &'s [Suite], id: &str, root: &Path) -> Result<&'s Suite
             .filter_map(|suite| suite.prompt.as_ref().map(|prompt| prompt.id.as_str()))
             .collect();
         let hint = crate::error::did_you_mean(id, ids.iter().copied()).map_or_else(
-            || "set `prompt.id` in the suite that tests the template, or pass `--suites PATH`".to_owned(),
+            || {
+                "set `prompt.id` in the suite that tests the template, or pass `--suites PATH`"
+                    .to_owned()
+            },
             |close| format!("did you mean `{close}`?"),
         );
         return Err(Error::usage(format!(
@@ -262,7 +268,10 @@ fn suite_for<'s>(suites: &'s [Suite], id: &str, root: &Path) -> Result<&'s Suite
         display_name(&suite.dir.join(&prompt.template), root)
     };
     let expected = template_of(first);
-    if let Some(other) = declaring.iter().find(|suite| template_of(suite) != expected) {
+    if let Some(other) = declaring
+        .iter()
+        .find(|suite| template_of(suite) != expected)
+    {
         return Err(Error::usage(format!(
             "prompt `{id}` has two templates: `{expected}` ({}) and `{}` ({}) (hint: give each template its own `prompt.id`)",
             first.name,
@@ -454,7 +463,10 @@ fn show(registry: &Registry, selector: &str, as_json: bool) -> Result<i32, Regis
         let _ = writeln!(out, "tags          {}", version.tags.join(", "));
     }
     if let Some(tokens) = version.token_count {
-        let _ = writeln!(out, "tokens        {tokens} (rendered with the suite's defaults)");
+        let _ = writeln!(
+            out,
+            "tokens        {tokens} (rendered with the suite's defaults)"
+        );
     }
     if version.evidence.is_empty() {
         let _ = writeln!(out, "evidence      none");
@@ -485,7 +497,11 @@ fn show(registry: &Registry, selector: &str, as_json: bool) -> Result<i32, Regis
 }
 
 fn diff(registry: &Registry, args: &RegistryDiffArgs) -> Result<i32, RegistryError> {
-    let diff = registry.diff(&args.id, &Which::parse(&args.from)?, &Which::parse(&args.to)?)?;
+    let diff = registry.diff(
+        &args.id,
+        &Which::parse(&args.from)?,
+        &Which::parse(&args.to)?,
+    )?;
     let mut out = stdout();
     if diff.unified.is_empty() {
         let _ = writeln!(
@@ -517,7 +533,10 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
     );
     let mut err = std::io::stderr().lock();
     for id in &export.without_version {
-        let _ = writeln!(err, "note: `{id}` has no {status} version and is not in the bundle");
+        let _ = writeln!(
+            err,
+            "note: `{id}` has no {status} version and is not in the bundle"
+        );
     }
     Ok(exit_code::SUCCESS)
 }

@@ -133,7 +133,10 @@ pub(crate) fn load_report(path: &Path) -> Result<LoadedReport, RegistryErrorKind
 /// Returns `sha256:<64 lowercase hex>` of `bytes`.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!("sha256:{}", crate::prompt_files::hex(&Sha256::digest(bytes)))
+    format!(
+        "sha256:{}",
+        crate::prompt_files::hex(&Sha256::digest(bytes))
+    )
 }
 
 /// Builds the evidence one suite of a report gives for the content it names.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use similar::TextDiff;
 
-use super::error::{RegistryErrorKind, RegistryError};
+use super::error::{RegistryError, RegistryErrorKind};
 use super::evidence::gate;
 use super::lifecycle::Status;
 use super::model::{HistoryEntry, PromptRecord, PromptVersion, StoredFile};
@@ -83,7 +83,10 @@ impl Which {
     /// # Errors
     ///
     /// Fails when the prompt has no such version.
-    pub fn pick<'r>(&self, record: &'r PromptRecord) -> Result<&'r PromptVersion, RegistryErrorKind> {
+    pub fn pick<'r>(
+        &self,
+        record: &'r PromptRecord,
+    ) -> Result<&'r PromptVersion, RegistryErrorKind> {
         let id = record.id.clone();
         match self {
             Self::Current => record
@@ -93,10 +96,14 @@ impl Which {
                     id,
                     status: Status::Draft,
                 }),
-            Self::Version(version) => record.version(version).ok_or(RegistryErrorKind::UnknownVersion {
-                id,
-                version: version.to_string(),
-            }),
+            Self::Version(version) => {
+                record
+                    .version(version)
+                    .ok_or(RegistryErrorKind::UnknownVersion {
+                        id,
+                        version: version.to_string(),
+                    })
+            }
             Self::Status(status) => {
                 record
                     .with_status(*status)

@@ -20,7 +20,7 @@ mod ops;
 mod render;
 mod store;
 
-pub use error::{RegistryErrorKind, Location, RegistryError};
+pub use error::{Location, RegistryError, RegistryErrorKind};
 pub use evidence::{Report, ReportCase, ReportRun, ReportSuite, gate, sha256_hex};
 pub use inspect::{
     CheckProblem, CheckReport, LiveState, PromptStatus, Selector, ShownVersion, StatusReport,
@@ -32,8 +32,8 @@ pub use model::{
     StoredFile,
 };
 pub use ops::{
-    AttachedEvidence, Bump, Expected, NewOutcome, NewVersion, NewWarning, PromoteOutcome, RecordOutcome,
-    RollbackOutcome, UnmatchedSuite,
+    AttachedEvidence, Bump, Expected, NewOutcome, NewVersion, NewWarning, PromoteOutcome,
+    RecordOutcome, RollbackOutcome, UnmatchedSuite,
 };
 pub use render::{Bundle, BundleFile, BundlePrompt, Export, RenderedPrompt, ResolvedPrompt};
 pub use semver::Version;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::error::{RegistryErrorKind, RegistryError};
+use super::error::{RegistryError, RegistryErrorKind};
 use super::evidence::{evidence_from, gate, load_report};
 use super::lifecycle::{Action, Status, hint, is_legal};
 use super::model::{FORMAT_VERSION, HistoryEntry, PromptRecord, PromptVersion, StoredFile};
@@ -718,7 +718,10 @@ impl Registry {
     }
 
     /// Reads the live template files a record tracks.
-    pub(crate) fn live_files(&self, record: &PromptRecord) -> Result<PromptFiles, RegistryErrorKind> {
+    pub(crate) fn live_files(
+        &self,
+        record: &PromptRecord,
+    ) -> Result<PromptFiles, RegistryErrorKind> {
         let root = self.project_root().join(record.template_root());
         PromptFiles::load(&root, record.entry()).map_err(|source| RegistryErrorKind::Template {
             id: record.id.clone(),
@@ -1110,7 +1113,10 @@ mod tests {
             .registry
             .promote(ID, &first.version, Status::Testing, "")
             .expect_err("already testing");
-        assert!(matches!(again.kind(), RegistryErrorKind::AlreadyInStatus { .. }));
+        assert!(matches!(
+            again.kind(),
+            RegistryErrorKind::AlreadyInStatus { .. }
+        ));
         p.registry
             .record(&p.report(1, &first.content_hash, "default", 2, 0))
             .expect("record");
@@ -1124,7 +1130,10 @@ mod tests {
             .registry
             .promote(ID, &first.version, Status::Staging, "")
             .expect_err("no way back");
-        assert!(matches!(back.kind(), RegistryErrorKind::IllegalTransition { .. }));
+        assert!(matches!(
+            back.kind(),
+            RegistryErrorKind::IllegalTransition { .. }
+        ));
         p.registry
             .promote(ID, &first.version, Status::Archived, "retired")
             .expect("retire");
@@ -1265,7 +1274,10 @@ mod tests {
             .registry
             .new_version(&NewVersion::new("other", Bump::Major, "x"))
             .expect_err("no template");
-        assert!(matches!(missing.kind(), RegistryErrorKind::TemplateRequired { .. }));
+        assert!(matches!(
+            missing.kind(),
+            RegistryErrorKind::TemplateRequired { .. }
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use minijinja::{Environment, Value};
 use serde::{Deserialize, Serialize};
 
-use super::error::{RegistryErrorKind, RegistryError};
+use super::error::{RegistryError, RegistryErrorKind};
 use super::inspect::{Selector, Which};
 use super::lifecycle::Status;
 use super::model::{PromptVersion, StoredFile, stored_hash};

@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::error::{RegistryErrorKind, Location, RegistryError};
+use super::error::{Location, RegistryError, RegistryErrorKind};
 use super::lifecycle::Status;
 use super::model::{FORMAT_VERSION, PromptRecord};
 
@@ -134,7 +134,10 @@ impl Registry {
         let mut ids = BTreeSet::new();
         for entry in entries {
             let entry = entry.map_err(|err| {
-                RegistryError::new("cannot list the registry", RegistryErrorKind::io(&self.dir, err))
+                RegistryError::new(
+                    "cannot list the registry",
+                    RegistryErrorKind::io(&self.dir, err),
+                )
             })?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -156,7 +159,10 @@ impl Registry {
     pub fn load(&self, id: &str) -> Result<PromptRecord, RegistryError> {
         let context = || format!("cannot read prompt `{id}`");
         self.load_optional(id)?.ok_or_else(|| {
-            RegistryError::new(context(), RegistryErrorKind::UnknownPrompt { id: id.to_owned() })
+            RegistryError::new(
+                context(),
+                RegistryErrorKind::UnknownPrompt { id: id.to_owned() },
+            )
         })
     }
 
@@ -173,7 +179,12 @@ impl Registry {
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(RegistryError::new(context(), RegistryErrorKind::io(&path, err))),
+            Err(err) => {
+                return Err(RegistryError::new(
+                    context(),
+                    RegistryErrorKind::io(&path, err),
+                ));
+            }
         };
         let record = parse(&self.display_path(&path), &bytes)
             .map_err(|kind| RegistryError::new(context(), kind))?;
@@ -222,7 +233,10 @@ impl Registry {
                     ));
                 }
                 Err(TryLockError::Error(err)) => {
-                    return Err(RegistryError::new(context, RegistryErrorKind::io(&path, err)));
+                    return Err(RegistryError::new(
+                        context,
+                        RegistryErrorKind::io(&path, err),
+                    ));
                 }
             }
         }

@@ -109,7 +109,9 @@ pub(crate) struct MockServer {
 
 impl MockServer {
     /// Starts a server whose answers come from `responder`.
-    pub(crate) fn start(responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+    pub(crate) fn start(
+        responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
