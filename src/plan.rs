@@ -17,7 +17,7 @@ use crate::suite::{Conversation, RawBudget, Suite, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TestPlan {
     /// The suites with at least one selected case, by path.
     pub suites: Vec<PlannedSuite>,
@@ -146,11 +146,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
     let mut renderer = Renderer::new();
     let mut problems = InvalidInput::default();
     let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
-    let mut plan = TestPlan {
-        suites: Vec::new(),
-        cases: Vec::new(),
-        targets: Vec::new(),
-    };
+    let mut plan = TestPlan::default();
     let mut target_index: HashMap<String, usize> = HashMap::new();
 
     for suite in suites {

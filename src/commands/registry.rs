@@ -34,7 +34,7 @@ pub(crate) fn run(args: &RegistryArgs, config: &Config, cwd: &Path) -> Result<i3
         registry = registry.with_author(author.clone());
     }
     let registry = &registry;
-    let mapped = |error| into_error(error, registry);
+    let mapped = |error| into_error(&error, registry);
     match &args.command {
         RegistryCommand::Status(output) => status(registry, output.json),
         RegistryCommand::New(new_args) => new(registry, new_args, config, cwd),
@@ -72,7 +72,7 @@ fn interim_token_estimate(text: &str) -> u64 {
 fn status(registry: &Registry, as_json: bool) -> Result<i32, Error> {
     let report = registry
         .status()
-        .map_err(|error| into_error(error, registry))?;
+        .map_err(|error| into_error(&error, registry))?;
     let mut out = stdout();
     if as_json {
         let prompts: Vec<_> = report
@@ -146,7 +146,7 @@ fn status(registry: &Registry, as_json: bool) -> Result<i32, Error> {
     }
     let mut problems = InvalidInput::default();
     for unreadable in report.unreadable {
-        problems.push(problem_of(unreadable.error, registry));
+        problems.push(problem_of(&unreadable.error, registry));
     }
     problems.into_result(exit_code::SUCCESS)
 }
@@ -214,7 +214,7 @@ fn new(
     };
     let outcome = registry
         .new_version(&request)
-        .map_err(|error| into_error(error, registry))?;
+        .map_err(|error| into_error(&error, registry))?;
     let mut out = stdout();
     let _ = writeln!(
         out,
@@ -372,7 +372,7 @@ fn promote(registry: &Registry, args: &RegistryPromoteArgs) -> Result<i32, Error
             let _ = writeln!(std::io::stderr(), "error: {}", error.chain());
             Ok(exit_code::GATE_FAILED)
         }
-        Err(error) => Err(into_error(error, registry)),
+        Err(error) => Err(into_error(&error, registry)),
     }
 }
 
@@ -381,7 +381,7 @@ fn rollback(registry: &Registry, args: &RegistryRollbackArgs) -> Result<i32, Err
     let started = Instant::now();
     let outcome = registry
         .rollback(&args.id, to.as_ref(), &args.reason)
-        .map_err(|error| into_error(error, registry))?;
+        .map_err(|error| into_error(&error, registry))?;
     let elapsed = started.elapsed();
     let files: Vec<String> = outcome
         .files_written
@@ -523,7 +523,7 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
     let path = crate::report::write::prepare_output(&cwd.join(&args.out))?;
     let export = registry
         .export(status)
-        .map_err(|error| into_error(error, registry))?;
+        .map_err(|error| into_error(&error, registry))?;
     crate::report::write::write_atomic(&path, export.bundle.to_json().as_bytes())?;
     let _ = writeln!(
         stdout(),
@@ -549,7 +549,7 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
 pub(crate) fn governance(registry: &Registry) -> Result<i32, Error> {
     let report = registry
         .check()
-        .map_err(|error| into_error(error, registry))?;
+        .map_err(|error| into_error(&error, registry))?;
     if report.passed() {
         return Ok(exit_code::SUCCESS);
     }
@@ -566,7 +566,7 @@ pub(crate) fn governance(registry: &Registry) -> Result<i32, Error> {
         for problem in report.problems {
             match problem {
                 CheckProblem::Unreadable(unreadable) => {
-                    input.push(problem_of(unreadable.error, registry));
+                    input.push(problem_of(&unreadable.error, registry));
                 }
                 other => input.push(Problem::new(other.to_string())),
             }
@@ -616,7 +616,7 @@ fn parse_version(text: &str) -> Result<semver::Version, Error> {
 /// Turns a registry error into the command line's error: a located problem for a corrupt file,
 /// an infrastructure error when the registry could not be locked or written (exit 3), and
 /// invalid input for everything else (exit 2).
-fn into_error(error: RegistryError, registry: &Registry) -> Error {
+fn into_error(error: &RegistryError, registry: &Registry) -> Error {
     match error.kind() {
         RegistryErrorKind::Locked { .. } => Error::Infrastructure {
             message: error.chain(),
@@ -632,7 +632,7 @@ fn into_error(error: RegistryError, registry: &Registry) -> Error {
 
 /// Returns a registry error as a problem, located at `file:line:col` with a snippet when a
 /// registry file does not parse.
-fn problem_of(error: RegistryError, registry: &Registry) -> Problem {
+fn problem_of(error: &RegistryError, registry: &Registry) -> Problem {
     if let RegistryErrorKind::Corrupt { location, message } = error.kind()
         && let Ok(text) = std::fs::read_to_string(registry.project_root().join(&location.path))
     {

@@ -478,66 +478,8 @@ impl Registry {
                     version: version.to_string(),
                 })
             })?;
-        let current = &record.versions[index];
-        let from = current.status;
-        if from == to {
-            return Err(fail(RegistryErrorKind::AlreadyInStatus {
-                id: id.to_owned(),
-                version: version.to_string(),
-                status: to,
-            }));
-        }
-        // A draft has no evidence by definition (recording evidence makes it testing), so the
-        // useful answer to "promote this draft" is what the gate needs, not the lifecycle table.
-        if from == Status::Draft && to.is_gated() {
-            return Err(fail(RegistryErrorKind::NoPassingEvidence {
-                id: id.to_owned(),
-                version: version.to_string(),
-                content_hash: current.content_hash.clone(),
-                target: current.model_target.clone(),
-                detail: "no run has been recorded".to_owned(),
-            }));
-        }
-        let action = if to == Status::Archived {
-            Action::Retire
-        } else {
-            Action::Promote
-        };
-        if !is_legal(from, to, action) {
-            return Err(fail(RegistryErrorKind::IllegalTransition {
-                id: id.to_owned(),
-                version: version.to_string(),
-                from,
-                to,
-                hint: hint(from, action),
-            }));
-        }
-        let holder = record
-            .with_status(to)
-            .filter(|_| to.is_exclusive())
-            .map(|v| v.version.clone());
-        if !expected.allows(holder.as_ref()) {
-            return Err(fail(RegistryErrorKind::UnexpectedHolder {
-                id: id.to_owned(),
-                status: to,
-                expected: expected.to_string(),
-                found: holder.map_or_else(|| "none".to_owned(), |v| v.to_string()),
-            }));
-        }
-        let evidence = if to.is_gated() {
-            let digest = gate(current).map_err(|detail| {
-                fail(RegistryErrorKind::NoPassingEvidence {
-                    id: id.to_owned(),
-                    version: version.to_string(),
-                    content_hash: current.content_hash.clone(),
-                    target: current.model_target.clone(),
-                    detail,
-                })
-            })?;
-            Some(digest)
-        } else {
-            None
-        };
+        let from = record.versions[index].status;
+        let (action, evidence) = judge_promotion(&record, index, to, expected).map_err(fail)?;
         let now = Timestamp::now();
         let reason = if reason.trim().is_empty() {
             format!("promoted to {to}")
@@ -729,6 +671,71 @@ impl Registry {
             source,
         })
     }
+}
+
+/// Decides whether version `index` of `record` may move to `to`: the action that would do it
+/// and, for a gated status, the digest of the passing report that allows it.
+fn judge_promotion(
+    record: &PromptRecord,
+    index: usize,
+    to: Status,
+    expected: &Expected,
+) -> Result<(Action, Option<String>), RegistryErrorKind> {
+    let id = record.id.as_str();
+    let current = &record.versions[index];
+    let version = &current.version;
+    let from = current.status;
+    let no_evidence = |detail: String| RegistryErrorKind::NoPassingEvidence {
+        id: id.to_owned(),
+        version: version.to_string(),
+        content_hash: current.content_hash.clone(),
+        target: current.model_target.clone(),
+        detail,
+    };
+    if from == to {
+        return Err(RegistryErrorKind::AlreadyInStatus {
+            id: id.to_owned(),
+            version: version.to_string(),
+            status: to,
+        });
+    }
+    // A draft has no evidence by definition (recording evidence makes it testing), so the
+    // useful answer to "promote this draft" is what the gate needs, not the lifecycle table.
+    if from == Status::Draft && to.is_gated() {
+        return Err(no_evidence("no run has been recorded".to_owned()));
+    }
+    let action = if to == Status::Archived {
+        Action::Retire
+    } else {
+        Action::Promote
+    };
+    if !is_legal(from, to, action) {
+        return Err(RegistryErrorKind::IllegalTransition {
+            id: id.to_owned(),
+            version: version.to_string(),
+            from,
+            to,
+            hint: hint(from, action),
+        });
+    }
+    let holder = record
+        .with_status(to)
+        .filter(|_| to.is_exclusive())
+        .map(|v| v.version.clone());
+    if !expected.allows(holder.as_ref()) {
+        return Err(RegistryErrorKind::UnexpectedHolder {
+            id: id.to_owned(),
+            status: to,
+            expected: expected.to_string(),
+            found: holder.map_or_else(|| "none".to_owned(), |v| v.to_string()),
+        });
+    }
+    let evidence = if to.is_gated() {
+        Some(gate(current).map_err(no_evidence)?)
+    } else {
+        None
+    };
+    Ok((action, evidence))
 }
 
 /// Picks the index of the version a rollback restores: `to`, which must be archived and once in
@@ -1633,6 +1640,10 @@ mod tests {
         let size = std::fs::metadata(p.registry.prompt_path(ID))
             .expect("size")
             .len();
+        assert!(
+            size > 1_000_000,
+            "the fixture is a large registry file: {size} bytes"
+        );
         let started = Instant::now();
         let rolled = p.registry.rollback(ID, None, "measure").expect("rollback");
         let elapsed = started.elapsed();
@@ -1641,6 +1652,5 @@ mod tests {
             elapsed < Duration::from_secs(1),
             "rollback took {elapsed:?}"
         );
-        eprintln!("rollback of a {size}-byte registry file with 60 versions took {elapsed:?}");
     }
 }
