@@ -366,8 +366,17 @@ impl Registry {
         };
         let mut changed = Vec::new();
         for suite in &loaded.report.suites {
+            // A suite that names a registered prompt is matched only against that prompt, so two
+            // prompts that happen to share a template cannot take each other's evidence.
+            let declared = suite
+                .prompt_id
+                .as_ref()
+                .filter(|id| records.contains_key(id.as_str()));
             let found = suite.content_hash.as_deref().and_then(|hash| {
                 records.iter_mut().find_map(|(id, record)| {
+                    if declared.is_some_and(|declared| declared != id) {
+                        return None;
+                    }
                     let index = record
                         .versions
                         .iter()
