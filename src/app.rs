@@ -49,6 +49,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::Check(args) => commands::inspect::check(args, &config, &cwd),
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),
+        Command::Registry(args) => commands::registry::run(args, &config, &cwd),
     }
 }
 

@@ -37,6 +37,8 @@ pub enum Command {
     List(SelectArgs),
     /// Print exactly the messages a case sends.
     Render(RenderArgs),
+    /// Version prompts: snapshot, record test evidence, promote, roll back, check governance.
+    Registry(RegistryArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -105,4 +107,212 @@ pub struct RenderArgs {
     /// Which suites to load.
     #[command(flatten)]
     pub select: SelectArgs,
+}
+
+/// Options of `promptci registry`.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// The registry command.
+    #[command(subcommand)]
+    pub command: RegistryCommand,
+
+    /// Who acts, as recorded in the history (default: `git config user.name`, else `$USER`).
+    #[arg(long, global = true, env = "PROMPTCI_AUTHOR", value_name = "NAME")]
+    pub author: Option<String>,
+}
+
+/// The `promptci registry` commands.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Show every prompt: its production, staging and latest versions, and what is on disk.
+    Status(JsonOutputArgs),
+    /// Snapshot a prompt's current template (and its includes) as a new draft version.
+    New(RegistryNewArgs),
+    /// Attach a run report (`promptci run --json`) as test evidence to the versions it tested.
+    Record(RegistryRecordArgs),
+    /// Move a version to staging or production (gated on passing evidence), or retire it.
+    Promote(RegistryPromoteArgs),
+    /// Make the previous production version live again and restore its template files.
+    Rollback(RegistryRollbackArgs),
+    /// Show every status change of a prompt: who, when, and why.
+    History(RegistryHistoryArgs),
+    /// Show one version: metadata, evidence, and its stored template text.
+    Show(RegistryShowArgs),
+    /// Show a unified diff between two versions' stored templates.
+    Diff(RegistryDiffArgs),
+    /// Write every prompt's version in one status to a JSON bundle for applications.
+    Export(RegistryExportArgs),
+    /// Fail when a template was edited without a new version, stored content does not match
+    /// its hash, or a production version has no passing evidence.
+    Check,
+}
+
+/// A `--json` switch for commands machines read.
+#[derive(Debug, Args)]
+pub struct JsonOutputArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which part of the version number `registry new` bumps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BumpArg {
+    /// `1.2.3` → `2.0.0`.
+    Major,
+    /// `1.2.3` → `1.3.0`.
+    Minor,
+    /// `1.2.3` → `1.2.4`.
+    Patch,
+}
+
+/// The statuses `registry promote` moves a version to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PromoteStatusArg {
+    /// Under test (from draft).
+    Testing,
+    /// The release candidate (needs passing evidence).
+    Staging,
+    /// Live (needs passing evidence).
+    Production,
+    /// Retired.
+    Archived,
+}
+
+/// The statuses `registry export` exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportStatusArg {
+    /// The staging versions.
+    Staging,
+    /// The production versions.
+    Production,
+}
+
+/// Options of `promptci registry new`.
+#[derive(Debug, Args)]
+pub struct RegistryNewArgs {
+    /// The prompt id (the suite's `prompt.id`).
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Which part of the version to bump (a prompt's first version bumps from 0.0.0).
+    #[arg(long, value_enum, value_name = "PART")]
+    pub bump: BumpArg,
+
+    /// What changed and why.
+    #[arg(long, value_name = "TEXT")]
+    pub changelog: String,
+
+    /// The target the version is meant for; evidence must come from it (default: the suite's).
+    #[arg(long, value_name = "NAME")]
+    pub model_target: Option<String>,
+
+    /// A label for the version (repeatable).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+
+    /// Where to find the suite that declares the prompt.
+    #[arg(long = "suites", default_value = "suites", value_name = "PATH")]
+    pub suites: Vec<PathBuf>,
+}
+
+/// Options of `promptci registry record`.
+#[derive(Debug, Args)]
+pub struct RegistryRecordArgs {
+    /// A JSON report written by `promptci run --json`.
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+}
+
+/// Options of `promptci registry promote`.
+#[derive(Debug, Args)]
+pub struct RegistryPromoteArgs {
+    /// The prompt id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The version to promote, such as `1.1.0`.
+    #[arg(value_name = "VERSION")]
+    pub version: String,
+
+    /// The status to move it to.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub to: PromoteStatusArg,
+
+    /// Why (recorded in the history).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub reason: String,
+
+    /// Refuse unless this version (or `none`) holds the status now, so a concurrent promotion
+    /// of another version is not silently replaced.
+    #[arg(long, value_name = "VERSION|none")]
+    pub expect_current: Option<String>,
+}
+
+/// Options of `promptci registry rollback`.
+#[derive(Debug, Args)]
+pub struct RegistryRollbackArgs {
+    /// The prompt id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The earlier production version to restore (default: the previous one).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// Why (recorded in the history).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub reason: String,
+}
+
+/// Options of `promptci registry history`.
+#[derive(Debug, Args)]
+pub struct RegistryHistoryArgs {
+    /// The prompt id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `promptci registry show`.
+#[derive(Debug, Args)]
+pub struct RegistryShowArgs {
+    /// `ID` (production, else the latest), `ID@1.2.3`, `ID@production` or `ID@staging`.
+    #[arg(value_name = "ID[@VERSION]")]
+    pub selector: String,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `promptci registry diff`.
+#[derive(Debug, Args)]
+pub struct RegistryDiffArgs {
+    /// The prompt id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The old side: a version (`1.0.0`) or a status (`production`).
+    #[arg(value_name = "A")]
+    pub from: String,
+
+    /// The new side: a version or a status.
+    #[arg(value_name = "B")]
+    pub to: String,
+}
+
+/// Options of `promptci registry export`.
+#[derive(Debug, Args)]
+pub struct RegistryExportArgs {
+    /// Which versions to export.
+    #[arg(long, value_enum, default_value = "production", value_name = "STATUS")]
+    pub status: ExportStatusArg,
+
+    /// The bundle file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }

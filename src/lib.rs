@@ -16,6 +16,7 @@ pub mod error;
 pub mod plan;
 pub mod prompt_files;
 pub mod provider;
+pub mod registry;
 pub mod report;
 pub mod run;
 pub mod suite;

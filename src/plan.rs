@@ -17,7 +17,7 @@ use crate::suite::{Conversation, RawBudget, Suite, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TestPlan {
     /// The suites with at least one selected case, by path.
     pub suites: Vec<PlannedSuite>,
@@ -44,6 +44,9 @@ pub struct PlannedSuite {
     pub budget: RawBudget,
     /// The line of the suite's `budget` key.
     pub budget_line: Option<usize>,
+    /// The registry version whose content hash matches, filled in when the project has a
+    /// registry.
+    pub registry_version: Option<String>,
 }
 
 /// One case, ready to send.
@@ -143,11 +146,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
     let mut renderer = Renderer::new();
     let mut problems = InvalidInput::default();
     let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
-    let mut plan = TestPlan {
-        suites: Vec::new(),
-        cases: Vec::new(),
-        targets: Vec::new(),
-    };
+    let mut plan = TestPlan::default();
     let mut target_index: HashMap<String, usize> = HashMap::new();
 
     for suite in suites {
@@ -191,6 +190,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
             target,
             budget: suite.budget,
             budget_line: suite.budget_line,
+            registry_version: None,
         });
         for case in selected {
             let id = case_id(suite, &case.name);

@@ -11,6 +11,23 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::error::{Problem, SourceFile};
 use crate::suite::{Vars, display_name};
 
+/// Returns a template environment with promptci's prompt settings and no loader: undefined
+/// variables are errors, nothing is escaped, and default trailing-newline handling.
+///
+/// Every place that renders a prompt (suites here, registry versions in
+/// [`registry`](crate::registry)) starts from this, so an application renders exactly what the
+/// suite tested.
+#[must_use]
+pub fn prompt_environment() -> Environment<'static> {
+    let mut environment = Environment::new();
+    environment.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Prompts are plain text, not HTML: escaping would corrupt them.
+    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // Keeps the template source in errors so they can point at the line.
+    environment.set_debug(true);
+    environment
+}
+
 /// Renders templates, keeping one environment (and its compiled templates) per directory.
 #[derive(Default)]
 pub struct Renderer {
@@ -34,13 +51,8 @@ impl Renderer {
 
     fn environment(&mut self, dir: &Path) -> &Environment<'static> {
         self.environments.entry(dir.to_owned()).or_insert_with(|| {
-            let mut environment = Environment::new();
+            let mut environment = prompt_environment();
             environment.set_loader(minijinja::path_loader(dir));
-            environment.set_undefined_behavior(UndefinedBehavior::Strict);
-            // Prompts are plain text, not HTML: escaping would corrupt them.
-            environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-            // Keeps the template source in errors so they can point at the line.
-            environment.set_debug(true);
             environment
         })
     }

@@ -17,7 +17,19 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
         plural(plan.suites.len(), "suite", "suites"),
         plural(plan.cases.len(), "case", "cases"),
     );
-    Ok(exit_code::SUCCESS)
+    // Governance: with a registry, every registered prompt's template must be a version.
+    let registry = crate::registry::Registry::open(&config.root);
+    if !registry.dir().is_dir() {
+        return Ok(exit_code::SUCCESS);
+    }
+    let code = crate::commands::registry::governance(&registry)?;
+    if code == exit_code::SUCCESS {
+        let _ = writeln!(
+            stdout(),
+            "ok: every registered prompt matches a registered version"
+        );
+    }
+    Ok(code)
 }
 
 /// Prints every selected case id with its file and line.

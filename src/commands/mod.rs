@@ -2,4 +2,5 @@
 //! exit code. Dispatch lives in [`app`](crate::app).
 
 pub(crate) mod inspect;
+pub(crate) mod registry;
 pub(crate) mod run;

@@ -15,7 +15,8 @@ use crate::run::{RunOptions, Status};
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    let plan = build_plan(&args.select, config, cwd)?;
+    let mut plan = build_plan(&args.select, config, cwd)?;
+    crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if args.concurrency == 0 {
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }

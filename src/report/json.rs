@@ -210,7 +210,7 @@ impl JsonReport {
                     prompt_id: suite.prompt_id.clone(),
                     template: suite.template.clone(),
                     content_hash: suite.content_hash.clone(),
-                    registry_version: None,
+                    registry_version: suite.registry_version.clone(),
                     target: target.name.clone(),
                     provider: target.provider.as_str().to_owned(),
                     model: target.model.clone(),

@@ -52,8 +52,9 @@ impl Project {
         self
     }
 
-    /// Runs `promptci ARGS` in the project directory.
-    pub(crate) fn run(&self, args: &[&str]) -> Run {
+    /// Returns the command `promptci ARGS` in the project directory, to spawn it yourself (for
+    /// example several at once).
+    pub(crate) fn command(&self, args: &[&str]) -> std::process::Command {
         let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("promptci"));
         command
             .current_dir(self.dir.path())
@@ -65,11 +66,26 @@ impl Project {
         for (key, value) in &self.env {
             command.env(key, value);
         }
+        command
+    }
+
+    /// Returns the path of a file in the project.
+    pub(crate) fn path(&self, path: &str) -> PathBuf {
+        self.dir.path().join(path)
+    }
+
+    /// Runs `promptci ARGS` in the project directory.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.finish(self.command(args).output().unwrap())
+    }
+
+    /// Wraps the output of a command from [`command`](Self::command).
+    pub(crate) fn finish(&self, output: Output) -> Run {
         let Output {
             status,
             stdout,
             stderr,
-        } = command.output().unwrap();
+        } = output;
         Run {
             code: status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),

@@ -4,3 +4,4 @@ mod core;
 mod errors;
 mod harness;
 mod mock_server;
+mod registry;

@@ -1,0 +1,305 @@
+//! The application API: a [`ResolvedPrompt`] (a version picked from the registry or from an
+//! exported [`Bundle`]) renders from its stored files into a [`RenderedPrompt`] that carries its
+//! version and hash for logging.
+
+use minijinja::{Environment, Value};
+use serde::{Deserialize, Serialize};
+
+use super::error::{RegistryError, RegistryErrorKind};
+use super::inspect::{Selector, Which};
+use super::lifecycle::Status;
+use super::model::{PromptVersion, StoredFile, stored_hash};
+use super::store::Registry;
+
+/// A version ready to render: its identity and its stored files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedPrompt {
+    /// The prompt id.
+    pub id: String,
+    /// The version.
+    pub version: semver::Version,
+    /// Its status when resolved.
+    pub status: Status,
+    /// Its content hash (verified against the files when resolved).
+    pub content_hash: String,
+    /// The model target it was tested on.
+    pub model_target: String,
+    /// The entry template first, then the files it includes.
+    pub files: Vec<StoredFile>,
+}
+
+/// A rendered prompt with what to log next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPrompt {
+    /// The rendered text.
+    pub text: String,
+    /// The prompt id.
+    pub id: String,
+    /// The version rendered.
+    pub version: semver::Version,
+    /// The content hash of the files rendered.
+    pub content_hash: String,
+}
+
+impl ResolvedPrompt {
+    /// Returns the version as a resolved prompt after checking its files against its hash.
+    fn from_version(id: &str, version: &PromptVersion) -> Result<Self, RegistryError> {
+        Self {
+            id: id.to_owned(),
+            version: version.version.clone(),
+            status: version.status,
+            content_hash: version.content_hash.clone(),
+            model_target: version.model_target.clone(),
+            files: version.files.clone(),
+        }
+        .verified()
+    }
+
+    /// Returns `self` when its files hash to its content hash: altered content is never served.
+    fn verified(self) -> Result<Self, RegistryError> {
+        let computed = stored_hash(&self.files);
+        if computed == self.content_hash {
+            return Ok(self);
+        }
+        Err(RegistryError::new(
+            format!("cannot use `{}` {}", self.id, self.version),
+            RegistryErrorKind::Inconsistent {
+                path: format!("{}.json", self.id).into(),
+                reason: format!(
+                    "the stored files hash to `{computed}`, not the recorded `{}`",
+                    self.content_hash
+                ),
+            },
+        ))
+    }
+
+    /// Returns a template environment that loads only this version's stored files, with the
+    /// same settings `promptci run` renders suites with
+    /// ([`prompt_environment`](crate::template::prompt_environment)).
+    #[must_use]
+    pub fn environment(&self) -> Environment<'static> {
+        let mut env = crate::template::prompt_environment();
+        let files: Vec<(String, String)> = self
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone()))
+            .collect();
+        // Includes resolve from the stored content, never the disk, so a deployed version renders
+        // exactly what was tested.
+        env.set_loader(move |name| {
+            Ok(files
+                .iter()
+                .find(|(file, _)| file == name)
+                .map(|(_, text)| text.clone()))
+        });
+        env
+    }
+
+    /// Renders the entry template with `vars` (for example `minijinja::context!{…}` or
+    /// `minijinja::value::Serde(&data)`).
+    ///
+    /// # Errors
+    ///
+    /// Fails when a variable is undefined or the template does not render.
+    pub fn render(&self, vars: impl Into<Value>) -> Result<RenderedPrompt, RegistryError> {
+        let fail = |source| {
+            RegistryError::new(
+                format!("cannot render `{}` {}", self.id, self.version),
+                RegistryErrorKind::Render { source },
+            )
+        };
+        // Loading validates that every version stores at least its entry file, and a bundle's
+        // hash check fails for an empty file list, so an empty list here is a hand-built value.
+        let entry = self.files.first().map_or("", |f| f.name.as_str());
+        let env = self.environment();
+        let text = env
+            .get_template(entry)
+            .and_then(|template| template.render(vars))
+            .map_err(fail)?;
+        Ok(RenderedPrompt {
+            text,
+            id: self.id.clone(),
+            version: self.version.clone(),
+            content_hash: self.content_hash.clone(),
+        })
+    }
+}
+
+/// What an application deploys: the chosen version of every prompt, with its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// The bundle format version (1).
+    pub format_version: u32,
+    /// The status exported.
+    pub status: Status,
+    /// One entry per prompt that has a version in that status, sorted by id.
+    pub prompts: Vec<BundlePrompt>,
+}
+
+/// One prompt in a [`Bundle`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundlePrompt {
+    /// The prompt id.
+    pub id: String,
+    /// The version.
+    pub version: semver::Version,
+    /// Its content hash.
+    pub content_hash: String,
+    /// The model target it was tested on.
+    pub model_target: String,
+    /// The entry template first, then the files it includes.
+    pub files: Vec<BundleFile>,
+}
+
+/// One file in a [`Bundle`], as plain text (the bundle is read by programs, not diffed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    /// The name relative to the template root.
+    pub name: String,
+    /// The exact text.
+    pub text: String,
+}
+
+/// `registry export`: the bundle and the prompts left out of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The bundle to write.
+    pub bundle: Bundle,
+    /// Prompts with no version in the exported status.
+    pub without_version: Vec<String>,
+}
+
+impl Bundle {
+    /// Serialises the bundle as pretty JSON with a final newline.
+    ///
+    /// # Panics
+    ///
+    /// Never: a bundle holds only strings and numbers, which always serialise.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut json =
+            serde_json::to_string_pretty(self).expect("a bundle of strings always serialises");
+        json.push('\n');
+        json
+    }
+
+    /// Parses a bundle written by [`to_json`](Self::to_json).
+    ///
+    /// # Errors
+    ///
+    /// Fails when `json` is not a bundle.
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Returns prompt `id` from the bundle, ready to render.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the bundle has no such prompt, or its files do not match its hash.
+    pub fn get(&self, id: &str) -> Result<ResolvedPrompt, RegistryError> {
+        let prompt = self.prompts.iter().find(|p| p.id == id).ok_or_else(|| {
+            RegistryError::new(
+                format!("cannot use `{id}` from the bundle"),
+                RegistryErrorKind::UnknownPrompt { id: id.to_owned() },
+            )
+        })?;
+        ResolvedPrompt {
+            id: id.to_owned(),
+            version: prompt.version.clone(),
+            status: self.status,
+            content_hash: prompt.content_hash.clone(),
+            model_target: prompt.model_target.clone(),
+            files: prompt
+                .files
+                .iter()
+                .map(|f| StoredFile {
+                    name: f.name.clone(),
+                    text: f.text.clone(),
+                })
+                .collect(),
+        }
+        .verified()
+    }
+}
+
+impl Registry {
+    /// Returns the selected version of a prompt, its stored content verified against its hash.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the prompt or version does not exist, or its stored content was altered.
+    pub fn resolve(&self, selector: &Selector) -> Result<ResolvedPrompt, RegistryError> {
+        let record = self.load(&selector.id)?;
+        let version = selector
+            .which
+            .pick(&record)
+            .map_err(|kind| RegistryError::new(format!("cannot use `{}`", selector.id), kind))?;
+        ResolvedPrompt::from_version(&record.id, version)
+    }
+
+    /// Returns the production version of prompt `id`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the prompt has no production version or its content was altered.
+    pub fn production(&self, id: &str) -> Result<ResolvedPrompt, RegistryError> {
+        self.resolve(&Selector {
+            id: id.to_owned(),
+            which: Which::Status(Status::Production),
+        })
+    }
+
+    /// Returns the staging version of prompt `id`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the prompt has no staging version or its content was altered.
+    pub fn staging(&self, id: &str) -> Result<ResolvedPrompt, RegistryError> {
+        self.resolve(&Selector {
+            id: id.to_owned(),
+            which: Which::Status(Status::Staging),
+        })
+    }
+
+    /// Builds the bundle of every prompt's version in `status` (normally production).
+    ///
+    /// # Errors
+    ///
+    /// Fails when a registry file cannot be read or a version's content does not match its
+    /// hash: a bundle is never built from unverified content.
+    pub fn export(&self, status: Status) -> Result<Export, RegistryError> {
+        let mut prompts = Vec::new();
+        let mut without_version = Vec::new();
+        for id in self.ids()? {
+            let record = self.load(&id)?;
+            let Some(version) = record.with_status(status) else {
+                without_version.push(id);
+                continue;
+            };
+            let resolved = ResolvedPrompt::from_version(&id, version)?;
+            prompts.push(BundlePrompt {
+                id,
+                version: resolved.version,
+                content_hash: resolved.content_hash,
+                model_target: resolved.model_target,
+                files: resolved
+                    .files
+                    .into_iter()
+                    .map(|f| BundleFile {
+                        name: f.name,
+                        text: f.text,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Export {
+            bundle: Bundle {
+                format_version: 1,
+                status,
+                prompts,
+            },
+            without_version,
+        })
+    }
+}
