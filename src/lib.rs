@@ -9,10 +9,12 @@
 
 pub mod app;
 pub mod assert;
+pub mod baseline;
 pub mod cli;
 mod commands;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod plan;
 pub mod prompt_files;
 pub mod provider;
@@ -21,3 +23,4 @@ pub mod report;
 pub mod run;
 pub mod suite;
 pub mod template;
+pub mod tokens;

@@ -4,17 +4,21 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
+use crate::baseline::{AnyFailure, CompareOptions};
 use crate::cli::RunArgs;
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
+use crate::gate::{FailOn, SuiteBudget};
 use crate::plan::TestPlan;
 use crate::provider::{HttpClient, Provider};
-use crate::report::console::{ConsoleReporter, Display, Styles};
-use crate::report::{RunMeta, RunSummary, json, junit, write};
+use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
+use crate::report::json::JsonReport;
+use crate::report::{RunMeta, RunSummary, junit, write};
 use crate::run::{RunOptions, Status};
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    crate::gate::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if args.concurrency == 0 {
@@ -31,19 +35,21 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         .as_deref()
         .map(|path| write::prepare_output(&cwd.join(path)))
         .transpose()?;
+    let baseline = load_baseline(args, cwd)?;
+    crate::gate::validate_prices(&plan, config)?;
     let providers = providers_for(&plan)?;
+    let prompt_tokens = crate::gate::count_prompts(&plan);
+    let prompt_budgets = crate::gate::check_prompt_budgets(&plan, &prompt_tokens);
+    let held_back = crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets);
 
     let started_at = jiff::Timestamp::now();
-    let use_color = {
-        use std::io::IsTerminal;
-        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-    };
-    let styles = if use_color {
-        Styles::colored()
-    } else {
-        Styles::default()
-    };
-    let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
+    if held_back > 0 {
+        console.note(&format!(
+            "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
+            plural(held_back, "case", "cases")
+        ));
+    }
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
@@ -63,41 +69,86 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         results: &outcome.results,
         meta: &meta,
     };
-    console.finish(&summary);
-    let mut written = Vec::new();
-    if let Some(path) = &json_path {
-        write::write_atomic(path, &json::serialize(&summary))?;
-        written.push(path);
-    }
-    if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::serialize(&summary))?;
-        written.push(path);
-    }
-    for path in written {
-        console.note(&format!("wrote {}", display_path(path, cwd)));
-    }
-    Ok(verdict(
+    let tokens =
+        crate::gate::case_tokens(&plan, &outcome.results, &prompt_tokens, &config.prices);
+    let budgets = crate::gate::check_budgets(&plan, &tokens);
+    let mut report = JsonReport::from_summary(&summary);
+    crate::gate::annotate(&mut report, &tokens, &budgets);
+    report.baseline = baseline.map(|(path, base)| {
+        let options = CompareOptions {
+            growth: args.growth,
+        };
+        crate::baseline::compare(&base, &path, &report, options, &AnyFailure)
+    });
+    let verdict = crate::gate::verdict(
+        summary.counts(),
+        meta.interrupted,
+        &budgets,
+        report.baseline.as_ref(),
+        args.fail_on,
+    );
+    let sections = gate_sections(&budgets, &report);
+    console.finish_gated(
         &summary,
-        providers_hint(&plan, &outcome.results).as_deref(),
-    ))
+        Some(&GateLines {
+            sections: &sections,
+            failed: !verdict.passed(),
+            reasons: &verdict.reasons,
+            tokens: (
+                report.summary.prompt_tokens,
+                report.summary.completion_tokens,
+            ),
+            cost_usd: report.summary.cost_usd,
+        }),
+    );
+    let reports = [
+        json_path.map(|path| (path, report.to_bytes())),
+        junit_path.map(|path| (path, junit::serialize_with_budgets(&summary, &budgets))),
+    ];
+    for (path, bytes) in reports.into_iter().flatten() {
+        write::write_atomic(&path, &bytes)?;
+        console.note(&format!("wrote {}", display_path(&path, cwd)));
+    }
+    if verdict.exit_code == exit_code::INFRASTRUCTURE
+        && let Some(hint) = providers_hint(&plan, &outcome.results)
+    {
+        let _ = writeln!(std::io::stderr(), "{hint}");
+    }
+    Ok(verdict.exit_code)
 }
 
-/// Returns the exit code of a finished run.
-fn verdict(summary: &RunSummary<'_>, hint: Option<&str>) -> i32 {
-    let counts = summary.counts();
-    if summary.meta.interrupted {
-        return exit_code::INTERRUPTED;
+/// Returns colour styles on a terminal unless `NO_COLOR` is set.
+fn styles() -> Styles {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Styles::colored()
+    } else {
+        Styles::default()
     }
-    if counts.failed > 0 {
-        return exit_code::GATE_FAILED;
-    }
-    if counts.errors > 0 {
-        if let Some(hint) = hint {
-            let _ = writeln!(std::io::stderr(), "{hint}");
+}
+
+/// Reads `--baseline` before any request, so a wrong path fails fast.
+fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonReport)>, Error> {
+    let Some(path) = &args.baseline else {
+        if args.fail_on == FailOn::Regressions {
+            return Err(Error::usage(
+                "`--fail-on regressions` needs `--baseline PATH` (an earlier `--json` report) to know which failures are known",
+            ));
         }
-        return exit_code::INFRASTRUCTURE;
+        return Ok(None);
+    };
+    let full = cwd.join(path);
+    let report = crate::commands::diff::load_report(&full, cwd)?;
+    Ok(Some((display_path(&full, cwd), report)))
+}
+
+/// Returns the budget and baseline sections of the console summary.
+fn gate_sections(budgets: &[SuiteBudget], report: &JsonReport) -> String {
+    let mut sections = crate::gate::budget_section(budgets);
+    if let Some(comparison) = &report.baseline {
+        sections.push_str(&crate::baseline::render_text(comparison));
     }
-    exit_code::SUCCESS
+    sections
 }
 
 /// Says what to check when cases errored.

@@ -6,11 +6,22 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::summary::RunSummary;
+use crate::gate::{BudgetCheck, SuiteBudget};
+
+/// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
+pub const BUDGET_TESTCASE: &str = "budget";
 use crate::run::Status;
 
 /// Serialises a run as JUnit XML.
 #[must_use]
 pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
+    serialize_with_budgets(summary, &[])
+}
+
+/// Serialises a run as JUnit XML, with a `budget` testcase in each suite that sets budgets: a
+/// `<failure>` naming every limit over budget, with the numbers.
+#[must_use]
+pub fn serialize_with_budgets(summary: &RunSummary<'_>, budgets: &[SuiteBudget]) -> Vec<u8> {
     let plan = summary.plan;
     let mut report = Report::new("promptci");
     report.set_time(summary.meta.duration);
@@ -71,6 +82,11 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
             .insert("line".into(), case.line.to_string().into());
         suites[case.suite].add_test_case(test_case);
     }
+    for budget in budgets.iter().filter(|budget| !budget.checks.is_empty()) {
+        if let Some(suite) = suites.get_mut(budget.suite) {
+            suite.add_test_case(budget_case(budget, summary.plan));
+        }
+    }
     report.add_test_suites(suites);
     let mut bytes = report
         .to_string()
@@ -80,6 +96,50 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// Returns the testcase that reports a suite's budgets.
+fn budget_case(budget: &SuiteBudget, plan: &crate::plan::TestPlan) -> TestCase {
+    let overruns: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
+    let status = if overruns.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(format!("over budget: {}", overruns.join("; ")));
+        status.set_type("budget");
+        let mut description: Vec<String> = budget
+            .checks
+            .iter()
+            .map(|check| {
+                let mark = if check.passed { "✓" } else { "✗" };
+                format!("{mark} {}", check.describe())
+            })
+            .collect();
+        for check in budget.overruns() {
+            for offender in &check.offenders {
+                description.push(format!(
+                    "  {} {}: {}",
+                    check.kind.as_str(),
+                    check.kind.format(offender.actual),
+                    offender.case
+                ));
+            }
+        }
+        status.set_description(description.join("\n"));
+        status
+    };
+    let mut test_case = TestCase::new(BUDGET_TESTCASE, status);
+    test_case.set_classname(budget.name.as_str());
+    test_case.set_assertions(budget.checks.len());
+    test_case
+        .extra
+        .insert("file".into(), budget.name.as_str().into());
+    if let Some(line) = plan.suites.get(budget.suite).and_then(|suite| suite.budget_line) {
+        test_case
+            .extra
+            .insert("line".into(), line.to_string().into());
+    }
+    test_case
 }
 
 fn error_type(error: &crate::run::CaseError) -> String {
