@@ -262,7 +262,11 @@ impl Comparison {
 /// is deterministic), else the provider's.
 fn prompt_tokens(case: &JsonCase) -> Option<u64> {
     let tokens = case.tokens.as_ref()?;
-    Some(tokens.offline.map_or(tokens.prompt, |offline| offline.prompt))
+    Some(
+        tokens
+            .offline
+            .map_or(tokens.prompt, |offline| offline.prompt),
+    )
 }
 
 fn prompt_key(case: &JsonCase) -> String {
@@ -291,8 +295,11 @@ pub fn compare(
     options: CompareOptions,
     policy: &dyn CasePolicy,
 ) -> Comparison {
-    let base_cases: HashMap<&str, &JsonCase> =
-        base.cases.iter().map(|case| (case.id.as_str(), case)).collect();
+    let base_cases: HashMap<&str, &JsonCase> = base
+        .cases
+        .iter()
+        .map(|case| (case.id.as_str(), case))
+        .collect();
     let head_ids: std::collections::HashSet<&str> =
         head.cases.iter().map(|case| case.id.as_str()).collect();
     let mut comparison = Comparison {
@@ -315,7 +322,9 @@ pub fn compare(
         let accumulator = prompts.entry(prompt_key(case)).or_default();
         accumulator.head_counts.add(CaseCounts::of(case));
         let Some(before) = base_cases.get(case.id.as_str()) else {
-            comparison.new_cases.push(delta(case, None, Some(case.status), Vec::new()));
+            comparison
+                .new_cases
+                .push(delta(case, None, Some(case.status), Vec::new()));
             continue;
         };
         accumulator.share(before, case);
@@ -325,7 +334,12 @@ pub fn compare(
             CaseChange::StillFailing => &mut comparison.known_failures,
             CaseChange::Unchanged => continue,
         };
-        list.push(delta(case, Some(before.status), Some(case.status), reasons(case)));
+        list.push(delta(
+            case,
+            Some(before.status),
+            Some(case.status),
+            reasons(case),
+        ));
     }
     for case in &base.cases {
         prompts
@@ -557,7 +571,11 @@ pub fn render_text(comparison: &Comparison) -> String {
             "known failures"
         ),
         plural(comparison.new_cases.len(), "new case", "new cases"),
-        plural(comparison.removed_cases.len(), "removed case", "removed cases"),
+        plural(
+            comparison.removed_cases.len(),
+            "removed case",
+            "removed cases"
+        ),
     );
     let rows = case_rows(comparison);
     if !rows.is_empty() {

@@ -385,7 +385,12 @@ pub fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget>
             }
             if let Some(limit) = budget.cost_usd {
                 let cost: f64 = answered().filter_map(|(_, t)| t.cost_usd).sum();
-                checks.push(BudgetCheck::new(BudgetKind::CostUsd, limit, cost, Vec::new()));
+                checks.push(BudgetCheck::new(
+                    BudgetKind::CostUsd,
+                    limit,
+                    cost,
+                    Vec::new(),
+                ));
             }
             SuiteBudget {
                 suite: index,
@@ -414,7 +419,11 @@ pub fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::er
                 "add `prices: {{ {model}: {{ input: 0.15, output: 0.6 }} }}` (US dollars per million tokens) to `promptci.yaml`"
             )));
         }
-        if suite.budget.cost_usd.is_some_and(|limit| limit.is_nan() || limit < 0.0) {
+        if suite
+            .budget
+            .cost_usd
+            .is_some_and(|limit| limit.is_nan() || limit < 0.0)
+        {
             problems.push(Problem::new(format!(
                 "{}: `cost-usd` must be a non-negative number of dollars",
                 suite.name
@@ -431,7 +440,11 @@ pub fn hold_back_over_budget(plan: &mut TestPlan, budgets: &[SuiteBudget]) -> us
     for budget in budgets.iter().filter(|budget| !budget.passed()) {
         let reasons: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
         let reason = format!("not run: over budget: {}", reasons.join("; "));
-        for case in plan.cases.iter_mut().filter(|case| case.suite == budget.suite) {
+        for case in plan
+            .cases
+            .iter_mut()
+            .filter(|case| case.suite == budget.suite)
+        {
             if case.skip.is_none() {
                 case.skip = Some(reason.clone());
                 held += 1;
@@ -506,9 +519,9 @@ pub fn verdict(
 ) -> Verdict {
     let mut reasons = Vec::new();
     let blocking_failures = match (fail_on, comparison) {
-        (FailOn::Regressions, Some(comparison)) => {
-            counts.failed.saturating_sub(comparison.known_failures.len())
-        }
+        (FailOn::Regressions, Some(comparison)) => counts
+            .failed
+            .saturating_sub(comparison.known_failures.len()),
         _ => counts.failed,
     };
     if blocking_failures > 0 {
@@ -577,7 +590,10 @@ mod tests {
         assert!(!check.passed);
         assert_eq!(check.describe(), "prompt-tokens 812 > 600 (+212, +35.3%)");
         let cost = BudgetCheck::new(BudgetKind::CostUsd, 0.01, 0.0125, Vec::new());
-        assert_eq!(cost.describe(), "cost-usd $0.0125 > $0.0100 (+$0.0025, +25.0%)");
+        assert_eq!(
+            cost.describe(),
+            "cost-usd $0.0125 > $0.0100 (+$0.0025, +25.0%)"
+        );
         let within = BudgetCheck::new(BudgetKind::TotalTokens, 100.0, 100.0, Vec::new());
         assert!(within.passed);
         assert_eq!(within.describe(), "total-tokens 100 ≤ 100");

@@ -28,7 +28,11 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
     let mut out = stdout();
     let over: usize = budgets.iter().map(|budget| budget.overruns().count()).sum();
     if over > 0 {
-        let _ = out.write_all(crate::gate::budget_section(&budgets).trim_start().as_bytes());
+        let _ = out.write_all(
+            crate::gate::budget_section(&budgets)
+                .trim_start()
+                .as_bytes(),
+        );
         let _ = writeln!(
             out,
             "FAILED: {} over its `prompt-tokens` budget; nothing was sent",

@@ -5,12 +5,14 @@ use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
 use crate::baseline::{AnyFailure, CompareOptions};
-use crate::cli::RunArgs;
+use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
-use crate::gate::{FailOn, SuiteBudget};
+use crate::gate::{FailOn, SuiteBudget, Verdict};
 use crate::plan::TestPlan;
-use crate::provider::{HttpClient, Provider};
+use crate::provider::{
+    CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
+};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::json::JsonReport;
 use crate::report::{RunMeta, RunSummary, junit, write};
@@ -38,6 +40,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     let baseline = load_baseline(args, cwd)?;
     crate::gate::validate_prices(&plan, config)?;
     let providers = providers_for(&plan)?;
+    let cache = response_cache(args, config, cwd, &providers);
+    let record_dir = args
+        .record
+        .as_deref()
+        .map(|dir| prepare_record_dir(&cwd.join(dir)))
+        .transpose()?;
+    let recorder = record_dir
+        .as_ref()
+        .map(|_| std::sync::Arc::new(Recorder::new()));
     let prompt_tokens = crate::gate::count_prompts(&plan);
     let prompt_budgets = crate::gate::check_prompt_budgets(&plan, &prompt_tokens);
     let held_back = crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets);
@@ -54,6 +65,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
         handle_interrupts: true,
+        cache: cache.clone(),
+        recorder: recorder.clone(),
     };
     let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
         console.case_finished(case, result);
@@ -69,10 +82,69 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         results: &outcome.results,
         meta: &meta,
     };
+    let gated = gate(args, config, &summary, &prompt_tokens, baseline);
+    let sections = gate_sections(&gated.budgets, &gated.report);
+    console.finish_gated(
+        &summary,
+        Some(&GateLines {
+            sections: &sections,
+            failed: !gated.verdict.passed(),
+            reasons: &gated.verdict.reasons,
+            tokens: (
+                gated.report.summary.prompt_tokens,
+                gated.report.summary.completion_tokens,
+            ),
+            cost_usd: gated.report.summary.cost_usd,
+        }),
+    );
+    let reports = [
+        json_path.map(|path| (path, gated.report.to_bytes())),
+        junit_path.map(|path| {
+            (
+                path,
+                junit::serialize_with_budgets(&summary, &gated.budgets),
+            )
+        }),
+    ];
+    for (path, bytes) in reports.into_iter().flatten() {
+        write::write_atomic(&path, &bytes)?;
+        console.note(&format!("wrote {}", display_path(&path, cwd)));
+    }
+    if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
+        console.note(&format!(
+            "warning: answers could not be cached ({failure}); the next run will ask again"
+        ));
+    }
+    if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
+        console.note(&write_recording(dir, recorder, cwd)?);
+    }
+    if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
+        && let Some(hint) = providers_hint(&plan, &outcome.results)
+    {
+        let _ = writeln!(std::io::stderr(), "{hint}");
+    }
+    Ok(gated.verdict.exit_code)
+}
+
+/// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
+struct Gated {
+    report: JsonReport,
+    budgets: Vec<SuiteBudget>,
+    verdict: Verdict,
+}
+
+/// Counts tokens and cost, checks budgets, compares with the baseline, and decides.
+fn gate(
+    args: &RunArgs,
+    config: &Config,
+    summary: &RunSummary<'_>,
+    prompt_tokens: &[u64],
+    baseline: Option<(String, JsonReport)>,
+) -> Gated {
     let tokens =
-        crate::gate::case_tokens(&plan, &outcome.results, &prompt_tokens, &config.prices);
-    let budgets = crate::gate::check_budgets(&plan, &tokens);
-    let mut report = JsonReport::from_summary(&summary);
+        crate::gate::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
+    let budgets = crate::gate::check_budgets(summary.plan, &tokens);
+    let mut report = JsonReport::from_summary(summary);
     crate::gate::annotate(&mut report, &tokens, &budgets);
     report.baseline = baseline.map(|(path, base)| {
         let options = CompareOptions {
@@ -82,39 +154,35 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     });
     let verdict = crate::gate::verdict(
         summary.counts(),
-        meta.interrupted,
+        summary.meta.interrupted,
         &budgets,
         report.baseline.as_ref(),
         args.fail_on,
     );
-    let sections = gate_sections(&budgets, &report);
-    console.finish_gated(
-        &summary,
-        Some(&GateLines {
-            sections: &sections,
-            failed: !verdict.passed(),
-            reasons: &verdict.reasons,
-            tokens: (
-                report.summary.prompt_tokens,
-                report.summary.completion_tokens,
-            ),
-            cost_usd: report.summary.cost_usd,
-        }),
-    );
-    let reports = [
-        json_path.map(|path| (path, report.to_bytes())),
-        junit_path.map(|path| (path, junit::serialize_with_budgets(&summary, &budgets))),
-    ];
-    for (path, bytes) in reports.into_iter().flatten() {
-        write::write_atomic(&path, &bytes)?;
-        console.note(&format!("wrote {}", display_path(&path, cwd)));
+    Gated {
+        report,
+        budgets,
+        verdict,
     }
-    if verdict.exit_code == exit_code::INFRASTRUCTURE
-        && let Some(hint) = providers_hint(&plan, &outcome.results)
-    {
-        let _ = writeln!(std::io::stderr(), "{hint}");
-    }
-    Ok(verdict.exit_code)
+}
+
+/// Writes the `--record` files and returns the line that says what was recorded.
+fn write_recording(dir: &Path, recorder: &Recorder, cwd: &Path) -> Result<String, Error> {
+    let answers = recorder.len();
+    let files = recorder.write(dir)?;
+    Ok(if answers == 0 {
+        format!(
+            "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
+            display_path(dir, cwd)
+        )
+    } else {
+        format!(
+            "recorded {} in {} under {}",
+            plural(answers, "answer", "answers"),
+            plural(files.len(), "file", "files"),
+            display_path(dir, cwd)
+        )
+    })
 }
 
 /// Returns colour styles on a terminal unless `NO_COLOR` is set.
@@ -177,6 +245,51 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .map(|name| format!(" `{name}`"))
             .unwrap_or_default(),
     ))
+}
+
+/// Opens the response cache when the mode uses it and some target is live: offline targets
+/// answer for free, so caching them would only fill the disk.
+fn response_cache(
+    args: &RunArgs,
+    config: &Config,
+    cwd: &Path,
+    providers: &[Provider],
+) -> Option<std::sync::Arc<ResponseCache>> {
+    let mode = match args.cache {
+        Some(CacheModeArg::ReadWrite) => CacheMode::ReadWrite,
+        Some(CacheModeArg::ReadOnly) => CacheMode::ReadOnly,
+        Some(CacheModeArg::Off) => CacheMode::Off,
+        Some(CacheModeArg::Refresh) => CacheMode::Refresh,
+        None => CacheMode::default_for_environment(),
+    };
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
+        return None;
+    }
+    let dir = args.cache_dir.as_deref().map_or_else(
+        || {
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
+        },
+        |dir| cwd.join(dir),
+    );
+    Some(std::sync::Arc::new(ResponseCache::new(dir, mode)))
+}
+
+/// Creates the `--record` directory before the run, so a bad path fails before any request.
+fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    if dir.is_file() {
+        return Err(Error::usage(format!(
+            "`--record` needs a directory but `{}` is a file",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(dir.to_owned())
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.

@@ -42,7 +42,11 @@ pub(crate) fn run(args: &TokensArgs, config: &Config, cwd: &Path) -> Result<i32,
         let encoding = format!(
             "{}{}",
             tokenizer.encoding.as_str(),
-            if tokenizer.estimate { " (estimate)" } else { "" }
+            if tokenizer.estimate {
+                " (estimate)"
+            } else {
+                ""
+            }
         );
         rows.push([
             suite.name.clone(),
@@ -68,7 +72,13 @@ pub(crate) fn run(args: &TokensArgs, config: &Config, cwd: &Path) -> Result<i32,
         }
     }
     let headers = [
-        "suite", "model", "encoding", "cases", "prompt tokens", "total", "budget",
+        "suite",
+        "model",
+        "encoding",
+        "cases",
+        "prompt tokens",
+        "total",
+        "budget",
     ];
     let mut out = stdout();
     let _ = out.write_all(crate::baseline::text_table(&headers, &rows).as_bytes());

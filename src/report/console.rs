@@ -264,6 +264,13 @@ pub fn summary_table_gated(
     if let Some(cost) = gate.and_then(|gate| gate.cost_usd) {
         out.push_str(&format!("; cost: ${cost:.4}"));
     }
+    let cached = summary.cached();
+    if cached > 0 {
+        out.push_str(&format!(
+            "; {} from the cache or recordings",
+            plural(cached, "answer", "answers")
+        ));
+    }
     if let Some(gate) = gate.filter(|gate| !gate.reasons.is_empty()) {
         out.push_str(&format!("; gate: {}", gate.reasons.join(", ")));
     }

@@ -134,7 +134,11 @@ fn budget_case(budget: &SuiteBudget, plan: &crate::plan::TestPlan) -> TestCase {
     test_case
         .extra
         .insert("file".into(), budget.name.as_str().into());
-    if let Some(line) = plan.suites.get(budget.suite).and_then(|suite| suite.budget_line) {
+    if let Some(line) = plan
+        .suites
+        .get(budget.suite)
+        .and_then(|suite| suite.budget_line)
+    {
         test_case
             .extra
             .insert("line".into(), line.to_string().into());
