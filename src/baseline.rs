@@ -482,7 +482,7 @@ fn rate(value: Option<f64>) -> String {
 }
 
 fn cost(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".to_owned(), |dollars| format!("${dollars:.4}"))
+    value.map_or_else(|| "-".to_owned(), crate::gate::dollars)
 }
 
 fn status(value: Option<Status>) -> &'static str {

@@ -185,9 +185,20 @@ impl BudgetKind {
     #[must_use]
     pub fn format(self, amount: f64) -> String {
         match self {
-            Self::CostUsd => format!("${amount:.4}"),
+            Self::CostUsd => dollars(amount),
             _ => format!("{amount:.0}"),
         }
+    }
+}
+
+/// Formats US dollars: four decimals, six below a tenth of a cent (single cases cost
+/// fractions of one).
+#[must_use]
+pub fn dollars(amount: f64) -> String {
+    if amount.abs() < 0.001 {
+        format!("${amount:.6}")
+    } else {
+        format!("${amount:.4}")
     }
 }
 
@@ -518,10 +529,15 @@ pub fn verdict(
     fail_on: FailOn,
 ) -> Verdict {
     let mut reasons = Vec::new();
+    // Under `--fail-on regressions`, known failures pass and regressions are named as such
+    // below, so only failures the baseline never saw (new cases) count here.
     let blocking_failures = match (fail_on, comparison) {
-        (FailOn::Regressions, Some(comparison)) => counts
-            .failed
-            .saturating_sub(comparison.known_failures.len()),
+        (FailOn::Regressions, Some(comparison)) => {
+            let failed_now = |case: &&crate::baseline::CaseDelta| case.head == Some(Status::Failed);
+            let known = comparison.known_failures.iter().filter(failed_now).count();
+            let regressed = comparison.regressions.iter().filter(failed_now).count();
+            counts.failed.saturating_sub(known + regressed)
+        }
         _ => counts.failed,
     };
     if blocking_failures > 0 {

@@ -27,16 +27,14 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
     // Everything that can be checked is checked before the first request.
-    let junit_path = args
-        .junit
-        .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
-        .transpose()?;
-    let json_path = args
-        .json
-        .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
-        .transpose()?;
+    let prepare = |path: Option<&Path>| {
+        path.map(|path| write::prepare_output(&cwd.join(path)))
+            .transpose()
+    };
+    let (junit_path, json_path) = (
+        prepare(args.junit.as_deref())?,
+        prepare(args.json.as_deref())?,
+    );
     let baseline = load_baseline(args, cwd)?;
     crate::gate::validate_prices(&plan, config)?;
     let providers = providers_for(&plan)?;

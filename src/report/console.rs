@@ -262,7 +262,7 @@ pub fn summary_table_gated(
         ));
     }
     if let Some(cost) = gate.and_then(|gate| gate.cost_usd) {
-        out.push_str(&format!("; cost: ${cost:.4}"));
+        out.push_str(&format!("; cost: {}", crate::gate::dollars(cost)));
     }
     let cached = summary.cached();
     if cached > 0 {

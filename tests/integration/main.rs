@@ -3,6 +3,7 @@
 mod cache;
 mod core;
 mod errors;
+mod gates;
 mod harness;
 mod mock_server;
 mod record_replay;
