@@ -19,5 +19,6 @@ pub mod provider;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod stats;
 pub mod suite;
 pub mod template;

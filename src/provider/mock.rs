@@ -80,17 +80,23 @@ mod tests {
         let scripted = ChatRequest {
             messages: &messages,
             mock_answer: Some("scripted"),
+            case_id: "s.yaml::a",
+            attempt: 1,
         };
         assert_eq!(provider.complete(&scripted).text, "scripted");
         let ruled = ChatRequest {
             messages: &messages,
             mock_answer: None,
+            case_id: "s.yaml::a",
+            attempt: 1,
         };
         assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
         let other = [Message::new(Role::User, "hello")];
         let echoed = ChatRequest {
             messages: &other,
             mock_answer: None,
+            case_id: "s.yaml::a",
+            attempt: 1,
         };
         assert_eq!(provider.complete(&echoed).text, "mock: hello");
     }

@@ -34,6 +34,11 @@ pub struct ChatRequest<'a> {
     pub messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
     pub mock_answer: Option<&'a str>,
+    /// The stable id of the case (`suite-path::case-name`), for caches and recordings.
+    pub case_id: &'a str,
+    /// Which attempt of a repeated case this is, from 1. Attempts are independent calls:
+    /// caches key on it when it is above 1, so attempt 2 never gets attempt 1's answer.
+    pub attempt: u32,
 }
 
 /// Token usage as the provider reported it.

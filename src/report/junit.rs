@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::summary::RunSummary;
-use crate::run::Status;
+use crate::run::{RepeatRecord, Status};
 
 /// Serialises a run as JUnit XML.
 #[must_use]
@@ -57,6 +57,10 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
                 status
             }
         };
+        let mut status = status;
+        if let Some(record) = result.repeat.as_deref() {
+            add_attempts(&mut status, record);
+        }
         let mut test_case = TestCase::new(case.name.as_str(), status);
         test_case.set_classname(suite.name.as_str());
         test_case.set_assertions(result.assertions.len());
@@ -69,6 +73,19 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
+        if let Some(record) = result.repeat.as_deref() {
+            test_case
+                .extra
+                .insert("attempts".into(), record.attempts.len().to_string().into());
+            test_case
+                .extra
+                .insert("passed".into(), record.passed.to_string().into());
+            if let Some(flakiness) = record.flakiness {
+                test_case
+                    .extra
+                    .insert("classification".into(), flakiness.as_str().into());
+            }
+        }
         suites[case.suite].add_test_case(test_case);
     }
     report.add_test_suites(suites);
@@ -80,6 +97,37 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// Adds the failed and errored attempts of a repeated case: `<flakyFailure>` under a case
+/// that passed, `<rerunFailure>` under one that failed (the first failure is the main one).
+fn add_attempts(status: &mut TestCaseStatus, record: &RepeatRecord) {
+    let passed = matches!(status, TestCaseStatus::Success { .. });
+    let mut main_failure_seen = passed;
+    for attempt in &record.attempts {
+        let kind = match attempt.status {
+            Status::Failed => NonSuccessKind::Failure,
+            Status::Error => NonSuccessKind::Error,
+            Status::Passed | Status::Skipped => continue,
+        };
+        if !main_failure_seen {
+            main_failure_seen = true;
+            continue;
+        }
+        let mut rerun = TestRerun::new(kind);
+        let reasons: Vec<String> = attempt
+            .failure_reasons()
+            .chain(attempt.error.iter().map(|error| error.message.clone()))
+            .collect();
+        rerun.set_message(reasons.join("; "));
+        if let Some(latency) = attempt.latency_ms {
+            rerun.set_time(Duration::from_millis(latency));
+        }
+        if let Some(answer) = &attempt.answer {
+            rerun.set_description(crate::provider::excerpt(answer, 500));
+        }
+        status.add_rerun(rerun);
+    }
 }
 
 fn error_type(error: &crate::run::CaseError) -> String {

@@ -98,11 +98,26 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
+                    if case.repeat.is_repeated() {
+                        // Each attempt takes its own slot of the target's limit.
+                        let result = super::repeat::run_repeated(&case.repeat, |attempt| {
+                            let limit = Arc::clone(&limit);
+                            async move {
+                                let _permit = limit
+                                    .acquire_owned()
+                                    .await
+                                    .expect("the semaphore is never closed");
+                                run_case(case, provider, attempt).await
+                            }
+                        })
+                        .await;
+                        return (index, result);
+                    }
                     let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider).await)
+                    (index, run_case(case, provider, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -157,11 +172,13 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Sends one case and judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider) -> CaseResult {
+/// Sends one attempt of a case (numbered from 1) and judges the answer.
+async fn run_case(case: &TestInstance, provider: &Provider, attempt: u32) -> CaseResult {
     let request = ChatRequest {
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
+        case_id: &case.id,
+        attempt,
     };
     match provider.complete(&request).await {
         Ok(output) => judge(case, output).await,
