@@ -96,6 +96,32 @@ pub struct RunArgs {
     /// meets its `pass-rate` (default 1.0).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub repeat: Option<u32>,
+
+    /// How to use the response cache [default: read-write, or off when `CI` is set].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub cache: Option<CacheModeArg>,
+
+    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
+    /// `.promptci/cache` under the project root].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+}
+
+/// How a run uses the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheModeArg {
+    /// Use cached answers and store new ones.
+    ReadWrite,
+    /// Use cached answers, store nothing.
+    ReadOnly,
+    /// Ignore the cache.
+    Off,
+    /// Ask the model again and overwrite the cache.
+    Refresh,
 }
 
 /// Options of `promptci render`.

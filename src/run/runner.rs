@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::outcome::{CaseError, CaseResult, Status};
 use crate::plan::{TestInstance, TestPlan};
-use crate::provider::{ChatRequest, ModelOutput, Provider};
+use crate::provider::{CacheKey, ChatRequest, ModelOutput, Provider, Recorder, ResponseCache};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
@@ -24,6 +24,10 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
     pub handle_interrupts: bool,
+    /// The response cache, when the run uses one.
+    pub cache: Option<Arc<ResponseCache>>,
+    /// Collects live answers for `--record`.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl Default for RunOptions {
@@ -32,6 +36,8 @@ impl Default for RunOptions {
             concurrency: 16,
             fail_fast: false,
             handle_interrupts: true,
+            cache: None,
+            recorder: None,
         }
     }
 }
@@ -107,7 +113,7 @@ pub fn execute(
                                     .acquire_owned()
                                     .await
                                     .expect("the semaphore is never closed");
-                                run_case(case, provider, attempt).await
+                                run_case(case, provider, options, attempt).await
                             }
                         })
                         .await;
@@ -117,7 +123,7 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider, 1).await)
+                    (index, run_case(case, provider, options, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -172,15 +178,39 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Sends one attempt of a case (numbered from 1) and judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider, attempt: u32) -> CaseResult {
+/// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,
+/// else from the provider — and judges the answer.
+async fn run_case(
+    case: &TestInstance,
+    provider: &Provider,
+    options: &RunOptions,
+    attempt: u32,
+) -> CaseResult {
     let request = ChatRequest {
-        messages: &case.messages,
-        mock_answer: case.mock_answer.as_deref(),
         case_id: &case.id,
         attempt,
+        messages: &case.messages,
+        mock_answer: case.mock_answer.as_deref(),
     };
-    match provider.complete(&request).await {
+    let cache = options.cache.as_deref().and_then(|cache| {
+        let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);
+        Some((cache, key))
+    });
+    let answer = match cache.as_ref().and_then(|(cache, key)| cache.lookup(key)) {
+        Some(cached) => Ok(cached),
+        None => provider.complete(&request).await,
+    };
+    if let Ok(output) = &answer {
+        if let Some((cache, key)) = &cache {
+            cache.store(key, output);
+        }
+        if let Some(recorder) = options.recorder.as_deref()
+            && provider.is_live()
+        {
+            recorder.add(request.case_id, request.attempt, request.messages, output);
+        }
+    }
+    match answer {
         Ok(output) => judge(case, output).await,
         Err(error) => CaseResult::errored(
             CaseError {
@@ -206,7 +236,7 @@ async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
         result.latency_ms = Some(output.latency_ms);
         result.ttft_ms = output.ttft_ms;
         result.cached = output.cached;
-        result.requests = 1;
+        result.requests = u32::from(!output.cached);
         result
     };
     if case
