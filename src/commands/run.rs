@@ -44,6 +44,9 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         Styles::default()
     };
     let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
@@ -64,22 +67,44 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         meta: &meta,
     };
     console.finish(&summary);
+    let report = json::JsonReport::from_summary(&summary);
     let mut written = Vec::new();
     if let Some(path) = &json_path {
-        write::write_atomic(path, &json::serialize(&summary))?;
-        written.push(path);
+        write::write_atomic(path, &report.to_bytes())?;
+        written.push(("json-report", path));
     }
     if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::serialize(&summary))?;
-        written.push(path);
+        write::write_atomic(path, &junit::from_report(&report))?;
+        written.push(("junit-report", path));
     }
-    for path in written {
+    for (_, path) in &written {
         console.note(&format!("wrote {}", display_path(path, cwd)));
     }
+    let report_paths: Vec<(&str, String)> = written
+        .iter()
+        .map(|(name, path)| (*name, display_path(path, cwd)))
+        .collect();
+    crate::commands::github::emit(args.github, &report, &config.root, &report_paths)?;
     Ok(verdict(
         &summary,
         providers_hint(&plan, &outcome.results).as_deref(),
     ))
+}
+
+/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
+/// error).
+fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
+    let mut why = Vec::new();
+    if let Some(reference) = &select.changed_since {
+        why.push(format!("no suite changed since `{reference}`"));
+    }
+    if let Some(shard) = select.shard {
+        why.push(format!("shard {shard} has no cases"));
+    }
+    if why.is_empty() {
+        why.push("no case matches the selection".to_owned());
+    }
+    format!("nothing to run: {}", why.join("; "))
 }
 
 /// Returns the exit code of a finished run.
