@@ -81,18 +81,13 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     };
     console.finish(&summary);
     let report = json::JsonReport::from_summary(&summary);
-    let mut written = Vec::new();
-    if let Some(path) = &json_path {
-        write::write_atomic(path, &report.to_bytes())?;
-        written.push(("json-report", path));
-    }
-    if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::from_report(&report))?;
-        written.push(("junit-report", path));
-    }
-    for (_, path) in &written {
-        console.note(&format!("wrote {}", display_path(path, cwd)));
-    }
+    let report_paths = write_reports(
+        &report,
+        json_path.as_deref(),
+        junit_path.as_deref(),
+        &mut console,
+        cwd,
+    )?;
     if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
         console.note(&format!(
             "warning: answers could not be cached ({failure}); the next run will ask again"
@@ -115,15 +110,35 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
             )
         });
     }
-    let report_paths: Vec<(&str, String)> = written
-        .iter()
-        .map(|(name, path)| (*name, display_path(path, cwd)))
-        .collect();
     crate::commands::github::emit(args.github, &report, &config.root, &report_paths)?;
     Ok(verdict(
         &summary,
         providers_hint(&plan, &outcome.results).as_deref(),
     ))
+}
+
+/// Writes the JSON and JUnit reports that were asked for and returns them as (GitHub output
+/// name, displayed path) pairs.
+fn write_reports<W: Write>(
+    report: &json::JsonReport,
+    json_path: Option<&Path>,
+    junit_path: Option<&Path>,
+    console: &mut ConsoleReporter<W>,
+    cwd: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = json_path {
+        write::write_atomic(path, &report.to_bytes())?;
+        written.push(("json-report", display_path(path, cwd)));
+    }
+    if let Some(path) = junit_path {
+        write::write_atomic(path, &junit::from_report(report))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    for (_, path) in &written {
+        console.note(&format!("wrote {path}"));
+    }
+    Ok(written)
 }
 
 /// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
