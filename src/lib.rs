@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod assert;
+pub mod changed;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod provider;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod stats;
 pub mod suite;
 pub mod template;

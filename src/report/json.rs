@@ -51,6 +51,20 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// Which shard of a larger plan this report covers (`run --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<JsonShard>,
+}
+
+/// The shard a report covers, so `promptci merge` can check it has the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonShard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+    /// How many cases the whole, unsharded plan has.
+    pub plan_cases: usize,
 }
 
 /// A target as reports show it (never its key).
@@ -264,6 +278,9 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// The case's position in the whole plan, in shard reports (merge restores plan order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_index: Option<usize>,
     /// The pass rate of a repeated case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<JsonRepeat>,
@@ -328,22 +345,20 @@ fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
     (Some(repeat), attempts)
 }
 
-/// Returns the flaky cases of a run, in plan order.
-fn flaky_cases(summary: &RunSummary<'_>) -> Vec<JsonFlaky> {
-    summary
-        .plan
-        .cases
+/// Returns the flaky cases among `cases` (repeated cases whose attempts disagreed), in order.
+#[must_use]
+pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
+    cases
         .iter()
-        .zip(summary.results)
-        .filter_map(|(case, result)| {
-            let record = result.repeat.as_deref()?;
-            (record.flakiness == Some(Flakiness::Flaky)).then(|| JsonFlaky {
+        .filter_map(|case| {
+            let repeat = case.repeat.as_ref()?;
+            (repeat.classification == Some(Flakiness::Flaky)).then(|| JsonFlaky {
                 id: case.id.clone(),
-                status: result.status,
-                passed: record.passed,
-                judged: record.judged(),
-                rate: record.rate(),
-                interval: record.interval,
+                status: case.status,
+                passed: repeat.passed,
+                judged: repeat.passed + repeat.failed,
+                rate: repeat.rate,
+                interval: repeat.interval,
             })
         })
         .collect()
@@ -375,11 +390,12 @@ impl JsonReport {
                 }
             })
             .collect();
-        let cases = plan
+        let cases: Vec<JsonCase> = plan
             .cases
             .iter()
             .zip(summary.results)
-            .map(|(case, result)| {
+            .enumerate()
+            .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
                 let (repeat, attempts) = repeat_json(result);
@@ -409,6 +425,10 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    plan_index: plan
+                        .shard
+                        .as_ref()
+                        .and_then(|shard| shard.positions.get(index).copied()),
                     repeat,
                     attempts,
                 }
@@ -432,12 +452,17 @@ impl JsonReport {
                         base_url: target.base_url.clone(),
                     })
                     .collect(),
+                shard: plan.shard.as_ref().map(|shard| JsonShard {
+                    index: shard.shard.index,
+                    count: shard.shard.count,
+                    plan_cases: shard.plan_cases,
+                }),
             },
             summary: JsonSummary {
                 counts: summary.counts(),
                 prompt_tokens,
                 completion_tokens,
-                flaky: flaky_cases(summary),
+                flaky: flaky_cases(&cases),
             },
             suites,
             cases,
