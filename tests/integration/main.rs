@@ -5,5 +5,6 @@ mod core;
 mod errors;
 mod harness;
 mod mock_server;
+mod real_model;
 mod record_replay;
 mod registry;
