@@ -399,6 +399,41 @@ fn apply_base_url_env(
     Ok(())
 }
 
+/// The `base-url` a target wrote, checked, or the provider's default.
+fn resolve_base_url(
+    name: &str,
+    provider: ProviderKind,
+    base_url: Option<Spanned<String>>,
+    has_base_url_env: bool,
+    source: &SourceFile,
+    (line, column): (usize, usize),
+) -> Result<Option<String>, Problem> {
+    let base_url = match (provider, base_url) {
+        (_, Some(url)) => {
+            let value = url.value.trim_end_matches('/').to_owned();
+            if !(value.starts_with("http://") || value.starts_with("https://")) {
+                let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
+                let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
+                return Err(Problem::at_line(
+                    source,
+                    url_line,
+                    url_column,
+                    format!("`base-url` of target `{name}` is not an http(s) URL"),
+                )
+                .with_help(
+                    "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
+                ));
+            }
+            Some(value)
+        }
+        // A target that names a variable for its address has no sensible built-in default.
+        (ProviderKind::Openai, None) if has_base_url_env => None,
+        (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
+        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
+    };
+    Ok(base_url)
+}
+
 fn resolve_target(
     name: &str,
     raw: RawTarget,
@@ -420,29 +455,14 @@ fn resolve_target(
             ));
         }
     };
-    let base_url = match (raw.provider, raw.base_url) {
-        (_, Some(url)) => {
-            let value = url.value.trim_end_matches('/').to_owned();
-            if !(value.starts_with("http://") || value.starts_with("https://")) {
-                let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
-                let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
-                return Err(Problem::at_line(
-                    source,
-                    url_line,
-                    url_column,
-                    format!("`base-url` of target `{name}` is not an http(s) URL"),
-                )
-                .with_help(
-                    "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
-                ));
-            }
-            Some(value)
-        }
-        // A target that names a variable for its address has no sensible built-in default.
-        (ProviderKind::Openai, None) if raw.base_url_env.is_some() => None,
-        (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
-        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
-    };
+    let base_url = resolve_base_url(
+        name,
+        raw.provider,
+        raw.base_url,
+        raw.base_url_env.is_some(),
+        source,
+        (line, column),
+    )?;
     let recordings = match (raw.provider, raw.recordings) {
         (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
             root,

@@ -21,20 +21,14 @@ fn project() -> Project {
         .copy(RECORDING, RECORDING)
 }
 
-fn repo_json(path: &str) -> Value {
-    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap();
-    if path.ends_with(".json") {
-        serde_json::from_str(&text).unwrap()
-    } else {
-        serde_saphyr::from_str(&text).unwrap()
-    }
+fn repo_text(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
 /// The recorded real answer of each case, by the case's user message.
 fn recorded_answers_by_question() -> HashMap<String, String> {
-    let suite = repo_json(SUITE);
-    let recording = repo_json(RECORDING);
+    let suite: Value = serde_saphyr::from_str(&repo_text(SUITE)).unwrap();
+    let recording: Value = serde_json::from_str(&repo_text(RECORDING)).unwrap();
     suite["cases"]
         .as_array()
         .unwrap()
