@@ -29,9 +29,16 @@ pub struct CaseCounts {
 }
 
 impl CaseCounts {
-    /// Returns the counts of one case of a report (a single-shot run: 0 or 1 judged).
+    /// Returns the counts of one case of a report: its attempts when it was repeated, else
+    /// 0 or 1 judged run.
     #[must_use]
     pub fn of(case: &JsonCase) -> Self {
+        if let Some(repeat) = &case.repeat {
+            return Self {
+                passed: repeat.passed,
+                judged: repeat.passed + repeat.failed,
+            };
+        }
         match case.status {
             Status::Passed => Self {
                 passed: 1,

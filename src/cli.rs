@@ -33,6 +33,9 @@ pub enum Command {
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
     Check(SelectArgs),
+    /// Compare two variants (templates, registry versions or targets) over the same cases with
+    /// repeats; exit 1 when B is significantly worse than A.
+    Ab(AbArgs),
     /// Print the plan: every selected case id with its file and line.
     List(SelectArgs),
     /// Print exactly the messages a case sends.
@@ -43,6 +46,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Count every case's prompt tokens offline with its model's tokenizer.
     Tokens(TokensArgs),
+    /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
+    Merge(MergeArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -71,6 +76,15 @@ pub struct SelectArgs {
     /// Use this model name.
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+
+    /// Select only suites whose file, template or included templates changed since this git
+    /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+
+    /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Options of `promptci run`.
@@ -110,6 +124,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "failures", value_name = "WHAT")]
     pub fail_on: crate::gate::FailOn,
 
+    /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
+    /// meets its `pass-rate` (default 1.0).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
     /// How to use the response cache [default: read-write, or off when `CI` is set].
     #[arg(long, value_enum, value_name = "MODE")]
     pub cache: Option<CacheModeArg>,
@@ -122,6 +141,10 @@ pub struct RunArgs {
     /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+
+    /// GitHub Actions output: annotations, the step summary and step outputs.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
 }
 
 /// How a run uses the response cache.
@@ -178,6 +201,70 @@ fn parse_growth(text: &str) -> Result<f64, String> {
             "`{text}` is not a percentage (write for example `10%` or `2.5`)"
         )),
     }
+}
+
+/// When to write GitHub Actions output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GithubArg {
+    /// When `GITHUB_ACTIONS=true`.
+    Auto,
+    /// Always: annotations on stdout; the summary and outputs when their variables are set.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of `promptci merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports of every shard of one run.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// GitHub Actions output for the merged report.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
+}
+
+/// Options of `promptci ab`.
+#[derive(Debug, Args)]
+pub struct AbArgs {
+    /// Which suites and cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// The baseline variant: a template path, `ID@VERSION` (or `ID@production`) from the
+    /// registry, or `target:NAME`.
+    #[arg(long = "a", value_name = "VARIANT")]
+    pub a: String,
+
+    /// The candidate variant, in the same forms as `--a`.
+    #[arg(long = "b", value_name = "VARIANT")]
+    pub b: String,
+
+    /// Attempts per case and variant [default: the suite's `repeat`, else 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
+    /// The confidence of the interval; B is significantly worse when p < 1 − confidence.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub confidence: f64,
+
+    /// The most requests in flight at once.
+    #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Write the comparison as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
 }
 
 /// Options of `promptci render`.

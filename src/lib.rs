@@ -7,9 +7,11 @@
 //! Data flows one way: [`cli`] → [`config`] → [`suite`] (discover, load) → [`template`] →
 //! [`plan`] → [`run`] (with [`provider`]) → [`assert`] → [`report`] → exit code.
 
+pub mod ab;
 pub mod app;
 pub mod assert;
 pub mod baseline;
+pub mod changed;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -21,6 +23,8 @@ pub mod provider;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod shard;
+pub mod stats;
 pub mod suite;
 pub mod template;
 pub mod tokens;

@@ -15,7 +15,7 @@ use crate::provider::{
 };
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::json::JsonReport;
-use crate::report::{RunMeta, RunSummary, junit, write};
+use crate::report::{RunMeta, RunSummary, json, junit, write};
 use crate::run::{RunOptions, Status};
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
@@ -23,6 +23,9 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     crate::gate::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
+    if let Some(repeat) = args.repeat {
+        plan.set_repeat(repeat);
+    }
     if args.concurrency == 0 {
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
@@ -53,6 +56,9 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
 
     let started_at = jiff::Timestamp::now();
     let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
     if held_back > 0 {
         console.note(&format!(
             "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
@@ -81,33 +87,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         meta: &meta,
     };
     let gated = gate(args, config, &summary, &prompt_tokens, baseline);
-    let sections = gate_sections(&gated.budgets, &gated.report);
-    console.finish_gated(
-        &summary,
-        Some(&GateLines {
-            sections: &sections,
-            failed: !gated.verdict.passed(),
-            reasons: &gated.verdict.reasons,
-            tokens: (
-                gated.report.summary.prompt_tokens,
-                gated.report.summary.completion_tokens,
-            ),
-            cost_usd: gated.report.summary.cost_usd,
-        }),
-    );
-    let reports = [
-        json_path.map(|path| (path, gated.report.to_bytes())),
-        junit_path.map(|path| {
-            (
-                path,
-                junit::serialize_with_budgets(&summary, &gated.budgets),
-            )
-        }),
-    ];
-    for (path, bytes) in reports.into_iter().flatten() {
-        write::write_atomic(&path, &bytes)?;
-        console.note(&format!("wrote {}", display_path(&path, cwd)));
-    }
+    show_summary(&mut console, &summary, &gated);
+    let report = &gated.report;
+    let report_paths = write_reports(
+        report,
+        json_path.as_deref(),
+        junit_path.as_deref(),
+        &mut console,
+        cwd,
+    )?;
     if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
         console.note(&format!(
             "warning: answers could not be cached ({failure}); the next run will ask again"
@@ -116,6 +104,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
         console.note(&write_recording(dir, recorder, cwd)?);
     }
+    crate::commands::github::emit(args.github, report, &config.root, &report_paths)?;
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
         && let Some(hint) = providers_hint(&plan, &outcome.results)
     {
@@ -164,6 +153,31 @@ fn gate(
     }
 }
 
+/// Writes the summary table with the budget and baseline sections and the gate's verdict.
+fn show_summary<W: Write>(
+    console: &mut ConsoleReporter<W>,
+    summary: &RunSummary<'_>,
+    gated: &Gated,
+) {
+    let mut sections = crate::gate::budget_section(&gated.budgets);
+    if let Some(comparison) = &gated.report.baseline {
+        sections.push_str(&crate::baseline::render_text(comparison));
+    }
+    console.finish_gated(
+        summary,
+        Some(&GateLines {
+            sections: &sections,
+            failed: !gated.verdict.passed(),
+            reasons: &gated.verdict.reasons,
+            tokens: (
+                gated.report.summary.prompt_tokens,
+                gated.report.summary.completion_tokens,
+            ),
+            cost_usd: gated.report.summary.cost_usd,
+        }),
+    );
+}
+
 /// Writes the `--record` files and returns the line that says what was recorded.
 fn write_recording(dir: &Path, recorder: &Recorder, cwd: &Path) -> Result<String, Error> {
     let answers = recorder.len();
@@ -208,13 +222,44 @@ fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonRepor
     Ok(Some((display_path(&full, cwd), report)))
 }
 
-/// Returns the budget and baseline sections of the console summary.
-fn gate_sections(budgets: &[SuiteBudget], report: &JsonReport) -> String {
-    let mut sections = crate::gate::budget_section(budgets);
-    if let Some(comparison) = &report.baseline {
-        sections.push_str(&crate::baseline::render_text(comparison));
+/// Writes the JSON and JUnit reports that were asked for and returns them as (GitHub output
+/// name, displayed path) pairs.
+fn write_reports<W: Write>(
+    report: &json::JsonReport,
+    json_path: Option<&Path>,
+    junit_path: Option<&Path>,
+    console: &mut ConsoleReporter<W>,
+    cwd: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = json_path {
+        write::write_atomic(path, &report.to_bytes())?;
+        written.push(("json-report", display_path(path, cwd)));
     }
-    sections
+    if let Some(path) = junit_path {
+        write::write_atomic(path, &junit::from_report(report))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    for (_, path) in &written {
+        console.note(&format!("wrote {path}"));
+    }
+    Ok(written)
+}
+
+/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
+/// error).
+fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
+    let mut why = Vec::new();
+    if let Some(reference) = &select.changed_since {
+        why.push(format!("no suite changed since `{reference}`"));
+    }
+    if let Some(shard) = select.shard {
+        why.push(format!("shard {shard} has no cases"));
+    }
+    if why.is_empty() {
+        why.push("no case matches the selection".to_owned());
+    }
+    format!("nothing to run: {}", why.join("; "))
 }
 
 /// Says what to check when cases errored.
@@ -291,7 +336,7 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.
-fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
+pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
     let client = HttpClient::default();
     let mut problems = InvalidInput::default();
     let mut providers = Vec::with_capacity(plan.targets.len());

@@ -1,60 +1,71 @@
 //! The JUnit XML report, through `quick-junit`: one `testsuite` per suite file, one `testcase`
 //! per case. A failed assertion is `<failure>`; a provider error is `<error>`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
+use super::json::{JsonAttempt, JsonReport};
 use super::summary::RunSummary;
-use crate::gate::{BudgetCheck, SuiteBudget};
+use crate::gate::BudgetCheck;
+use crate::run::Status;
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
 pub const BUDGET_TESTCASE: &str = "budget";
-use crate::run::Status;
 
 /// Serialises a run as JUnit XML.
 #[must_use]
 pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
-    serialize_with_budgets(summary, &[])
+    from_report(&JsonReport::from_summary(summary))
 }
 
-/// Serialises a run as JUnit XML, with a `budget` testcase in each suite that sets budgets: a
-/// `<failure>` naming every limit over budget, with the numbers.
+/// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
+/// report's JUnit equals a single run's).
 #[must_use]
-pub fn serialize_with_budgets(summary: &RunSummary<'_>, budgets: &[SuiteBudget]) -> Vec<u8> {
-    let plan = summary.plan;
+pub fn from_report(json: &JsonReport) -> Vec<u8> {
     let mut report = Report::new("promptci");
-    report.set_time(summary.meta.duration);
-    let mut suites: Vec<TestSuite> = plan
+    report.set_time(Duration::from_millis(json.run.duration_ms));
+    let mut suites: Vec<TestSuite> = json
         .suites
         .iter()
-        .map(|suite| TestSuite::new(suite.name.as_str()))
+        .map(|suite| TestSuite::new(suite.path.as_str()))
         .collect();
-    for (case, result) in plan.cases.iter().zip(summary.results) {
-        let suite = &plan.suites[case.suite];
-        let status = match result.status {
+    let mut suite_index: HashMap<&str, usize> = json
+        .suites
+        .iter()
+        .enumerate()
+        .map(|(index, suite)| (suite.path.as_str(), index))
+        .collect();
+    for case in &json.cases {
+        let status = match case.status {
             Status::Passed => TestCaseStatus::success(),
             Status::Failed => {
-                let reasons: Vec<String> = result.failure_reasons().collect();
+                let reasons: Vec<String> = case
+                    .assertions
+                    .iter()
+                    .filter(|result| !result.passed)
+                    .map(|result| format!("{}: {}", result.kind, result.reason))
+                    .collect();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(reasons.join("; "));
                 status.set_type("assertion");
                 status.set_description(format!(
                     "{}:{}\n{}\n\nanswer:\n{}",
-                    suite.name,
+                    case.suite,
                     case.line,
                     reasons
                         .iter()
                         .map(|reason| format!("✗ {reason}"))
                         .collect::<Vec<_>>()
                         .join("\n"),
-                    result.answer.as_deref().unwrap_or("")
+                    case.answer.as_deref().unwrap_or("")
                 ));
                 status
             }
             Status::Error => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                if let Some(error) = &result.error {
+                if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
                 }
@@ -62,31 +73,46 @@ pub fn serialize_with_budgets(summary: &RunSummary<'_>, budgets: &[SuiteBudget])
             }
             Status::Skipped => {
                 let mut status = TestCaseStatus::skipped();
-                if let Some(reason) = &result.skip_reason {
+                if let Some(reason) = &case.skip_reason {
                     status.set_message(reason.as_str());
                 }
                 status
             }
         };
+        let mut status = status;
+        add_attempts(&mut status, &case.attempts);
         let mut test_case = TestCase::new(case.name.as_str(), status);
-        test_case.set_classname(suite.name.as_str());
-        test_case.set_assertions(result.assertions.len());
-        if let Some(latency) = result.latency_ms {
+        test_case.set_classname(case.suite.as_str());
+        test_case.set_assertions(case.assertions.len());
+        if let Some(latency) = case.latency_ms {
             test_case.set_time(Duration::from_millis(latency));
         }
         test_case
             .extra
-            .insert("file".into(), suite.name.as_str().into());
+            .insert("file".into(), case.suite.as_str().into());
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
-        suites[case.suite].add_test_case(test_case);
-    }
-    for budget in budgets.iter().filter(|budget| !budget.checks.is_empty()) {
-        if let Some(suite) = suites.get_mut(budget.suite) {
-            suite.add_test_case(budget_case(budget, summary.plan));
+        if let Some(repeat) = &case.repeat {
+            test_case
+                .extra
+                .insert("attempts".into(), repeat.sent.to_string().into());
+            test_case
+                .extra
+                .insert("passed".into(), repeat.passed.to_string().into());
+            if let Some(classification) = repeat.classification {
+                test_case
+                    .extra
+                    .insert("classification".into(), classification.as_str().into());
+            }
         }
+        let index = *suite_index.entry(case.suite.as_str()).or_insert_with(|| {
+            suites.push(TestSuite::new(case.suite.as_str()));
+            suites.len() - 1
+        });
+        suites[index].add_test_case(test_case);
     }
+    add_budget_cases(&mut suites, json);
     report.add_test_suites(suites);
     let mut bytes = report
         .to_string()
@@ -98,24 +124,64 @@ pub fn serialize_with_budgets(summary: &RunSummary<'_>, budgets: &[SuiteBudget])
     bytes
 }
 
-/// Returns the testcase that reports a suite's budgets.
-fn budget_case(budget: &SuiteBudget, plan: &crate::plan::TestPlan) -> TestCase {
-    let overruns: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
+/// Adds the failed and errored attempts of a repeated case: `<flakyFailure>` under a case
+/// that passed, `<rerunFailure>` under one that failed (its first failure is the main one).
+fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
+    let mut main_failure_seen = matches!(status, TestCaseStatus::Success { .. });
+    for attempt in attempts {
+        let kind = match attempt.status {
+            Status::Failed => NonSuccessKind::Failure,
+            Status::Error => NonSuccessKind::Error,
+            Status::Passed | Status::Skipped => continue,
+        };
+        if !main_failure_seen {
+            main_failure_seen = true;
+            continue;
+        }
+        let mut rerun = TestRerun::new(kind);
+        rerun.set_message(attempt.reasons.join("; "));
+        if let Some(latency) = attempt.latency_ms {
+            rerun.set_time(Duration::from_millis(latency));
+        }
+        if let Some(answer) = &attempt.answer {
+            rerun.set_description(answer.as_str());
+        }
+        status.add_rerun(rerun);
+    }
+}
+
+/// Adds a `budget` testcase to each suite that sets budgets (suites come first, in report
+/// order).
+fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport) {
+    for (suite, entry) in suites.iter_mut().zip(&json.suites) {
+        if !entry.budgets.is_empty() {
+            suite.add_test_case(budget_case(&entry.path, &entry.budgets));
+        }
+    }
+}
+
+/// Returns the testcase that reports a suite's budgets: a `<failure>` naming every limit over
+/// budget, with the numbers.
+fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
+    let overruns: Vec<String> = checks
+        .iter()
+        .filter(|check| !check.passed)
+        .map(BudgetCheck::describe)
+        .collect();
     let status = if overruns.is_empty() {
         TestCaseStatus::success()
     } else {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
         status.set_message(format!("over budget: {}", overruns.join("; ")));
         status.set_type("budget");
-        let mut description: Vec<String> = budget
-            .checks
+        let mut description: Vec<String> = checks
             .iter()
             .map(|check| {
                 let mark = if check.passed { "✓" } else { "✗" };
                 format!("{mark} {}", check.describe())
             })
             .collect();
-        for check in budget.overruns() {
+        for check in checks.iter().filter(|check| !check.passed) {
             for offender in &check.offenders {
                 description.push(format!(
                     "  {} {}: {}",
@@ -129,20 +195,9 @@ fn budget_case(budget: &SuiteBudget, plan: &crate::plan::TestPlan) -> TestCase {
         status
     };
     let mut test_case = TestCase::new(BUDGET_TESTCASE, status);
-    test_case.set_classname(budget.name.as_str());
-    test_case.set_assertions(budget.checks.len());
-    test_case
-        .extra
-        .insert("file".into(), budget.name.as_str().into());
-    if let Some(line) = plan
-        .suites
-        .get(budget.suite)
-        .and_then(|suite| suite.budget_line)
-    {
-        test_case
-            .extra
-            .insert("line".into(), line.to_string().into());
-    }
+    test_case.set_classname(suite);
+    test_case.set_assertions(checks.len());
+    test_case.extra.insert("file".into(), suite.into());
     test_case
 }
 
