@@ -371,3 +371,36 @@ fn ab_of_two_targets_and_bad_variants() {
         missing.stderr
     );
 }
+
+#[test]
+fn cached_repeats_stay_independent_attempts() {
+    let server = scripted_server();
+    let project = Project::new().file(
+        "suites/c.yaml",
+        "repeat: 4\npass-rate: 0.5\ncases:\n  - name: flaky\n    user: flaky\n    assert:\n      - contains: 'yes'\n",
+    );
+    let args = |json: &'static str| {
+        [
+            "run".to_owned(),
+            "--base-url".to_owned(),
+            server.base_url(),
+            "--cache".to_owned(),
+            "read-write".to_owned(),
+            "--json".to_owned(),
+            json.to_owned(),
+        ]
+    };
+    let first = project.run(&args("first.json").each_ref().map(String::as_str));
+    first.code(0);
+    assert_eq!(
+        server.count(),
+        4,
+        "attempt 2 is not answered with attempt 1's answer"
+    );
+    let second = project.run(&args("second.json").each_ref().map(String::as_str));
+    second.code(0);
+    assert_eq!(server.count(), 4, "a warm rerun is answered from the cache");
+    let case = second.case("second.json", "suites/c.yaml::flaky");
+    assert_eq!(case["repeat"]["classification"], "flaky");
+    assert_eq!(case["cached"], true);
+}
