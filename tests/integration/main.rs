@@ -1,5 +1,6 @@
 //! Integration tests: the built `promptci` binary against a mock model server on 127.0.0.1.
 
+mod anthropic;
 mod cache;
 mod core;
 mod errors;
