@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn the_url_accepts_a_base_with_or_without_v1() {
-        let client = reqwest::Client::new();
+        let client = crate::provider::HttpClient::default().get().unwrap();
         let url = |base| AnthropicProvider::new(&target(base), client.clone(), None).url;
         assert_eq!(url(None), "https://api.anthropic.com/v1/messages");
         assert_eq!(
@@ -302,7 +302,11 @@ mod tests {
 
     #[test]
     fn the_body_moves_system_messages_and_requires_max_tokens() {
-        let provider = AnthropicProvider::new(&target(None), reqwest::Client::new(), None);
+        let provider = AnthropicProvider::new(
+            &target(None),
+            crate::provider::HttpClient::default().get().unwrap(),
+            None,
+        );
         let messages = [
             Message::new(Role::System, "Be brief."),
             Message::new(Role::User, "Hi"),

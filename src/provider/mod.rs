@@ -10,6 +10,7 @@ mod model;
 mod openai;
 mod recording;
 mod replay;
+mod stream;
 
 pub use anthropic::{AnthropicProvider, DEFAULT_MAX_TOKENS};
 pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};

@@ -8,3 +8,4 @@ mod harness;
 mod mock_server;
 mod record_replay;
 mod registry;
+mod streaming;
