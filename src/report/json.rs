@@ -50,6 +50,20 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// Which shard of a larger plan this report covers (`run --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<JsonShard>,
+}
+
+/// The shard a report covers, so `promptci merge` can check it has the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonShard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+    /// How many cases the whole, unsharded plan has.
+    pub plan_cases: usize,
 }
 
 /// A target as reports show it (never its key).
@@ -190,6 +204,9 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// The case's position in the whole plan, in shard reports (merge restores plan order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_index: Option<usize>,
 }
 
 impl JsonReport {
@@ -222,7 +239,8 @@ impl JsonReport {
             .cases
             .iter()
             .zip(summary.results)
-            .map(|(case, result)| {
+            .enumerate()
+            .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
                 JsonCase {
@@ -251,6 +269,10 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    plan_index: plan
+                        .shard
+                        .as_ref()
+                        .and_then(|shard| shard.positions.get(index).copied()),
                 }
             })
             .collect();
@@ -272,6 +294,11 @@ impl JsonReport {
                         base_url: target.base_url.clone(),
                     })
                     .collect(),
+                shard: plan.shard.as_ref().map(|shard| JsonShard {
+                    index: shard.shard.index,
+                    count: shard.shard.count,
+                    plan_cases: shard.plan_cases,
+                }),
             },
             summary: JsonSummary {
                 counts: summary.counts(),

@@ -1,7 +1,9 @@
 //! Integration tests: the built `promptci` binary against a mock model server on 127.0.0.1.
 
+mod action;
 mod anthropic;
 mod cache;
+mod ci;
 mod core;
 mod errors;
 mod harness;
