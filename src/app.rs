@@ -50,7 +50,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),
         Command::Registry(args) => commands::registry::run(args, &config, &cwd),
-        Command::Merge(args) => commands::merge::run(args, &cwd),
+        Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
     }
 }
 

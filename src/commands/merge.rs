@@ -17,7 +17,8 @@ use crate::report::json::{JsonCase, JsonReport, JsonSuite};
 use crate::report::{junit, write};
 
 /// Reads the reports, merges them, writes the outputs, and returns the merged run's exit code.
-pub(crate) fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, Error> {
+/// `project_root` is where the reports' suite paths start (for GitHub annotation paths).
+pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i32, Error> {
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
     let mut problems = InvalidInput::default();
@@ -62,7 +63,7 @@ pub(crate) fn run(args: &MergeArgs, cwd: &Path) -> Result<i32, Error> {
         let _ = writeln!(out, "wrote {path}");
     }
     drop(out);
-    crate::commands::github::emit(args.github, &merged, cwd, &written)?;
+    crate::commands::github::emit(args.github, &merged, project_root, &written)?;
     Ok(verdict(&merged))
 }
 

@@ -181,6 +181,19 @@ fn shards_cover_every_case_once_and_merge_back_to_the_single_run() {
         junit_cases(&merged.read("merged.xml")),
         junit_cases(&merged.read("all.xml"))
     );
+    let annotated = project.run(&["merge", "s1.json", "s2.json", "--github", "always"]);
+    annotated.code(1);
+    let annotations: Vec<&str> = annotated
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::"))
+        .collect();
+    assert_eq!(
+        annotations,
+        [
+            "::error file=suites/b/deep.yaml,line=17,title=suites/b/deep.yaml%3A%3Ac7::contains: missing `never`"
+        ]
+    );
 }
 
 #[test]
