@@ -12,3 +12,4 @@ mod real_model;
 mod record_replay;
 mod registry;
 mod streaming;
+mod verdicts;
