@@ -10,3 +10,4 @@ mod mock_server;
 mod real_model;
 mod record_replay;
 mod registry;
+mod verdicts;
