@@ -16,6 +16,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod error;
+pub mod experiment;
 pub mod gate;
 pub mod plan;
 pub mod prompt_files;
