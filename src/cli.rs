@@ -39,6 +39,23 @@ pub enum Command {
     Render(RenderArgs),
     /// Version prompts: snapshot, record test evidence, promote, roll back, check governance.
     Registry(RegistryArgs),
+    /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
+    Probes(ProbesArgs),
+}
+
+/// Options of `promptci probes`.
+#[derive(Debug, Args)]
+pub struct ProbesArgs {
+    /// The probes command.
+    #[command(subcommand)]
+    pub command: ProbesCommand,
+}
+
+/// The `promptci probes` commands.
+#[derive(Debug, Subcommand)]
+pub enum ProbesCommand {
+    /// Print the catalogue: every probe, what it sends, and how its answer is judged.
+    List(JsonOutputArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -67,6 +84,11 @@ pub struct SelectArgs {
     /// Use this model name.
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+
+    /// Seed the nonces and canaries of generated probes, to reproduce a run (default: fresh
+    /// each run; the JSON report records the seed used).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// Options of `promptci run`.

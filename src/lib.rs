@@ -14,6 +14,7 @@ mod commands;
 pub mod config;
 pub mod error;
 pub mod plan;
+pub mod probe;
 pub mod prompt_files;
 pub mod provider;
 pub mod registry;

@@ -2,5 +2,6 @@
 //! exit code. Dispatch lives in [`app`](crate::app).
 
 pub(crate) mod inspect;
+pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod run;

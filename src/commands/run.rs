@@ -73,6 +73,11 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         write::write_atomic(path, &junit::serialize(&summary))?;
         written.push(path);
     }
+    if let Some(seed) = plan.probe_seed {
+        console.note(&format!(
+            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+        ));
+    }
     for path in written {
         console.note(&format!("wrote {}", display_path(path, cwd)));
     }

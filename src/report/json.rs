@@ -50,6 +50,10 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// The seed of generated probes, when the run had any: `--seed` with it reproduces every
+    /// payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_seed: Option<u64>,
 }
 
 /// A target as reports show it (never its key).
@@ -190,6 +194,46 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// What a generated probe case probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<JsonProbe>,
+}
+
+/// A generated probe case's identity and planted secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonProbe {
+    /// `edge-case` or `injection`.
+    pub kind: String,
+    /// The family.
+    pub family: String,
+    /// The probe's name within its family.
+    pub name: String,
+    /// The nonce the payload asked the model to output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The canary planted in the system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
+    /// The untrusted variable that carried the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untrusted_var: Option<String>,
+}
+
+impl JsonProbe {
+    fn from_probe(probe: &crate::probe::Probe) -> Self {
+        Self {
+            kind: match probe.family.kind() {
+                crate::probe::FamilyKind::EdgeCase => "edge-case",
+                crate::probe::FamilyKind::Injection => "injection",
+            }
+            .to_owned(),
+            family: probe.family.name().to_owned(),
+            name: probe.name.clone(),
+            nonce: probe.nonce.clone(),
+            canary: probe.canary.clone(),
+            untrusted_var: probe.untrusted_var.clone(),
+        }
+    }
 }
 
 impl JsonReport {
@@ -251,6 +295,7 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    probe: case.probe.as_deref().map(JsonProbe::from_probe),
                 }
             })
             .collect();
@@ -272,6 +317,7 @@ impl JsonReport {
                         base_url: target.base_url.clone(),
                     })
                     .collect(),
+                probe_seed: plan.probe_seed,
             },
             summary: JsonSummary {
                 counts: summary.counts(),

@@ -6,9 +6,11 @@
 mod discover;
 mod load;
 mod model;
+mod probes;
 mod yaml;
 
 pub use discover::discover;
 pub use load::{Case, Conversation, Suite, SuitePrompt, display_name, load_suite};
 pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
+pub use probes::{FamilySelection, RawProbes};
 pub use yaml::{parse_yaml, span_start};

@@ -36,6 +36,8 @@ pub struct RawSuite {
     /// The cases.
     #[serde(default)]
     pub cases: Vec<Spanned<RawCase>>,
+    /// Generated edge-case and injection probes.
+    pub probes: Option<Spanned<super::probes::RawProbes>>,
 }
 
 /// The prompt a suite tests.
