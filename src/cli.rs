@@ -39,6 +39,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Version prompts: snapshot, record test evidence, promote, roll back, check governance.
     Registry(RegistryArgs),
+    /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
+    Merge(MergeArgs),
     /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
     Probes(ProbesArgs),
 }
@@ -89,6 +91,14 @@ pub struct SelectArgs {
     /// each run; the JSON report records the seed used).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Select only suites whose file, template or included templates changed since this git
+    /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+
+    /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Options of `promptci run`.
@@ -113,6 +123,67 @@ pub struct RunArgs {
     /// Stop starting cases after the first failure or error.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// How to use the response cache [default: read-write, or off when `CI` is set].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub cache: Option<CacheModeArg>,
+
+    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
+    /// `.promptci/cache` under the project root].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+
+    /// GitHub Actions output: annotations, the step summary and step outputs.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
+}
+
+/// How a run uses the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheModeArg {
+    /// Use cached answers and store new ones.
+    ReadWrite,
+    /// Use cached answers, store nothing.
+    ReadOnly,
+    /// Ignore the cache.
+    Off,
+    /// Ask the model again and overwrite the cache.
+    Refresh,
+}
+
+/// When to write GitHub Actions output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GithubArg {
+    /// When `GITHUB_ACTIONS=true`.
+    Auto,
+    /// Always: annotations on stdout; the summary and outputs when their variables are set.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of `promptci merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports of every shard of one run.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// GitHub Actions output for the merged report.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
 }
 
 /// Options of `promptci render`.

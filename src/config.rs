@@ -23,12 +23,17 @@ pub const DEFAULT_TARGET: &str = "default";
 /// The always-available built-in offline target.
 pub const MOCK_TARGET: &str = "mock";
 
+/// The always-available built-in target that answers from `recordings/`.
+pub const REPLAY_TARGET: &str = "replay";
+
 /// `promptci.yaml` as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     #[serde(default)]
     targets: BTreeMap<String, Spanned<RawTarget>>,
+    /// Where the response cache lives, relative to the project root.
+    cache_dir: Option<String>,
 }
 
 /// A target as written in `promptci.yaml`.
@@ -49,6 +54,8 @@ struct RawTarget {
     params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     rules: Vec<Spanned<RawMockRule>>,
+    /// The directory a `replay` target reads, relative to the project root.
+    recordings: Option<String>,
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
@@ -68,6 +75,8 @@ pub enum ProviderKind {
     Openai,
     /// The built-in offline, deterministic mock.
     Mock,
+    /// Answers recorded by an earlier live run (`--record`), offline.
+    Replay,
 }
 
 impl ProviderKind {
@@ -77,6 +86,16 @@ impl ProviderKind {
         match self {
             Self::Openai => "openai",
             Self::Mock => "mock",
+            Self::Replay => "replay",
+        }
+    }
+
+    /// Returns true for targets answered over the network (worth caching and recording).
+    #[must_use]
+    pub fn is_live(self) -> bool {
+        match self {
+            Self::Openai => true,
+            Self::Mock | Self::Replay => false,
         }
     }
 }
@@ -126,6 +145,28 @@ pub struct Target {
     pub rules: Vec<MockRule>,
     /// Where the target is defined, as `file:line`, for error messages.
     pub defined_at: Option<String>,
+    /// The recordings a `replay` target answers from.
+    pub recordings: Option<RecordingsDir>,
+}
+
+/// The directory of recordings a `replay` target reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingsDir {
+    /// The directory (absolute, under the project root unless configured elsewhere).
+    pub path: PathBuf,
+    /// The directory as written, for messages such as "re-record with `--record DIR`".
+    pub shown: String,
+}
+
+impl RecordingsDir {
+    /// Resolves `dir` as written against the project root.
+    #[must_use]
+    pub fn new(root: &Path, dir: &str) -> Self {
+        Self {
+            path: root.join(dir),
+            shown: dir.to_owned(),
+        }
+    }
 }
 
 impl Target {
@@ -143,6 +184,21 @@ impl Target {
             concurrency: DEFAULT_TARGET_CONCURRENCY,
             rules: Vec::new(),
             defined_at: None,
+            recordings: None,
+        }
+    }
+
+    /// Returns the built-in `replay` target, reading `recordings/` under `root`.
+    #[must_use]
+    pub fn builtin_replay(root: &Path) -> Self {
+        Self {
+            provider: ProviderKind::Replay,
+            model: "replay".to_owned(),
+            recordings: Some(RecordingsDir::new(
+                root,
+                crate::provider::DEFAULT_RECORDINGS_DIR,
+            )),
+            ..Self::builtin_mock(REPLAY_TARGET)
         }
     }
 }
@@ -160,8 +216,11 @@ pub struct Config {
     pub root: PathBuf,
     /// The configuration file, when there is one.
     pub path: Option<PathBuf>,
-    /// Targets by name, including the built-in `default` and `mock` unless configured.
+    /// Targets by name, including the built-in `default`, `mock` and `replay` unless
+    /// configured.
     pub targets: BTreeMap<String, Target>,
+    /// The response cache directory from `cache-dir`, resolved against the root.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Command-line overrides applied to the selected target.
@@ -216,6 +275,7 @@ impl Config {
             root,
             path: None,
             targets: BTreeMap::new(),
+            cache_dir: None,
         };
         config.add_builtin_targets();
         config
@@ -229,17 +289,19 @@ impl Config {
         for (name, spanned) in raw.targets {
             let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
             let column = usize::try_from(spanned.referenced.column()).unwrap_or(0);
-            match resolve_target(&name, spanned.value, source, line, column) {
+            match resolve_target(&name, spanned.value, source, (line, column), &root) {
                 Ok(target) => {
                     targets.insert(name, target);
                 }
                 Err(problem) => problems.push(problem),
             }
         }
+        let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
         let mut config = problems.into_result(Self {
             root,
             path,
             targets,
+            cache_dir,
         })?;
         config.add_builtin_targets();
         Ok(config)
@@ -251,6 +313,10 @@ impl Config {
                 .entry(name.to_owned())
                 .or_insert_with(|| Target::builtin_mock(name));
         }
+        let root = self.root.clone();
+        self.targets
+            .entry(REPLAY_TARGET.to_owned())
+            .or_insert_with(|| Target::builtin_replay(&root));
     }
 
     /// Returns the target a suite runs against, after command-line overrides.
@@ -296,8 +362,8 @@ fn resolve_target(
     name: &str,
     raw: RawTarget,
     source: &SourceFile,
-    line: usize,
-    column: usize,
+    (line, column): (usize, usize),
+    root: &Path,
 ) -> Result<Target, Problem> {
     let problem = |message: String, help: &str| {
         Problem::at_line(source, line, column, message).with_help(help.to_owned())
@@ -305,6 +371,7 @@ fn resolve_target(
     let model = match (raw.provider, raw.model) {
         (_, Some(model)) => model,
         (ProviderKind::Mock, None) => "mock".to_owned(),
+        (ProviderKind::Replay, None) => "replay".to_owned(),
         (ProviderKind::Openai, None) => {
             return Err(problem(
                 format!("target `{name}` has no `model`"),
@@ -331,7 +398,21 @@ fn resolve_target(
             Some(value)
         }
         (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
-        (ProviderKind::Mock, None) => None,
+        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
+    };
+    let recordings = match (raw.provider, raw.recordings) {
+        (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
+            root,
+            dir.as_deref()
+                .unwrap_or(crate::provider::DEFAULT_RECORDINGS_DIR),
+        )),
+        (_, None) => None,
+        (_, Some(_)) => {
+            return Err(problem(
+                format!("`recordings` of target `{name}` needs `provider: replay`"),
+                "remove it, or set `provider: replay` to answer from recordings",
+            ));
+        }
     };
     let timeout = match raw.timeout {
         None => DEFAULT_TIMEOUT,
@@ -382,6 +463,7 @@ fn resolve_target(
         concurrency: raw.concurrency.unwrap_or(DEFAULT_TARGET_CONCURRENCY),
         rules,
         defined_at: Some(format!("{}:{line}", source.name)),
+        recordings,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct TestPlan {
     /// The seed of the generated probes, when the plan has any (reports record it so
     /// `--seed` reproduces the run).
     pub probe_seed: Option<u64>,
+    /// The shard this plan is, when `--shard` cut it from a larger plan.
+    pub shard: Option<crate::shard::PlanShard>,
 }
 
 /// A suite as the reports see it.

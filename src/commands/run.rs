@@ -4,11 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
-use crate::cli::RunArgs;
+use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
 use crate::plan::TestPlan;
-use crate::provider::{HttpClient, Provider};
+use crate::provider::{
+    CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
+};
 use crate::report::console::{ConsoleReporter, Display, Styles};
 use crate::report::{RunMeta, RunSummary, json, junit, write};
 use crate::run::{RunOptions, Status};
@@ -32,6 +34,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         .map(|path| write::prepare_output(&cwd.join(path)))
         .transpose()?;
     let providers = providers_for(&plan)?;
+    let cache = response_cache(args, config, cwd, &providers);
+    let record_dir = args
+        .record
+        .as_deref()
+        .map(|dir| prepare_record_dir(&cwd.join(dir)))
+        .transpose()?;
+    let recorder = record_dir
+        .as_ref()
+        .map(|_| std::sync::Arc::new(Recorder::new()));
 
     let started_at = jiff::Timestamp::now();
     let use_color = {
@@ -44,10 +55,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         Styles::default()
     };
     let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
         handle_interrupts: true,
+        cache: cache.clone(),
+        recorder: recorder.clone(),
     };
     let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
         console.case_finished(case, result);
@@ -64,27 +80,87 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         meta: &meta,
     };
     console.finish(&summary);
-    let mut written = Vec::new();
-    if let Some(path) = &json_path {
-        write::write_atomic(path, &json::serialize(&summary))?;
-        written.push(path);
-    }
-    if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::serialize(&summary))?;
-        written.push(path);
-    }
-    if let Some(seed) = plan.probe_seed {
+    let report = json::JsonReport::from_summary(&summary);
+    let report_paths = write_reports(
+        &report,
+        json_path.as_deref(),
+        junit_path.as_deref(),
+        &mut console,
+        cwd,
+    )?;
+    if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
         console.note(&format!(
-            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+            "warning: answers could not be cached ({failure}); the next run will ask again"
         ));
     }
-    for path in written {
-        console.note(&format!("wrote {}", display_path(path, cwd)));
+    if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
+        let answers = recorder.len();
+        let files = recorder.write(dir)?;
+        console.note(&if answers == 0 {
+            format!(
+                "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
+                display_path(dir, cwd)
+            )
+        } else {
+            format!(
+                "recorded {} in {} under {}",
+                plural(answers, "answer", "answers"),
+                plural(files.len(), "file", "files"),
+                display_path(dir, cwd)
+            )
+        });
     }
+    crate::commands::github::emit(args.github, &report, &config.root, &report_paths)?;
     Ok(verdict(
         &summary,
         providers_hint(&plan, &outcome.results).as_deref(),
     ))
+}
+
+/// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
+/// had probes) and returns them as (GitHub output
+/// name, displayed path) pairs.
+fn write_reports<W: Write>(
+    report: &json::JsonReport,
+    json_path: Option<&Path>,
+    junit_path: Option<&Path>,
+    console: &mut ConsoleReporter<W>,
+    cwd: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = json_path {
+        write::write_atomic(path, &report.to_bytes())?;
+        written.push(("json-report", display_path(path, cwd)));
+    }
+    if let Some(path) = junit_path {
+        write::write_atomic(path, &junit::from_report(report))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    if let Some(seed) = report.run.probe_seed {
+        console.note(&format!(
+            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+        ));
+    }
+    for (_, path) in &written {
+        console.note(&format!("wrote {path}"));
+    }
+    Ok(written)
+}
+
+/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
+/// error).
+fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
+    let mut why = Vec::new();
+    if let Some(reference) = &select.changed_since {
+        why.push(format!("no suite changed since `{reference}`"));
+    }
+    if let Some(shard) = select.shard {
+        why.push(format!("shard {shard} has no cases"));
+    }
+    if why.is_empty() {
+        why.push("no case matches the selection".to_owned());
+    }
+    format!("nothing to run: {}", why.join("; "))
 }
 
 /// Returns the exit code of a finished run.
@@ -131,6 +207,51 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .map(|name| format!(" `{name}`"))
             .unwrap_or_default(),
     ))
+}
+
+/// Opens the response cache when the mode uses it and some target is live: offline targets
+/// answer for free, so caching them would only fill the disk.
+fn response_cache(
+    args: &RunArgs,
+    config: &Config,
+    cwd: &Path,
+    providers: &[Provider],
+) -> Option<std::sync::Arc<ResponseCache>> {
+    let mode = match args.cache {
+        Some(CacheModeArg::ReadWrite) => CacheMode::ReadWrite,
+        Some(CacheModeArg::ReadOnly) => CacheMode::ReadOnly,
+        Some(CacheModeArg::Off) => CacheMode::Off,
+        Some(CacheModeArg::Refresh) => CacheMode::Refresh,
+        None => CacheMode::default_for_environment(),
+    };
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
+        return None;
+    }
+    let dir = args.cache_dir.as_deref().map_or_else(
+        || {
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
+        },
+        |dir| cwd.join(dir),
+    );
+    Some(std::sync::Arc::new(ResponseCache::new(dir, mode)))
+}
+
+/// Creates the `--record` directory before the run, so a bad path fails before any request.
+fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    if dir.is_file() {
+        return Err(Error::usage(format!(
+            "`--record` needs a directory but `{}` is a file",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(dir.to_owned())
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.

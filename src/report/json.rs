@@ -54,6 +54,20 @@ pub struct JsonRun {
     /// payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_seed: Option<u64>,
+    /// Which shard of a larger plan this report covers (`run --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<JsonShard>,
+}
+
+/// The shard a report covers, so `promptci merge` can check it has the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonShard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+    /// How many cases the whole, unsharded plan has.
+    pub plan_cases: usize,
 }
 
 /// A target as reports show it (never its key).
@@ -194,6 +208,9 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// The case's position in the whole plan, in shard reports (merge restores plan order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_index: Option<usize>,
     /// What a generated probe case probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<JsonProbe>,
@@ -266,7 +283,8 @@ impl JsonReport {
             .cases
             .iter()
             .zip(summary.results)
-            .map(|(case, result)| {
+            .enumerate()
+            .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
                 JsonCase {
@@ -296,6 +314,10 @@ impl JsonReport {
                     cached: result.cached,
                     requests: result.requests,
                     probe: case.probe.as_deref().map(JsonProbe::from_probe),
+                    plan_index: plan
+                        .shard
+                        .as_ref()
+                        .and_then(|shard| shard.positions.get(index).copied()),
                 }
             })
             .collect();
@@ -318,6 +340,11 @@ impl JsonReport {
                     })
                     .collect(),
                 probe_seed: plan.probe_seed,
+                shard: plan.shard.as_ref().map(|shard| JsonShard {
+                    index: shard.shard.index,
+                    count: shard.shard.count,
+                    plan_cases: shard.plan_cases,
+                }),
             },
             summary: JsonSummary {
                 counts: summary.counts(),

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::outcome::{CaseError, CaseResult, Status};
 use crate::plan::{TestInstance, TestPlan};
-use crate::provider::{ChatRequest, ModelOutput, Provider};
+use crate::provider::{CacheKey, ChatRequest, ModelOutput, Provider, Recorder, ResponseCache};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
@@ -24,6 +24,10 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
     pub handle_interrupts: bool,
+    /// The response cache, when the run uses one.
+    pub cache: Option<Arc<ResponseCache>>,
+    /// Collects live answers for `--record`.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl Default for RunOptions {
@@ -32,6 +36,8 @@ impl Default for RunOptions {
             concurrency: 16,
             fail_fast: false,
             handle_interrupts: true,
+            cache: None,
+            recorder: None,
         }
     }
 }
@@ -102,7 +108,7 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider).await)
+                    (index, run_case(case, provider, options).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -157,13 +163,34 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Sends one case and judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider) -> CaseResult {
+/// Answers one case — from the cache when it holds the answer, else from the provider — and
+/// judges the answer.
+async fn run_case(case: &TestInstance, provider: &Provider, options: &RunOptions) -> CaseResult {
     let request = ChatRequest {
+        case_id: &case.id,
+        attempt: 1,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
     };
-    match provider.complete(&request).await {
+    let cache = options.cache.as_deref().and_then(|cache| {
+        let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);
+        Some((cache, key))
+    });
+    let answer = match cache.as_ref().and_then(|(cache, key)| cache.lookup(key)) {
+        Some(cached) => Ok(cached),
+        None => provider.complete(&request).await,
+    };
+    if let Ok(output) = &answer {
+        if let Some((cache, key)) = &cache {
+            cache.store(key, output);
+        }
+        if let Some(recorder) = options.recorder.as_deref()
+            && provider.is_live()
+        {
+            recorder.add(request.case_id, request.attempt, request.messages, output);
+        }
+    }
+    match answer {
         Ok(output) => judge(case, output).await,
         Err(error) => CaseResult::errored(
             CaseError {
@@ -189,7 +216,7 @@ async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
         result.latency_ms = Some(output.latency_ms);
         result.ttft_ms = output.ttft_ms;
         result.cached = output.cached;
-        result.requests = 1;
+        result.requests = u32::from(!output.cached);
         result
     };
     if case
