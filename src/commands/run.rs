@@ -118,8 +118,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
 }
 
 /// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
-/// had probes) and returns them as (GitHub output
-/// name, displayed path) pairs.
+/// had probes) and returns them as (GitHub output name, displayed path) pairs.
 fn write_reports<W: Write>(
     report: &json::JsonReport,
     json_path: Option<&Path>,
