@@ -22,5 +22,6 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod shard;
+pub mod stats;
 pub mod suite;
 pub mod template;

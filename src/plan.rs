@@ -14,6 +14,7 @@ use crate::error::{Error, InvalidInput, Problem};
 use crate::probe::{Probe, ProbeCase};
 use crate::prompt_files::PromptFiles;
 use crate::provider::{Message, Role};
+use crate::run::RepeatPolicy;
 use crate::suite::{Case, RawBudget, Suite, Vars};
 use crate::template::Renderer;
 
@@ -80,6 +81,8 @@ pub struct TestInstance {
     pub mock_answer: Option<String>,
     /// What a generated probe case probes; `None` for written cases.
     pub probe: Option<Arc<crate::probe::Probe>>,
+    /// How often the case is sent and what share of attempts must pass.
+    pub repeat: RepeatPolicy,
 }
 
 /// Which cases to select and where to send them.
@@ -245,6 +248,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
                 probe: probe.cloned(),
+                repeat: RepeatPolicy::from_settings(case.repeat),
             });
         }
     }
@@ -293,6 +297,21 @@ fn assertions_of(
             }
         })
         .ok()
+}
+
+impl TestPlan {
+    /// Sends every case `repeat` times (`--repeat`), over what the suites say.
+    pub fn set_repeat(&mut self, repeat: u32) {
+        for case in &mut self.cases {
+            case.repeat.repeat = repeat.max(1);
+        }
+    }
+
+    /// Returns whether any case is sent more than once.
+    #[must_use]
+    pub fn has_repeats(&self) -> bool {
+        self.cases.iter().any(|case| case.repeat.is_repeated())
+    }
 }
 
 /// Returns the template's display path and the content hash of it and its includes.

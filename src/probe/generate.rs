@@ -8,7 +8,7 @@ use super::catalogue::{CheckKind, Delivery, Family, PayloadInputs};
 use super::seed::ProbeSeed;
 use crate::assert::{Assertion, ProbeCheck};
 use crate::provider::{Message, Role};
-use crate::suite::{Case, Conversation, Suite, Vars};
+use crate::suite::{Case, Conversation, RepeatSettings, Suite, Vars};
 
 /// The tag every generated probe case carries, for `--tag probes`.
 pub const PROBE_TAG: &str = "probes";
@@ -98,6 +98,8 @@ pub fn generate(suite: &Suite, seed: ProbeSeed) -> Vec<ProbeCase> {
                         skip: None,
                         tags: tags.clone(),
                         mock_answer: None,
+                        // Probes are single attempts unless `--repeat` says otherwise.
+                        repeat: RepeatSettings::default(),
                     },
                     probe: Arc::new(probe),
                 });

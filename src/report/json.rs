@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::summary::{Counts, RunSummary};
 use crate::assert::AssertionResult;
-use crate::run::{CaseError, Status};
+use crate::run::{CaseError, CaseResult, Flakiness, Status};
+use crate::stats::Interval;
 
 /// The version of the JSON report format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -96,7 +97,80 @@ pub struct JsonSummary {
     /// Completion tokens over every answered case.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// Repeated cases whose attempts disagreed, in plan order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<JsonFlaky>,
 }
+
+/// A flaky case in the summary: its pass rate and interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonFlaky {
+    /// The case id.
+    pub id: String,
+    /// The case's verdict.
+    pub status: Status,
+    /// Attempts that passed.
+    pub passed: u32,
+    /// Attempts judged (passed or failed).
+    pub judged: u32,
+    /// The observed pass rate.
+    pub rate: f64,
+    /// Its Wilson interval at the case's confidence.
+    pub interval: Interval,
+}
+
+/// The pass rate of a repeated case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonRepeat {
+    /// Attempts planned (`repeat`).
+    pub planned: u32,
+    /// Attempts sent (fewer when early stopping settled the verdict).
+    pub sent: u32,
+    /// Attempts that passed.
+    pub passed: u32,
+    /// Attempts that failed on their merits.
+    pub failed: u32,
+    /// Attempts that could not be judged.
+    pub errors: u32,
+    /// The observed pass rate over judged attempts.
+    pub rate: f64,
+    /// The required pass rate (`pass-rate`).
+    pub required_rate: f64,
+    /// The confidence of the interval.
+    pub confidence: f64,
+    /// The Wilson interval of the pass rate.
+    pub interval: Interval,
+    /// `always-pass`, `always-fail` or `flaky`; absent when no attempt was judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Flakiness>,
+    /// Whether early stopping left attempts unsent.
+    #[serde(default)]
+    pub stopped_early: bool,
+}
+
+/// One attempt of a repeated case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonAttempt {
+    /// The attempt number, from 1.
+    pub attempt: u32,
+    /// The attempt's verdict.
+    pub status: Status,
+    /// The start of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Why it failed or errored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Request latency in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Whether the answer came from the cache or a recording.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+/// The most characters of an attempt's answer kept in the report.
+pub const ATTEMPT_ANSWER_LIMIT: usize = 200;
 
 /// A suite as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,6 +285,12 @@ pub struct JsonCase {
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_index: Option<usize>,
+    /// The pass rate of a repeated case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<JsonRepeat>,
+    /// Every attempt of a repeated case, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<JsonAttempt>,
     /// What a generated probe case probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<JsonProbe>,
@@ -253,33 +333,112 @@ impl JsonProbe {
     }
 }
 
+impl JsonCase {
+    /// Returns the passed and judged attempts: the repeat counts, or 1 of 1 / 0 of 1 for a
+    /// judged single shot, `None` when the case was not judged.
+    #[must_use]
+    pub fn pass_counts(&self) -> Option<(u32, u32)> {
+        match (&self.repeat, self.status) {
+            (Some(repeat), _) if repeat.passed + repeat.failed > 0 => {
+                Some((repeat.passed, repeat.passed + repeat.failed))
+            }
+            (None, Status::Passed) => Some((1, 1)),
+            (None, Status::Failed) => Some((0, 1)),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the suites of a run as JSON, in plan order.
+fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
+    let plan = summary.plan;
+    plan.suites
+        .iter()
+        .zip(summary.suite_counts())
+        .map(|(suite, counts)| {
+            let target = &plan.targets[suite.target];
+            JsonSuite {
+                path: suite.name.clone(),
+                prompt_id: suite.prompt_id.clone(),
+                template: suite.template.clone(),
+                content_hash: suite.content_hash.clone(),
+                registry_version: suite.registry_version.clone(),
+                target: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                counts,
+            }
+        })
+        .collect()
+}
+
+/// Returns the repeat block and attempts of a result (empty for a single shot).
+fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
+    let Some(record) = result.repeat.as_deref() else {
+        return (None, Vec::new());
+    };
+    let attempts = record
+        .attempts
+        .iter()
+        .zip(1..)
+        .map(|(attempt, number)| JsonAttempt {
+            attempt: number,
+            status: attempt.status,
+            answer: attempt
+                .answer
+                .as_deref()
+                .map(|answer| crate::provider::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
+            reasons: attempt
+                .failure_reasons()
+                .chain(attempt.error.iter().map(|error| error.message.clone()))
+                .collect(),
+            latency_ms: attempt.latency_ms,
+            cached: attempt.cached,
+        })
+        .collect();
+    let repeat = JsonRepeat {
+        planned: record.policy.repeat,
+        sent: u32::try_from(record.attempts.len()).unwrap_or(u32::MAX),
+        passed: record.passed,
+        failed: record.failed,
+        errors: record.errors,
+        rate: record.rate(),
+        required_rate: record.policy.pass_rate,
+        confidence: record.policy.confidence,
+        interval: record.interval,
+        classification: record.flakiness,
+        stopped_early: record.stopped_early,
+    };
+    (Some(repeat), attempts)
+}
+
+/// Returns the flaky cases among `cases` (repeated cases whose attempts disagreed), in order.
+#[must_use]
+pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let repeat = case.repeat.as_ref()?;
+            (repeat.classification == Some(Flakiness::Flaky)).then(|| JsonFlaky {
+                id: case.id.clone(),
+                status: case.status,
+                passed: repeat.passed,
+                judged: repeat.passed + repeat.failed,
+                rate: repeat.rate,
+                interval: repeat.interval,
+            })
+        })
+        .collect()
+}
+
 impl JsonReport {
     /// Builds the report of a run.
     #[must_use]
     pub fn from_summary(summary: &RunSummary<'_>) -> Self {
         let plan = summary.plan;
-        let suite_counts = summary.suite_counts();
         let (prompt_tokens, completion_tokens) = summary.tokens();
-        let suites = plan
-            .suites
-            .iter()
-            .zip(&suite_counts)
-            .map(|(suite, counts)| {
-                let target = &plan.targets[suite.target];
-                JsonSuite {
-                    path: suite.name.clone(),
-                    prompt_id: suite.prompt_id.clone(),
-                    template: suite.template.clone(),
-                    content_hash: suite.content_hash.clone(),
-                    registry_version: suite.registry_version.clone(),
-                    target: target.name.clone(),
-                    provider: target.provider.as_str().to_owned(),
-                    model: target.model.clone(),
-                    counts: *counts,
-                }
-            })
-            .collect();
-        let cases = plan
+        let suites = suites_of(summary);
+        let cases: Vec<JsonCase> = plan
             .cases
             .iter()
             .zip(summary.results)
@@ -287,6 +446,7 @@ impl JsonReport {
             .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
+                let (repeat, attempts) = repeat_json(result);
                 JsonCase {
                     id: case.id.clone(),
                     suite: suite.name.clone(),
@@ -318,6 +478,8 @@ impl JsonReport {
                         .shard
                         .as_ref()
                         .and_then(|shard| shard.positions.get(index).copied()),
+                    repeat,
+                    attempts,
                 }
             })
             .collect();
@@ -350,6 +512,7 @@ impl JsonReport {
                 counts: summary.counts(),
                 prompt_tokens,
                 completion_tokens,
+                flaky: flaky_cases(&cases),
             },
             suites,
             cases,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::repeat::RepeatRecord;
 use crate::assert::AssertionResult;
 use crate::provider::{ProviderErrorKind, Usage};
 
@@ -72,6 +73,8 @@ pub struct CaseResult {
     pub cached: bool,
     /// How many requests were sent (retries included).
     pub requests: u32,
+    /// The attempts of a repeated case and their pass rate; `None` for a single shot.
+    pub repeat: Option<Box<RepeatRecord>>,
 }
 
 impl CaseResult {
@@ -97,6 +100,7 @@ impl CaseResult {
             skip_reason: None,
             cached: false,
             requests: 0,
+            repeat: None,
         }
     }
 

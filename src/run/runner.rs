@@ -104,11 +104,26 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
+                    if case.repeat.is_repeated() {
+                        // Each attempt takes its own slot of the target's limit.
+                        let result = super::repeat::run_repeated(&case.repeat, |attempt| {
+                            let limit = Arc::clone(&limit);
+                            async move {
+                                let _permit = limit
+                                    .acquire_owned()
+                                    .await
+                                    .expect("the semaphore is never closed");
+                                run_case(case, provider, options, attempt).await
+                            }
+                        })
+                        .await;
+                        return (index, result);
+                    }
                     let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider, options).await)
+                    (index, run_case(case, provider, options, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -163,12 +178,17 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Answers one case — from the cache when it holds the answer, else from the provider — and
-/// judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider, options: &RunOptions) -> CaseResult {
+/// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,
+/// else from the provider — and judges the answer.
+async fn run_case(
+    case: &TestInstance,
+    provider: &Provider,
+    options: &RunOptions,
+    attempt: u32,
+) -> CaseResult {
     let request = ChatRequest {
         case_id: &case.id,
-        attempt: 1,
+        attempt,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
     };

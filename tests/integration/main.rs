@@ -7,5 +7,7 @@ mod core;
 mod errors;
 mod harness;
 mod mock_server;
+mod real_model;
 mod record_replay;
 mod registry;
+mod verdicts;
