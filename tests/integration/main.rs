@@ -1,6 +1,7 @@
 //! Integration tests: the built `promptci` binary against a mock model server on 127.0.0.1.
 
 mod action;
+mod anthropic;
 mod cache;
 mod ci;
 mod core;
@@ -10,4 +11,5 @@ mod mock_server;
 mod real_model;
 mod record_replay;
 mod registry;
+mod streaming;
 mod verdicts;
