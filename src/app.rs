@@ -53,6 +53,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::Registry(args) => commands::registry::run(args, &config, &cwd),
         Command::Diff(args) => commands::diff::run(args, cwd.as_path()),
         Command::Tokens(args) => commands::tokens::run(args, &config, &cwd),
+        Command::Probes(args) => Ok(commands::probes::run(args)),
         Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
     }
 }
@@ -84,6 +85,7 @@ pub(crate) fn build_plan(
             base_url: select.base_url.clone(),
             model: select.model.clone(),
         },
+        probe_seed: select.seed,
     };
     let plan = crate::plan::build(&suites, config, &options)?;
     Ok(match select.shard {

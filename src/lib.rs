@@ -19,6 +19,7 @@ pub mod error;
 pub mod experiment;
 pub mod gate;
 pub mod plan;
+pub mod probe;
 pub mod prompt_files;
 pub mod provider;
 pub mod registry;

@@ -6,6 +6,7 @@ pub(crate) mod diff;
 pub(crate) mod github;
 pub(crate) mod inspect;
 pub(crate) mod merge;
+pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod run;
 pub(crate) mod tokens;
