@@ -190,6 +190,20 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// Retries after the first request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
+}
+
+/// Keeps reports of runs without retries as they were.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl JsonReport {
@@ -251,6 +265,9 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    retries: result.retries,
+                    retry_causes: result.retry_causes.clone(),
+                    waited_ms: result.waited_ms,
                 }
             })
             .collect();

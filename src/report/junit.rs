@@ -46,6 +46,11 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
                 if let Some(error) = &result.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
+                    status.set_description(error_description(
+                        &format!("{}:{}", suite.name, case.line),
+                        error,
+                        result,
+                    ));
                 }
                 status
             }
@@ -80,6 +85,24 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// Says where the case is, what failed, and what retrying cost.
+fn error_description(
+    place: &str,
+    error: &crate::run::CaseError,
+    result: &crate::run::CaseResult,
+) -> String {
+    let mut text = format!("{place}\n{}", error.message);
+    if result.retries > 0 {
+        text.push_str(&format!(
+            "\ngave up after {} ({}), waited {:.1} s",
+            crate::error::plural(result.retries as usize, "retry", "retries"),
+            result.retry_causes.join(", "),
+            result.waited_ms as f64 / 1000.0
+        ));
+    }
+    text
 }
 
 fn error_type(error: &crate::run::CaseError) -> String {

@@ -72,6 +72,12 @@ pub struct CaseResult {
     pub cached: bool,
     /// How many requests were sent (retries included).
     pub requests: u32,
+    /// Retries after the first request.
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    pub waited_ms: u64,
 }
 
 impl CaseResult {
@@ -97,6 +103,9 @@ impl CaseResult {
             skip_reason: None,
             cached: false,
             requests: 0,
+            retries: 0,
+            retry_causes: Vec::new(),
+            waited_ms: 0,
         }
     }
 

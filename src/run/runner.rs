@@ -1,7 +1,8 @@
 //! [`execute`]: sends the plan's cases to their providers concurrently and judges the answers.
 //!
 //! Requests start in plan order and finish in any order; results are stored by plan index,
-//! so every report is in plan order. A global limit and a per-target limit bound concurrency.
+//! so every report is in plan order. A global limit bounds cases in flight; each target's
+//! [`Dispatcher`] lane adds its own limits, retries and circuit breaker.
 //! The runner owns its tokio runtime and is synchronous to its callers.
 
 use std::sync::Arc;
@@ -9,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use tokio::sync::Semaphore;
 
+use super::dispatch::Dispatcher;
 use super::outcome::{CaseError, CaseResult, Status};
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{ChatRequest, ModelOutput, Provider};
@@ -72,11 +73,7 @@ pub fn execute(
         })?;
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
     let interrupted = runtime.block_on(async {
-        let limits: Vec<Arc<Semaphore>> = plan
-            .targets
-            .iter()
-            .map(|target| Arc::new(Semaphore::new(target.concurrency.max(1))))
-            .collect();
+        let dispatcher = Dispatcher::new(&plan.targets);
         let stop = Arc::new(AtomicBool::new(false));
         for (index, case) in plan.cases.iter().enumerate() {
             if let Some(reason) = &case.skip {
@@ -91,18 +88,14 @@ pub fn execute(
             .enumerate()
             .filter(|(_, case)| case.skip.is_none())
             .map(|(index, case)| {
-                let limit = Arc::clone(&limits[case.target]);
                 let provider = &providers[case.target];
                 let stop = Arc::clone(&stop);
+                let dispatcher = &dispatcher;
                 async move {
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-                    if stop.load(Ordering::Relaxed) {
-                        return (index, CaseResult::skipped(FAIL_FAST_REASON));
-                    }
-                    (index, run_case(case, provider).await)
+                    (index, run_case(case, provider, dispatcher).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -157,13 +150,14 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Sends one case and judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider) -> CaseResult {
+/// Sends one case (with retries) and judges the answer.
+async fn run_case(case: &TestInstance, provider: &Provider, dispatcher: &Dispatcher) -> CaseResult {
     let request = ChatRequest {
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
     };
-    match provider.complete(&request).await {
+    let sent = dispatcher.send(case.target, provider, &request).await;
+    let mut result = match sent.result {
         Ok(output) => judge(case, output).await,
         Err(error) => CaseResult::errored(
             CaseError {
@@ -171,9 +165,14 @@ async fn run_case(case: &TestInstance, provider: &Provider) -> CaseResult {
                 status: error.status,
                 message: error.message,
             },
-            1,
+            0,
         ),
-    }
+    };
+    result.requests = sent.requests;
+    result.retries = sent.log.retries;
+    result.retry_causes = sent.log.causes;
+    result.waited_ms = u64::try_from(sent.log.waited.as_millis()).unwrap_or(u64::MAX);
+    result
 }
 
 /// Evaluates the case's assertions; programs run off the async threads.

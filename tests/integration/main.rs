@@ -5,3 +5,4 @@ mod errors;
 mod harness;
 mod mock_server;
 mod registry;
+mod resilience;
