@@ -87,7 +87,7 @@ impl Server {
 }
 
 /// Writes a project with `suites` suites of `per_suite` cases.
-fn generate(dir: &Path, base_url: &str, suites: usize, per_suite: usize, cache: bool) {
+fn generate(dir: &Path, base_url: &str, suites: usize, per_suite: usize) {
     let config = format!(
         "targets:\n  bench:\n    provider: openai\n    model: bench\n    base-url: {base_url}\n    concurrency: {CONCURRENCY}\n    timeout: 30\n"
     );
@@ -111,9 +111,6 @@ fn generate(dir: &Path, base_url: &str, suites: usize, per_suite: usize, cache: 
             );
         }
         std::fs::write(suites_dir.join(format!("suite_{suite:04}.yaml")), text).expect("suite");
-    }
-    if !cache {
-        // Nothing to do: the cache is opt-in per run through flags below.
     }
 }
 
@@ -175,129 +172,113 @@ fn row(name: &str, cases: usize, run: Measurement, ideal: Option<Duration>) -> S
     )
 }
 
+/// The flags of every measured `run`: concurrency 32, both reports written.
+const RUN_ARGS: [&str; 7] = [
+    "run",
+    "-j",
+    "32",
+    "--junit",
+    "out/r.xml",
+    "--json",
+    "out/r.json",
+];
+
+/// `run` over N cases at a fixed latency, with the cache off so every case is a request.
+fn bench_run(cases: usize, latency: Duration, repetitions: usize) -> String {
+    let server = Server::start(latency);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let per_suite = cases.min(100);
+    generate(dir.path(), &server.base_url, cases / per_suite, per_suite);
+    let args: Vec<&str> = RUN_ARGS.iter().copied().chain(["--cache", "off"]).collect();
+    let runs = (0..repetitions)
+        .map(|_| measure(dir.path(), &args))
+        .collect();
+    let waves = u32::try_from(cases.div_ceil(CONCURRENCY)).expect("small");
+    let ideal = (!latency.is_zero()).then(|| latency * waves);
+    assert!(server.requests.load(Ordering::Relaxed) >= (cases * repetitions) as u64);
+    row(
+        &format!("run N={cases}, latency {} ms", latency.as_millis()),
+        cases,
+        median(runs),
+        ideal,
+    )
+}
+
+/// `check` on 100 suites × 10 cases: no model, no network.
+fn bench_check(repetitions: usize) -> String {
+    let server = Server::start(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("temp dir");
+    generate(dir.path(), &server.base_url, 100, 10);
+    let runs = (0..repetitions)
+        .map(|_| measure(dir.path(), &["check"]))
+        .collect();
+    assert_eq!(
+        server.requests.load(Ordering::Relaxed),
+        0,
+        "check sends nothing"
+    );
+    row("check 100 suites × 10 cases", 1_000, median(runs), None)
+}
+
+/// A fully cached rerun of 10,000 cases: one warming run, then measured reruns.
+fn bench_cached(repetitions: usize) -> String {
+    let server = Server::start(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("temp dir");
+    generate(dir.path(), &server.base_url, 100, 100);
+    let args: Vec<&str> = RUN_ARGS
+        .iter()
+        .copied()
+        .chain(["--cache", "read-write"])
+        .collect();
+    measure(dir.path(), &args);
+    let before = server.requests.load(Ordering::Relaxed);
+    let runs = (0..repetitions)
+        .map(|_| measure(dir.path(), &args))
+        .collect();
+    assert_eq!(
+        server.requests.load(Ordering::Relaxed),
+        before,
+        "a warm rerun sends no request"
+    );
+    row("cached rerun N=10000", 10_000, median(runs), None)
+}
+
+/// Start-up cost: `--version`.
+fn bench_version() -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runs = (0..11)
+        .map(|_| measure(dir.path(), &["--version"]))
+        .collect();
+    row("--version", 0, median(runs), None).replace("| 0 |", "| – |")
+}
+
+/// The value of `--name VALUE` among the bench's own arguments.
+fn option(args: &[String], name: &str) -> Option<u64> {
+    let index = args.iter().position(|arg| arg == name)?;
+    args.get(index + 1)?.parse().ok()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|arg| arg == "--quick");
-    let latency_ms: u64 = args
-        .iter()
-        .position(|arg| arg == "--latency-ms")
-        .and_then(|index| args.get(index + 1))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(50);
+    let latency = Duration::from_millis(option(&args, "--latency-ms").unwrap_or(50));
     let repetitions = if quick { 1 } else { 3 };
-    let mut out = String::from(
-        "| configuration | wall | promptci CPU | peak RSS | cases/s | ideal wall | wall / ideal |\n|---|---|---|---|---|---|---|\n",
-    );
 
-    let configurations: [(usize, u64); 4] = [
-        (100, latency_ms),
-        (1_000, latency_ms),
-        (1_000, 0),
-        (10_000, 0),
+    let mut rows = vec![
+        bench_run(100, latency, repetitions),
+        bench_run(1_000, latency, repetitions),
+        bench_run(1_000, Duration::ZERO, repetitions),
+        bench_run(10_000, Duration::ZERO, repetitions),
+        bench_check(repetitions.max(5)),
+        bench_cached(repetitions),
+        bench_version(),
     ];
-    for (cases, latency) in configurations {
-        let server = Server::start(Duration::from_millis(latency));
-        let dir = tempfile::tempdir().expect("temp dir");
-        let per_suite = cases.min(100);
-        generate(
-            dir.path(),
-            &server.base_url,
-            cases / per_suite,
-            per_suite,
-            false,
-        );
-        let runs = (0..repetitions)
-            .map(|_| {
-                measure(
-                    dir.path(),
-                    &[
-                        "run",
-                        "--cache",
-                        "off",
-                        "-j",
-                        "32",
-                        "--junit",
-                        "out/r.xml",
-                        "--json",
-                        "out/r.json",
-                    ],
-                )
-            })
-            .collect();
-        let waves = u32::try_from(cases.div_ceil(CONCURRENCY)).expect("small");
-        let ideal = (latency > 0).then(|| Duration::from_millis(latency) * waves);
-        out.push_str(&row(
-            &format!("run N={cases}, latency {latency} ms"),
-            cases,
-            median(runs),
-            ideal,
-        ));
-        out.push('\n');
-        assert!(server.requests.load(Ordering::Relaxed) >= cases as u64);
-    }
-
-    // `check` on 100 suites × 10 cases: no model, no network.
-    {
-        let server = Server::start(Duration::ZERO);
-        let dir = tempfile::tempdir().expect("temp dir");
-        generate(dir.path(), &server.base_url, 100, 10, false);
-        let runs = (0..repetitions.max(5))
-            .map(|_| measure(dir.path(), &["check"]))
-            .collect();
-        out.push_str(&row(
-            "check 100 suites × 10 cases",
-            1_000,
-            median(runs),
-            None,
-        ));
-        out.push('\n');
-        assert_eq!(
-            server.requests.load(Ordering::Relaxed),
-            0,
-            "check sends nothing"
-        );
-    }
-
-    // A fully cached rerun of 10,000 cases.
-    {
-        let server = Server::start(Duration::ZERO);
-        let dir = tempfile::tempdir().expect("temp dir");
-        generate(dir.path(), &server.base_url, 100, 100, true);
-        let warm = [
-            "run",
-            "--cache",
-            "read-write",
-            "-j",
-            "32",
-            "--junit",
-            "out/r.xml",
-            "--json",
-            "out/r.json",
-        ];
-        measure(dir.path(), &warm);
-        let before = server.requests.load(Ordering::Relaxed);
-        let runs = (0..repetitions)
-            .map(|_| measure(dir.path(), &warm))
-            .collect();
-        out.push_str(&row("cached rerun N=10000", 10_000, median(runs), None));
-        out.push('\n');
-        assert_eq!(
-            server.requests.load(Ordering::Relaxed),
-            before,
-            "a warm rerun sends no request"
-        );
-    }
-
-    // Start-up: `--version`.
-    {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let runs = (0..11)
-            .map(|_| measure(dir.path(), &["--version"]))
-            .collect();
-        out.push_str(&row("--version", 0, median(runs), None).replace("| 0 |", "| – |"));
-        out.push('\n');
-    }
-
+    rows.insert(
+        0,
+        "| configuration | wall | promptci CPU | peak RSS | cases/s | ideal wall | wall / ideal |\n|---|---|---|---|---|---|---|".to_owned(),
+    );
+    let mut out = rows.join("\n");
+    out.push('\n');
     let mut stdout = std::io::stdout().lock();
     let _ = std::io::Write::write_all(&mut stdout, out.as_bytes());
 }

@@ -91,6 +91,32 @@ pub struct RunArgs {
     /// Stop starting cases after the first failure or error.
     #[arg(long)]
     pub fail_fast: bool,
+
+    /// How to use the response cache [default: read-write, or off when `CI` is set].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub cache: Option<CacheModeArg>,
+
+    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
+    /// `.promptci/cache` under the project root].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+}
+
+/// How a run uses the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheModeArg {
+    /// Use cached answers and store new ones.
+    ReadWrite,
+    /// Use cached answers, store nothing.
+    ReadOnly,
+    /// Ignore the cache.
+    Off,
+    /// Ask the model again and overwrite the cache.
+    Refresh,
 }
 
 /// Options of `promptci render`.

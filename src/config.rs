@@ -23,12 +23,17 @@ pub const DEFAULT_TARGET: &str = "default";
 /// The always-available built-in offline target.
 pub const MOCK_TARGET: &str = "mock";
 
+/// The always-available built-in target that answers from `recordings/`.
+pub const REPLAY_TARGET: &str = "replay";
+
 /// `promptci.yaml` as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     #[serde(default)]
     targets: BTreeMap<String, Spanned<RawTarget>>,
+    /// Where the response cache lives, relative to the project root.
+    cache_dir: Option<String>,
 }
 
 /// A target as written in `promptci.yaml`.
@@ -59,6 +64,8 @@ struct RawTarget {
     params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
     rules: Vec<Spanned<RawMockRule>>,
+    /// The directory a `replay` target reads, relative to the project root.
+    recordings: Option<String>,
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
@@ -78,6 +85,8 @@ pub enum ProviderKind {
     Openai,
     /// The built-in offline, deterministic mock.
     Mock,
+    /// Answers recorded by an earlier live run (`--record`), offline.
+    Replay,
 }
 
 impl ProviderKind {
@@ -87,6 +96,16 @@ impl ProviderKind {
         match self {
             Self::Openai => "openai",
             Self::Mock => "mock",
+            Self::Replay => "replay",
+        }
+    }
+
+    /// Returns true for targets answered over the network (worth caching and recording).
+    #[must_use]
+    pub fn is_live(self) -> bool {
+        match self {
+            Self::Openai => true,
+            Self::Mock | Self::Replay => false,
         }
     }
 }
@@ -140,6 +159,28 @@ pub struct Target {
     pub rules: Vec<MockRule>,
     /// Where the target is defined, as `file:line`, for error messages.
     pub defined_at: Option<String>,
+    /// The recordings a `replay` target answers from.
+    pub recordings: Option<RecordingsDir>,
+}
+
+/// The directory of recordings a `replay` target reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingsDir {
+    /// The directory (absolute, under the project root unless configured elsewhere).
+    pub path: PathBuf,
+    /// The directory as written, for messages such as "re-record with `--record DIR`".
+    pub shown: String,
+}
+
+impl RecordingsDir {
+    /// Resolves `dir` as written against the project root.
+    #[must_use]
+    pub fn new(root: &Path, dir: &str) -> Self {
+        Self {
+            path: root.join(dir),
+            shown: dir.to_owned(),
+        }
+    }
 }
 
 impl Target {
@@ -159,6 +200,21 @@ impl Target {
             rate: RateConfig::default(),
             rules: Vec::new(),
             defined_at: None,
+            recordings: None,
+        }
+    }
+
+    /// Returns the built-in `replay` target, reading `recordings/` under `root`.
+    #[must_use]
+    pub fn builtin_replay(root: &Path) -> Self {
+        Self {
+            provider: ProviderKind::Replay,
+            model: "replay".to_owned(),
+            recordings: Some(RecordingsDir::new(
+                root,
+                crate::provider::DEFAULT_RECORDINGS_DIR,
+            )),
+            ..Self::builtin_mock(REPLAY_TARGET)
         }
     }
 }
@@ -212,8 +268,11 @@ pub struct Config {
     pub root: PathBuf,
     /// The configuration file, when there is one.
     pub path: Option<PathBuf>,
-    /// Targets by name, including the built-in `default` and `mock` unless configured.
+    /// Targets by name, including the built-in `default`, `mock` and `replay` unless
+    /// configured.
     pub targets: BTreeMap<String, Target>,
+    /// The response cache directory from `cache-dir`, resolved against the root.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Command-line overrides applied to the selected target.
@@ -268,6 +327,7 @@ impl Config {
             root,
             path: None,
             targets: BTreeMap::new(),
+            cache_dir: None,
         };
         config.add_builtin_targets();
         config
@@ -281,17 +341,19 @@ impl Config {
         for (name, spanned) in raw.targets {
             let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
             let column = usize::try_from(spanned.referenced.column()).unwrap_or(0);
-            match resolve_target(&name, spanned.value, source, line, column) {
+            match resolve_target(&name, spanned.value, source, (line, column), &root) {
                 Ok(target) => {
                     targets.insert(name, target);
                 }
                 Err(problem) => problems.push(problem),
             }
         }
+        let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
         let mut config = problems.into_result(Self {
             root,
             path,
             targets,
+            cache_dir,
         })?;
         config.add_builtin_targets();
         Ok(config)
@@ -303,6 +365,10 @@ impl Config {
                 .entry(name.to_owned())
                 .or_insert_with(|| Target::builtin_mock(name));
         }
+        let root = self.root.clone();
+        self.targets
+            .entry(REPLAY_TARGET.to_owned())
+            .or_insert_with(|| Target::builtin_replay(&root));
     }
 
     /// Returns the target a suite runs against, after command-line overrides.
@@ -348,16 +414,17 @@ fn resolve_target(
     name: &str,
     raw: RawTarget,
     source: &SourceFile,
-    line: usize,
-    column: usize,
+    (line, column): (usize, usize),
+    root: &Path,
 ) -> Result<Target, Problem> {
     let problem = |message: String, help: &str| {
         Problem::at_line(source, line, column, message).with_help(help.to_owned())
     };
-    let (retry, rate) = resolve_retry_and_rate(name, &raw, &problem)?;
+    let (timeout, retry, rate) = resolve_timing(name, &raw, &problem)?;
     let model = match (raw.provider, raw.model) {
         (_, Some(model)) => model,
         (ProviderKind::Mock, None) => "mock".to_owned(),
+        (ProviderKind::Replay, None) => "replay".to_owned(),
         (ProviderKind::Openai, None) => {
             return Err(problem(
                 format!("target `{name}` has no `model`"),
@@ -384,15 +451,19 @@ fn resolve_target(
             Some(value)
         }
         (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
-        (ProviderKind::Mock, None) => None,
+        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
     };
-    let timeout = match raw.timeout {
-        None => DEFAULT_TIMEOUT,
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
-        Some(_) => {
+    let recordings = match (raw.provider, raw.recordings) {
+        (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
+            root,
+            dir.as_deref()
+                .unwrap_or(crate::provider::DEFAULT_RECORDINGS_DIR),
+        )),
+        (_, None) => None,
+        (_, Some(_)) => {
             return Err(problem(
-                format!("`timeout` of target `{name}` must be a positive number of seconds"),
-                "write for example `timeout: 30`",
+                format!("`recordings` of target `{name}` needs `provider: replay`"),
+                "remove it, or set `provider: replay` to answer from recordings",
             ));
         }
     };
@@ -437,15 +508,26 @@ fn resolve_target(
         rate,
         rules,
         defined_at: Some(format!("{}:{line}", source.name)),
+        recordings,
     })
 }
 
-/// Resolves a target's retry settings and rate limits.
-fn resolve_retry_and_rate(
+/// Resolves a target's request timeout, retry settings and rate limits.
+fn resolve_timing(
     name: &str,
     raw: &RawTarget,
     problem: &dyn Fn(String, &str) -> Problem,
-) -> Result<(RetryConfig, RateConfig), Problem> {
+) -> Result<(Duration, RetryConfig, RateConfig), Problem> {
+    let timeout = match raw.timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
+        Some(_) => {
+            return Err(problem(
+                format!("`timeout` of target `{name}` must be a positive number of seconds"),
+                "write for example `timeout: 30`",
+            ));
+        }
+    };
     let seconds = |key: &str, value: Option<f64>, default: Duration| match value {
         None => Ok(default),
         Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
@@ -476,7 +558,7 @@ fn resolve_retry_and_rate(
         requests_per_minute: per_minute("requests-per-minute", raw.requests_per_minute)?,
         tokens_per_minute: per_minute("tokens-per-minute", raw.tokens_per_minute)?,
     };
-    Ok((retry, rate))
+    Ok((timeout, retry, rate))
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
-use crate::cli::RunArgs;
+use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
 use crate::plan::TestPlan;
-use crate::provider::{HttpClient, Provider};
+use crate::provider::{
+    CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
+};
 use crate::report::console::{ConsoleReporter, Display, Styles};
 use crate::report::{RunMeta, RunSummary, json, junit, write};
 use crate::run::{RunOptions, Status};
@@ -32,6 +34,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         .map(|path| write::prepare_output(&cwd.join(path)))
         .transpose()?;
     let providers = providers_for(&plan)?;
+    let cache = response_cache(args, config, cwd, &providers);
+    let record_dir = args
+        .record
+        .as_deref()
+        .map(|dir| prepare_record_dir(&cwd.join(dir)))
+        .transpose()?;
+    let recorder = record_dir
+        .as_ref()
+        .map(|_| std::sync::Arc::new(Recorder::new()));
 
     let started_at = jiff::Timestamp::now();
     let use_color = {
@@ -48,6 +59,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
         handle_interrupts: true,
+        cache: cache.clone(),
+        recorder: recorder.clone(),
     };
     let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
         console.case_finished(case, result);
@@ -75,6 +88,28 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     }
     for path in written {
         console.note(&format!("wrote {}", display_path(path, cwd)));
+    }
+    if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
+        console.note(&format!(
+            "warning: answers could not be cached ({failure}); the next run will ask again"
+        ));
+    }
+    if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
+        let answers = recorder.len();
+        let files = recorder.write(dir)?;
+        console.note(&if answers == 0 {
+            format!(
+                "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
+                display_path(dir, cwd)
+            )
+        } else {
+            format!(
+                "recorded {} in {} under {}",
+                plural(answers, "answer", "answers"),
+                plural(files.len(), "file", "files"),
+                display_path(dir, cwd)
+            )
+        });
     }
     Ok(verdict(
         &summary,
@@ -134,6 +169,51 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .unwrap_or_default(),
         if key.is_empty() { "" } else { " " },
     ))
+}
+
+/// Opens the response cache when the mode uses it and some target is live: offline targets
+/// answer for free, so caching them would only fill the disk.
+fn response_cache(
+    args: &RunArgs,
+    config: &Config,
+    cwd: &Path,
+    providers: &[Provider],
+) -> Option<std::sync::Arc<ResponseCache>> {
+    let mode = match args.cache {
+        Some(CacheModeArg::ReadWrite) => CacheMode::ReadWrite,
+        Some(CacheModeArg::ReadOnly) => CacheMode::ReadOnly,
+        Some(CacheModeArg::Off) => CacheMode::Off,
+        Some(CacheModeArg::Refresh) => CacheMode::Refresh,
+        None => CacheMode::default_for_environment(),
+    };
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
+        return None;
+    }
+    let dir = args.cache_dir.as_deref().map_or_else(
+        || {
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
+        },
+        |dir| cwd.join(dir),
+    );
+    Some(std::sync::Arc::new(ResponseCache::new(dir, mode)))
+}
+
+/// Creates the `--record` directory before the run, so a bad path fails before any request.
+fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    if dir.is_file() {
+        return Err(Error::usage(format!(
+            "`--record` needs a directory but `{}` is a file",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(dir.to_owned())
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.

@@ -3,6 +3,7 @@
 use super::mock::MockProvider;
 use super::model::{ChatRequest, ModelOutput, ProviderError};
 use super::openai::OpenAiProvider;
+use super::replay::ReplayProvider;
 use crate::config::{ProviderKind, Target};
 
 /// A model back-end for one target.
@@ -12,6 +13,8 @@ pub enum Provider {
     OpenAi(OpenAiProvider),
     /// The built-in offline mock.
     Mock(MockProvider),
+    /// Answers recorded by an earlier live run.
+    Replay(ReplayProvider),
 }
 
 impl Provider {
@@ -20,6 +23,15 @@ impl Provider {
     pub fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {
         match target.provider {
             ProviderKind::Mock => Ok(Self::Mock(MockProvider::new(target))),
+            ProviderKind::Replay => {
+                let dir = target.recordings.clone().unwrap_or_else(|| {
+                    crate::config::RecordingsDir::new(
+                        std::path::Path::new("."),
+                        super::recording::DEFAULT_RECORDINGS_DIR,
+                    )
+                });
+                Ok(Self::Replay(ReplayProvider::new(dir.path, dir.shown)))
+            }
             ProviderKind::Openai => {
                 let api_key = api_key(target)?;
                 Ok(Self::OpenAi(OpenAiProvider::new(
@@ -36,6 +48,27 @@ impl Provider {
         match self {
             Self::OpenAi(provider) => provider.complete(request).await,
             Self::Mock(provider) => Ok(provider.complete(request)),
+            Self::Replay(provider) => provider.complete(request),
+        }
+    }
+
+    /// Returns true when answers come over the network: only those are cached and recorded.
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        match self {
+            Self::OpenAi(_) => true,
+            Self::Mock(_) | Self::Replay(_) => false,
+        }
+    }
+
+    /// Returns everything that decides the answer to `request` — provider, endpoint, model,
+    /// parameters and messages, never the key — as the response cache's input; `None` for
+    /// offline targets, whose answers cost nothing to make again.
+    #[must_use]
+    pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Option<serde_json::Value> {
+        match self {
+            Self::OpenAi(provider) => Some(provider.canonical_request(request)),
+            Self::Mock(_) | Self::Replay(_) => None,
         }
     }
 }

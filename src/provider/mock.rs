@@ -78,17 +78,23 @@ mod tests {
             Message::new(Role::User, "A refund please"),
         ];
         let scripted = ChatRequest {
+            case_id: "s::c",
+            attempt: 1,
             messages: &messages,
             mock_answer: Some("scripted"),
         };
         assert_eq!(provider.complete(&scripted).text, "scripted");
         let ruled = ChatRequest {
+            case_id: "s::c",
+            attempt: 1,
             messages: &messages,
             mock_answer: None,
         };
         assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
         let other = [Message::new(Role::User, "hello")];
         let echoed = ChatRequest {
+            case_id: "s::c",
+            attempt: 1,
             messages: &other,
             mock_answer: None,
         };

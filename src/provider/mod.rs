@@ -2,11 +2,15 @@
 //!
 //! Async lives here and in [`run`](crate::run) only.
 
+mod cache;
 mod client;
 mod mock;
 mod model;
 mod openai;
+mod recording;
+mod replay;
 
+pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
 pub use client::{HttpClient, Provider};
 pub use mock::MockProvider;
 pub use model::{
@@ -14,3 +18,7 @@ pub use model::{
     redact,
 };
 pub use openai::OpenAiProvider;
+pub use recording::{
+    DEFAULT_RECORDINGS_DIR, RECORDING_FORMAT, RecordedAnswer, Recorder, RecordingFile, request_hash,
+};
+pub use replay::ReplayProvider;

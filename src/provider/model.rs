@@ -30,6 +30,11 @@ impl Message {
 /// What the runner asks a provider for one case.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatRequest<'a> {
+    /// The stable id of the case (`suite-path::case-name`); replay looks answers up by it.
+    pub case_id: &'a str,
+    /// Which answer to this case this is, from 1; repeats of a case are independent calls, so
+    /// attempts after the first are cached and recorded under their own keys.
+    pub attempt: u32,
     /// The conversation, system message first.
     pub messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
@@ -94,6 +99,8 @@ pub enum ProviderErrorKind {
     Refusal,
     /// The endpoint was judged unreachable and the request was not sent.
     Unreachable,
+    /// The `replay` target has no recording of the case, or its recording is stale.
+    Recording,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.
@@ -132,7 +139,8 @@ impl ProviderError {
             ProviderErrorKind::Http => matches!(self.status, Some(408 | 409 | 429 | 500..=599)),
             ProviderErrorKind::Empty
             | ProviderErrorKind::Refusal
-            | ProviderErrorKind::Unreachable => false,
+            | ProviderErrorKind::Unreachable
+            | ProviderErrorKind::Recording => false,
         }
     }
 }
@@ -161,6 +169,7 @@ impl ProviderErrorKind {
             Self::Empty => "empty",
             Self::Refusal => "refusal",
             Self::Unreachable => "unreachable",
+            Self::Recording => "recording",
         }
     }
 }

@@ -65,6 +65,17 @@ impl OpenAiProvider {
         body
     }
 
+    /// Returns what decides the answer, for the response cache: the endpoint and the exact
+    /// body (model, parameters, messages). The key is a header and never part of it.
+    #[must_use]
+    pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
+        json!({
+            "provider": "openai",
+            "url": self.url,
+            "body": self.body(request),
+        })
+    }
+
     /// Sends one request and parses the answer.
     pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
         let started = Instant::now();
@@ -109,6 +120,8 @@ impl OpenAiProvider {
             error
         })?;
         output.latency_ms = latency_ms;
+        // A server that echoes the request must not leak the key into reports or recordings.
+        output.text = self.redacted(&output.text);
         Ok(output)
     }
 

@@ -226,6 +226,13 @@ pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
             "; tokens: {prompt} prompt, {completion} completion"
         ));
     }
+    let cached = summary.cached();
+    if cached > 0 {
+        out.push_str(&format!(
+            "; {} from the cache or recordings",
+            plural(cached, "answer", "answers")
+        ));
+    }
     if summary.meta.interrupted {
         out.push_str(" (interrupted)");
     }

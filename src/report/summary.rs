@@ -78,6 +78,12 @@ impl RunSummary<'_> {
         counts
     }
 
+    /// Returns how many answers came from the response cache or a recording.
+    #[must_use]
+    pub fn cached(&self) -> usize {
+        self.results.iter().filter(|result| result.cached).count()
+    }
+
     /// Returns the total prompt and completion tokens the provider reported.
     #[must_use]
     pub fn tokens(&self) -> (u64, u64) {

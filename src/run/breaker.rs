@@ -130,7 +130,8 @@ impl Counts {
             (
                 ProviderErrorKind::Empty
                 | ProviderErrorKind::Refusal
-                | ProviderErrorKind::Unreachable,
+                | ProviderErrorKind::Unreachable
+                | ProviderErrorKind::Recording,
                 _,
             ) => {}
         }

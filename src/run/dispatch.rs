@@ -125,13 +125,15 @@ impl Lane {
         }
         let ready = async {
             self.rate.until_ready(tokens).await;
-            self.in_flight.acquire().await
+            Some(self.in_flight.acquire().await)
         };
         let place = tokio::select! {
             place = ready => place,
-            () = self.breaker.opened() => {
-                return Err(self.unreachable(&self.breaker.open_reason().unwrap_or_default()));
-            }
+            () = self.breaker.opened() => None,
+        };
+        // Checked again after the wait: the request that freed our place may have opened it.
+        let (Some(place), None) = (place, self.breaker.open_reason()) else {
+            return Err(self.unreachable(&self.breaker.open_reason().unwrap_or_default()));
         };
         // The deadline runs from the first request sent, so queueing behind rate limits or
         // other cases never counts against it.

@@ -280,6 +280,8 @@ mod tests {
             Message::new(Role::User, "hi"),
         ];
         let request = ChatRequest {
+            case_id: "s.yaml::c",
+            attempt: 1,
             messages: &messages,
             mock_answer: None,
         };

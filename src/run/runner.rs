@@ -14,7 +14,7 @@ use futures::StreamExt;
 use super::dispatch::Dispatcher;
 use super::outcome::{CaseError, CaseResult, Status};
 use crate::plan::{TestInstance, TestPlan};
-use crate::provider::{ChatRequest, ModelOutput, Provider};
+use crate::provider::{CacheKey, ChatRequest, ModelOutput, Provider, Recorder, ResponseCache};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
@@ -25,6 +25,10 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
     pub handle_interrupts: bool,
+    /// The response cache, when the run uses one.
+    pub cache: Option<Arc<ResponseCache>>,
+    /// Collects live answers for `--record`.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl Default for RunOptions {
@@ -33,6 +37,8 @@ impl Default for RunOptions {
             concurrency: 16,
             fail_fast: false,
             handle_interrupts: true,
+            cache: None,
+            recorder: None,
         }
     }
 }
@@ -95,7 +101,7 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider, dispatcher).await)
+                    (index, run_case(case, provider, dispatcher, options).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -150,14 +156,42 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Sends one case (with retries) and judges the answer.
-async fn run_case(case: &TestInstance, provider: &Provider, dispatcher: &Dispatcher) -> CaseResult {
+/// Answers one case — from the cache when it holds the answer, else from the provider
+/// through its target's dispatch lane (limits, retries, breaker) — and judges the answer.
+async fn run_case(
+    case: &TestInstance,
+    provider: &Provider,
+    dispatcher: &Dispatcher,
+    options: &RunOptions,
+) -> CaseResult {
     let request = ChatRequest {
+        case_id: &case.id,
+        attempt: 1,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
     };
-    let sent = dispatcher.send(case.target, provider, &request).await;
-    let mut result = match sent.result {
+    let cache = options.cache.as_deref().and_then(|cache| {
+        let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);
+        Some((cache, key))
+    });
+    let cached = cache.as_ref().and_then(|(cache, key)| cache.lookup(key));
+    let (answer, sent) = if let Some(cached) = cached {
+        (Ok(cached), None)
+    } else {
+        let sent = dispatcher.send(case.target, provider, &request).await;
+        (sent.result, Some((sent.requests, sent.log)))
+    };
+    if let Ok(output) = &answer {
+        if let Some((cache, key)) = &cache {
+            cache.store(key, output);
+        }
+        if let Some(recorder) = options.recorder.as_deref()
+            && provider.is_live()
+        {
+            recorder.add(request.case_id, request.attempt, request.messages, output);
+        }
+    }
+    let mut result = match answer {
         Ok(output) => judge(case, output).await,
         Err(error) => CaseResult::errored(
             CaseError {
@@ -168,10 +202,13 @@ async fn run_case(case: &TestInstance, provider: &Provider, dispatcher: &Dispatc
             0,
         ),
     };
-    result.requests = sent.requests;
-    result.retries = sent.log.retries;
-    result.retry_causes = sent.log.causes;
-    result.waited_ms = u64::try_from(sent.log.waited.as_millis()).unwrap_or(u64::MAX);
+    if let Some((requests, log)) = sent {
+        // A replayed answer was recorded, not requested.
+        result.requests = if result.cached { 0 } else { requests };
+        result.retries = log.retries;
+        result.retry_causes = log.causes;
+        result.waited_ms = u64::try_from(log.waited.as_millis()).unwrap_or(u64::MAX);
+    }
     result
 }
 
@@ -188,7 +225,7 @@ async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
         result.latency_ms = Some(output.latency_ms);
         result.ttft_ms = output.ttft_ms;
         result.cached = output.cached;
-        result.requests = 1;
+        result.requests = u32::from(!output.cached);
         result
     };
     if case

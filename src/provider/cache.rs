@@ -1,0 +1,369 @@
+//! [`ResponseCache`]: model answers on disk, addressed by the SHA-256 of the canonical request.
+//!
+//! The key covers everything that decides an answer — provider, endpoint, model, every
+//! generation parameter, the messages, and the attempt number after the first — and never the
+//! API key, so an unchanged suite reruns without a single request, and any edit misses. Entries
+//! are written to a temporary file and renamed into place, so two runs sharing a cache never
+//! read half an entry; the last writer of the same key wins with an identical answer. Only
+//! answers are stored: errors are never cached.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::model::{ModelOutput, Usage};
+
+/// The directory of the cache under the project root unless configured.
+pub const DEFAULT_CACHE_DIR: &str = ".promptci/cache";
+
+/// Bumped when entries or keys change meaning, so old entries simply miss.
+const CACHE_FORMAT: u32 = 1;
+
+/// How a run uses the response cache (`--cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Answer from the cache when possible and store new answers (the default locally).
+    ReadWrite,
+    /// Answer from the cache when possible; never write (for shared or committed caches).
+    ReadOnly,
+    /// Neither read nor write (the default when the `CI` variable is set).
+    Off,
+    /// Ask the model every time and overwrite what the cache holds.
+    Refresh,
+}
+
+impl CacheMode {
+    /// Returns the default: `off` when the `CI` environment variable is set (a CI run should
+    /// judge the model, not yesterday's answers), else `read-write`.
+    #[must_use]
+    pub fn default_for_environment() -> Self {
+        let in_ci = std::env::var("CI")
+            .is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false" | "FALSE" | "False"));
+        if in_ci { Self::Off } else { Self::ReadWrite }
+    }
+
+    /// Returns true when cached answers are used.
+    #[must_use]
+    pub fn reads(self) -> bool {
+        matches!(self, Self::ReadWrite | Self::ReadOnly)
+    }
+
+    /// Returns true when new answers are stored.
+    #[must_use]
+    pub fn writes(self) -> bool {
+        matches!(self, Self::ReadWrite | Self::Refresh)
+    }
+}
+
+/// The content address of one request: a lowercase hex SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey(String);
+
+impl CacheKey {
+    /// Computes the key of a provider's canonical request for the given attempt. The attempt
+    /// counts only after the first, so single-shot runs share keys with earlier runs while the
+    /// repeats of a case stay independent answers.
+    #[must_use]
+    pub fn new(canonical_request: &Value, attempt: u32) -> Self {
+        let mut keyed = serde_json::json!({
+            "cache_format": CACHE_FORMAT,
+            "request": canonical_request,
+        });
+        if attempt > 1 {
+            keyed["attempt"] = Value::from(attempt);
+        }
+        Self(sha256_hex(canonical_json(&keyed).as_bytes()))
+    }
+
+    /// Returns the hex digest.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One stored answer, as it sits on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CacheEntry {
+    cache_format: u32,
+    key: String,
+    text: String,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    latency_ms: u64,
+    #[serde(default)]
+    ttft_ms: Option<u64>,
+}
+
+/// The on-disk response cache of a run.
+#[derive(Debug)]
+pub struct ResponseCache {
+    dir: PathBuf,
+    mode: CacheMode,
+    /// The first failure to store an answer: a cache that cannot be written slows later runs
+    /// but must not fail this one, so it is reported once at the end.
+    write_failure: Mutex<Option<String>>,
+}
+
+impl ResponseCache {
+    /// Opens the cache in `dir` (created on the first write) with `mode`.
+    #[must_use]
+    pub fn new(dir: PathBuf, mode: CacheMode) -> Self {
+        Self {
+            dir,
+            mode,
+            write_failure: Mutex::new(None),
+        }
+    }
+
+    /// Returns the mode.
+    #[must_use]
+    pub fn mode(&self) -> CacheMode {
+        self.mode
+    }
+
+    /// Returns the directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Returns the stored answer for `key`, marked as cached, when the mode reads and there is
+    /// a readable entry. A corrupt or foreign entry is a miss, never an error.
+    #[must_use]
+    pub fn lookup(&self, key: &CacheKey) -> Option<ModelOutput> {
+        if !self.mode.reads() {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.entry_path(key)).ok()?;
+        let entry: CacheEntry = serde_json::from_str(&text).ok()?;
+        if entry.cache_format != CACHE_FORMAT || entry.key != key.0 {
+            return None;
+        }
+        Some(ModelOutput {
+            text: entry.text,
+            usage: entry.usage,
+            latency_ms: entry.latency_ms,
+            ttft_ms: entry.ttft_ms,
+            model: entry.model,
+            finish_reason: entry.finish_reason,
+            cached: true,
+        })
+    }
+
+    /// Stores an answer under `key` when the mode writes. Answers that came from a cache or a
+    /// recording are not stored again.
+    pub fn store(&self, key: &CacheKey, output: &ModelOutput) {
+        if !self.mode.writes() || output.cached {
+            return;
+        }
+        let entry = CacheEntry {
+            cache_format: CACHE_FORMAT,
+            key: key.0.clone(),
+            text: output.text.clone(),
+            model: output.model.clone(),
+            finish_reason: output.finish_reason.clone(),
+            usage: output.usage,
+            latency_ms: output.latency_ms,
+            ttft_ms: output.ttft_ms,
+        };
+        let path = self.entry_path(key);
+        if let Err(error) = write_entry(&path, &entry) {
+            let mut failure = self
+                .write_failure
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            failure.get_or_insert_with(|| format!("`{}`: {error}", path.display()));
+        }
+    }
+
+    /// Returns the first failure to store an answer, if any.
+    #[must_use]
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Two hex digits of fan-out keep directories small for large suites.
+    fn entry_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(&key.0[..2]).join(format!("{}.json", key.0))
+    }
+}
+
+fn write_entry(path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
+    use std::io::Write;
+    let parent = path.parent().expect("entry paths have a fan-out directory");
+    std::fs::create_dir_all(parent)?;
+    let mut file = tempfile::NamedTempFile::new_in(parent)?;
+    let mut bytes = serde_json::to_vec_pretty(entry).expect("a cache entry always serialises");
+    bytes.push(b'\n');
+    file.write_all(&bytes)?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// Serialises JSON with object keys sorted at every depth, so equal requests hash equally
+/// whatever order their fields were built in.
+#[must_use]
+pub(crate) fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(key, value)| (key.clone(), sorted(value)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+/// Returns the lowercase hex SHA-256 of `bytes`.
+#[must_use]
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn answer(text: &str) -> ModelOutput {
+        ModelOutput {
+            text: text.to_owned(),
+            usage: Some(Usage {
+                prompt_tokens: 3,
+                completion_tokens: 2,
+            }),
+            latency_ms: 40,
+            model: Some("m".to_owned()),
+            ..ModelOutput::default()
+        }
+    }
+
+    #[test]
+    fn keys_ignore_field_order_and_count_attempts_after_the_first() {
+        let a = json!({"model": "m", "body": {"temperature": 0, "messages": ["hi"]}});
+        let b = json!({"body": {"messages": ["hi"], "temperature": 0}, "model": "m"});
+        assert_eq!(CacheKey::new(&a, 1), CacheKey::new(&b, 1));
+        assert_eq!(CacheKey::new(&a, 1), CacheKey::new(&a, 0));
+        assert_ne!(CacheKey::new(&a, 1), CacheKey::new(&a, 2));
+        assert_ne!(CacheKey::new(&a, 2), CacheKey::new(&a, 3));
+        let edited = json!({"model": "m", "body": {"temperature": 0, "messages": ["hi!"]}});
+        assert_ne!(CacheKey::new(&a, 1), CacheKey::new(&edited, 1));
+        assert_eq!(CacheKey::new(&a, 1).as_str().len(), 64);
+    }
+
+    #[test]
+    fn stores_and_reads_back_marked_as_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ResponseCache::new(dir.path().join("cache"), CacheMode::ReadWrite);
+        let key = CacheKey::new(&json!({"m": 1}), 1);
+        assert_eq!(cache.lookup(&key), None);
+        cache.store(&key, &answer("hello"));
+        let hit = cache.lookup(&key).unwrap();
+        assert!(hit.cached);
+        assert_eq!(hit.text, "hello");
+        assert_eq!(hit.latency_ms, 40);
+        assert_eq!(hit.usage, answer("x").usage);
+        assert_eq!(cache.write_failure(), None);
+    }
+
+    #[test]
+    fn modes_decide_reading_and_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = CacheKey::new(&json!({"m": 1}), 1);
+        ResponseCache::new(dir.path().to_owned(), CacheMode::ReadOnly).store(&key, &answer("a"));
+        ResponseCache::new(dir.path().to_owned(), CacheMode::Off).store(&key, &answer("a"));
+        let read_write = ResponseCache::new(dir.path().to_owned(), CacheMode::ReadWrite);
+        assert_eq!(
+            read_write.lookup(&key),
+            None,
+            "read-only and off never write"
+        );
+        let refresh = ResponseCache::new(dir.path().to_owned(), CacheMode::Refresh);
+        refresh.store(&key, &answer("fresh"));
+        assert_eq!(refresh.lookup(&key), None, "refresh never reads");
+        assert_eq!(read_write.lookup(&key).unwrap().text, "fresh");
+        let read_only = ResponseCache::new(dir.path().to_owned(), CacheMode::ReadOnly);
+        assert_eq!(read_only.lookup(&key).unwrap().text, "fresh");
+        assert_eq!(
+            ResponseCache::new(dir.path().to_owned(), CacheMode::Off).lookup(&key),
+            None
+        );
+    }
+
+    #[test]
+    fn corrupt_entries_miss_and_cached_answers_are_not_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ResponseCache::new(dir.path().to_owned(), CacheMode::ReadWrite);
+        let key = CacheKey::new(&json!({"m": 1}), 1);
+        let path = cache.entry_path(&key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\"cache_format\": 1, \"key\"").unwrap();
+        assert_eq!(cache.lookup(&key), None);
+        let mut cached = answer("old");
+        cached.cached = true;
+        cache.store(&key, &cached);
+        assert_eq!(cache.lookup(&key), None);
+    }
+
+    #[test]
+    fn concurrent_writers_leave_a_whole_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = CacheKey::new(&json!({"m": 1}), 1);
+        std::thread::scope(|scope| {
+            for writer in 0..8 {
+                let dir = dir.path().to_owned();
+                let key = key.clone();
+                scope.spawn(move || {
+                    let cache = ResponseCache::new(dir, CacheMode::ReadWrite);
+                    for _ in 0..20 {
+                        cache.store(&key, &answer(&format!("answer {writer}")));
+                        let read = cache.lookup(&key).expect("readers see whole entries");
+                        assert!(read.text.starts_with("answer "));
+                    }
+                });
+            }
+        });
+        let files = std::fs::read_dir(dir.path().join(&key.as_str()[..2]))
+            .unwrap()
+            .count();
+        assert_eq!(files, 1, "no temp files left behind");
+    }
+
+    #[test]
+    fn unwritable_cache_reports_once_without_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "").unwrap();
+        let cache = ResponseCache::new(blocker.join("cache"), CacheMode::ReadWrite);
+        cache.store(&CacheKey::new(&json!(1), 1), &answer("a"));
+        assert!(cache.write_failure().is_some());
+    }
+}

@@ -1,0 +1,170 @@
+//! [`ReplayProvider`]: the built-in `replay` target, answering each case from the recordings
+//! a live run wrote with `--record`, with no network and no key.
+//!
+//! A case without a recording, or whose messages changed since it was recorded, is an error
+//! that says how to re-record, never a silently stale pass.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::model::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind};
+use super::recording::{RecordingFile, entry_key, file_for, request_hash, split_case_id};
+
+/// A suite's recording as loaded: the file, or why it could not be used.
+type Loaded = Arc<Result<RecordingFile, String>>;
+
+/// Answers from recordings under one directory.
+#[derive(Debug, Clone)]
+pub struct ReplayProvider {
+    dir: PathBuf,
+    /// The directory as the user wrote it, for hints.
+    shown_dir: String,
+    /// Each suite's file is read once, on its first case.
+    loaded: Arc<Mutex<HashMap<String, Loaded>>>,
+}
+
+impl ReplayProvider {
+    /// Creates a replay provider reading `dir`, shown as `shown_dir` in messages.
+    #[must_use]
+    pub fn new(dir: PathBuf, shown_dir: String) -> Self {
+        Self {
+            dir,
+            shown_dir,
+            loaded: Arc::default(),
+        }
+    }
+
+    /// Answers a request from its suite's recording.
+    pub fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+        let (suite, name) = split_case_id(request.case_id);
+        let key = entry_key(name, request.attempt);
+        let file = self.load(suite);
+        let shown_file = self.shown_file(suite);
+        let recording = match file.as_ref() {
+            Ok(file) => file,
+            Err(why) => return Err(self.error(why)),
+        };
+        let Some(answer) = recording.cases.get(&key) else {
+            return Err(self.error(&format!(
+                "no recorded answer for `{}`{} in `{shown_file}`",
+                request.case_id,
+                attempt_note(request.attempt)
+            )));
+        };
+        if answer.request_hash != request_hash(request.messages) {
+            return Err(self.error(&format!(
+                "the recording of `{}`{} in `{shown_file}` is stale: the prompt or messages changed since it was recorded",
+                request.case_id,
+                attempt_note(request.attempt)
+            )));
+        }
+        Ok(answer.to_output())
+    }
+
+    fn load(&self, suite: &str) -> Loaded {
+        let mut loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(loaded.entry(suite.to_owned()).or_insert_with(|| {
+            let path = file_for(&self.dir, suite);
+            let shown = self.shown_file(suite);
+            Arc::new(match std::fs::read_to_string(&path) {
+                Ok(text) => RecordingFile::parse(&shown, &text),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(format!(
+                    "no recording of suite `{suite}`: `{shown}` does not exist"
+                )),
+                Err(error) => Err(format!("cannot read `{shown}`: {error}")),
+            })
+        }))
+    }
+
+    fn shown_file(&self, suite: &str) -> String {
+        file_for(std::path::Path::new(&self.shown_dir), suite)
+            .display()
+            .to_string()
+    }
+
+    fn error(&self, what: &str) -> ProviderError {
+        ProviderError::new(
+            ProviderErrorKind::Recording,
+            format!(
+                "{what} (hint: re-record with `promptci run --target <live target> --record {}`)",
+                self.shown_dir
+            ),
+        )
+    }
+}
+
+fn attempt_note(attempt: u32) -> String {
+    if attempt > 1 {
+        format!(" (attempt {attempt})")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::recording::Recorder;
+    use crate::provider::{Message, Role};
+
+    fn request<'a>(case_id: &'a str, messages: &'a [Message]) -> ChatRequest<'a> {
+        ChatRequest {
+            case_id,
+            attempt: 1,
+            messages,
+            mock_answer: None,
+        }
+    }
+
+    #[test]
+    fn replays_recorded_answers_and_flags_missing_and_stale_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = [Message::new(Role::User, "hi")];
+        let recorder = Recorder::new();
+        let live = ModelOutput {
+            text: "hello".to_owned(),
+            latency_ms: 900,
+            ..ModelOutput::default()
+        };
+        recorder.add("suites/s.yaml::greet", 1, &messages, &live);
+        recorder.write(dir.path()).unwrap();
+        let replay = ReplayProvider::new(dir.path().to_owned(), "recordings".to_owned());
+
+        let answer = replay
+            .complete(&request("suites/s.yaml::greet", &messages))
+            .unwrap();
+        assert_eq!(answer.text, "hello");
+        assert!(answer.cached);
+        assert_eq!(answer.latency_ms, 0);
+
+        let missing = replay
+            .complete(&request("suites/s.yaml::other", &messages))
+            .unwrap_err();
+        assert_eq!(missing.kind, ProviderErrorKind::Recording);
+        assert_eq!(
+            missing.message,
+            "no recorded answer for `suites/s.yaml::other` in `recordings/suites/s.json` (hint: re-record with `promptci run --target <live target> --record recordings`)"
+        );
+
+        let edited = [Message::new(Role::User, "hi!")];
+        let stale = replay
+            .complete(&request("suites/s.yaml::greet", &edited))
+            .unwrap_err();
+        assert!(stale.message.contains("is stale"), "{}", stale.message);
+
+        let no_file = replay
+            .complete(&request("suites/t.yaml::x", &messages))
+            .unwrap_err();
+        assert!(
+            no_file.message.starts_with(
+                "no recording of suite `suites/t.yaml`: `recordings/suites/t.json` does not exist"
+            ),
+            "{}",
+            no_file.message
+        );
+    }
+}
