@@ -50,16 +50,29 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),
         Command::Registry(args) => commands::registry::run(args, &config, &cwd),
+        Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
     }
 }
 
-/// Loads suites and builds the plan for the selection.
+/// Loads suites and builds the plan for the selection (`--changed-since` picks suites before
+/// rendering; `--shard` cuts the finished plan).
 pub(crate) fn build_plan(
     select: &SelectArgs,
     config: &Config,
     cwd: &Path,
 ) -> Result<TestPlan, Error> {
-    let suites = crate::plan::load_suites(&select.paths, cwd, &config.root)?;
+    let mut suites = crate::plan::load_suites(&select.paths, cwd, &config.root)?;
+    if let Some(reference) = &select.changed_since {
+        let changed = crate::changed::ChangedFiles::since(reference, cwd)?;
+        // A changed `promptci.yaml` can change any suite's target, so every suite stays.
+        let config_changed = config
+            .path
+            .as_deref()
+            .is_some_and(|path| changed.contains(path));
+        if !config_changed {
+            suites.retain(|suite| changed.touches(suite));
+        }
+    }
     let options = PlanOptions {
         filters: select.filter.clone(),
         tags: select.tag.clone(),
@@ -69,7 +82,11 @@ pub(crate) fn build_plan(
             model: select.model.clone(),
         },
     };
-    crate::plan::build(&suites, config, &options)
+    let plan = crate::plan::build(&suites, config, &options)?;
+    Ok(match select.shard {
+        Some(shard) => shard.select(plan),
+        None => plan,
+    })
 }
 
 /// Returns a locked stdout for command output.

@@ -39,6 +39,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Version prompts: snapshot, record test evidence, promote, roll back, check governance.
     Registry(RegistryArgs),
+    /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
+    Merge(MergeArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -67,6 +69,15 @@ pub struct SelectArgs {
     /// Use this model name.
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
+
+    /// Select only suites whose file, template or included templates changed since this git
+    /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
+
+    /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Options of `promptci run`.
@@ -104,6 +115,10 @@ pub struct RunArgs {
     /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+
+    /// GitHub Actions output: annotations, the step summary and step outputs.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
 }
 
 /// How a run uses the response cache.
@@ -117,6 +132,37 @@ pub enum CacheModeArg {
     Off,
     /// Ask the model again and overwrite the cache.
     Refresh,
+}
+
+/// When to write GitHub Actions output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GithubArg {
+    /// When `GITHUB_ACTIONS=true`.
+    Auto,
+    /// Always: annotations on stdout; the summary and outputs when their variables are set.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of `promptci merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports of every shard of one run.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// GitHub Actions output for the merged report.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub github: GithubArg,
 }
 
 /// Options of `promptci render`.

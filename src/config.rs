@@ -43,6 +43,9 @@ struct RawTarget {
     provider: ProviderKind,
     model: Option<String>,
     base_url: Option<Spanned<String>>,
+    /// An environment variable whose value, when set, replaces `base-url` (for servers whose
+    /// address is only known at run time, such as a local model on a free port).
+    base_url_env: Option<String>,
     api_key_env: Option<String>,
     temperature: Option<f64>,
     max_tokens: Option<u32>,
@@ -143,6 +146,8 @@ pub struct Target {
     pub model: String,
     /// The API base URL (for example `https://api.openai.com/v1`).
     pub base_url: Option<String>,
+    /// The environment variable that, when set, holds the base URL instead.
+    pub base_url_env: Option<String>,
     /// The environment variable holding the API key.
     pub api_key_env: Option<String>,
     /// Generation parameters.
@@ -192,6 +197,7 @@ impl Target {
             provider: ProviderKind::Mock,
             model: "mock".to_owned(),
             base_url: None,
+            base_url_env: None,
             api_key_env: None,
             params: GenerationParams::default(),
             timeout: DEFAULT_TIMEOUT,
@@ -392,6 +398,9 @@ impl Config {
                 crate::error::BacktickList(&names)
             )
         })?;
+        if overrides.base_url.is_none() {
+            apply_base_url_env(&mut target, |name| std::env::var(name).ok())?;
+        }
         if let Some(base_url) = &overrides.base_url {
             if target.provider == ProviderKind::Mock {
                 // A quick `--base-url` turns the offline default into a real endpoint; the key
@@ -408,6 +417,73 @@ impl Config {
         }
         Ok(target)
     }
+}
+
+/// Takes the base URL from the target's `base-url-env` variable when it is set; without it,
+/// the `base-url` written in the file stands, and a target with neither cannot run.
+/// `lookup` reads an environment variable (a parameter so tests need not mutate the process
+/// environment).
+fn apply_base_url_env(
+    target: &mut Target,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let Some(variable) = &target.base_url_env else {
+        return Ok(());
+    };
+    let value = lookup(variable).unwrap_or_default();
+    let value = value.trim();
+    if value.is_empty() {
+        return match target.base_url {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "target `{}` takes its base URL from `{variable}`, which is not set (hint: set it, pass `--base-url`, or add a fallback `base-url` to the target)",
+                target.name
+            )),
+        };
+    }
+    if !(value.starts_with("http://") || value.starts_with("https://")) {
+        return Err(format!(
+            "`{variable}` (the base URL of target `{}`) is not an http(s) URL: `{value}` (hint: write it like `http://127.0.0.1:8080/v1`)",
+            target.name
+        ));
+    }
+    target.base_url = Some(value.trim_end_matches('/').to_owned());
+    Ok(())
+}
+
+/// The `base-url` a target wrote, checked, or the provider's default.
+fn resolve_base_url(
+    name: &str,
+    provider: ProviderKind,
+    base_url: Option<Spanned<String>>,
+    has_base_url_env: bool,
+    source: &SourceFile,
+    (line, column): (usize, usize),
+) -> Result<Option<String>, Problem> {
+    let base_url = match (provider, base_url) {
+        (_, Some(url)) => {
+            let value = url.value.trim_end_matches('/').to_owned();
+            if !(value.starts_with("http://") || value.starts_with("https://")) {
+                let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
+                let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
+                return Err(Problem::at_line(
+                    source,
+                    url_line,
+                    url_column,
+                    format!("`base-url` of target `{name}` is not an http(s) URL"),
+                )
+                .with_help(
+                    "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
+                ));
+            }
+            Some(value)
+        }
+        // A target that names a variable for its address has no sensible built-in default.
+        (ProviderKind::Openai, None) if has_base_url_env => None,
+        (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
+        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
+    };
+    Ok(base_url)
 }
 
 fn resolve_target(
@@ -432,27 +508,14 @@ fn resolve_target(
             ));
         }
     };
-    let base_url = match (raw.provider, raw.base_url) {
-        (_, Some(url)) => {
-            let value = url.value.trim_end_matches('/').to_owned();
-            if !(value.starts_with("http://") || value.starts_with("https://")) {
-                let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
-                let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
-                return Err(Problem::at_line(
-                    source,
-                    url_line,
-                    url_column,
-                    format!("`base-url` of target `{name}` is not an http(s) URL"),
-                )
-                .with_help(
-                    "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
-                ));
-            }
-            Some(value)
-        }
-        (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
-        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
-    };
+    let base_url = resolve_base_url(
+        name,
+        raw.provider,
+        raw.base_url,
+        raw.base_url_env.is_some(),
+        source,
+        (line, column),
+    )?;
     let recordings = match (raw.provider, raw.recordings) {
         (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
             root,
@@ -495,6 +558,7 @@ fn resolve_target(
         provider: raw.provider,
         model,
         base_url,
+        base_url_env: raw.base_url_env,
         api_key_env: raw.api_key_env,
         params: GenerationParams {
             temperature: raw.temperature,
@@ -640,6 +704,50 @@ mod tests {
         assert_eq!(target.provider, ProviderKind::Openai);
         assert_eq!(target.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
         assert_eq!(target.model, "local");
+    }
+
+    fn env_target(fallback: Option<&str>) -> Target {
+        let fallback = fallback
+            .map(|url| format!("    base-url: {url}\n"))
+            .unwrap_or_default();
+        let config = parse(&format!(
+            "targets:\n  local:\n    provider: openai\n    model: m\n    base-url-env: LOCAL_URL\n{fallback}"
+        ))
+        .unwrap();
+        config.targets["local"].clone()
+    }
+
+    #[test]
+    fn base_url_env_wins_over_base_url_when_set() {
+        let mut target = env_target(Some("http://127.0.0.1:8088/v1"));
+        apply_base_url_env(&mut target, |name| {
+            (name == "LOCAL_URL").then(|| "http://127.0.0.1:4242/v1/".to_owned())
+        })
+        .unwrap();
+        assert_eq!(target.base_url.as_deref(), Some("http://127.0.0.1:4242/v1"));
+    }
+
+    #[test]
+    fn unset_base_url_env_falls_back_to_base_url() {
+        let mut target = env_target(Some("http://127.0.0.1:8088/v1"));
+        apply_base_url_env(&mut target, |_| Some("  ".to_owned())).unwrap();
+        assert_eq!(target.base_url.as_deref(), Some("http://127.0.0.1:8088/v1"));
+    }
+
+    #[test]
+    fn unset_base_url_env_without_fallback_names_the_variable() {
+        let mut target = env_target(None);
+        let error = apply_base_url_env(&mut target, |_| None).unwrap_err();
+        assert!(error.contains("`LOCAL_URL`, which is not set"), "{error}");
+        assert!(error.contains("--base-url"), "{error}");
+    }
+
+    #[test]
+    fn base_url_env_must_hold_an_http_url() {
+        let mut target = env_target(None);
+        let error =
+            apply_base_url_env(&mut target, |_| Some("127.0.0.1:9".to_owned())).unwrap_err();
+        assert!(error.contains("not an http(s) URL"), "{error}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod assert;
+pub mod changed;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -19,5 +20,6 @@ pub mod provider;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod shard;
 pub mod suite;
 pub mod template;

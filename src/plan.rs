@@ -25,6 +25,8 @@ pub struct TestPlan {
     pub cases: Vec<TestInstance>,
     /// The targets the cases use.
     pub targets: Vec<Target>,
+    /// The shard this plan is, when `--shard` cut it from a larger plan.
+    pub shard: Option<crate::shard::PlanShard>,
 }
 
 /// A suite as the reports see it.

@@ -58,18 +58,25 @@ stop_server() {
     if [[ "$keep_log" == 0 ]]; then rm -f "$server_log"; fi
 }
 cmd_pid=""
+# Sends signal $1 to the command and gives it $2 tenths of a second to exit.
+# shellcheck disable=SC2317  # only ever called from on_signal
+signal_cmd() {
+    kill -"$1" "$cmd_pid" 2>/dev/null || return 0
+    for _ in $(seq "$2"); do
+        kill -0 "$cmd_pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
 # On INT/TERM, stop the command too (it runs in the background, see below),
-# then exit; the EXIT trap then stops the server, exactly once.
+# then exit; the EXIT trap then stops the server, exactly once. The command
+# gets INT first because that is what promptci treats as "stop and still write
+# the reports" (so a CI timeout leaves a JUnit file), then TERM, then KILL.
 # shellcheck disable=SC2317  # only ever called from the INT/TERM traps
 on_signal() {
     local status="$1"
     if [[ -n "$cmd_pid" ]] && kill -0 "$cmd_pid" 2>/dev/null; then
-        kill -TERM "$cmd_pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$cmd_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$cmd_pid" 2>/dev/null || true
+        signal_cmd INT 50 || signal_cmd TERM 50 || kill -KILL "$cmd_pid" 2>/dev/null || true
     fi
     exit "$status"
 }

@@ -55,6 +55,9 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         Styles::default()
     };
     let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
@@ -77,18 +80,14 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         meta: &meta,
     };
     console.finish(&summary);
-    let mut written = Vec::new();
-    if let Some(path) = &json_path {
-        write::write_atomic(path, &json::serialize(&summary))?;
-        written.push(path);
-    }
-    if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::serialize(&summary))?;
-        written.push(path);
-    }
-    for path in written {
-        console.note(&format!("wrote {}", display_path(path, cwd)));
-    }
+    let report = json::JsonReport::from_summary(&summary);
+    let report_paths = write_reports(
+        &report,
+        json_path.as_deref(),
+        junit_path.as_deref(),
+        &mut console,
+        cwd,
+    )?;
     if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
         console.note(&format!(
             "warning: answers could not be cached ({failure}); the next run will ask again"
@@ -111,10 +110,51 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
             )
         });
     }
+    crate::commands::github::emit(args.github, &report, &config.root, &report_paths)?;
     Ok(verdict(
         &summary,
         providers_hint(&plan, &outcome.results).as_deref(),
     ))
+}
+
+/// Writes the JSON and JUnit reports that were asked for and returns them as (GitHub output
+/// name, displayed path) pairs.
+fn write_reports<W: Write>(
+    report: &json::JsonReport,
+    json_path: Option<&Path>,
+    junit_path: Option<&Path>,
+    console: &mut ConsoleReporter<W>,
+    cwd: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = json_path {
+        write::write_atomic(path, &report.to_bytes())?;
+        written.push(("json-report", display_path(path, cwd)));
+    }
+    if let Some(path) = junit_path {
+        write::write_atomic(path, &junit::from_report(report))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    for (_, path) in &written {
+        console.note(&format!("wrote {path}"));
+    }
+    Ok(written)
+}
+
+/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
+/// error).
+fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
+    let mut why = Vec::new();
+    if let Some(reference) = &select.changed_since {
+        why.push(format!("no suite changed since `{reference}`"));
+    }
+    if let Some(shard) = select.shard {
+        why.push(format!("shard {shard} has no cases"));
+    }
+    if why.is_empty() {
+        why.push("no case matches the selection".to_owned());
+    }
+    format!("nothing to run: {}", why.join("; "))
 }
 
 /// Returns the exit code of a finished run.

@@ -50,6 +50,20 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// Which shard of a larger plan this report covers (`run --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<JsonShard>,
+}
+
+/// The shard a report covers, so `promptci merge` can check it has the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonShard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+    /// How many cases the whole, unsharded plan has.
+    pub plan_cases: usize,
 }
 
 /// A target as reports show it (never its key).
@@ -199,6 +213,9 @@ pub struct JsonCase {
     /// Milliseconds spent waiting between retries.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub waited_ms: u64,
+    /// The case's position in the whole plan, in shard reports (merge restores plan order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_index: Option<usize>,
 }
 
 /// Keeps reports of runs without retries as they were.
@@ -236,7 +253,8 @@ impl JsonReport {
             .cases
             .iter()
             .zip(summary.results)
-            .map(|(case, result)| {
+            .enumerate()
+            .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
                 JsonCase {
@@ -268,6 +286,10 @@ impl JsonReport {
                     retries: result.retries,
                     retry_causes: result.retry_causes.clone(),
                     waited_ms: result.waited_ms,
+                    plan_index: plan
+                        .shard
+                        .as_ref()
+                        .and_then(|shard| shard.positions.get(index).copied()),
                 }
             })
             .collect();
@@ -289,6 +311,11 @@ impl JsonReport {
                         base_url: target.base_url.clone(),
                     })
                     .collect(),
+                shard: plan.shard.as_ref().map(|shard| JsonShard {
+                    index: shard.shard.index,
+                    count: shard.shard.count,
+                    plan_cases: shard.plan_cases,
+                }),
             },
             summary: JsonSummary {
                 counts: summary.counts(),

@@ -1,80 +1,98 @@
 //! The JUnit XML report, through `quick-junit`: one `testsuite` per suite file, one `testcase`
 //! per case. A failed assertion is `<failure>`; a provider error is `<error>`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::json::{JsonCase, JsonReport};
 use super::summary::RunSummary;
 use crate::run::Status;
 
 /// Serialises a run as JUnit XML.
 #[must_use]
 pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
-    let plan = summary.plan;
+    from_report(&JsonReport::from_summary(summary))
+}
+
+/// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
+/// report's JUnit equals a single run's).
+#[must_use]
+pub fn from_report(json: &JsonReport) -> Vec<u8> {
     let mut report = Report::new("promptci");
-    report.set_time(summary.meta.duration);
-    let mut suites: Vec<TestSuite> = plan
+    report.set_time(Duration::from_millis(json.run.duration_ms));
+    let mut suites: Vec<TestSuite> = json
         .suites
         .iter()
-        .map(|suite| TestSuite::new(suite.name.as_str()))
+        .map(|suite| TestSuite::new(suite.path.as_str()))
         .collect();
-    for (case, result) in plan.cases.iter().zip(summary.results) {
-        let suite = &plan.suites[case.suite];
-        let status = match result.status {
+    let mut suite_index: HashMap<&str, usize> = json
+        .suites
+        .iter()
+        .enumerate()
+        .map(|(index, suite)| (suite.path.as_str(), index))
+        .collect();
+    for case in &json.cases {
+        let status = match case.status {
             Status::Passed => TestCaseStatus::success(),
             Status::Failed => {
-                let reasons: Vec<String> = result.failure_reasons().collect();
+                let reasons: Vec<String> = case
+                    .assertions
+                    .iter()
+                    .filter(|result| !result.passed)
+                    .map(|result| format!("{}: {}", result.kind, result.reason))
+                    .collect();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(reasons.join("; "));
                 status.set_type("assertion");
                 status.set_description(format!(
                     "{}:{}\n{}\n\nanswer:\n{}",
-                    suite.name,
+                    case.suite,
                     case.line,
                     reasons
                         .iter()
                         .map(|reason| format!("✗ {reason}"))
                         .collect::<Vec<_>>()
                         .join("\n"),
-                    result.answer.as_deref().unwrap_or("")
+                    case.answer.as_deref().unwrap_or("")
                 ));
                 status
             }
             Status::Error => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                if let Some(error) = &result.error {
+                if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
-                    status.set_description(error_description(
-                        &format!("{}:{}", suite.name, case.line),
-                        error,
-                        result,
-                    ));
+                    status.set_description(error_description(case, error));
                 }
                 status
             }
             Status::Skipped => {
                 let mut status = TestCaseStatus::skipped();
-                if let Some(reason) = &result.skip_reason {
+                if let Some(reason) = &case.skip_reason {
                     status.set_message(reason.as_str());
                 }
                 status
             }
         };
         let mut test_case = TestCase::new(case.name.as_str(), status);
-        test_case.set_classname(suite.name.as_str());
-        test_case.set_assertions(result.assertions.len());
-        if let Some(latency) = result.latency_ms {
+        test_case.set_classname(case.suite.as_str());
+        test_case.set_assertions(case.assertions.len());
+        if let Some(latency) = case.latency_ms {
             test_case.set_time(Duration::from_millis(latency));
         }
         test_case
             .extra
-            .insert("file".into(), suite.name.as_str().into());
+            .insert("file".into(), case.suite.as_str().into());
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
-        suites[case.suite].add_test_case(test_case);
+        let index = *suite_index.entry(case.suite.as_str()).or_insert_with(|| {
+            suites.push(TestSuite::new(case.suite.as_str()));
+            suites.len() - 1
+        });
+        suites[index].add_test_case(test_case);
     }
     report.add_test_suites(suites);
     let mut bytes = report
@@ -88,18 +106,14 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
 }
 
 /// Says where the case is, what failed, and what retrying cost.
-fn error_description(
-    place: &str,
-    error: &crate::run::CaseError,
-    result: &crate::run::CaseResult,
-) -> String {
-    let mut text = format!("{place}\n{}", error.message);
-    if result.retries > 0 {
+fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
+    let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
+    if case.retries > 0 {
         text.push_str(&format!(
             "\ngave up after {} ({}), waited {:.1} s",
-            crate::error::plural(result.retries as usize, "retry", "retries"),
-            result.retry_causes.join(", "),
-            result.waited_ms as f64 / 1000.0
+            crate::error::plural(case.retries as usize, "retry", "retries"),
+            case.retry_causes.join(", "),
+            case.waited_ms as f64 / 1000.0
         ));
     }
     text

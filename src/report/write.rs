@@ -44,6 +44,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Appends `bytes` to `path`, creating the file: how GitHub's step summary and output files
+/// are written (other steps append to them too, so they are never replaced).
+pub fn append(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let error = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    file.write_all(bytes).map_err(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

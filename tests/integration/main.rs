@@ -1,10 +1,13 @@
 //! Integration tests: the built `promptci` binary against a mock model server on 127.0.0.1.
 
+mod action;
 mod cache;
+mod ci;
 mod core;
 mod errors;
 mod harness;
 mod mock_server;
+mod real_model;
 mod record_replay;
 mod registry;
 mod resilience;

@@ -1,0 +1,194 @@
+//! `--changed-since REF`: the files git says changed, and which suites they touch.
+//!
+//! The main type is [`ChangedFiles`]. A file counts as changed when `git diff --name-only REF`
+//! lists it (committed since `REF`, staged or not) or it is untracked and not ignored — what a
+//! pre-commit hook or a pull request is about to add. Asking git is I/O and lives in
+//! [`ChangedFiles::since`]; deciding whether a suite is touched is pure ([`ChangedFiles::touches`]).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::Error;
+use crate::prompt_files::PromptFiles;
+use crate::suite::Suite;
+
+/// The changed files of a git repository, as absolute paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFiles {
+    /// The revision they changed since, as the user wrote it.
+    pub reference: String,
+    files: HashSet<PathBuf>,
+}
+
+impl ChangedFiles {
+    /// Returns the changed files from `paths` (relative to `repository_root`).
+    #[must_use]
+    pub fn from_paths<'a>(
+        reference: &str,
+        repository_root: &Path,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        Self {
+            reference: reference.to_owned(),
+            files: paths
+                .into_iter()
+                .filter(|path| !path.is_empty())
+                .map(|path| repository_root.join(path))
+                .collect(),
+        }
+    }
+
+    /// Asks git, from `cwd`, which files changed since `reference`.
+    pub fn since(reference: &str, cwd: &Path) -> Result<Self, Error> {
+        let toplevel = git(cwd, &["rev-parse", "--show-toplevel"]).map_err(|detail| {
+            Error::usage(format!(
+                "`--changed-since` needs a git repository, but `{}` is not in one ({detail})",
+                cwd.display()
+            ))
+        })?;
+        let root = PathBuf::from(toplevel.trim_end_matches(['\n', '\r']));
+        let commit = format!("{reference}^{{commit}}");
+        git(
+            &root,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &commit,
+            ],
+        )
+        .map_err(|_| {
+            Error::usage(format!(
+                "`--changed-since`: unknown git revision `{reference}` (hint: check the name; in \
+                 GitHub Actions fetch history with `fetch-depth: 0` in actions/checkout, or \
+                 `git fetch origin {reference}`)"
+            ))
+        })?;
+        let diff = git(
+            &root,
+            &[
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                "--end-of-options",
+                reference,
+                "--",
+            ],
+        )
+        .map_err(|detail| git_failed(reference, &detail))?;
+        let untracked = git(&root, &["ls-files", "--others", "--exclude-standard", "-z"])
+            .map_err(|detail| git_failed(reference, &detail))?;
+        Ok(Self::from_paths(
+            reference,
+            &root,
+            diff.split('\0').chain(untracked.split('\0')),
+        ))
+    }
+
+    /// Returns whether `path` changed.
+    #[must_use]
+    pub fn contains(&self, path: &Path) -> bool {
+        self.files.contains(path)
+            || std::fs::canonicalize(path).is_ok_and(|real| self.files.contains(&real))
+    }
+
+    /// Returns whether a suite is touched: its file, its template, or a template that one
+    /// includes, imports or extends changed. A template that cannot be read counts as touched,
+    /// so the run reports the problem instead of silently skipping the suite.
+    #[must_use]
+    pub fn touches(&self, suite: &Suite) -> bool {
+        if self.contains(&suite.path) {
+            return true;
+        }
+        let Some(prompt) = &suite.prompt else {
+            return false;
+        };
+        match PromptFiles::load(&suite.dir, &prompt.template) {
+            Ok(files) => files
+                .files
+                .iter()
+                .any(|file| self.contains(&suite.dir.join(&file.name))),
+            Err(_) => true,
+        }
+    }
+
+    /// Returns how many files changed.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Returns whether nothing changed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+fn git_failed(reference: &str, detail: &str) -> Error {
+    Error::Infrastructure {
+        message: format!("`--changed-since {reference}`: git failed: {detail}"),
+    }
+}
+
+/// Runs git and returns its stdout, or a one-line reason it failed.
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .map_err(|error| format!("cannot run `git`: {error}"))?;
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = stderr.lines().next().unwrap_or("").trim();
+    Err(if first.is_empty() {
+        format!("git exited with {}", output.status)
+    } else {
+        first.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suite_is_touched_by_its_file_or_any_template_it_pulls_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "suites/a.yaml",
+            "prompt: {id: p, template: t.j2}\ncases:\n  - name: x\n    user: a\n",
+        );
+        write("suites/t.j2", "{% include 'parts/tone.j2' %}");
+        write("suites/parts/tone.j2", "Be kind.");
+        write("suites/b.yaml", "cases:\n  - name: y\n    user: b\n");
+        let suites = crate::plan::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        let touched = |paths: &[&str]| -> Vec<String> {
+            let changed = ChangedFiles::from_paths("main", &root, paths.iter().copied());
+            suites
+                .iter()
+                .filter(|suite| changed.touches(suite))
+                .map(|suite| suite.name.clone())
+                .collect()
+        };
+        assert_eq!(touched(&["suites/parts/tone.j2"]), ["suites/a.yaml"]);
+        assert_eq!(touched(&["suites/b.yaml", "README.md"]), ["suites/b.yaml"]);
+        assert!(touched(&["README.md", ""]).is_empty());
+        assert_eq!(
+            touched(&["suites/t.j2", "suites/b.yaml"]),
+            ["suites/a.yaml", "suites/b.yaml"]
+        );
+    }
+}

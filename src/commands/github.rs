@@ -1,0 +1,84 @@
+//! Writes GitHub Actions output for `run` and `merge`: annotations on stdout, the step summary
+//! and step outputs appended to the files GitHub names. The text comes from
+//! [`report::github`](crate::report::github).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::app::stdout;
+use crate::cli::GithubArg;
+use crate::error::Error;
+use crate::report::github::{GithubReport, outputs};
+use crate::report::json::JsonReport;
+use crate::report::write;
+
+/// Returns whether GitHub output is wanted.
+pub(crate) fn is_enabled(mode: GithubArg) -> bool {
+    match mode {
+        GithubArg::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|value| value == "true"),
+        GithubArg::Always => true,
+        GithubArg::Never => false,
+    }
+}
+
+/// Prints annotations and appends the step summary and outputs, when `mode` asks for them.
+/// `report_paths` are the reports written, as (output name, path) pairs.
+pub(crate) fn emit(
+    mode: GithubArg,
+    report: &JsonReport,
+    project_root: &Path,
+    report_paths: &[(&str, String)],
+) -> Result<(), Error> {
+    if !is_enabled(mode) {
+        return Ok(());
+    }
+    let prefix = path_prefix(project_root);
+    let github = GithubReport {
+        report,
+        path_prefix: &prefix,
+    };
+    let mut out = stdout();
+    let _ = out.write_all(github.annotations().as_bytes());
+    let _ = out.flush();
+    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
+        write::append(&path, github.step_summary().as_bytes())?;
+    }
+    if let Some(path) = env_path("GITHUB_OUTPUT") {
+        write::append(&path, outputs(report, report_paths).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Returns where the project root is inside the repository (`app/` or empty), because GitHub
+/// resolves annotation paths from the repository root while reports use the project root.
+fn path_prefix(project_root: &Path) -> String {
+    let repository = env_path("GITHUB_WORKSPACE").or_else(|| {
+        let output = std::process::Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .current_dir(project_root)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    });
+    let Some(repository) = repository else {
+        return String::new();
+    };
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let root = canonical(project_root);
+    match root.strip_prefix(canonical(&repository)) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.to_string_lossy().replace('\\', "/"))
+        }
+        _ => String::new(),
+    }
+}

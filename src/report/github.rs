@@ -1,0 +1,391 @@
+//! GitHub Actions output: workflow-command annotations, the Markdown step summary, and step
+//! outputs, all built from a [`JsonReport`].
+//!
+//! The main type is [`GithubReport`]. Every function here is pure: it returns the text, and
+//! [`write`](super::write) appends it to the files GitHub names (`$GITHUB_STEP_SUMMARY`,
+//! `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
+//! GitHub un-escapes exactly these sequences, so anything else would show up literally.
+
+use std::fmt::Write as _;
+
+use super::json::{JsonCase, JsonReport};
+use crate::error::plural;
+use crate::run::Status;
+
+/// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
+pub const SUMMARY_ROW_LIMIT: usize = 100;
+
+/// The most characters of a reason or answer shown in one summary table cell.
+const CELL_LIMIT: usize = 300;
+
+/// A report as GitHub shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct GithubReport<'a> {
+    /// The report.
+    pub report: &'a JsonReport,
+    /// Where the project root is inside the repository, with a trailing `/` (empty when the
+    /// project is the repository root). Suite paths in reports are relative to the project
+    /// root, annotations need them relative to the repository root.
+    pub path_prefix: &'a str,
+}
+
+impl GithubReport<'_> {
+    /// Returns one workflow command per failed case (`::error`) and errored case (`::warning`),
+    /// each on its own line, pointing at the case's line in its suite file.
+    #[must_use]
+    pub fn annotations(&self) -> String {
+        let mut out = String::new();
+        for case in &self.report.cases {
+            let (command, message) = match case.status {
+                Status::Failed => ("error", failure_reasons(case).join("\n")),
+                Status::Error => (
+                    "warning",
+                    case.error.as_ref().map_or_else(
+                        || "the case could not be run".to_owned(),
+                        |error| format!("not run: {}", error.message),
+                    ),
+                ),
+                Status::Passed | Status::Skipped => continue,
+            };
+            let file = format!("{}{}", self.path_prefix, case.suite);
+            let _ = writeln!(
+                out,
+                "::{command} file={},line={},title={}::{}",
+                escape_property(&file),
+                case.line,
+                escape_property(&case.id),
+                escape_data(&message),
+            );
+        }
+        out
+    }
+
+    /// Returns the Markdown step summary: totals, the failed cases with their reasons, and the
+    /// errored cases.
+    #[must_use]
+    pub fn step_summary(&self) -> String {
+        let report = self.report;
+        let counts = &report.summary.counts;
+        let verdict = if counts.failed > 0 || counts.errors > 0 {
+            "❌ failed"
+        } else {
+            "✅ passed"
+        };
+        let mut out = format!("## promptci: {verdict}\n\n");
+        out.push_str("| cases | passed | failed | errors | skipped |\n");
+        out.push_str("|---:|---:|---:|---:|---:|\n");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            counts.total, counts.passed, counts.failed, counts.errors, counts.skipped
+        );
+        let mut facts = Vec::new();
+        if !report.run.targets.is_empty() {
+            let targets: Vec<String> = report
+                .run
+                .targets
+                .iter()
+                .map(|target| format!("`{}` ({})", cell(&target.name), cell(&target.model)))
+                .collect();
+            facts.push(format!("target: {}", targets.join(", ")));
+        }
+        let (prompt, completion) = (
+            report.summary.prompt_tokens,
+            report.summary.completion_tokens,
+        );
+        if prompt + completion > 0 {
+            facts.push(format!("tokens: {prompt} prompt, {completion} completion"));
+        }
+        if let Some(commit) = &report.run.git_commit {
+            facts.push(format!("commit `{}`", cell(commit)));
+        }
+        if report.run.interrupted {
+            facts.push("**interrupted**".to_owned());
+        }
+        if !facts.is_empty() {
+            let _ = writeln!(out, "\n{}", facts.join(" · "));
+        }
+        self.failed_table(&mut out);
+        self.errored_table(&mut out);
+        out.push('\n');
+        out
+    }
+
+    fn failed_table(&self, out: &mut String) {
+        let failed: Vec<&JsonCase> = self.cases_with(Status::Failed).collect();
+        if failed.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\n### Failed: {}\n",
+            plural(failed.len(), "case", "cases")
+        );
+        out.push_str("| case | where | reasons | answer |\n|---|---|---|---|\n");
+        for case in failed.iter().take(SUMMARY_ROW_LIMIT) {
+            let reasons: Vec<String> = failure_reasons(case).iter().map(|r| cell(r)).collect();
+            let _ = writeln!(
+                out,
+                "| `{}` | {}{}:{} | {} | {} |",
+                cell(&case.name),
+                cell(self.path_prefix),
+                cell(&case.suite),
+                case.line,
+                reasons.join("<br>"),
+                case.answer.as_deref().map(cell).unwrap_or_default(),
+            );
+        }
+        more_rows(out, failed.len());
+    }
+
+    fn errored_table(&self, out: &mut String) {
+        let errored: Vec<&JsonCase> = self.cases_with(Status::Error).collect();
+        if errored.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\n### Errors: {} could not be run\n",
+            plural(errored.len(), "case", "cases")
+        );
+        out.push_str("| case | where | error |\n|---|---|---|\n");
+        for case in errored.iter().take(SUMMARY_ROW_LIMIT) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}{}:{} | {} |",
+                cell(&case.name),
+                cell(self.path_prefix),
+                cell(&case.suite),
+                case.line,
+                case.error
+                    .as_ref()
+                    .map(|error| cell(&error.message))
+                    .unwrap_or_default(),
+            );
+        }
+        more_rows(out, errored.len());
+    }
+
+    fn cases_with(&self, status: Status) -> impl Iterator<Item = &JsonCase> {
+        self.report
+            .cases
+            .iter()
+            .filter(move |case| case.status == status)
+    }
+}
+
+/// Returns step outputs in the `name=value` lines `$GITHUB_OUTPUT` takes: the counts and the
+/// report paths that were written.
+#[must_use]
+pub fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
+    let counts = &report.summary.counts;
+    let mut out = String::new();
+    for (name, value) in [
+        ("total", counts.total),
+        ("passed", counts.passed),
+        ("failed", counts.failed),
+        ("errors", counts.errors),
+        ("skipped", counts.skipped),
+    ] {
+        let _ = writeln!(out, "{name}={value}");
+    }
+    for (name, path) in report_paths {
+        out.push_str(&output_line(name, path));
+    }
+    out
+}
+
+/// Returns one `$GITHUB_OUTPUT` entry, in the heredoc form when the value has a line break
+/// (the one-line form would end the value there).
+fn output_line(name: &str, value: &str) -> String {
+    if !value.contains(['\n', '\r']) {
+        return format!("{name}={value}\n");
+    }
+    let mut delimiter = String::from("promptci_EOF");
+    while value.contains(&delimiter) {
+        delimiter.push('_');
+    }
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+/// Escapes a workflow command's message: `%`, CR and LF.
+#[must_use]
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value: as [`escape_data`], plus `:` and `,`, which
+/// would otherwise end the property.
+#[must_use]
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn failure_reasons(case: &JsonCase) -> Vec<String> {
+    let reasons: Vec<String> = case
+        .assertions
+        .iter()
+        .filter(|result| !result.passed)
+        .map(|result| format!("{}: {}", result.kind, result.reason))
+        .collect();
+    if reasons.is_empty() {
+        vec!["the case failed".to_owned()]
+    } else {
+        reasons
+    }
+}
+
+/// Makes text safe inside one Markdown table cell: no line breaks or pipes, no raw HTML, and
+/// cut to a readable length.
+fn cell(text: &str) -> String {
+    let mut cut: String = text.chars().take(CELL_LIMIT).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('`', "'")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
+}
+
+fn more_rows(out: &mut String, shown_of: usize) {
+    if shown_of > SUMMARY_ROW_LIMIT {
+        let _ = writeln!(
+            out,
+            "\n…and {} more (see the JSON or JUnit report)",
+            shown_of - SUMMARY_ROW_LIMIT
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assert::AssertionResult;
+    use crate::report::Counts;
+    use crate::report::json::JsonSummary;
+    use crate::run::CaseError;
+
+    fn case(id: &str, line: usize, status: Status) -> JsonCase {
+        let (suite, name) = id.split_once("::").unwrap();
+        serde_json::from_value(serde_json::json!({
+            "id": id, "suite": suite, "name": name, "line": line,
+            "status": status.as_str(),
+        }))
+        .unwrap()
+    }
+
+    fn report(cases: Vec<JsonCase>) -> JsonReport {
+        let mut counts = Counts::default();
+        for case in &cases {
+            counts.add(case.status);
+        }
+        JsonReport {
+            format_version: 1,
+            run: serde_json::from_value(serde_json::json!({
+                "started_at": "2026-01-01T00:00:00Z", "duration_ms": 5,
+            }))
+            .unwrap(),
+            summary: JsonSummary {
+                counts,
+                prompt_tokens: 0,
+                completion_tokens: 0,
+            },
+            suites: Vec::new(),
+            cases,
+        }
+    }
+
+    fn failing(id: &str, line: usize, reason: &str) -> JsonCase {
+        let mut case = case(id, line, Status::Failed);
+        case.assertions = vec![
+            AssertionResult {
+                kind: "contains".to_owned(),
+                passed: true,
+                reason: String::new(),
+            },
+            AssertionResult {
+                kind: "regex".to_owned(),
+                passed: false,
+                reason: reason.to_owned(),
+            },
+        ];
+        case.answer = Some("a | b\nc".to_owned());
+        case
+    }
+
+    #[test]
+    fn escapes_as_the_toolkit_does() {
+        assert_eq!(escape_data("50% a:b,c\r\nd"), "50%25 a:b,c%0D%0Ad");
+        assert_eq!(escape_property("s/a.yaml::x,y%"), "s/a.yaml%3A%3Ax%2Cy%25");
+    }
+
+    #[test]
+    fn annotates_failures_as_errors_and_errored_cases_as_warnings() {
+        let mut errored = case("suites/b.yaml::down", 9, Status::Error);
+        errored.error = Some(CaseError {
+            kind: crate::provider::ProviderErrorKind::Connect,
+            status: None,
+            message: "connection refused".to_owned(),
+        });
+        let report = report(vec![
+            case("suites/a.yaml::ok", 3, Status::Passed),
+            failing("suites/a.yaml::bad", 7, "no match for `x`\n100%"),
+            errored,
+        ]);
+        let text = GithubReport {
+            report: &report,
+            path_prefix: "app/",
+        }
+        .annotations();
+        assert_eq!(
+            text,
+            "::error file=app/suites/a.yaml,line=7,title=suites/a.yaml%3A%3Abad::regex: no match for `x`%0A100%25\n\
+             ::warning file=app/suites/b.yaml,line=9,title=suites/b.yaml%3A%3Adown::not run: connection refused\n"
+        );
+    }
+
+    #[test]
+    fn summary_has_totals_and_a_safe_failure_table() {
+        let report = report(vec![
+            case("suites/a.yaml::ok", 3, Status::Passed),
+            failing("suites/a.yaml::bad", 7, "missing <b>|x</b>"),
+        ]);
+        let text = GithubReport {
+            report: &report,
+            path_prefix: "",
+        }
+        .step_summary();
+        assert!(text.starts_with("## promptci: ❌ failed\n"), "{text}");
+        assert!(text.contains("| 2 | 1 | 1 | 0 | 0 |"), "{text}");
+        assert!(text.contains("### Failed: 1 case"), "{text}");
+        assert!(
+            text.contains(
+                "| `bad` | suites/a.yaml:7 | regex: missing &lt;b&gt;\\|x&lt;/b&gt; | a \\| b<br>c |"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("### Errors"), "{text}");
+    }
+
+    #[test]
+    fn outputs_use_the_heredoc_form_for_multiline_values() {
+        let report = report(vec![case("s.yaml::a", 1, Status::Passed)]);
+        let text = outputs(
+            &report,
+            &[
+                ("json-report", "out/r.json".to_owned()),
+                ("odd", "a\nb".to_owned()),
+            ],
+        );
+        assert_eq!(
+            text,
+            "total=1\npassed=1\nfailed=0\nerrors=0\nskipped=0\njson-report=out/r.json\nodd<<promptci_EOF\na\nb\npromptci_EOF\n"
+        );
+    }
+}
