@@ -103,6 +103,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
+    /// meets its `pass-rate` (default 1.0).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
     /// How to use the response cache [default: read-write, or off when `CI` is set].
     #[arg(long, value_enum, value_name = "MODE")]
     pub cache: Option<CacheModeArg>,

@@ -21,5 +21,6 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod shard;
+pub mod stats;
 pub mod suite;
 pub mod template;

@@ -13,6 +13,7 @@ use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem};
 use crate::prompt_files::PromptFiles;
 use crate::provider::{Message, Role};
+use crate::run::RepeatPolicy;
 use crate::suite::{Conversation, RawBudget, Suite, Vars};
 use crate::template::Renderer;
 
@@ -74,6 +75,8 @@ pub struct TestInstance {
     pub skip: Option<String>,
     /// The mock target's scripted answer.
     pub mock_answer: Option<String>,
+    /// How often the case is sent and what share of attempts must pass.
+    pub repeat: RepeatPolicy,
 }
 
 /// Which cases to select and where to send them.
@@ -238,10 +241,26 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
                 target,
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
+                repeat: RepeatPolicy::from_settings(case.repeat),
             });
         }
     }
     problems.into_result(plan)
+}
+
+impl TestPlan {
+    /// Sends every case `repeat` times (`--repeat`), over what the suites say.
+    pub fn set_repeat(&mut self, repeat: u32) {
+        for case in &mut self.cases {
+            case.repeat.repeat = repeat.max(1);
+        }
+    }
+
+    /// Returns whether any case is sent more than once.
+    #[must_use]
+    pub fn has_repeats(&self) -> bool {
+        self.cases.iter().any(|case| case.repeat.is_repeated())
+    }
 }
 
 /// Returns the template's display path and the content hash of it and its includes.

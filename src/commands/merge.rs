@@ -182,6 +182,7 @@ fn assemble(
     run.interrupted = inputs.iter().any(|(_, report)| report.run.interrupted);
     let mut summary = first.summary.clone();
     summary.counts = counts;
+    summary.flaky = crate::report::json::flaky_cases(&cases);
     summary.prompt_tokens = inputs
         .iter()
         .map(|(_, report)| report.summary.prompt_tokens)
@@ -398,6 +399,7 @@ mod tests {
                 counts: Counts::default(),
                 prompt_tokens: 3,
                 completion_tokens: 4,
+                flaky: Vec::new(),
             },
             suites,
             cases,

@@ -19,6 +19,9 @@ use crate::run::{RunOptions, Status};
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
+    if let Some(repeat) = args.repeat {
+        plan.set_repeat(repeat);
+    }
     if args.concurrency == 0 {
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }

@@ -152,6 +152,19 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
         Status::Skipped => ("SKIP ", styles.dim),
     };
     let mut line = format!("{style}{label}{} {}", styles.reset, case.id);
+    if let Some(record) = result.repeat.as_deref() {
+        line.push_str(&format!(
+            " {}[{}/{} passed{}]{}",
+            styles.dim,
+            record.passed,
+            record.judged(),
+            record
+                .flakiness
+                .map(|flakiness| format!(", {}", flakiness.as_str()))
+                .unwrap_or_default(),
+            styles.reset
+        ));
+    }
     if let Some(latency) = result.latency_ms {
         line.push_str(&format!(" {}{latency} ms{}", styles.dim, styles.reset));
     }
@@ -183,6 +196,44 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
     line
 }
 
+/// Returns the list of flaky cases (repeated cases whose attempts disagreed), or nothing.
+#[must_use]
+pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
+    let flaky: Vec<_> = summary
+        .plan
+        .cases
+        .iter()
+        .zip(summary.results)
+        .filter_map(|(case, result)| {
+            let record = result.repeat.as_deref()?;
+            (record.flakiness == Some(crate::run::Flakiness::Flaky))
+                .then_some((case, result, record))
+        })
+        .collect();
+    if flaky.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\nflaky ({}):\n", plural(flaky.len(), "case", "cases"));
+    for (case, result, record) in flaky {
+        let verdict = if result.status == Status::Passed {
+            format!("{}passes{}", styles.pass, styles.reset)
+        } else {
+            format!("{}fails{}", styles.fail, styles.reset)
+        };
+        out.push_str(&format!(
+            "  {} {verdict}: {}/{} attempts passed ({:.0}%), {:.0}% interval {:.0}%–{:.0}%\n",
+            case.id,
+            record.passed,
+            record.judged(),
+            record.rate() * 100.0,
+            record.policy.confidence * 100.0,
+            record.interval.low * 100.0,
+            record.interval.high * 100.0,
+        ));
+    }
+    out
+}
+
 /// Returns the end-of-run summary: a table per suite and the totals.
 #[must_use]
 pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
@@ -205,6 +256,7 @@ pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
             suite.name, count.passed, count.failed, count.errors, count.skipped
         ));
     }
+    out.push_str(&flaky_section(summary, styles));
     let total = summary.counts();
     let verdict = if total.failed > 0 || total.errors > 0 {
         format!("{}FAILED{}", styles.fail, styles.reset)

@@ -295,6 +295,7 @@ mod tests {
                 counts,
                 prompt_tokens: 0,
                 completion_tokens: 0,
+                flaky: Vec::new(),
             },
             suites: Vec::new(),
             cases,

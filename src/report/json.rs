@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::summary::{Counts, RunSummary};
 use crate::assert::AssertionResult;
-use crate::run::{CaseError, Status};
+use crate::run::{CaseError, CaseResult, Flakiness, Status};
+use crate::stats::Interval;
 
 /// The version of the JSON report format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -92,7 +93,80 @@ pub struct JsonSummary {
     /// Completion tokens over every answered case.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// Repeated cases whose attempts disagreed, in plan order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<JsonFlaky>,
 }
+
+/// A flaky case in the summary: its pass rate and interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonFlaky {
+    /// The case id.
+    pub id: String,
+    /// The case's verdict.
+    pub status: Status,
+    /// Attempts that passed.
+    pub passed: u32,
+    /// Attempts judged (passed or failed).
+    pub judged: u32,
+    /// The observed pass rate.
+    pub rate: f64,
+    /// Its Wilson interval at the case's confidence.
+    pub interval: Interval,
+}
+
+/// The pass rate of a repeated case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonRepeat {
+    /// Attempts planned (`repeat`).
+    pub planned: u32,
+    /// Attempts sent (fewer when early stopping settled the verdict).
+    pub sent: u32,
+    /// Attempts that passed.
+    pub passed: u32,
+    /// Attempts that failed on their merits.
+    pub failed: u32,
+    /// Attempts that could not be judged.
+    pub errors: u32,
+    /// The observed pass rate over judged attempts.
+    pub rate: f64,
+    /// The required pass rate (`pass-rate`).
+    pub required_rate: f64,
+    /// The confidence of the interval.
+    pub confidence: f64,
+    /// The Wilson interval of the pass rate.
+    pub interval: Interval,
+    /// `always-pass`, `always-fail` or `flaky`; absent when no attempt was judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Flakiness>,
+    /// Whether early stopping left attempts unsent.
+    #[serde(default)]
+    pub stopped_early: bool,
+}
+
+/// One attempt of a repeated case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonAttempt {
+    /// The attempt number, from 1.
+    pub attempt: u32,
+    /// The attempt's verdict.
+    pub status: Status,
+    /// The start of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Why it failed or errored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Request latency in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Whether the answer came from the cache or a recording.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+/// The most characters of an attempt's answer kept in the report.
+pub const ATTEMPT_ANSWER_LIMIT: usize = 200;
 
 /// A suite as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +290,87 @@ pub struct JsonCase {
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_index: Option<usize>,
+    /// The pass rate of a repeated case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<JsonRepeat>,
+    /// Every attempt of a repeated case, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<JsonAttempt>,
+}
+
+impl JsonCase {
+    /// Returns the passed and judged attempts: the repeat counts, or 1 of 1 / 0 of 1 for a
+    /// judged single shot, `None` when the case was not judged.
+    #[must_use]
+    pub fn pass_counts(&self) -> Option<(u32, u32)> {
+        match (&self.repeat, self.status) {
+            (Some(repeat), _) if repeat.passed + repeat.failed > 0 => {
+                Some((repeat.passed, repeat.passed + repeat.failed))
+            }
+            (None, Status::Passed) => Some((1, 1)),
+            (None, Status::Failed) => Some((0, 1)),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the repeat block and attempts of a result (empty for a single shot).
+fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
+    let Some(record) = result.repeat.as_deref() else {
+        return (None, Vec::new());
+    };
+    let attempts = record
+        .attempts
+        .iter()
+        .zip(1..)
+        .map(|(attempt, number)| JsonAttempt {
+            attempt: number,
+            status: attempt.status,
+            answer: attempt
+                .answer
+                .as_deref()
+                .map(|answer| crate::provider::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
+            reasons: attempt
+                .failure_reasons()
+                .chain(attempt.error.iter().map(|error| error.message.clone()))
+                .collect(),
+            latency_ms: attempt.latency_ms,
+            cached: attempt.cached,
+        })
+        .collect();
+    let repeat = JsonRepeat {
+        planned: record.policy.repeat,
+        sent: u32::try_from(record.attempts.len()).unwrap_or(u32::MAX),
+        passed: record.passed,
+        failed: record.failed,
+        errors: record.errors,
+        rate: record.rate(),
+        required_rate: record.policy.pass_rate,
+        confidence: record.policy.confidence,
+        interval: record.interval,
+        classification: record.flakiness,
+        stopped_early: record.stopped_early,
+    };
+    (Some(repeat), attempts)
+}
+
+/// Returns the flaky cases among `cases` (repeated cases whose attempts disagreed), in order.
+#[must_use]
+pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let repeat = case.repeat.as_ref()?;
+            (repeat.classification == Some(Flakiness::Flaky)).then(|| JsonFlaky {
+                id: case.id.clone(),
+                status: case.status,
+                passed: repeat.passed,
+                judged: repeat.passed + repeat.failed,
+                rate: repeat.rate,
+                interval: repeat.interval,
+            })
+        })
+        .collect()
 }
 
 /// Keeps reports of runs without retries as they were.
@@ -249,7 +404,7 @@ impl JsonReport {
                 }
             })
             .collect();
-        let cases = plan
+        let cases: Vec<JsonCase> = plan
             .cases
             .iter()
             .zip(summary.results)
@@ -257,6 +412,7 @@ impl JsonReport {
             .map(|(index, (case, result))| {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
+                let (repeat, attempts) = repeat_json(result);
                 JsonCase {
                     id: case.id.clone(),
                     suite: suite.name.clone(),
@@ -290,37 +446,19 @@ impl JsonReport {
                         .shard
                         .as_ref()
                         .and_then(|shard| shard.positions.get(index).copied()),
+                    repeat,
+                    attempts,
                 }
             })
             .collect();
         Self {
             format_version: FORMAT_VERSION,
-            run: JsonRun {
-                started_at: summary.meta.started_at.to_string(),
-                duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
-                git_commit: summary.meta.git_commit.clone(),
-                promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
-                interrupted: summary.meta.interrupted,
-                targets: plan
-                    .targets
-                    .iter()
-                    .map(|target| JsonTarget {
-                        name: target.name.clone(),
-                        provider: target.provider.as_str().to_owned(),
-                        model: target.model.clone(),
-                        base_url: target.base_url.clone(),
-                    })
-                    .collect(),
-                shard: plan.shard.as_ref().map(|shard| JsonShard {
-                    index: shard.shard.index,
-                    count: shard.shard.count,
-                    plan_cases: shard.plan_cases,
-                }),
-            },
+            run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
                 prompt_tokens,
                 completion_tokens,
+                flaky: flaky_cases(&cases),
             },
             suites,
             cases,
@@ -355,6 +493,33 @@ impl JsonReport {
             .with_help("upgrade promptci"));
         }
         Ok(report)
+    }
+}
+
+/// Returns the run metadata of a report.
+fn run_json(summary: &RunSummary<'_>) -> JsonRun {
+    let plan = summary.plan;
+    JsonRun {
+        started_at: summary.meta.started_at.to_string(),
+        duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
+        git_commit: summary.meta.git_commit.clone(),
+        promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
+        interrupted: summary.meta.interrupted,
+        targets: plan
+            .targets
+            .iter()
+            .map(|target| JsonTarget {
+                name: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                base_url: target.base_url.clone(),
+            })
+            .collect(),
+        shard: plan.shard.as_ref().map(|shard| JsonShard {
+            index: shard.shard.index,
+            count: shard.shard.count,
+            plan_cases: shard.plan_cases,
+        }),
     }
 }
 

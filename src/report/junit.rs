@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::json::{JsonCase, JsonReport};
+use super::json::{JsonAttempt, JsonCase, JsonReport};
 use super::summary::RunSummary;
 use crate::run::Status;
 
@@ -76,6 +76,8 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 status
             }
         };
+        let mut status = status;
+        add_attempts(&mut status, &case.attempts);
         let mut test_case = TestCase::new(case.name.as_str(), status);
         test_case.set_classname(case.suite.as_str());
         test_case.set_assertions(case.assertions.len());
@@ -88,6 +90,19 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
+        if let Some(repeat) = &case.repeat {
+            test_case
+                .extra
+                .insert("attempts".into(), repeat.sent.to_string().into());
+            test_case
+                .extra
+                .insert("passed".into(), repeat.passed.to_string().into());
+            if let Some(classification) = repeat.classification {
+                test_case
+                    .extra
+                    .insert("classification".into(), classification.as_str().into());
+            }
+        }
         let index = *suite_index.entry(case.suite.as_str()).or_insert_with(|| {
             suites.push(TestSuite::new(case.suite.as_str()));
             suites.len() - 1
@@ -117,6 +132,32 @@ fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
         ));
     }
     text
+}
+
+/// Adds the failed and errored attempts of a repeated case: `<flakyFailure>` under a case
+/// that passed, `<rerunFailure>` under one that failed (its first failure is the main one).
+fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
+    let mut main_failure_seen = matches!(status, TestCaseStatus::Success { .. });
+    for attempt in attempts {
+        let kind = match attempt.status {
+            Status::Failed => NonSuccessKind::Failure,
+            Status::Error => NonSuccessKind::Error,
+            Status::Passed | Status::Skipped => continue,
+        };
+        if !main_failure_seen {
+            main_failure_seen = true;
+            continue;
+        }
+        let mut rerun = TestRerun::new(kind);
+        rerun.set_message(attempt.reasons.join("; "));
+        if let Some(latency) = attempt.latency_ms {
+            rerun.set_time(Duration::from_millis(latency));
+        }
+        if let Some(answer) = &attempt.answer {
+            rerun.set_description(answer.as_str());
+        }
+        status.add_rerun(rerun);
+    }
 }
 
 fn error_type(error: &crate::run::CaseError) -> String {

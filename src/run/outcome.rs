@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::repeat::RepeatRecord;
 use crate::assert::AssertionResult;
 use crate::provider::{ProviderErrorKind, Usage};
 
@@ -78,6 +79,8 @@ pub struct CaseResult {
     pub retry_causes: Vec<String>,
     /// Milliseconds spent waiting between retries.
     pub waited_ms: u64,
+    /// The attempts of a repeated case and their pass rate; `None` for a single shot.
+    pub repeat: Option<Box<RepeatRecord>>,
 }
 
 impl CaseResult {
@@ -106,6 +109,7 @@ impl CaseResult {
             retries: 0,
             retry_causes: Vec::new(),
             waited_ms: 0,
+            repeat: None,
         }
     }
 

@@ -101,7 +101,15 @@ pub fn execute(
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
-                    (index, run_case(case, provider, dispatcher, options).await)
+                    if case.repeat.is_repeated() {
+                        // Each attempt goes through the target's lane on its own.
+                        let result = super::repeat::run_repeated(&case.repeat, |attempt| {
+                            run_case(case, provider, dispatcher, options, attempt)
+                        })
+                        .await;
+                        return (index, result);
+                    }
+                    (index, run_case(case, provider, dispatcher, options, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -156,17 +164,19 @@ async fn interrupt_signal(enabled: bool) {
     std::future::pending::<()>().await;
 }
 
-/// Answers one case — from the cache when it holds the answer, else from the provider
-/// through its target's dispatch lane (limits, retries, breaker) — and judges the answer.
+/// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,
+/// else from the provider through its target's dispatch lane (limits, retries, breaker) —
+/// and judges the answer.
 async fn run_case(
     case: &TestInstance,
     provider: &Provider,
     dispatcher: &Dispatcher,
     options: &RunOptions,
+    attempt: u32,
 ) -> CaseResult {
     let request = ChatRequest {
         case_id: &case.id,
-        attempt: 1,
+        attempt,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
     };

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use serde_saphyr::Spanned;
+
 use super::model::{RawBudget, RawCase, RawSuite, Role, Skip, Vars};
 use super::yaml::{parse_yaml, span_start};
 use crate::assert::{Assertion, CompileContext};
@@ -77,6 +79,106 @@ pub struct Case {
     pub tags: Vec<String>,
     /// The mock target's scripted answer.
     pub mock_answer: Option<String>,
+    /// Repeat settings: the case's own over the suite's.
+    pub repeat: RepeatSettings,
+}
+
+/// How often a case is sent and what share of attempts must pass, as the suite (and the case
+/// over it) wrote it; unset values take their defaults in the plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RepeatSettings {
+    /// `repeat`: how many attempts.
+    pub repeat: Option<u32>,
+    /// `pass-rate`: the share of attempts that must pass.
+    pub pass_rate: Option<f64>,
+    /// `confidence`: of intervals and regression tests.
+    pub confidence: Option<f64>,
+    /// `early-stop`: stop once the verdict can no longer change.
+    pub early_stop: Option<bool>,
+}
+
+impl RepeatSettings {
+    /// Returns these settings with unset values taken from `fallback`.
+    #[must_use]
+    pub fn or(self, fallback: Self) -> Self {
+        Self {
+            repeat: self.repeat.or(fallback.repeat),
+            pass_rate: self.pass_rate.or(fallback.pass_rate),
+            confidence: self.confidence.or(fallback.confidence),
+            early_stop: self.early_stop.or(fallback.early_stop),
+        }
+    }
+}
+
+/// The most attempts of one case: beyond this the interval barely narrows and the bill grows.
+pub const MAX_REPEAT: u32 = 10_000;
+
+fn suite_repeat(
+    raw: &RawSuite,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> RepeatSettings {
+    repeat_settings(
+        (raw.repeat.as_ref(), raw.pass_rate.as_ref()),
+        (raw.confidence.as_ref(), raw.early_stop),
+        source,
+        problems,
+    )
+}
+
+fn case_repeat(case: &RawCase, source: &SourceFile, problems: &mut InvalidInput) -> RepeatSettings {
+    repeat_settings(
+        (case.repeat.as_ref(), case.pass_rate.as_ref()),
+        (case.confidence.as_ref(), case.early_stop),
+        source,
+        problems,
+    )
+}
+
+/// Validates `repeat`, `pass-rate` and `confidence` where they are written.
+fn repeat_settings(
+    (repeat, pass_rate): (Option<&Spanned<u32>>, Option<&Spanned<f64>>),
+    (confidence, early_stop): (Option<&Spanned<f64>>, Option<bool>),
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> RepeatSettings {
+    let mut located = |spanned_at: (usize, usize), message: String, help: &str| {
+        problems
+            .push(Problem::at_line(source, spanned_at.0, spanned_at.1, message).with_help(help));
+    };
+    if let Some(value) = repeat
+        && !(1..=MAX_REPEAT).contains(&value.value)
+    {
+        located(
+            span_start(value),
+            format!("`repeat` is {}, outside 1..={MAX_REPEAT}", value.value),
+            "`repeat: N` sends the case N times; use 1 for a single attempt",
+        );
+    }
+    if let Some(value) = pass_rate
+        && !(value.value > 0.0 && value.value <= 1.0)
+    {
+        located(
+            span_start(value),
+            format!("`pass-rate` is {}, outside (0, 1]", value.value),
+            "`pass-rate` is the share of attempts that must pass, like 0.8",
+        );
+    }
+    if let Some(value) = confidence
+        && !(value.value > 0.0 && value.value < 1.0)
+    {
+        located(
+            span_start(value),
+            format!("`confidence` is {}, outside (0, 1)", value.value),
+            "`confidence` is a probability like 0.95",
+        );
+    }
+    RepeatSettings {
+        repeat: repeat.map(|value| value.value),
+        pass_rate: pass_rate.map(|value| value.value),
+        confidence: confidence.map(|value| value.value),
+        early_stop,
+    }
 }
 
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
@@ -115,6 +217,7 @@ fn validate(
         dir: &dir,
     };
 
+    let suite_repeat = suite_repeat(&raw, &source, &mut problems);
     let prompt = raw.prompt.map(|prompt| {
         let (line, column) = span_start(&prompt.value.template);
         let template = prompt.value.template.value;
@@ -167,6 +270,7 @@ fn validate(
                     .with_help(format!("the first case with this name is at line {first}; names must be unique within a suite")),
             );
         }
+        let case_repeat = case_repeat(&case, &source, &mut problems);
         match validate_case(case, line, column, &source, context, prompt.is_some()) {
             Ok(mut case) => {
                 let mut assertions = suite_assertions.clone();
@@ -175,6 +279,7 @@ fn validate(
                 let mut tags = raw.tags.clone();
                 tags.append(&mut case.tags);
                 case.tags = tags;
+                case.repeat = case_repeat.or(suite_repeat);
                 cases.push(case);
             }
             Err(case_problems) => problems.extend(case_problems),
@@ -304,6 +409,7 @@ fn validate_case(
             skip,
             tags: case.tags,
             mock_answer: case.mock_answer,
+            repeat: RepeatSettings::default(),
         })
     } else {
         Err(problems)

@@ -9,6 +9,8 @@ mod model;
 mod yaml;
 
 pub use discover::discover;
-pub use load::{Case, Conversation, Suite, SuitePrompt, display_name, load_suite};
+pub use load::{
+    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, display_name, load_suite,
+};
 pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
 pub use yaml::{parse_yaml, span_start};

@@ -36,6 +36,14 @@ pub struct RawSuite {
     /// The cases.
     #[serde(default)]
     pub cases: Vec<Spanned<RawCase>>,
+    /// How many times every case is sent (each case may override it).
+    pub repeat: Option<Spanned<u32>>,
+    /// The share of attempts that must pass, from 0 to 1 (default 1).
+    pub pass_rate: Option<Spanned<f64>>,
+    /// The confidence of reported intervals and regression tests (default 0.95).
+    pub confidence: Option<Spanned<f64>>,
+    /// Stops repeating a case once its verdict can no longer change.
+    pub early_stop: Option<bool>,
 }
 
 /// The prompt a suite tests.
@@ -85,6 +93,14 @@ pub struct RawCase {
     pub tags: Vec<String>,
     /// The answer the built-in mock target gives for this case.
     pub mock_answer: Option<String>,
+    /// How many times the case is sent (over the suite's `repeat`).
+    pub repeat: Option<Spanned<u32>>,
+    /// The share of attempts that must pass (over the suite's `pass-rate`).
+    pub pass_rate: Option<Spanned<f64>>,
+    /// The confidence of the case's interval (over the suite's `confidence`).
+    pub confidence: Option<Spanned<f64>>,
+    /// Stops repeating once the verdict can no longer change (over the suite's).
+    pub early_stop: Option<bool>,
 }
 
 /// A message of a multi-turn case.

@@ -11,3 +11,4 @@ mod real_model;
 mod record_replay;
 mod registry;
 mod resilience;
+mod verdicts;

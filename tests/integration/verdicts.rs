@@ -1,0 +1,208 @@
+//! Repeats, pass rates, early stopping, flaky cases and `promptci ab`, through the binary
+//! against the mock server.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::harness::{Project, junit_cases};
+use crate::mock_server::{MockServer, Reply};
+
+/// A server that answers `yes` to "stable", `no` to "broken", and alternates `yes`/`no` for
+/// "flaky" (per message, so interleaved cases do not disturb each other).
+fn scripted_server() -> MockServer {
+    let seen: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
+    MockServer::start(move |request, _| {
+        let user = request.last_user();
+        let count = {
+            let mut seen = seen.lock().unwrap();
+            let count = seen.entry(user.clone()).or_insert(0);
+            *count += 1;
+            *count
+        };
+        match user.as_str() {
+            "stable" => Reply::answer("yes"),
+            "flaky" if count % 2 == 1 => Reply::answer("yes"),
+            _ => Reply::answer("no"),
+        }
+    })
+}
+
+const REPEATED: &str = "\
+repeat: 4
+assert:
+  - contains: 'yes'
+cases:
+  - name: stable
+    user: stable
+  - name: flaky
+    user: flaky
+    pass-rate: 0.5
+  - name: broken
+    user: broken
+";
+
+#[test]
+fn repeats_keep_every_attempt_classify_flaky_cases_and_gate_on_the_pass_rate() {
+    let server = scripted_server();
+    let project = Project::new().file("suites/r.yaml", REPEATED);
+    let run = project.run(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--json",
+        "out/r.json",
+        "--junit",
+        "out/r.xml",
+    ]);
+    run.code(1);
+    assert_eq!(server.count(), 12, "three cases, four attempts each");
+
+    let stable = run.case("out/r.json", "suites/r.yaml::stable");
+    assert_eq!(stable["status"], "passed");
+    assert_eq!(stable["repeat"]["classification"], "always-pass");
+    assert_eq!(stable["repeat"]["passed"], 4);
+    assert_eq!(stable["attempts"].as_array().unwrap().len(), 4);
+    assert_eq!(stable["attempts"][0]["answer"], "yes");
+    assert_eq!(stable["requests"], 4);
+
+    let flaky = run.case("out/r.json", "suites/r.yaml::flaky");
+    assert_eq!(flaky["status"], "passed", "2 of 4 meets pass-rate 0.5");
+    assert_eq!(flaky["repeat"]["classification"], "flaky");
+    assert_eq!(flaky["repeat"]["rate"], 0.5);
+    let interval = &flaky["repeat"]["interval"];
+    assert!(interval["low"].as_f64().unwrap() < 0.5 && interval["high"].as_f64().unwrap() > 0.5);
+    // Attempts run in parallel, so which of them got `no` depends on arrival order.
+    let failed: Vec<&serde_json::Value> = flaky["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|attempt| attempt["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[0]["reasons"][0], "contains: missing `yes`");
+    assert_eq!(failed[0]["answer"], "no");
+
+    let broken = run.case("out/r.json", "suites/r.yaml::broken");
+    assert_eq!(broken["status"], "failed");
+    assert_eq!(broken["repeat"]["classification"], "always-fail");
+    let pass_rate = &broken["assertions"][0];
+    assert_eq!(pass_rate["kind"], "pass-rate");
+    assert!(
+        pass_rate["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("0/4 attempts passed (0%), required 4 (100%); 95% interval 0%–49%"),
+        "{pass_rate}"
+    );
+
+    let report = run.json("out/r.json");
+    let flaky_list = report["summary"]["flaky"].as_array().unwrap();
+    assert_eq!(flaky_list.len(), 1);
+    assert_eq!(flaky_list[0]["id"], "suites/r.yaml::flaky");
+
+    let xml = run.read("out/r.xml");
+    let rows = junit_cases(&xml);
+    assert_eq!(rows.len(), 3, "one testcase per case, not per attempt");
+    assert_eq!(rows[2].2, "failure");
+    assert!(
+        rows[2].3.starts_with("pass-rate: 0/4 attempts passed"),
+        "{}",
+        rows[2].3
+    );
+    assert_eq!(xml.matches("<flakyFailure").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<rerunFailure").count(), 3, "{xml}");
+    assert!(xml.contains("attempts=\"4\""), "{xml}");
+
+    assert!(
+        run.stdout
+            .contains("PASS  suites/r.yaml::flaky [2/4 passed, flaky]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "flaky (1 case):\n  suites/r.yaml::flaky passes: 2/4 attempts passed (50%), 95% interval 15%–85%"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn early_stop_stops_once_the_verdict_is_settled() {
+    let server = scripted_server();
+    let project = Project::new().file(
+        "suites/e.yaml",
+        "repeat: 10\nearly-stop: true\nassert:\n  - contains: 'yes'\ncases:\n  - name: stable\n    user: stable\n    pass-rate: 0.8\n  - name: broken\n    user: broken\n",
+    );
+    let run = project.run(&["run", "--base-url", &server.base_url(), "--json", "e.json"]);
+    run.code(1);
+    assert_eq!(
+        server.count(),
+        8 + 1,
+        "8 passes settle 0.8 of 10; one failure settles 1.0"
+    );
+    let stable = run.case("e.json", "suites/e.yaml::stable");
+    assert_eq!(stable["status"], "passed");
+    assert_eq!(stable["repeat"]["sent"], 8);
+    assert_eq!(stable["repeat"]["planned"], 10);
+    assert_eq!(stable["repeat"]["stopped_early"], true);
+    let broken = run.case("e.json", "suites/e.yaml::broken");
+    assert_eq!(broken["repeat"]["sent"], 1);
+}
+
+#[test]
+fn repeat_on_the_command_line_and_single_shots_stay_as_they_were() {
+    let server = scripted_server();
+    let project = Project::new().file(
+        "suites/s.yaml",
+        "cases:\n  - name: stable\n    user: stable\n    assert:\n      - contains: 'yes'\n",
+    );
+    let single = project.run(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--json",
+        "one.json",
+    ]);
+    single.code(0);
+    let case = single.case("one.json", "suites/s.yaml::stable");
+    assert!(
+        case.get("repeat").is_none() && case.get("attempts").is_none(),
+        "{case}"
+    );
+    let repeated = project.run(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--repeat",
+        "3",
+        "--json",
+        "three.json",
+    ]);
+    repeated.code(0);
+    assert_eq!(server.count(), 1 + 3);
+    assert_eq!(
+        repeated.case("three.json", "suites/s.yaml::stable")["repeat"]["passed"],
+        3
+    );
+    let zero = project.run(&["run", "--repeat", "0"]);
+    zero.code(2);
+}
+
+#[test]
+fn bad_repeat_settings_are_located() {
+    let project = Project::new().file(
+        "suites/bad.yaml",
+        "repeat: 0\ncases:\n  - name: a\n    user: hi\n    pass-rate: 1.5\n    confidence: 1\n",
+    );
+    let run = project.run(&["check"]);
+    run.code(2);
+    for expected in [
+        "suites/bad.yaml:1:9: `repeat` is 0, outside 1..=10000",
+        "suites/bad.yaml:5:16: `pass-rate` is 1.5, outside (0, 1]",
+        "suites/bad.yaml:6:17: `confidence` is 1, outside (0, 1)",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+}
