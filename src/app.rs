@@ -46,6 +46,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
     let config = Config::discover(cli.config.as_deref(), &cwd)?;
     match &cli.command {
         Command::Run(args) => commands::run::run(args, &config, &cwd),
+        Command::Ab(args) => commands::ab::ab(args, &config, &cwd),
         Command::Check(args) => commands::inspect::check(args, &config, &cwd),
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),

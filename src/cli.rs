@@ -33,6 +33,9 @@ pub enum Command {
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
     Check(SelectArgs),
+    /// Compare two variants (templates, registry versions or targets) over the same cases with
+    /// repeats; exit 1 when B is significantly worse than A.
+    Ab(AbArgs),
     /// Print the plan: every selected case id with its file and line.
     List(SelectArgs),
     /// Print exactly the messages a case sends.
@@ -168,6 +171,39 @@ pub struct MergeArgs {
     /// GitHub Actions output for the merged report.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub github: GithubArg,
+}
+
+/// Options of `promptci ab`.
+#[derive(Debug, Args)]
+pub struct AbArgs {
+    /// Which suites and cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// The baseline variant: a template path, `ID@VERSION` (or `ID@production`) from the
+    /// registry, or `target:NAME`.
+    #[arg(long = "a", value_name = "VARIANT")]
+    pub a: String,
+
+    /// The candidate variant, in the same forms as `--a`.
+    #[arg(long = "b", value_name = "VARIANT")]
+    pub b: String,
+
+    /// Attempts per case and variant [default: the suite's `repeat`, else 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub repeat: Option<u32>,
+
+    /// The confidence of the interval; B is significantly worse when p < 1 − confidence.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub confidence: f64,
+
+    /// The most requests in flight at once.
+    #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Write the comparison as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
 }
 
 /// Options of `promptci render`.

@@ -69,6 +69,10 @@ struct RawTarget {
     rules: Vec<Spanned<RawMockRule>>,
     /// The directory a `replay` target reads, relative to the project root.
     recordings: Option<String>,
+    /// The `anthropic-version` header of an Anthropic target.
+    api_version: Option<String>,
+    /// Stream answers over server-sent events (OpenAI-compatible targets).
+    stream: Option<bool>,
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
@@ -86,6 +90,8 @@ struct RawMockRule {
 pub enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, Ollama, …).
     Openai,
+    /// The Anthropic Messages API.
+    Anthropic,
     /// The built-in offline, deterministic mock.
     Mock,
     /// Answers recorded by an earlier live run (`--record`), offline.
@@ -98,6 +104,7 @@ impl ProviderKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Openai => "openai",
+            Self::Anthropic => "anthropic",
             Self::Mock => "mock",
             Self::Replay => "replay",
         }
@@ -107,7 +114,7 @@ impl ProviderKind {
     #[must_use]
     pub fn is_live(self) -> bool {
         match self {
-            Self::Openai => true,
+            Self::Openai | Self::Anthropic => true,
             Self::Mock | Self::Replay => false,
         }
     }
@@ -166,6 +173,10 @@ pub struct Target {
     pub defined_at: Option<String>,
     /// The recordings a `replay` target answers from.
     pub recordings: Option<RecordingsDir>,
+    /// The `anthropic-version` header (Anthropic targets).
+    pub api_version: Option<String>,
+    /// Whether answers are streamed (server-sent events), which measures time to first token.
+    pub stream: bool,
 }
 
 /// The directory of recordings a `replay` target reads.
@@ -207,6 +218,8 @@ impl Target {
             rules: Vec::new(),
             defined_at: None,
             recordings: None,
+            api_version: None,
+            stream: false,
         }
     }
 
@@ -224,6 +237,12 @@ impl Target {
         }
     }
 }
+
+/// The Anthropic API's base URL unless a target says otherwise.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+
+/// The `anthropic-version` header sent unless a target says otherwise.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// How long one request may take unless a target says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -479,8 +498,9 @@ fn resolve_base_url(
             Some(value)
         }
         // A target that names a variable for its address has no sensible built-in default.
-        (ProviderKind::Openai, None) if has_base_url_env => None,
+        (ProviderKind::Openai | ProviderKind::Anthropic, None) if has_base_url_env => None,
         (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
+        (ProviderKind::Anthropic, None) => Some(ANTHROPIC_BASE_URL.to_owned()),
         (ProviderKind::Mock | ProviderKind::Replay, None) => None,
     };
     Ok(base_url)
@@ -497,6 +517,8 @@ fn resolve_target(
         Problem::at_line(source, line, column, message).with_help(help.to_owned())
     };
     let (timeout, retry, rate) = resolve_timing(name, &raw, &problem)?;
+    let (recordings, api_version, stream) =
+        provider_options(name, &raw, root).map_err(|(message, help)| problem(message, help))?;
     let model = match (raw.provider, raw.model) {
         (_, Some(model)) => model,
         (ProviderKind::Mock, None) => "mock".to_owned(),
@@ -505,6 +527,12 @@ fn resolve_target(
             return Err(problem(
                 format!("target `{name}` has no `model`"),
                 "add `model: gpt-4o-mini` (or the model your server serves)",
+            ));
+        }
+        (ProviderKind::Anthropic, None) => {
+            return Err(problem(
+                format!("target `{name}` has no `model`"),
+                "add for example `model: claude-sonnet-4-5`",
             ));
         }
     };
@@ -516,20 +544,6 @@ fn resolve_target(
         source,
         (line, column),
     )?;
-    let recordings = match (raw.provider, raw.recordings) {
-        (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
-            root,
-            dir.as_deref()
-                .unwrap_or(crate::provider::DEFAULT_RECORDINGS_DIR),
-        )),
-        (_, None) => None,
-        (_, Some(_)) => {
-            return Err(problem(
-                format!("`recordings` of target `{name}` needs `provider: replay`"),
-                "remove it, or set `provider: replay` to answer from recordings",
-            ));
-        }
-    };
     if raw.concurrency == Some(0) {
         return Err(problem(
             format!("`concurrency` of target `{name}` must be at least 1"),
@@ -573,6 +587,8 @@ fn resolve_target(
         rules,
         defined_at: Some(format!("{}:{line}", source.name)),
         recordings,
+        api_version,
+        stream,
     })
 }
 
@@ -623,6 +639,62 @@ fn resolve_timing(
         tokens_per_minute: per_minute("tokens-per-minute", raw.tokens_per_minute)?,
     };
     Ok((timeout, retry, rate))
+}
+
+/// `recordings`, `api-version` and `stream` of a target, once checked against its provider.
+type ProviderOptions = (Option<RecordingsDir>, Option<String>, bool);
+
+/// Resolves the options that belong to one kind of provider — `recordings` (replay),
+/// `api-version` (anthropic), `stream` (openai) — refusing them on the others.
+fn provider_options(
+    name: &str,
+    raw: &RawTarget,
+    root: &Path,
+) -> Result<ProviderOptions, (String, &'static str)> {
+    let recordings = match (raw.provider, &raw.recordings) {
+        (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
+            root,
+            dir.as_deref()
+                .unwrap_or(crate::provider::DEFAULT_RECORDINGS_DIR),
+        )),
+        (_, None) => None,
+        (_, Some(_)) => {
+            return Err((
+                format!("`recordings` of target `{name}` needs `provider: replay`"),
+                "remove it, or set `provider: replay` to answer from recordings",
+            ));
+        }
+    };
+    let api_version = match (raw.provider, &raw.api_version) {
+        (ProviderKind::Anthropic, version) => Some(
+            version
+                .clone()
+                .unwrap_or_else(|| ANTHROPIC_VERSION.to_owned()),
+        ),
+        (_, None) => None,
+        (_, Some(_)) => {
+            return Err((
+                format!("`api-version` of target `{name}` needs `provider: anthropic`"),
+                "remove it: only the Anthropic API takes a version header",
+            ));
+        }
+    };
+    let stream = raw.stream.unwrap_or(false);
+    if stream && raw.provider != ProviderKind::Openai {
+        return Err((
+            format!(
+                "`stream: true` of target `{name}` is supported on `provider: openai` targets only"
+            ),
+            "remove it, or stream from an OpenAI-compatible endpoint",
+        ));
+    }
+    if raw.provider == ProviderKind::Anthropic && raw.seed.is_some() {
+        return Err((
+            format!("target `{name}` sets `seed`, which the Anthropic API does not take"),
+            "remove `seed` (Anthropic answers are reproducible only with `temperature: 0`)",
+        ));
+    }
+    Ok((recordings, api_version, stream))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! Data flows one way: [`cli`] → [`config`] → [`suite`] (discover, load) → [`template`] →
 //! [`plan`] → [`run`] (with [`provider`]) → [`assert`] → [`report`] → exit code.
 
+pub mod ab;
 pub mod app;
 pub mod assert;
 pub mod changed;

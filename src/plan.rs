@@ -199,6 +199,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
         });
         for case in selected {
             let id = case_id(suite, &case.name);
+            check_ttft_is_measured(suite, case, &plan.targets[target], &mut problems);
             let mut messages = Vec::with_capacity(2);
             if let Some(prompt) = &suite.prompt {
                 let vars = merged_vars(&suite.vars, &case.vars);
@@ -246,6 +247,35 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
         }
     }
     problems.into_result(plan)
+}
+
+/// Refuses `max-ttft-ms` on a live target that does not stream: it could never pass, and
+/// finding that out costs a whole run. The offline targets answer at once and pass it.
+fn check_ttft_is_measured(
+    suite: &Suite,
+    case: &crate::suite::Case,
+    target: &Target,
+    problems: &mut InvalidInput,
+) {
+    let asks = case
+        .assertions
+        .iter()
+        .any(Assertion::needs_time_to_first_token);
+    if asks && target.provider.is_live() && !target.stream {
+        problems.push(Problem::at_line(
+            &suite.source,
+            case.line,
+            1,
+            format!(
+                "case `{}` asserts `max-ttft-ms`, but target `{}` does not stream, so no time to first token is measured",
+                case.name, target.name
+            ),
+        )
+        .with_help(format!(
+            "set `stream: true` on target `{}` in promptci.yaml, or use `max-latency-ms`",
+            target.name
+        )));
+    }
 }
 
 impl TestPlan {

@@ -22,6 +22,7 @@ model_size=98362432
 model_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
+started=$SECONDS
 die() { log "ERROR: $*"; exit 1; }
 
 for tool in python3 node npm sha256sum; do
@@ -85,4 +86,4 @@ else
     printf '%s\n' "$lock_sum" >"$stamp"
 fi
 
-log "ready"
+log "ready in $((SECONDS - started)) s"

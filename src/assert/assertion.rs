@@ -235,6 +235,20 @@ impl Assertion {
         }
     }
 
+    /// Returns true when the assertion judges the time to first token, which only streaming
+    /// targets measure.
+    #[must_use]
+    pub fn needs_time_to_first_token(&self) -> bool {
+        match self {
+            Self::MaxTtftMs(_) => true,
+            Self::Any(children) | Self::All(children) => {
+                children.iter().any(Self::needs_time_to_first_token)
+            }
+            Self::Not(inner) => inner.needs_time_to_first_token(),
+            _ => false,
+        }
+    }
+
     /// Judges an answer.
     #[must_use]
     pub fn evaluate(&self, output: &ModelOutput) -> AssertionResult {

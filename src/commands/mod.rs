@@ -1,6 +1,7 @@
 //! One file per command (or family of commands): each turns arguments into stages and an
 //! exit code. Dispatch lives in [`app`](crate::app).
 
+pub(crate) mod ab;
 pub(crate) mod github;
 pub(crate) mod inspect;
 pub(crate) mod merge;

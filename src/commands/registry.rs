@@ -616,7 +616,7 @@ fn parse_version(text: &str) -> Result<semver::Version, Error> {
 /// Turns a registry error into the command line's error: a located problem for a corrupt file,
 /// an infrastructure error when the registry could not be locked or written (exit 3), and
 /// invalid input for everything else (exit 2).
-fn into_error(error: &RegistryError, registry: &Registry) -> Error {
+pub(crate) fn into_error(error: &RegistryError, registry: &Registry) -> Error {
     match error.kind() {
         RegistryErrorKind::Locked { .. } => Error::Infrastructure {
             message: error.chain(),

@@ -260,7 +260,7 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.
-fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
+pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
     let client = HttpClient::default();
     let mut problems = InvalidInput::default();
     let mut providers = Vec::with_capacity(plan.targets.len());

@@ -1,5 +1,6 @@
 //! [`Provider`]: the closed set of model back-ends, and how a target becomes one.
 
+use super::anthropic::AnthropicProvider;
 use super::mock::MockProvider;
 use super::model::{ChatRequest, ModelOutput, ProviderError};
 use super::openai::OpenAiProvider;
@@ -11,6 +12,8 @@ use crate::config::{ProviderKind, Target};
 pub enum Provider {
     /// An OpenAI-compatible HTTP API.
     OpenAi(OpenAiProvider),
+    /// The Anthropic Messages API.
+    Anthropic(AnthropicProvider),
     /// The built-in offline mock.
     Mock(MockProvider),
     /// Answers recorded by an earlier live run.
@@ -40,6 +43,14 @@ impl Provider {
                     api_key,
                 )))
             }
+            ProviderKind::Anthropic => {
+                let api_key = api_key(target)?;
+                Ok(Self::Anthropic(AnthropicProvider::new(
+                    target,
+                    client.get()?,
+                    api_key,
+                )))
+            }
         }
     }
 
@@ -47,6 +58,7 @@ impl Provider {
     pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
         match self {
             Self::OpenAi(provider) => provider.complete(request).await,
+            Self::Anthropic(provider) => provider.complete(request).await,
             Self::Mock(provider) => Ok(provider.complete(request)),
             Self::Replay(provider) => provider.complete(request),
         }
@@ -56,7 +68,7 @@ impl Provider {
     #[must_use]
     pub fn is_live(&self) -> bool {
         match self {
-            Self::OpenAi(_) => true,
+            Self::OpenAi(_) | Self::Anthropic(_) => true,
             Self::Mock(_) | Self::Replay(_) => false,
         }
     }
@@ -68,6 +80,7 @@ impl Provider {
     pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Option<serde_json::Value> {
         match self {
             Self::OpenAi(provider) => Some(provider.canonical_request(request)),
+            Self::Anthropic(provider) => Some(provider.canonical_request(request)),
             Self::Mock(_) | Self::Replay(_) => None,
         }
     }

@@ -41,6 +41,8 @@ impl MockProvider {
             text,
             model: Some(self.model.clone()),
             finish_reason: Some("stop".to_owned()),
+            // The whole answer is there at once.
+            ttft_ms: Some(0),
             ..ModelOutput::default()
         }
     }

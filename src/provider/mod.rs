@@ -2,6 +2,7 @@
 //!
 //! Async lives here and in [`run`](crate::run) only.
 
+mod anthropic;
 mod cache;
 mod client;
 mod mock;
@@ -9,7 +10,9 @@ mod model;
 mod openai;
 mod recording;
 mod replay;
+mod stream;
 
+pub use anthropic::{AnthropicProvider, DEFAULT_MAX_TOKENS};
 pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
 pub use client::{HttpClient, Provider};
 pub use mock::MockProvider;

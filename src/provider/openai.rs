@@ -22,6 +22,7 @@ pub struct OpenAiProvider {
     model: String,
     params: GenerationParams,
     timeout: Duration,
+    stream: bool,
 }
 
 impl OpenAiProvider {
@@ -39,6 +40,7 @@ impl OpenAiProvider {
             model: target.model.clone(),
             params: target.params.clone(),
             timeout: target.timeout,
+            stream: target.stream,
         }
     }
 
@@ -58,6 +60,11 @@ impl OpenAiProvider {
         }
         if let Some(seed) = self.params.seed {
             object.insert("seed".to_owned(), json!(seed));
+        }
+        if self.stream {
+            // Without `include_usage` a stream reports no token counts.
+            object.insert("stream".to_owned(), json!(true));
+            object.insert("stream_options".to_owned(), json!({"include_usage": true}));
         }
         for (key, value) in &self.params.extra {
             object.insert(key.clone(), value.clone());
@@ -97,6 +104,16 @@ impl OpenAiProvider {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(parse_retry_after);
+        if self.stream && status.is_success() {
+            let mut output = super::stream::read_chat_stream(response, started)
+                .await
+                .map_err(|mut error| {
+                    error.message = self.redacted(&format!("{} ({})", error.message, self.url));
+                    error
+                })?;
+            output.text = self.redacted(&output.text);
+            return Ok(output);
+        }
         let text = response
             .text()
             .await

@@ -1,6 +1,7 @@
 //! Integration tests: the built `promptci` binary against a mock model server on 127.0.0.1.
 
 mod action;
+mod anthropic;
 mod cache;
 mod ci;
 mod core;
@@ -11,4 +12,5 @@ mod real_model;
 mod record_replay;
 mod registry;
 mod resilience;
+mod streaming;
 mod verdicts;

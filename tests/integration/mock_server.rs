@@ -62,6 +62,12 @@ pub(crate) enum Reply {
     Delayed(Duration, Box<Reply>),
     /// Starts a 200 response and drops the connection mid-body.
     Drop,
+    /// A server-sent event stream: each event's data after its delay, then `[DONE]` unless
+    /// `cut`, in which case the connection drops instead.
+    Stream {
+        events: Vec<(Duration, String)>,
+        cut: bool,
+    },
 }
 
 impl Reply {
@@ -101,6 +107,57 @@ impl Reply {
     pub(crate) fn delayed(self, delay: Duration) -> Self {
         Self::Delayed(delay, Box::new(self))
     }
+
+    /// Streams `pieces` as chat-completion chunks, `gap` apart (the first after `first`),
+    /// then a usage chunk and `[DONE]`.
+    pub(crate) fn stream(pieces: &[&str], first: Duration, gap: Duration) -> Self {
+        let mut events: Vec<(Duration, String)> = pieces
+            .iter()
+            .enumerate()
+            .map(|(index, piece)| {
+                let delay = if index == 0 { first } else { gap };
+                (delay, chunk(piece, None).to_string())
+            })
+            .collect();
+        events.push((Duration::ZERO, chunk("", Some("stop")).to_string()));
+        events.push((
+            Duration::ZERO,
+            json!({"id": "chatcmpl-test", "object": "chat.completion.chunk", "model": "test-model", "choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": pieces.len()}}).to_string(),
+        ));
+        Self::Stream { events, cut: false }
+    }
+
+    /// Streams the first `pieces` and then drops the connection without `[DONE]`.
+    pub(crate) fn stream_cut(pieces: &[&str]) -> Self {
+        let events = pieces
+            .iter()
+            .map(|piece| (Duration::ZERO, chunk(piece, None).to_string()))
+            .collect();
+        Self::Stream { events, cut: true }
+    }
+}
+
+/// Builds one streamed chat-completion chunk.
+fn chunk(content: &str, finish_reason: Option<&str>) -> Value {
+    json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish_reason}]
+    })
+}
+
+/// Builds the Anthropic Messages body for an answer.
+pub(crate) fn anthropic_message(text: &str) -> Value {
+    json!({
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 21, "output_tokens": 4}
+    })
 }
 
 /// Builds the chat-completions body for an answer.
@@ -216,16 +273,28 @@ async fn handle(State(shared): State<Arc<Shared>>, request: axum::extract::Reque
         requests.len() - 1
     };
     let reply = (shared.responder)(&recorded, index);
-    respond(reply).await
+    // The Anthropic Messages endpoint answers in its own shape.
+    let anthropic = recorded.path.ends_with("/v1/messages");
+    respond(reply, anthropic).await
 }
 
-fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+fn respond(
+    reply: Reply,
+    anthropic: bool,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
     Box::pin(async move {
         match reply {
             Reply::Answer(text) => Response::builder()
                 .status(200)
                 .header("content-type", "application/json")
-                .body(Body::from(completion(&text).to_string()))
+                .body(Body::from(
+                    if anthropic {
+                        anthropic_message(&text)
+                    } else {
+                        completion(&text)
+                    }
+                    .to_string(),
+                ))
                 .unwrap(),
             Reply::Raw {
                 status,
@@ -240,7 +309,7 @@ fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = R
             }
             Reply::Delayed(delay, inner) => {
                 tokio::time::sleep(delay).await;
-                respond(*inner).await
+                respond(*inner, anthropic).await
             }
             Reply::Drop => {
                 let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
@@ -254,6 +323,34 @@ fn respond(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = R
                     .body(Body::from_stream(futures_stream(chunks)))
                     .unwrap()
             }
+            Reply::Stream { events, cut } => Response::builder()
+                .status(200)
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(sse_stream(events, cut)))
+                .unwrap(),
+        }
+    })
+}
+
+fn sse_stream(
+    events: Vec<(Duration, String)>,
+    cut: bool,
+) -> impl futures::Stream<Item = Result<String, std::io::Error>> {
+    let events: std::collections::VecDeque<_> = events.into();
+    futures::stream::unfold((events, false), move |(mut events, ended)| async move {
+        if ended {
+            return None;
+        }
+        match events.pop_front() {
+            Some((delay, data)) => {
+                tokio::time::sleep(delay).await;
+                Some((Ok(format!("data: {data}\n\n")), (events, false)))
+            }
+            None if cut => Some((
+                Err(std::io::Error::other("connection dropped")),
+                (events, true),
+            )),
+            None => Some((Ok("data: [DONE]\n\n".to_owned()), (events, true))),
         }
     })
 }

@@ -206,3 +206,168 @@ fn bad_repeat_settings_are_located() {
         assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
     }
 }
+
+const AB_SUITE: &str = "\
+prompt:
+  id: greeter
+  template: system.j2
+assert:
+  - contains: 'yes'
+cases:
+  - name: one
+    user: first question
+  - name: two
+    user: second question
+";
+
+/// A server that answers `yes` when the system prompt is the helpful one, else `no`.
+fn system_server() -> MockServer {
+    MockServer::start(|request, _| {
+        if request.system().contains("helpful") {
+            Reply::answer("yes")
+        } else {
+            Reply::answer("no")
+        }
+    })
+}
+
+#[test]
+fn ab_of_two_templates_exits_1_when_the_candidate_is_clearly_worse() {
+    let server = system_server();
+    let project = Project::new()
+        .file("suites/greeter.yaml", AB_SUITE)
+        .file("suites/system.j2", "You are helpful.")
+        .file("prompts/terse.j2", "You are terse.");
+    let run = project.run(&[
+        "ab",
+        "--a",
+        "suites/system.j2",
+        "--b",
+        "prompts/terse.j2",
+        "--base-url",
+        &server.base_url(),
+        "--repeat",
+        "5",
+        "--json",
+        "ab.json",
+    ]);
+    run.code(1);
+    assert_eq!(
+        server.count(),
+        2 * 2 * 5,
+        "two variants, two cases, five attempts"
+    );
+    assert!(
+        run.stdout
+            .contains("verdict: B is significantly worse than A (p < 0.05)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("10 worse, 0 better, p = 0.0010"),
+        "{}",
+        run.stdout
+    );
+    let report = run.json("ab.json");
+    let comparison = &report["comparison"];
+    assert_eq!(comparison["significantly_worse"], true);
+    assert_eq!(comparison["a"]["passed"], 10);
+    assert_eq!(comparison["b"]["passed"], 0);
+    assert!((comparison["p_value"].as_f64().unwrap() - 1.0 / 1024.0).abs() < 1e-12);
+    assert_eq!(comparison["difference"], -1.0);
+    assert_eq!(comparison["cases"].as_array().unwrap().len(), 2);
+
+    let same = project.run(&[
+        "ab",
+        "--a",
+        "suites/system.j2",
+        "--b",
+        "suites/system.j2",
+        "--base-url",
+        &server.base_url(),
+        "--repeat",
+        "3",
+    ]);
+    same.code(0);
+    assert!(
+        same.stdout
+            .contains("verdict: B is not significantly worse"),
+        "{}",
+        same.stdout
+    );
+}
+
+#[test]
+fn ab_of_a_registry_version_against_the_edited_template() {
+    let server = system_server();
+    let project = Project::new()
+        .file("suites/greeter.yaml", AB_SUITE)
+        .file("suites/system.j2", "You are helpful.");
+    project
+        .run(&[
+            "registry",
+            "new",
+            "greeter",
+            "--bump",
+            "minor",
+            "--changelog",
+            "first",
+        ])
+        .code(0);
+    std::fs::write(project.path("suites/system.j2"), "You are terse.").unwrap();
+    let run = project.run(&[
+        "ab",
+        "--a",
+        "greeter@0.1.0",
+        "--b",
+        "suites/system.j2",
+        "--base-url",
+        &server.base_url(),
+    ]);
+    run.code(1);
+    assert_eq!(server.count(), 2 * 2 * 10, "ten attempts by default");
+    assert!(run.stdout.contains("A: greeter@0.1.0"), "{}", run.stdout);
+}
+
+#[test]
+fn ab_of_two_targets_and_bad_variants() {
+    let good = system_server();
+    let bad = MockServer::always("no");
+    let config = format!(
+        "targets:\n  good:\n    provider: openai\n    model: m\n    base-url: {}\n  bad:\n    provider: openai\n    model: m\n    base-url: {}\n",
+        good.base_url(),
+        bad.base_url()
+    );
+    let project = Project::new()
+        .file("promptci.yaml", &config)
+        .file("suites/greeter.yaml", AB_SUITE)
+        .file("suites/system.j2", "You are helpful.");
+    let run = project.run(&[
+        "ab",
+        "--a",
+        "target:good",
+        "--b",
+        "target:bad",
+        "--repeat",
+        "4",
+    ]);
+    run.code(1);
+    assert_eq!((good.count(), bad.count()), (8, 8));
+    let better = project.run(&[
+        "ab",
+        "--a",
+        "target:bad",
+        "--b",
+        "target:good",
+        "--repeat",
+        "4",
+    ]);
+    better.code(0);
+    let missing = project.run(&["ab", "--a", "nope.j2", "--b", "target:bad"]);
+    missing.code(2);
+    assert!(
+        missing.stderr.contains("template `nope.j2` does not exist"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -1,0 +1,245 @@
+//! `promptci ab`: runs two variants of a prompt (templates, registry versions, or targets)
+//! over the same cases with repeats, prints the comparison, and fails when B is significantly
+//! worse.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::ab::{CaseOutcomes, compare, render};
+use crate::app::{display_path, stdout};
+use crate::cli::AbArgs;
+use crate::config::{Config, TargetOverrides};
+use crate::error::{Error, exit_code};
+use crate::plan::{PlanOptions, TestPlan};
+use crate::registry::{Registry, Selector};
+use crate::report::write;
+use crate::run::RunOptions;
+
+/// How many attempts each case gets when neither `--repeat` nor the suite says.
+pub(crate) const DEFAULT_AB_REPEAT: u32 = 10;
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Variant {
+    /// A template file that replaces every selected suite's template.
+    Template(PathBuf),
+    /// A registry version (`ID@VERSION` or `ID@STATUS`) that replaces prompt `ID`'s template.
+    Registry(String),
+    /// A target from `promptci.yaml`.
+    Target(String),
+}
+
+impl Variant {
+    /// Parses `target:NAME`, `ID@VERSION`, or a template path.
+    fn parse(text: &str, cwd: &Path) -> Self {
+        if let Some(name) = text.strip_prefix("target:") {
+            Self::Target(name.to_owned())
+        } else if text.contains('@') && !cwd.join(text).is_file() {
+            Self::Registry(text.to_owned())
+        } else {
+            Self::Template(cwd.join(text))
+        }
+    }
+}
+
+/// Runs both variants and returns the exit code: 1 when B is significantly worse.
+pub(crate) fn ab(args: &AbArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
+            args.confidence
+        )));
+    }
+    let json_path = args
+        .json
+        .as_deref()
+        .map(|path| write::prepare_output(&cwd.join(path)))
+        .transpose()?;
+    let scratch = tempfile::tempdir().map_err(|error| Error::Infrastructure {
+        message: format!("cannot create a scratch directory for registry versions: {error}"),
+    })?;
+    let a = Variant::parse(&args.a, cwd);
+    let b = Variant::parse(&args.b, cwd);
+    let plan_a = plan_for(&a, args, config, cwd, &scratch.path().join("a"))?;
+    let plan_b = plan_for(&b, args, config, cwd, &scratch.path().join("b"))?;
+    let providers_a = super::run::providers_for(&plan_a)?;
+    let providers_b = super::run::providers_for(&plan_b)?;
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        ..RunOptions::default()
+    };
+    let mut out = stdout();
+    let mut outcomes = Vec::with_capacity(2);
+    for (name, plan, providers) in [("A", &plan_a, &providers_a), ("B", &plan_b, &providers_b)] {
+        let attempts: u64 = plan
+            .cases
+            .iter()
+            .map(|case| u64::from(case.repeat.repeat))
+            .sum();
+        let _ = writeln!(
+            out,
+            "running {name}: {} cases, {attempts} attempts",
+            plan.cases.len()
+        );
+        let outcome = crate::run::execute(plan, providers, &options, |_, _| {})?;
+        if outcome.interrupted {
+            return Ok(exit_code::INTERRUPTED);
+        }
+        outcomes.push(
+            plan.cases
+                .iter()
+                .zip(&outcome.results)
+                .map(|(case, result)| CaseOutcomes::from_result(&case.id, result))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let comparison = compare(&outcomes[0], &outcomes[1], args.confidence);
+    let _ = write!(out, "\n{}", render(&comparison, &args.a, &args.b));
+    if let Some(path) = &json_path {
+        let document = serde_json::json!({ "a": args.a, "b": args.b, "comparison": comparison });
+        let mut bytes =
+            serde_json::to_vec_pretty(&document).expect("a comparison always serialises");
+        bytes.push(b'\n');
+        write::write_atomic(path, &bytes)?;
+        let _ = writeln!(out, "wrote {}", display_path(path, cwd));
+    }
+    if comparison.a.judged == 0 || comparison.b.judged == 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no attempt of {} could be judged; check the targets (`promptci run` shows the errors)",
+            if comparison.a.judged == 0 { "A" } else { "B" }
+        );
+        return Ok(exit_code::INFRASTRUCTURE);
+    }
+    Ok(if comparison.significantly_worse {
+        exit_code::GATE_FAILED
+    } else {
+        exit_code::SUCCESS
+    })
+}
+
+/// Loads the selected suites, applies the variant, and plans them with repeats (no early
+/// stop: the comparison needs every attempt).
+fn plan_for(
+    variant: &Variant,
+    args: &AbArgs,
+    config: &Config,
+    cwd: &Path,
+    scratch: &Path,
+) -> Result<TestPlan, Error> {
+    let mut suites = crate::plan::load_suites(&args.select.paths, cwd, &config.root)?;
+    let mut overrides = TargetOverrides {
+        target: args.select.target.clone(),
+        base_url: args.select.base_url.clone(),
+        model: args.select.model.clone(),
+    };
+    match variant {
+        Variant::Target(name) => overrides.target = Some(name.clone()),
+        Variant::Template(path) => {
+            if !path.is_file() {
+                return Err(Error::usage(format!(
+                    "template `{}` does not exist (hint: `--a`/`--b` take a template path, `ID@VERSION` from the registry, or `target:NAME`)",
+                    display_path(path, cwd)
+                )));
+            }
+            let (dir, name) = split_template(path);
+            suites.retain(|suite| suite.prompt.is_some());
+            for suite in &mut suites {
+                suite.dir.clone_from(&dir);
+                if let Some(prompt) = &mut suite.prompt {
+                    prompt.template.clone_from(&name);
+                }
+            }
+        }
+        Variant::Registry(text) => {
+            let registry = Registry::open(&config.root);
+            let selector = Selector::parse(text)
+                .map_err(|error| super::registry::into_error(&error, &registry))?;
+            let resolved = registry
+                .resolve(&selector)
+                .map_err(|error| super::registry::into_error(&error, &registry))?;
+            for file in &resolved.files {
+                let path = scratch.join(&file.name);
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(&path, &file.text));
+                written.map_err(|source| Error::Write { path, source })?;
+            }
+            let entry = resolved.files.first().map(|file| file.name.clone());
+            suites.retain(|suite| {
+                suite
+                    .prompt
+                    .as_ref()
+                    .is_some_and(|prompt| prompt.id == selector.id)
+            });
+            for suite in &mut suites {
+                scratch.clone_into(&mut suite.dir);
+                if let (Some(prompt), Some(entry)) = (&mut suite.prompt, &entry) {
+                    prompt.template.clone_from(entry);
+                }
+            }
+        }
+    }
+    if suites.is_empty() {
+        return Err(Error::usage(format!(
+            "no selected suite tests a prompt that `{}` can replace (hint: a template variant needs suites with `prompt.template`; `ID@VERSION` needs suites with `prompt.id: ID`)",
+            match variant {
+                Variant::Template(path) => display_path(path, cwd),
+                Variant::Registry(text) | Variant::Target(text) => text.clone(),
+            }
+        )));
+    }
+    let options = PlanOptions {
+        filters: args.select.filter.clone(),
+        tags: args.select.tag.clone(),
+        overrides,
+    };
+    let mut plan = crate::plan::build(&suites, config, &options)?;
+    for case in &mut plan.cases {
+        if let Some(repeat) = args.repeat {
+            case.repeat.repeat = repeat;
+        } else if !case.repeat.is_repeated() {
+            case.repeat.repeat = DEFAULT_AB_REPEAT;
+        }
+        case.repeat.early_stop = false;
+    }
+    Ok(plan)
+}
+
+/// Splits a template path into its directory (where includes resolve) and file name.
+fn split_template(path: &Path) -> (PathBuf, String) {
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned);
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_parse_by_shape() {
+        let cwd = Path::new("/nowhere");
+        assert_eq!(
+            Variant::parse("target:fast", cwd),
+            Variant::Target("fast".to_owned())
+        );
+        assert_eq!(
+            Variant::parse("support@1.2.0", cwd),
+            Variant::Registry("support@1.2.0".to_owned())
+        );
+        assert_eq!(
+            Variant::parse("prompts/new.j2", cwd),
+            Variant::Template(PathBuf::from("/nowhere/prompts/new.j2"))
+        );
+    }
+}
