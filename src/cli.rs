@@ -175,19 +175,24 @@ pub struct MergeArgs {
 
 /// Options of `promptci ab`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct AbArgs {
+    /// Online experiments: bucket users, analyse recorded outcomes.
+    #[command(subcommand)]
+    pub command: Option<AbCommand>,
+
     /// Which suites and cases.
     #[command(flatten)]
     pub select: SelectArgs,
 
     /// The baseline variant: a template path, `ID@VERSION` (or `ID@production`) from the
     /// registry, or `target:NAME`.
-    #[arg(long = "a", value_name = "VARIANT")]
-    pub a: String,
+    #[arg(long = "a", value_name = "VARIANT", required = true)]
+    pub a: Option<String>,
 
     /// The candidate variant, in the same forms as `--a`.
-    #[arg(long = "b", value_name = "VARIANT")]
-    pub b: String,
+    #[arg(long = "b", value_name = "VARIANT", required = true)]
+    pub b: Option<String>,
 
     /// Attempts per case and variant [default: the suite's `repeat`, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -204,6 +209,52 @@ pub struct AbArgs {
     /// Write the comparison as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+}
+
+/// The online-experiment commands of `promptci ab`.
+#[derive(Debug, Subcommand)]
+pub enum AbCommand {
+    /// Print the sticky bucket of a user: the same experiment and user always get the same
+    /// variant.
+    Assign(AbAssignArgs),
+    /// Compare recorded outcomes of control and treatment (Welch t-test).
+    Analyze(AbAnalyzeArgs),
+}
+
+/// Options of `promptci ab assign`.
+#[derive(Debug, Args)]
+pub struct AbAssignArgs {
+    /// The experiment name.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: String,
+
+    /// The user id.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+
+    /// The share of users who get the treatment, from 0 to 1.
+    #[arg(long, value_name = "F")]
+    pub fraction: f64,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `promptci ab analyze`.
+#[derive(Debug, Args)]
+pub struct AbAnalyzeArgs {
+    /// A CSV file with a header naming `variant` (`control`/`treatment`) and `value` columns.
+    #[arg(value_name = "OUTCOMES.csv")]
+    pub outcomes: PathBuf,
+
+    /// The significance is judged at p < 1 − confidence.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub confidence: f64,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `promptci render`.

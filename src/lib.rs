@@ -15,6 +15,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod error;
+pub mod experiment;
 pub mod plan;
 pub mod prompt_files;
 pub mod provider;
