@@ -44,6 +44,23 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
     Merge(MergeArgs),
+    /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
+    Probes(ProbesArgs),
+}
+
+/// Options of `promptci probes`.
+#[derive(Debug, Args)]
+pub struct ProbesArgs {
+    /// The probes command.
+    #[command(subcommand)]
+    pub command: ProbesCommand,
+}
+
+/// The `promptci probes` commands.
+#[derive(Debug, Subcommand)]
+pub enum ProbesCommand {
+    /// Print the catalogue: every probe, what it sends, and how its answer is judged.
+    List(JsonOutputArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -73,6 +90,10 @@ pub struct SelectArgs {
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
 
+    /// Seed the nonces and canaries of generated probes, to reproduce a run (default: fresh
+    /// each run; the JSON report records the seed used).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Select only suites whose file, template or included templates changed since this git
     /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
     #[arg(long, value_name = "REF")]

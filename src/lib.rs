@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod experiment;
 pub mod plan;
+pub mod probe;
 pub mod prompt_files;
 pub mod provider;
 pub mod registry;

@@ -120,8 +120,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     ))
 }
 
-/// Writes the JSON and JUnit reports that were asked for and returns them as (GitHub output
-/// name, displayed path) pairs.
+/// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
+/// had probes) and returns them as (GitHub output name, displayed path) pairs.
 fn write_reports<W: Write>(
     report: &json::JsonReport,
     json_path: Option<&Path>,
@@ -137,6 +137,11 @@ fn write_reports<W: Write>(
     if let Some(path) = junit_path {
         write::write_atomic(path, &junit::from_report(report))?;
         written.push(("junit-report", display_path(path, cwd)));
+    }
+    if let Some(seed) = report.run.probe_seed {
+        console.note(&format!(
+            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+        ));
     }
     for (_, path) in &written {
         console.note(&format!("wrote {path}"));

@@ -51,6 +51,10 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// The seed of generated probes, when the run had any: `--seed` with it reproduces every
+    /// payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_seed: Option<u64>,
     /// Which shard of a larger plan this report covers (`run --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<JsonShard>,
@@ -296,6 +300,46 @@ pub struct JsonCase {
     /// Every attempt of a repeated case, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<JsonAttempt>,
+    /// What a generated probe case probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<JsonProbe>,
+}
+
+/// A generated probe case's identity and planted secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonProbe {
+    /// `edge-case` or `injection`.
+    pub kind: String,
+    /// The family.
+    pub family: String,
+    /// The probe's name within its family.
+    pub name: String,
+    /// The nonce the payload asked the model to output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The canary planted in the system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
+    /// The untrusted variable that carried the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untrusted_var: Option<String>,
+}
+
+impl JsonProbe {
+    fn from_probe(probe: &crate::probe::Probe) -> Self {
+        Self {
+            kind: match probe.family.kind() {
+                crate::probe::FamilyKind::EdgeCase => "edge-case",
+                crate::probe::FamilyKind::Injection => "injection",
+            }
+            .to_owned(),
+            family: probe.family.name().to_owned(),
+            name: probe.name.clone(),
+            nonce: probe.nonce.clone(),
+            canary: probe.canary.clone(),
+            untrusted_var: probe.untrusted_var.clone(),
+        }
+    }
 }
 
 impl JsonCase {
@@ -312,6 +356,29 @@ impl JsonCase {
             _ => None,
         }
     }
+}
+
+/// Returns the suites of a run as JSON, in plan order.
+fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
+    let plan = summary.plan;
+    plan.suites
+        .iter()
+        .zip(summary.suite_counts())
+        .map(|(suite, counts)| {
+            let target = &plan.targets[suite.target];
+            JsonSuite {
+                path: suite.name.clone(),
+                prompt_id: suite.prompt_id.clone(),
+                template: suite.template.clone(),
+                content_hash: suite.content_hash.clone(),
+                registry_version: suite.registry_version.clone(),
+                target: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                counts,
+            }
+        })
+        .collect()
 }
 
 /// Returns the repeat block and attempts of a result (empty for a single shot).
@@ -383,27 +450,8 @@ impl JsonReport {
     #[must_use]
     pub fn from_summary(summary: &RunSummary<'_>) -> Self {
         let plan = summary.plan;
-        let suite_counts = summary.suite_counts();
         let (prompt_tokens, completion_tokens) = summary.tokens();
-        let suites = plan
-            .suites
-            .iter()
-            .zip(&suite_counts)
-            .map(|(suite, counts)| {
-                let target = &plan.targets[suite.target];
-                JsonSuite {
-                    path: suite.name.clone(),
-                    prompt_id: suite.prompt_id.clone(),
-                    template: suite.template.clone(),
-                    content_hash: suite.content_hash.clone(),
-                    registry_version: suite.registry_version.clone(),
-                    target: target.name.clone(),
-                    provider: target.provider.as_str().to_owned(),
-                    model: target.model.clone(),
-                    counts: *counts,
-                }
-            })
-            .collect();
+        let suites = suites_of(summary);
         let cases: Vec<JsonCase> = plan
             .cases
             .iter()
@@ -442,6 +490,7 @@ impl JsonReport {
                     retries: result.retries,
                     retry_causes: result.retry_causes.clone(),
                     waited_ms: result.waited_ms,
+                    probe: case.probe.as_deref().map(JsonProbe::from_probe),
                     plan_index: plan
                         .shard
                         .as_ref()
@@ -515,6 +564,7 @@ fn run_json(summary: &RunSummary<'_>) -> JsonRun {
                 base_url: target.base_url.clone(),
             })
             .collect(),
+        probe_seed: plan.probe_seed,
         shard: plan.shard.as_ref().map(|shard| JsonShard {
             index: shard.shard.index,
             count: shard.shard.count,
