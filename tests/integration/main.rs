@@ -12,5 +12,6 @@ mod mock_server;
 mod real_model;
 mod record_replay;
 mod registry;
+mod resilience;
 mod streaming;
 mod verdicts;
