@@ -193,8 +193,20 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
         .collect();
     let (case, _) = errored.first()?;
     let target = &plan.targets[case.target];
+    // When the circuit breaker opened, its reason is what the user needs to see first.
+    let unreachable = errored
+        .iter()
+        .filter_map(|(_, result)| result.error.as_ref())
+        .find(|error| error.kind == crate::provider::ProviderErrorKind::Unreachable)
+        .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
+        .unwrap_or_default();
+    let key = match target.api_key_env.as_deref() {
+        Some(name) => format!("the API key variable `{name}`"),
+        None if target.provider == crate::config::ProviderKind::Mock => String::new(),
+        None => "the API key (the target names no `api-key-env`)".to_owned(),
+    };
     Some(format!(
-        "error: {} could not be answered by target `{}` (model `{}`{}); check the base URL, the API key variable{} and the model name",
+        "error: {} could not be answered by target `{}` (model `{}`{}){unreachable}\n  check the base URL, {key}{}and the model name",
         plural(errored.len(), "case", "cases"),
         target.name,
         target.model,
@@ -203,11 +215,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .as_deref()
             .map(|url| format!(" at {url}"))
             .unwrap_or_default(),
-        target
-            .api_key_env
-            .as_deref()
-            .map(|name| format!(" `{name}`"))
-            .unwrap_or_default(),
+        if key.is_empty() { "" } else { " " },
     ))
 }
 

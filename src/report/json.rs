@@ -282,6 +282,15 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// Retries after the first request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_index: Option<usize>,
@@ -431,6 +440,11 @@ pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
         .collect()
 }
 
+/// Keeps reports of runs without retries as they were.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 impl JsonReport {
     /// Builds the report of a run.
     #[must_use]
@@ -473,6 +487,9 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    retries: result.retries,
+                    retry_causes: result.retry_causes.clone(),
+                    waited_ms: result.waited_ms,
                     probe: case.probe.as_deref().map(JsonProbe::from_probe),
                     plan_index: plan
                         .shard
@@ -485,29 +502,7 @@ impl JsonReport {
             .collect();
         Self {
             format_version: FORMAT_VERSION,
-            run: JsonRun {
-                started_at: summary.meta.started_at.to_string(),
-                duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
-                git_commit: summary.meta.git_commit.clone(),
-                promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
-                interrupted: summary.meta.interrupted,
-                targets: plan
-                    .targets
-                    .iter()
-                    .map(|target| JsonTarget {
-                        name: target.name.clone(),
-                        provider: target.provider.as_str().to_owned(),
-                        model: target.model.clone(),
-                        base_url: target.base_url.clone(),
-                    })
-                    .collect(),
-                probe_seed: plan.probe_seed,
-                shard: plan.shard.as_ref().map(|shard| JsonShard {
-                    index: shard.shard.index,
-                    count: shard.shard.count,
-                    plan_cases: shard.plan_cases,
-                }),
-            },
+            run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
                 prompt_tokens,
@@ -547,6 +542,34 @@ impl JsonReport {
             .with_help("upgrade promptci"));
         }
         Ok(report)
+    }
+}
+
+/// Returns the run metadata of a report.
+fn run_json(summary: &RunSummary<'_>) -> JsonRun {
+    let plan = summary.plan;
+    JsonRun {
+        started_at: summary.meta.started_at.to_string(),
+        duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
+        git_commit: summary.meta.git_commit.clone(),
+        promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
+        interrupted: summary.meta.interrupted,
+        targets: plan
+            .targets
+            .iter()
+            .map(|target| JsonTarget {
+                name: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                base_url: target.base_url.clone(),
+            })
+            .collect(),
+        probe_seed: plan.probe_seed,
+        shard: plan.shard.as_ref().map(|shard| JsonShard {
+            index: shard.shard.index,
+            count: shard.shard.count,
+            plan_cases: shard.plan_cases,
+        }),
     }
 }
 

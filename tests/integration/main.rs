@@ -12,5 +12,6 @@ mod probes;
 mod real_model;
 mod record_replay;
 mod registry;
+mod resilience;
 mod streaming;
 mod verdicts;
