@@ -9,6 +9,7 @@ mod errors;
 mod gates;
 mod harness;
 mod mock_server;
+mod probes;
 mod real_model;
 mod record_replay;
 mod registry;
