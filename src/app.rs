@@ -51,6 +51,7 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),
         Command::Registry(args) => commands::registry::run(args, &config, &cwd),
+        Command::Probes(args) => Ok(commands::probes::run(args)),
         Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
     }
 }
@@ -82,6 +83,7 @@ pub(crate) fn build_plan(
             base_url: select.base_url.clone(),
             model: select.model.clone(),
         },
+        probe_seed: select.seed,
     };
     let plan = crate::plan::build(&suites, config, &options)?;
     Ok(match select.shard {

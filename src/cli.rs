@@ -44,6 +44,23 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
     Merge(MergeArgs),
+    /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
+    Probes(ProbesArgs),
+}
+
+/// Options of `promptci probes`.
+#[derive(Debug, Args)]
+pub struct ProbesArgs {
+    /// The probes command.
+    #[command(subcommand)]
+    pub command: ProbesCommand,
+}
+
+/// The `promptci probes` commands.
+#[derive(Debug, Subcommand)]
+pub enum ProbesCommand {
+    /// Print the catalogue: every probe, what it sends, and how its answer is judged.
+    List(JsonOutputArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
@@ -73,6 +90,10 @@ pub struct SelectArgs {
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
 
+    /// Seed the nonces and canaries of generated probes, to reproduce a run (default: fresh
+    /// each run; the JSON report records the seed used).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Select only suites whose file, template or included templates changed since this git
     /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
     #[arg(long, value_name = "REF")]
@@ -175,19 +196,24 @@ pub struct MergeArgs {
 
 /// Options of `promptci ab`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct AbArgs {
+    /// Online experiments: bucket users, analyse recorded outcomes.
+    #[command(subcommand)]
+    pub command: Option<AbCommand>,
+
     /// Which suites and cases.
     #[command(flatten)]
     pub select: SelectArgs,
 
     /// The baseline variant: a template path, `ID@VERSION` (or `ID@production`) from the
     /// registry, or `target:NAME`.
-    #[arg(long = "a", value_name = "VARIANT")]
-    pub a: String,
+    #[arg(long = "a", value_name = "VARIANT", required = true)]
+    pub a: Option<String>,
 
     /// The candidate variant, in the same forms as `--a`.
-    #[arg(long = "b", value_name = "VARIANT")]
-    pub b: String,
+    #[arg(long = "b", value_name = "VARIANT", required = true)]
+    pub b: Option<String>,
 
     /// Attempts per case and variant [default: the suite's `repeat`, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -204,6 +230,52 @@ pub struct AbArgs {
     /// Write the comparison as JSON here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+}
+
+/// The online-experiment commands of `promptci ab`.
+#[derive(Debug, Subcommand)]
+pub enum AbCommand {
+    /// Print the sticky bucket of a user: the same experiment and user always get the same
+    /// variant.
+    Assign(AbAssignArgs),
+    /// Compare recorded outcomes of control and treatment (Welch t-test).
+    Analyze(AbAnalyzeArgs),
+}
+
+/// Options of `promptci ab assign`.
+#[derive(Debug, Args)]
+pub struct AbAssignArgs {
+    /// The experiment name.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: String,
+
+    /// The user id.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+
+    /// The share of users who get the treatment, from 0 to 1.
+    #[arg(long, value_name = "F")]
+    pub fraction: f64,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `promptci ab analyze`.
+#[derive(Debug, Args)]
+pub struct AbAnalyzeArgs {
+    /// A CSV file with a header naming `variant` (`control`/`treatment`) and `value` columns.
+    #[arg(value_name = "OUTCOMES.csv")]
+    pub outcomes: PathBuf,
+
+    /// The significance is judged at p < 1 − confidence.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub confidence: f64,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `promptci render`.

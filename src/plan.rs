@@ -11,10 +11,11 @@ use std::sync::Arc;
 use crate::assert::Assertion;
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem};
+use crate::probe::{Probe, ProbeCase};
 use crate::prompt_files::PromptFiles;
 use crate::provider::{Message, Role};
 use crate::run::RepeatPolicy;
-use crate::suite::{Conversation, RawBudget, Suite, Vars};
+use crate::suite::{Case, RawBudget, Suite, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
@@ -26,6 +27,9 @@ pub struct TestPlan {
     pub cases: Vec<TestInstance>,
     /// The targets the cases use.
     pub targets: Vec<Target>,
+    /// The seed of the generated probes, when the plan has any (reports record it so
+    /// `--seed` reproduces the run).
+    pub probe_seed: Option<u64>,
     /// The shard this plan is, when `--shard` cut it from a larger plan.
     pub shard: Option<crate::shard::PlanShard>,
 }
@@ -75,6 +79,8 @@ pub struct TestInstance {
     pub skip: Option<String>,
     /// The mock target's scripted answer.
     pub mock_answer: Option<String>,
+    /// What a generated probe case probes; `None` for written cases.
+    pub probe: Option<Arc<crate::probe::Probe>>,
     /// How often the case is sent and what share of attempts must pass.
     pub repeat: RepeatPolicy,
 }
@@ -88,6 +94,8 @@ pub struct PlanOptions {
     pub tags: Vec<String>,
     /// Target overrides from the command line.
     pub overrides: TargetOverrides,
+    /// `--seed`: the seed of probe nonces and canaries (fresh when absent).
+    pub probe_seed: Option<u64>,
 }
 
 /// Selects cases by id and tag.
@@ -153,13 +161,12 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
     let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
     let mut plan = TestPlan::default();
     let mut target_index: HashMap<String, usize> = HashMap::new();
+    let probe_seed = crate::probe::ProbeSeed::given_or_fresh(options.probe_seed);
 
     for suite in suites {
-        let selected: Vec<_> = suite
-            .cases
-            .iter()
-            .filter(|case| selector.selects(&case_id(suite, &case.name), &case.tags))
-            .collect();
+        // Generated probes join the written cases here and flow through the same pipeline.
+        let probes = crate::probe::generate(suite, probe_seed);
+        let selected = selected_cases(suite, &probes, &selector);
         if selected.is_empty() {
             continue;
         }
@@ -197,7 +204,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
             budget_line: suite.budget_line,
             registry_version: None,
         });
-        for case in selected {
+        for (case, probe) in selected {
             let id = case_id(suite, &case.name);
             check_ttft_is_measured(suite, case, &plan.targets[target], &mut problems);
             let mut messages = Vec::with_capacity(2);
@@ -225,12 +232,11 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
                     }
                 }
             }
-            match &case.conversation {
-                Conversation::User(user) => messages.push(Message::new(Role::User, user.clone())),
-                Conversation::Messages(conversation) => {
-                    messages.extend(conversation.iter().cloned());
-                }
-            }
+            messages.extend(case.conversation.messages());
+            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, &mut problems)
+            else {
+                continue;
+            };
             plan.cases.push(TestInstance {
                 id,
                 suite: suite_index,
@@ -238,15 +244,60 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
                 line: case.line,
                 tags: case.tags.clone(),
                 messages,
-                assertions: case.assertions.clone().into(),
+                assertions: assertions.into(),
                 target,
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
+                probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
             });
         }
     }
+    plan.probe_seed =
+        (plan.cases.iter().any(|case| case.probe.is_some())).then(|| probe_seed.value());
     problems.into_result(plan)
+}
+
+/// Returns the written and generated cases of a suite that the selection keeps, in order.
+fn selected_cases<'a>(
+    suite: &'a Suite,
+    probes: &'a [ProbeCase],
+    selector: &Selector,
+) -> Vec<(&'a Case, Option<&'a Arc<Probe>>)> {
+    suite
+        .cases
+        .iter()
+        .map(|case| (case, None))
+        .chain(probes.iter().map(|probe| (&probe.case, Some(&probe.probe))))
+        .filter(|(case, _)| selector.selects(&case_id(suite, &case.name), &case.tags))
+        .collect()
+}
+
+/// Returns a case's assertions. A probe is first bound to its rendered messages (canary,
+/// built-in checks); an untrusted variable that never reaches the prompt is reported once.
+fn assertions_of(
+    case: &Case,
+    probe: Option<&Arc<Probe>>,
+    messages: &mut [Message],
+    suite: &Suite,
+    problems: &mut InvalidInput,
+) -> Option<Vec<Assertion>> {
+    let Some(probe) = probe else {
+        return Some(case.assertions.clone());
+    };
+    probe
+        .bind(messages, &case.assertions)
+        .map_err(|message| {
+            let known = problems.problems.iter().any(|known| known.message() == message);
+            if !known {
+                problems.push(
+                    Problem::at_line(&suite.source, case.line, 1, message).with_help(
+                        "use the variable in the template, or remove it from `probes.untrusted-vars`",
+                    ),
+                );
+            }
+        })
+        .ok()
 }
 
 /// Refuses `max-ttft-ms` on a live target that does not stream: it could never pass, and

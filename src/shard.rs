@@ -51,6 +51,7 @@ impl Shard {
             suites,
             cases,
             targets,
+            probe_seed,
             ..
         } = plan;
         let plan_cases = cases.len();
@@ -74,6 +75,7 @@ impl Shard {
             suites: kept_suites,
             cases: kept_cases,
             targets,
+            probe_seed,
             shard: Some(PlanShard {
                 shard: self,
                 positions,

@@ -70,6 +70,8 @@ pub enum Assertion {
         /// The working directory: the suite's directory.
         dir: PathBuf,
     },
+    /// A built-in check of a generated probe case (never written in suites).
+    Probe(super::ProbeCheck),
 }
 
 /// The verdict of one assertion on one answer.
@@ -220,6 +222,7 @@ impl Assertion {
             Self::All(_) => "all",
             Self::Not(_) => "not",
             Self::Command { .. } => "command",
+            Self::Probe(check) => check.kind(),
         }
     }
 
@@ -324,6 +327,7 @@ impl Assertion {
                 AssertionResult::new(kind, !result.passed, reason)
             }
             Self::Command { argv, dir } => command::run(kind, argv, dir, answer),
+            Self::Probe(check) => check.evaluate(output),
         }
     }
 }

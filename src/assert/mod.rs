@@ -7,6 +7,8 @@
 mod assertion;
 mod command;
 mod json;
+mod probe;
 mod text;
 
 pub use assertion::{Assertion, AssertionResult, CompileContext};
+pub use probe::{LEAK_NGRAMS, ProbeCheck};

@@ -1,15 +1,16 @@
 //! `promptci ab`: runs two variants of a prompt (templates, registry versions, or targets)
 //! over the same cases with repeats, prints the comparison, and fails when B is significantly
-//! worse.
+//! worse; `ab assign` and `ab analyze` serve online experiments.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::ab::{CaseOutcomes, compare, render};
 use crate::app::{display_path, stdout};
-use crate::cli::AbArgs;
+use crate::cli::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
 use crate::config::{Config, TargetOverrides};
 use crate::error::{Error, exit_code};
+use crate::experiment;
 use crate::plan::{PlanOptions, TestPlan};
 use crate::registry::{Registry, Selector};
 use crate::report::write;
@@ -42,8 +43,98 @@ impl Variant {
     }
 }
 
-/// Runs both variants and returns the exit code: 1 when B is significantly worse.
+/// Runs `promptci ab`: an online-experiment subcommand, or the comparison of two variants.
 pub(crate) fn ab(args: &AbArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    match (&args.command, &args.a, &args.b) {
+        (Some(AbCommand::Assign(assign)), _, _) => assign_user(assign),
+        (Some(AbCommand::Analyze(analyze)), _, _) => analyze_outcomes(analyze, cwd),
+        (None, Some(a), Some(b)) => compare_variants(args, (a, b), config, cwd),
+        (None, _, _) => Err(Error::usage(
+            "`promptci ab` needs `--a VARIANT --b VARIANT` (or `assign` / `analyze`)",
+        )),
+    }
+}
+
+/// Prints the sticky bucket of a user.
+fn assign_user(args: &AbAssignArgs) -> Result<i32, Error> {
+    if !(0.0..=1.0).contains(&args.fraction) {
+        return Err(Error::usage(format!(
+            "`--fraction` is {}, outside [0, 1] (hint: 0.2 sends a fifth of users to the treatment)",
+            args.fraction
+        )));
+    }
+    let assignment = experiment::assign(&args.experiment, &args.user, args.fraction);
+    let mut out = stdout();
+    let _ = if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "experiment": args.experiment,
+                "user": args.user,
+                "fraction": args.fraction,
+                "bucket": assignment.bucket,
+                "variant": assignment.arm,
+            })
+        )
+    } else {
+        writeln!(out, "{}", assignment.arm.as_str())
+    };
+    Ok(exit_code::SUCCESS)
+}
+
+/// Prints the analysis of recorded outcomes; exit 0 whatever the result (it is a report, not
+/// a gate).
+fn analyze_outcomes(args: &AbAnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
+    let path = cwd.join(&args.outcomes);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::read(&path, source))?;
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {}, outside (0, 1)",
+            args.confidence
+        )));
+    }
+    let result = experiment::analyze(&text, 1.0 - args.confidence)
+        .map_err(|message| Error::usage(format!("{}: {message}", display_path(&path, cwd))))?;
+    let mut out = stdout();
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&result).expect("a result always serialises")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "control:   n = {}, mean = {:.4}\ntreatment: n = {}, mean = {:.4}\nlift: {}\nWelch t = {:.3}, df = {:.1}, p = {:.4}: {}",
+            result.control.count,
+            result.control.mean,
+            result.treatment.count,
+            result.treatment.mean,
+            result.lift.map_or_else(
+                || "undefined (control mean is 0)".to_owned(),
+                |lift| format!("{:+.1}%", lift * 100.0)
+            ),
+            result.t,
+            result.degrees_of_freedom,
+            result.p_value,
+            if result.significant {
+                format!("significant at {:.2}", result.alpha)
+            } else {
+                format!("not significant at {:.2}", result.alpha)
+            }
+        );
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+/// Runs both variants and returns the exit code: 1 when B is significantly worse.
+fn compare_variants(
+    args: &AbArgs,
+    (a_text, b_text): (&str, &str),
+    config: &Config,
+    cwd: &Path,
+) -> Result<i32, Error> {
     if args.concurrency == 0 {
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
@@ -61,8 +152,8 @@ pub(crate) fn ab(args: &AbArgs, config: &Config, cwd: &Path) -> Result<i32, Erro
     let scratch = tempfile::tempdir().map_err(|error| Error::Infrastructure {
         message: format!("cannot create a scratch directory for registry versions: {error}"),
     })?;
-    let a = Variant::parse(&args.a, cwd);
-    let b = Variant::parse(&args.b, cwd);
+    let a = Variant::parse(a_text, cwd);
+    let b = Variant::parse(b_text, cwd);
     let plan_a = plan_for(&a, args, config, cwd, &scratch.path().join("a"))?;
     let plan_b = plan_for(&b, args, config, cwd, &scratch.path().join("b"))?;
     let providers_a = super::run::providers_for(&plan_a)?;
@@ -97,9 +188,9 @@ pub(crate) fn ab(args: &AbArgs, config: &Config, cwd: &Path) -> Result<i32, Erro
         );
     }
     let comparison = compare(&outcomes[0], &outcomes[1], args.confidence);
-    let _ = write!(out, "\n{}", render(&comparison, &args.a, &args.b));
+    let _ = write!(out, "\n{}", render(&comparison, a_text, b_text));
     if let Some(path) = &json_path {
-        let document = serde_json::json!({ "a": args.a, "b": args.b, "comparison": comparison });
+        let document = serde_json::json!({ "a": a_text, "b": b_text, "comparison": comparison });
         let mut bytes =
             serde_json::to_vec_pretty(&document).expect("a comparison always serialises");
         bytes.push(b'\n');
@@ -197,6 +288,9 @@ fn plan_for(
         filters: args.select.filter.clone(),
         tags: args.select.tag.clone(),
         overrides,
+        // Both sides must send byte-identical probe payloads for a paired comparison, so
+        // without `--seed` the probes use one fixed seed instead of a fresh one per plan.
+        probe_seed: Some(args.select.seed.unwrap_or(0)),
     };
     let mut plan = crate::plan::build(&suites, config, &options)?;
     for case in &mut plan.cases {

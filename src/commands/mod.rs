@@ -5,5 +5,6 @@ pub(crate) mod ab;
 pub(crate) mod github;
 pub(crate) mod inspect;
 pub(crate) mod merge;
+pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod run;

@@ -120,8 +120,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     ))
 }
 
-/// Writes the JSON and JUnit reports that were asked for and returns them as (GitHub output
-/// name, displayed path) pairs.
+/// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
+/// had probes) and returns them as (GitHub output name, displayed path) pairs.
 fn write_reports<W: Write>(
     report: &json::JsonReport,
     json_path: Option<&Path>,
@@ -137,6 +137,11 @@ fn write_reports<W: Write>(
     if let Some(path) = junit_path {
         write::write_atomic(path, &junit::from_report(report))?;
         written.push(("junit-report", display_path(path, cwd)));
+    }
+    if let Some(seed) = report.run.probe_seed {
+        console.note(&format!(
+            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+        ));
     }
     for (_, path) in &written {
         console.note(&format!("wrote {path}"));
@@ -197,8 +202,20 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             recordings.shown,
         ));
     }
+    // When the circuit breaker opened, its reason is what the user needs to see first.
+    let unreachable = errored
+        .iter()
+        .filter_map(|(_, result)| result.error.as_ref())
+        .find(|error| error.kind == crate::provider::ProviderErrorKind::Unreachable)
+        .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
+        .unwrap_or_default();
+    let key = match target.api_key_env.as_deref() {
+        Some(name) => format!("the API key variable `{name}`"),
+        None if target.provider == crate::config::ProviderKind::Mock => String::new(),
+        None => "the API key (the target names no `api-key-env`)".to_owned(),
+    };
     Some(format!(
-        "error: {} could not be answered by target `{}` (model `{}`{}); check the base URL, the API key variable{} and the model name",
+        "error: {} could not be answered by target `{}` (model `{}`{}){unreachable}\n  check the base URL, {key}{}and the model name",
         plural(errored.len(), "case", "cases"),
         target.name,
         target.model,
@@ -207,11 +224,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .as_deref()
             .map(|url| format!(" at {url}"))
             .unwrap_or_default(),
-        target
-            .api_key_env
-            .as_deref()
-            .map(|name| format!(" `{name}`"))
-            .unwrap_or_default(),
+        if key.is_empty() { "" } else { " " },
     ))
 }
 

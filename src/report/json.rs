@@ -51,6 +51,10 @@ pub struct JsonRun {
     /// The targets the run used.
     #[serde(default)]
     pub targets: Vec<JsonTarget>,
+    /// The seed of generated probes, when the run had any: `--seed` with it reproduces every
+    /// payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_seed: Option<u64>,
     /// Which shard of a larger plan this report covers (`run --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<JsonShard>,
@@ -278,6 +282,15 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// Retries after the first request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_index: Option<usize>,
@@ -287,6 +300,46 @@ pub struct JsonCase {
     /// Every attempt of a repeated case, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<JsonAttempt>,
+    /// What a generated probe case probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<JsonProbe>,
+}
+
+/// A generated probe case's identity and planted secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonProbe {
+    /// `edge-case` or `injection`.
+    pub kind: String,
+    /// The family.
+    pub family: String,
+    /// The probe's name within its family.
+    pub name: String,
+    /// The nonce the payload asked the model to output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The canary planted in the system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
+    /// The untrusted variable that carried the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untrusted_var: Option<String>,
+}
+
+impl JsonProbe {
+    fn from_probe(probe: &crate::probe::Probe) -> Self {
+        Self {
+            kind: match probe.family.kind() {
+                crate::probe::FamilyKind::EdgeCase => "edge-case",
+                crate::probe::FamilyKind::Injection => "injection",
+            }
+            .to_owned(),
+            family: probe.family.name().to_owned(),
+            name: probe.name.clone(),
+            nonce: probe.nonce.clone(),
+            canary: probe.canary.clone(),
+            untrusted_var: probe.untrusted_var.clone(),
+        }
+    }
 }
 
 impl JsonCase {
@@ -303,6 +356,29 @@ impl JsonCase {
             _ => None,
         }
     }
+}
+
+/// Returns the suites of a run as JSON, in plan order.
+fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
+    let plan = summary.plan;
+    plan.suites
+        .iter()
+        .zip(summary.suite_counts())
+        .map(|(suite, counts)| {
+            let target = &plan.targets[suite.target];
+            JsonSuite {
+                path: suite.name.clone(),
+                prompt_id: suite.prompt_id.clone(),
+                template: suite.template.clone(),
+                content_hash: suite.content_hash.clone(),
+                registry_version: suite.registry_version.clone(),
+                target: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                counts,
+            }
+        })
+        .collect()
 }
 
 /// Returns the repeat block and attempts of a result (empty for a single shot).
@@ -364,32 +440,18 @@ pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
         .collect()
 }
 
+/// Keeps reports of runs without retries as they were.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 impl JsonReport {
     /// Builds the report of a run.
     #[must_use]
     pub fn from_summary(summary: &RunSummary<'_>) -> Self {
         let plan = summary.plan;
-        let suite_counts = summary.suite_counts();
         let (prompt_tokens, completion_tokens) = summary.tokens();
-        let suites = plan
-            .suites
-            .iter()
-            .zip(&suite_counts)
-            .map(|(suite, counts)| {
-                let target = &plan.targets[suite.target];
-                JsonSuite {
-                    path: suite.name.clone(),
-                    prompt_id: suite.prompt_id.clone(),
-                    template: suite.template.clone(),
-                    content_hash: suite.content_hash.clone(),
-                    registry_version: suite.registry_version.clone(),
-                    target: target.name.clone(),
-                    provider: target.provider.as_str().to_owned(),
-                    model: target.model.clone(),
-                    counts: *counts,
-                }
-            })
-            .collect();
+        let suites = suites_of(summary);
         let cases: Vec<JsonCase> = plan
             .cases
             .iter()
@@ -425,6 +487,10 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    retries: result.retries,
+                    retry_causes: result.retry_causes.clone(),
+                    waited_ms: result.waited_ms,
+                    probe: case.probe.as_deref().map(JsonProbe::from_probe),
                     plan_index: plan
                         .shard
                         .as_ref()
@@ -436,28 +502,7 @@ impl JsonReport {
             .collect();
         Self {
             format_version: FORMAT_VERSION,
-            run: JsonRun {
-                started_at: summary.meta.started_at.to_string(),
-                duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
-                git_commit: summary.meta.git_commit.clone(),
-                promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
-                interrupted: summary.meta.interrupted,
-                targets: plan
-                    .targets
-                    .iter()
-                    .map(|target| JsonTarget {
-                        name: target.name.clone(),
-                        provider: target.provider.as_str().to_owned(),
-                        model: target.model.clone(),
-                        base_url: target.base_url.clone(),
-                    })
-                    .collect(),
-                shard: plan.shard.as_ref().map(|shard| JsonShard {
-                    index: shard.shard.index,
-                    count: shard.shard.count,
-                    plan_cases: shard.plan_cases,
-                }),
-            },
+            run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
                 prompt_tokens,
@@ -497,6 +542,34 @@ impl JsonReport {
             .with_help("upgrade promptci"));
         }
         Ok(report)
+    }
+}
+
+/// Returns the run metadata of a report.
+fn run_json(summary: &RunSummary<'_>) -> JsonRun {
+    let plan = summary.plan;
+    JsonRun {
+        started_at: summary.meta.started_at.to_string(),
+        duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
+        git_commit: summary.meta.git_commit.clone(),
+        promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
+        interrupted: summary.meta.interrupted,
+        targets: plan
+            .targets
+            .iter()
+            .map(|target| JsonTarget {
+                name: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                base_url: target.base_url.clone(),
+            })
+            .collect(),
+        probe_seed: plan.probe_seed,
+        shard: plan.shard.as_ref().map(|shard| JsonShard {
+            index: shard.shard.index,
+            count: shard.shard.count,
+            plan_cases: shard.plan_cases,
+        }),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::json::{JsonAttempt, JsonReport};
+use super::json::{JsonAttempt, JsonCase, JsonReport};
 use super::summary::RunSummary;
 use crate::run::Status;
 
@@ -64,6 +64,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
+                    status.set_description(error_description(case, error));
                 }
                 status
             }
@@ -117,6 +118,20 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// Says where the case is, what failed, and what retrying cost.
+fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
+    let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
+    if case.retries > 0 {
+        text.push_str(&format!(
+            "\ngave up after {} ({}), waited {:.1} s",
+            crate::error::plural(case.retries as usize, "retry", "retries"),
+            case.retry_causes.join(", "),
+            case.waited_ms as f64 / 1000.0
+        ));
+    }
+    text
 }
 
 /// Adds the failed and errored attempts of a repeated case: `<flakyFailure>` under a case

@@ -36,6 +36,8 @@ pub struct Suite {
     pub budget_line: Option<usize>,
     /// The cases, in file order.
     pub cases: Vec<Case>,
+    /// The generated probes the suite opts into.
+    pub probes: Option<crate::probe::ProbeConfig>,
 }
 
 /// The prompt a suite tests.
@@ -58,6 +60,17 @@ pub enum Conversation {
     User(String),
     /// A multi-turn conversation.
     Messages(Vec<Message>),
+}
+
+impl Conversation {
+    /// Returns the messages sent after the system message.
+    #[must_use]
+    pub fn messages(&self) -> Vec<Message> {
+        match self {
+            Self::User(user) => vec![Message::new(Role::User, user.clone())],
+            Self::Messages(conversation) => conversation.clone(),
+        }
+    }
 }
 
 /// A validated case.
@@ -286,6 +299,10 @@ fn validate(
         }
     }
 
+    let probes = raw.probes.and_then(|probes| {
+        super::probes::validate(probes, context, prompt.is_some(), &mut problems)
+    });
+
     let target = raw.target.map(|target| {
         let (line, column) = span_start(&target);
         (target.value, line, column)
@@ -306,6 +323,7 @@ fn validate(
         budget: raw.budget.map(|budget| budget.value).unwrap_or_default(),
         budget_line,
         cases,
+        probes,
     })
 }
 

@@ -6,6 +6,7 @@
 mod discover;
 mod load;
 mod model;
+mod probes;
 mod yaml;
 
 pub use discover::discover;
@@ -13,4 +14,5 @@ pub use load::{
     Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, display_name, load_suite,
 };
 pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
+pub use probes::{FamilySelection, RawProbes};
 pub use yaml::{parse_yaml, span_start};

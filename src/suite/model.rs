@@ -36,6 +36,8 @@ pub struct RawSuite {
     /// The cases.
     #[serde(default)]
     pub cases: Vec<Spanned<RawCase>>,
+    /// Generated edge-case and injection probes.
+    pub probes: Option<Spanned<super::probes::RawProbes>>,
     /// How many times every case is sent (each case may override it).
     pub repeat: Option<Spanned<u32>>,
     /// The share of attempts that must pass, from 0 to 1 (default 1).

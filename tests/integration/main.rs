@@ -11,5 +11,6 @@ mod mock_server;
 mod real_model;
 mod record_replay;
 mod registry;
+mod resilience;
 mod streaming;
 mod verdicts;

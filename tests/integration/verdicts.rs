@@ -371,3 +371,80 @@ fn ab_of_two_targets_and_bad_variants() {
         missing.stderr
     );
 }
+
+#[test]
+fn cached_repeats_stay_independent_attempts() {
+    let server = scripted_server();
+    let project = Project::new().file(
+        "suites/c.yaml",
+        "repeat: 4\npass-rate: 0.5\ncases:\n  - name: flaky\n    user: flaky\n    assert:\n      - contains: 'yes'\n",
+    );
+    let args = |json: &'static str| {
+        [
+            "run".to_owned(),
+            "--base-url".to_owned(),
+            server.base_url(),
+            "--cache".to_owned(),
+            "read-write".to_owned(),
+            "--json".to_owned(),
+            json.to_owned(),
+        ]
+    };
+    let first = project.run(&args("first.json").each_ref().map(String::as_str));
+    first.code(0);
+    assert_eq!(
+        server.count(),
+        4,
+        "attempt 2 is not answered with attempt 1's answer"
+    );
+    let second = project.run(&args("second.json").each_ref().map(String::as_str));
+    second.code(0);
+    assert_eq!(server.count(), 4, "a warm rerun is answered from the cache");
+    let case = second.case("second.json", "suites/c.yaml::flaky");
+    assert_eq!(case["repeat"]["classification"], "flaky");
+    assert_eq!(case["cached"], true);
+}
+
+#[test]
+fn ab_assign_is_sticky_and_ab_analyze_reports_welch() {
+    let project = Project::new().file(
+        "outcomes.csv",
+        "user,variant,value\nc1,control,0\nc2,control,0\nc3,control,1\nc4,control,0\nt1,treatment,1\nt2,treatment,1\nt3,treatment,1\nt4,treatment,0\n",
+    );
+    let args = [
+        "ab",
+        "assign",
+        "--experiment",
+        "greeting",
+        "--user",
+        "u-42",
+        "--fraction",
+        "0.5",
+        "--json",
+    ];
+    let first = project.run(&args);
+    first.code(0);
+    assert_eq!(first.stdout, project.run(&args).stdout, "sticky");
+    let assigned: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    let bucket = assigned["bucket"].as_f64().unwrap();
+    let expected = if bucket < 0.5 { "treatment" } else { "control" };
+    assert_eq!(assigned["variant"], expected);
+
+    let analyzed = project.run(&["ab", "analyze", "outcomes.csv", "--json"]);
+    analyzed.code(0);
+    let result: serde_json::Value = serde_json::from_str(&analyzed.stdout).unwrap();
+    assert_eq!(result["control"]["mean"], 0.25);
+    assert_eq!(result["treatment"]["mean"], 0.75);
+    assert_eq!(result["lift"], 2.0);
+    assert_eq!(result["significant"], false);
+    let bad = project
+        .file("bad.csv", "variant,value\nblue,1\n")
+        .run(&["ab", "analyze", "bad.csv"]);
+    bad.code(2);
+    assert!(
+        bad.stderr
+            .contains("line 2: variant `blue` is neither `control` nor `treatment`"),
+        "{}",
+        bad.stderr
+    );
+}
