@@ -8,6 +8,7 @@ mod core;
 mod errors;
 mod harness;
 mod mock_server;
+mod probes;
 mod real_model;
 mod record_replay;
 mod registry;
