@@ -37,6 +37,28 @@ pub fn prewarm(config: &Config, model_override: Option<&str>) {
     crate::tokens::prewarm(encodings);
 }
 
+/// Returns every case's prompt tokens for the `prompt-tokens` budget check, counting exactly
+/// only where the tokenizer-free [`upper_bound`](crate::tokens::upper_bound) exceeds the
+/// suite's budget (a bound within the budget proves the prompt fits). Used by `check`, which
+/// reports no counts and so need not pay for the tokenizer when budgets are generous.
+#[must_use]
+pub fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
+    let mut cache = HashMap::new();
+    plan.cases
+        .iter()
+        .map(|case| {
+            let bound = crate::tokens::upper_bound(&case.messages);
+            match plan.suites[case.suite].budget.prompt_tokens {
+                Some(limit) if bound > limit => {
+                    let tokenizer = Tokenizer::for_model(&plan.targets[case.target].model);
+                    tokenizer.count_messages_cached(&case.messages, &mut cache)
+                }
+                _ => bound,
+            }
+        })
+        .collect()
+}
+
 /// Counts every case's prompt tokens offline, in plan order, with its target's tokenizer.
 #[must_use]
 pub fn count_prompts(plan: &TestPlan) -> Vec<u64> {

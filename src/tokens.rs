@@ -158,6 +158,21 @@ impl Tokenizer {
     }
 }
 
+/// Returns a bound no exact count of [`Tokenizer::count_messages`] can exceed, without a
+/// tokenizer: every BPE token of these encodings covers at least one byte of UTF-8, so a
+/// prompt of `n` bytes has at most `n` tokens. `check` decides generous budgets with it and
+/// builds the tables only for prompts the bound cannot clear.
+#[must_use]
+pub fn upper_bound(messages: &[Message]) -> u64 {
+    let bytes: usize = messages
+        .iter()
+        .map(|message| message.role.as_str().len() + message.content.len())
+        .sum();
+    TOKENS_PER_REPLY
+        + TOKENS_PER_MESSAGE * messages.len() as u64
+        + u64::try_from(bytes).unwrap_or(u64::MAX)
+}
+
 /// Starts building the tables of `encodings` on background threads, so the first count does
 /// not wait for them. Returns at once; a count made before the build finishes waits for it.
 pub fn prewarm(encodings: impl IntoIterator<Item = Encoding>) {
@@ -237,6 +252,21 @@ mod tests {
         ];
         // 3 (reply) + 2 × (3 framing + 1 role + 2 content).
         assert_eq!(tokenizer.count_messages(&messages), 15);
+    }
+
+    #[test]
+    fn the_upper_bound_is_never_below_the_count() {
+        let messages = [
+            Message::new(
+                Role::System,
+                "Réponds en français, s'il te plaît. 日本語も。",
+            ),
+            Message::new(Role::User, "<|endoftext|> hello"),
+        ];
+        for model in ["gpt-4o", "gpt-4", "claude"] {
+            let tokenizer = Tokenizer::for_model(model);
+            assert!(tokenizer.count_messages(&messages) <= upper_bound(&messages));
+        }
     }
 
     #[test]

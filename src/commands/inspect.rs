@@ -11,9 +11,12 @@ use crate::error::{Error, exit_code, plural};
 /// Loads, validates and renders every selected case without calling a model, and checks the
 /// `prompt-tokens` budgets on the rendered prompts.
 pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    // Building a tokenizer takes longer than loading most projects: start it now, on another
-    // core, in case a suite has a prompt budget.
-    crate::gate::prewarm(config, args.model.as_deref());
+    // Building a tokenizer (~0.1 s of CPU) takes longer than loading most projects. With a
+    // default prompt budget it will likely be needed: start it now, on another core. Otherwise
+    // the byte bound usually clears the budgets and it is built only if one cannot.
+    if config.budget.prompt_tokens.is_some() {
+        crate::gate::prewarm(config, args.model.as_deref());
+    }
     let plan = build_plan(args, config, cwd)?;
     crate::gate::validate_prices(&plan, config)?;
     let budgeted = plan
@@ -21,7 +24,7 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
         .iter()
         .any(|suite| suite.budget.prompt_tokens.is_some());
     let budgets = if budgeted {
-        crate::gate::check_prompt_budgets(&plan, &crate::gate::count_prompts(&plan))
+        crate::gate::check_prompt_budgets(&plan, &crate::gate::count_prompts_for_budgets(&plan))
     } else {
         Vec::new()
     };
