@@ -325,7 +325,7 @@ fn slow_answers_time_out_and_the_deadline_bounds_a_case() {
     .run(&["run", "--json", "r.json"]);
     run.code(3);
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
