@@ -277,6 +277,8 @@ pub struct PayloadInputs<'a> {
     pub nonce: &'a str,
     /// The suite's `max-input-tokens`.
     pub max_input_tokens: u64,
+    /// The target's model, whose tokenizer sizes the max-length probe.
+    pub model: &'a str,
 }
 
 /// One probe of the catalogue.
@@ -325,6 +327,7 @@ mod tests {
         let inputs = PayloadInputs {
             nonce: "K7QX2M9PHD",
             max_input_tokens: 100,
+            model: "mock",
         };
         for (family, probe) in catalogue() {
             let payload = (probe.build)(&inputs);
