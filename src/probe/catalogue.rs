@@ -15,6 +15,15 @@ pub enum FamilyKind {
 }
 
 impl FamilyKind {
+    /// Returns the kind's name in reports: `edge-case` or `injection`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EdgeCase => "edge-case",
+            Self::Injection => "injection",
+        }
+    }
+
     /// Returns the suite key that selects families of this kind.
     #[must_use]
     pub fn key(self) -> &'static str {
