@@ -193,6 +193,15 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
         .collect();
     let (case, _) = errored.first()?;
     let target = &plan.targets[case.target];
+    if let Some(recordings) = &target.recordings {
+        // A replay target has no URL, key or model to check: its recordings are the cause.
+        return Some(format!(
+            "error: {} have no current recording in `{}`; re-record them with `promptci run --target <live target> --record {}`",
+            plural(errored.len(), "case", "cases"),
+            recordings.shown,
+            recordings.shown,
+        ));
+    }
     // When the circuit breaker opened, its reason is what the user needs to see first.
     let unreachable = errored
         .iter()
