@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
-use crate::suite::parse_yaml;
+use crate::suite::{RawBudget, parse_yaml};
 
 /// The name of the configuration file, looked up from the working directory upwards.
 pub const CONFIG_FILE_NAME: &str = "promptci.yaml";
@@ -34,6 +34,30 @@ struct RawConfig {
     targets: BTreeMap<String, Spanned<RawTarget>>,
     /// Where the response cache lives, relative to the project root.
     cache_dir: Option<String>,
+    /// Budgets for every suite that does not set its own.
+    #[serde(default)]
+    budget: RawBudget,
+    /// Prices per model, in US dollars per million tokens.
+    #[serde(default)]
+    prices: BTreeMap<String, Spanned<Price>>,
+}
+
+/// What a model costs, in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Price {
+    /// Per million prompt (input) tokens.
+    pub input: f64,
+    /// Per million completion (output) tokens.
+    pub output: f64,
+}
+
+impl Price {
+    /// Returns the cost of a request in US dollars.
+    #[must_use]
+    pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
+        (prompt_tokens as f64 * self.input + completion_tokens as f64 * self.output) / 1_000_000.0
+    }
 }
 
 /// A target as written in `promptci.yaml`.
@@ -296,6 +320,10 @@ pub struct Config {
     /// Targets by name, including the built-in `default`, `mock` and `replay` unless
     /// configured.
     pub targets: BTreeMap<String, Target>,
+    /// Budgets for every suite that does not set its own (`budget:` in `promptci.yaml`).
+    pub budget: RawBudget,
+    /// Prices per model name (`prices:` in `promptci.yaml`).
+    pub prices: BTreeMap<String, Price>,
     /// The response cache directory from `cache-dir`, resolved against the root.
     pub cache_dir: Option<PathBuf>,
 }
@@ -352,6 +380,8 @@ impl Config {
             root,
             path: None,
             targets: BTreeMap::new(),
+            budget: RawBudget::default(),
+            prices: BTreeMap::new(),
             cache_dir: None,
         };
         config.add_builtin_targets();
@@ -373,11 +403,34 @@ impl Config {
                 Err(problem) => problems.push(problem),
             }
         }
+        let mut prices = BTreeMap::new();
+        for (model, spanned) in raw.prices {
+            let price = spanned.value;
+            let valid = |value: f64| value.is_finite() && value >= 0.0;
+            if valid(price.input) && valid(price.output) {
+                prices.insert(model, price);
+            } else {
+                let (line, column) = crate::suite::span_start(&spanned);
+                problems.push(
+                    Problem::at_line(
+                        source,
+                        line,
+                        column,
+                        format!("the price of model `{model}` is not a non-negative number"),
+                    )
+                    .with_help(
+                        "write US dollars per million tokens, like `{ input: 0.15, output: 0.6 }`",
+                    ),
+                );
+            }
+        }
         let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
         let mut config = problems.into_result(Self {
             root,
             path,
             targets,
+            budget: raw.budget,
+            prices,
             cache_dir,
         })?;
         config.add_builtin_targets();

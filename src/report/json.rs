@@ -29,6 +29,9 @@ pub struct JsonReport {
     /// One entry per case, in plan order.
     #[serde(default)]
     pub cases: Vec<JsonCase>,
+    /// The comparison with `--baseline`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 /// Run metadata.
@@ -97,6 +100,9 @@ pub struct JsonSummary {
     /// Completion tokens over every answered case.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// The cost of every answered case in US dollars, when prices are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Repeated cases whose attempts disagreed, in plan order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flaky: Vec<JsonFlaky>,
@@ -198,9 +204,15 @@ pub struct JsonSuite {
     /// Case counts of the suite.
     #[serde(flatten)]
     pub counts: Counts,
+    /// Each limit of the suite's `budget`, checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::gate::BudgetCheck>,
 }
 
 /// Token counts of a case, with where they came from.
+///
+/// `prompt` and `completion` are the counts budgets use: the provider's when it reported
+/// usage, else counted offline. `offline` and `provider` keep both, labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonTokens {
     /// Prompt tokens.
@@ -209,6 +221,48 @@ pub struct JsonTokens {
     pub completion: u64,
     /// `provider` when the API reported usage, `offline` when counted locally.
     pub source: TokenSource,
+    /// The encoding of the offline counts (`o200k_base`, `cl100k_base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::tokens::Encoding>,
+    /// True when the encoding is not the model's own, so offline counts are estimates.
+    #[serde(default)]
+    pub estimate: bool,
+    /// Counted offline: the rendered prompt, and the answer when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<TokenPair>,
+    /// Reported by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<TokenPair>,
+}
+
+impl JsonTokens {
+    /// Returns the counts the provider reported (offline counts are added by
+    /// [`gate::annotate`](crate::gate::annotate)).
+    #[must_use]
+    pub fn from_provider(usage: crate::provider::Usage) -> Self {
+        Self {
+            prompt: usage.prompt_tokens,
+            completion: usage.completion_tokens,
+            source: TokenSource::Provider,
+            encoding: None,
+            estimate: false,
+            offline: None,
+            provider: Some(TokenPair {
+                prompt: usage.prompt_tokens,
+                completion: Some(usage.completion_tokens),
+            }),
+        }
+    }
+}
+
+/// Prompt and completion tokens from one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// Prompt tokens.
+    pub prompt: u64,
+    /// Completion tokens, when there was an answer.
+    #[serde(default)]
+    pub completion: Option<u64>,
 }
 
 /// Where token counts came from.
@@ -372,6 +426,7 @@ fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
                 provider: target.provider.as_str().to_owned(),
                 model: target.model.clone(),
                 counts,
+                budgets: Vec::new(),
             }
         })
         .collect()
@@ -471,11 +526,7 @@ impl JsonReport {
                     assertions: result.assertions.clone(),
                     answer: result.answer.clone(),
                     answer_truncated: result.answer_truncated,
-                    tokens: result.usage.map(|usage| JsonTokens {
-                        prompt: usage.prompt_tokens,
-                        completion: usage.completion_tokens,
-                        source: TokenSource::Provider,
-                    }),
+                    tokens: result.usage.map(JsonTokens::from_provider),
                     latency_ms: result.latency_ms,
                     ttft_ms: result.ttft_ms,
                     cost_usd: None,
@@ -503,10 +554,12 @@ impl JsonReport {
                 counts: summary.counts(),
                 prompt_tokens,
                 completion_tokens,
+                cost_usd: None,
                 flaky: flaky_cases(&cases),
             },
             suites,
             cases,
+            baseline: None,
         }
     }
 
