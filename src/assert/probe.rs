@@ -264,7 +264,7 @@ mod tests {
         let offline = budget(Some(300)).evaluate(&output);
         assert_eq!(
             offline.reason,
-            "10 completion tokens (counted offline) within the budget of 300"
+            "5 completion tokens (counted offline) within the budget of 300"
         );
         output.finish_reason = Some("length".to_owned());
         assert!(!budget(None).evaluate(&output).passed);
