@@ -51,6 +51,8 @@ fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::List(args) => commands::inspect::list(args, &config, &cwd),
         Command::Render(args) => commands::inspect::render(args, &config, &cwd),
         Command::Registry(args) => commands::registry::run(args, &config, &cwd),
+        Command::Diff(args) => commands::diff::run(args, cwd.as_path()),
+        Command::Tokens(args) => commands::tokens::run(args, &config, &cwd),
         Command::Probes(args) => Ok(commands::probes::run(args)),
         Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
     }

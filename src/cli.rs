@@ -42,6 +42,10 @@ pub enum Command {
     Render(RenderArgs),
     /// Version prompts: snapshot, record test evidence, promote, roll back, check governance.
     Registry(RegistryArgs),
+    /// Compare two JSON reports: cases flipped, new and removed, token and cost growth.
+    Diff(DiffArgs),
+    /// Count every case's prompt tokens offline with its model's tokenizer.
+    Tokens(TokensArgs),
     /// Merge the JSON reports of shard runs (`run --shard K/N`) into one report.
     Merge(MergeArgs),
     /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
@@ -127,6 +131,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Compare with an earlier JSON report: regressions, new and removed cases, growth.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+
+    /// The prompt-token and cost growth over the baseline that fails the gate when the pass
+    /// rate did not improve, in percent.
+    #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_growth)]
+    pub growth: f64,
+
+    /// What fails the build: every failed case, or only cases that passed (or were absent) in
+    /// the baseline.
+    #[arg(long, value_enum, default_value = "failures", value_name = "WHAT")]
+    pub fail_on: crate::gate::FailOn,
+
     /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
     /// meets its `pass-rate` (default 1.0).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -161,6 +179,49 @@ pub enum CacheModeArg {
     Off,
     /// Ask the model again and overwrite the cache.
     Refresh,
+}
+
+/// Options of `promptci diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report.
+    #[arg(value_name = "BASE.json")]
+    pub base: PathBuf,
+
+    /// The later JSON report.
+    #[arg(value_name = "HEAD.json")]
+    pub head: PathBuf,
+
+    /// Print Markdown tables (for pull-request comments) instead of text.
+    #[arg(long)]
+    pub markdown: bool,
+
+    /// The prompt-token and cost growth that fails the gate, in percent.
+    #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_growth)]
+    pub growth: f64,
+}
+
+/// Options of `promptci tokens`.
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    /// Which suites and cases.
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Show every case, not only each suite's summary.
+    #[arg(long)]
+    pub cases: bool,
+}
+
+/// Parses a growth limit: `10%`, `10` (percent) or `12.5%`, into a fraction.
+fn parse_growth(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value / 100.0),
+        _ => Err(format!(
+            "`{text}` is not a percentage (write for example `10%` or `2.5`)"
+        )),
+    }
 }
 
 /// When to write GitHub Actions output.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
-use crate::suite::parse_yaml;
+use crate::suite::{RawBudget, parse_yaml};
 
 /// The name of the configuration file, looked up from the working directory upwards.
 pub const CONFIG_FILE_NAME: &str = "promptci.yaml";
@@ -34,6 +34,30 @@ struct RawConfig {
     targets: BTreeMap<String, Spanned<RawTarget>>,
     /// Where the response cache lives, relative to the project root.
     cache_dir: Option<String>,
+    /// Budgets for every suite that does not set its own.
+    #[serde(default)]
+    budget: RawBudget,
+    /// Prices per model, in US dollars per million tokens.
+    #[serde(default)]
+    prices: BTreeMap<String, Spanned<Price>>,
+}
+
+/// What a model costs, in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Price {
+    /// Per million prompt (input) tokens.
+    pub input: f64,
+    /// Per million completion (output) tokens.
+    pub output: f64,
+}
+
+impl Price {
+    /// Returns the cost of a request in US dollars.
+    #[must_use]
+    pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
+        (prompt_tokens as f64 * self.input + completion_tokens as f64 * self.output) / 1_000_000.0
+    }
 }
 
 /// A target as written in `promptci.yaml`.
@@ -53,6 +77,16 @@ struct RawTarget {
     /// Seconds one request may take.
     timeout: Option<f64>,
     concurrency: Option<usize>,
+    /// Retries after the first request of a case.
+    retries: Option<u32>,
+    /// Seconds before the first retry; later waits double.
+    retry_delay: Option<f64>,
+    /// The longest wait between two retries, in seconds.
+    retry_max_delay: Option<f64>,
+    /// Seconds a case may take in total, retries and waits included.
+    deadline: Option<f64>,
+    requests_per_minute: Option<u32>,
+    tokens_per_minute: Option<u32>,
     #[serde(default)]
     params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
@@ -153,6 +187,10 @@ pub struct Target {
     pub timeout: Duration,
     /// How many requests to this target may be in flight at once.
     pub concurrency: usize,
+    /// When and how often failed requests are retried, and how long a case may take.
+    pub retry: RetryConfig,
+    /// Requests and tokens per minute this target accepts.
+    pub rate: RateConfig,
     /// Mock rules, in order.
     pub rules: Vec<MockRule>,
     /// Where the target is defined, as `file:line`, for error messages.
@@ -199,6 +237,8 @@ impl Target {
             params: GenerationParams::default(),
             timeout: DEFAULT_TIMEOUT,
             concurrency: DEFAULT_TARGET_CONCURRENCY,
+            retry: RetryConfig::default(),
+            rate: RateConfig::default(),
             rules: Vec::new(),
             defined_at: None,
             recordings: None,
@@ -234,6 +274,42 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many requests one target may have in flight unless it says otherwise.
 pub const DEFAULT_TARGET_CONCURRENCY: usize = 16;
 
+/// Retry settings of a target: `retries`, `retry-delay`, `retry-max-delay` and `deadline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Retries after the first request (so at most `retries + 1` requests per case).
+    pub retries: u32,
+    /// The wait before the first retry; each later wait doubles, plus jitter.
+    pub delay: Duration,
+    /// The longest wait between two retries (a server's `Retry-After` may ask for more).
+    pub max_delay: Duration,
+    /// How long one case may take in total, retries and waits included.
+    pub deadline: Duration,
+}
+
+impl Default for RetryConfig {
+    /// Eight retries: with a circuit breaker guarding dead endpoints, retries only cost time
+    /// on intermittent faults, and a server failing a third of its requests still answers
+    /// every case of a 200-case suite (0.35^9 × 200 ≈ 0.02 lost cases per run).
+    fn default() -> Self {
+        Self {
+            retries: 8,
+            delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            deadline: Duration::from_secs(180),
+        }
+    }
+}
+
+/// Rate limits of a target, on top of its concurrency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateConfig {
+    /// `requests-per-minute`.
+    pub requests_per_minute: Option<std::num::NonZeroU32>,
+    /// `tokens-per-minute` (prompt estimate plus `max-tokens`).
+    pub tokens_per_minute: Option<std::num::NonZeroU32>,
+}
+
 /// The project configuration: its root and its targets.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -244,6 +320,10 @@ pub struct Config {
     /// Targets by name, including the built-in `default`, `mock` and `replay` unless
     /// configured.
     pub targets: BTreeMap<String, Target>,
+    /// Budgets for every suite that does not set its own (`budget:` in `promptci.yaml`).
+    pub budget: RawBudget,
+    /// Prices per model name (`prices:` in `promptci.yaml`).
+    pub prices: BTreeMap<String, Price>,
     /// The response cache directory from `cache-dir`, resolved against the root.
     pub cache_dir: Option<PathBuf>,
 }
@@ -300,6 +380,8 @@ impl Config {
             root,
             path: None,
             targets: BTreeMap::new(),
+            budget: RawBudget::default(),
+            prices: BTreeMap::new(),
             cache_dir: None,
         };
         config.add_builtin_targets();
@@ -321,11 +403,34 @@ impl Config {
                 Err(problem) => problems.push(problem),
             }
         }
+        let mut prices = BTreeMap::new();
+        for (model, spanned) in raw.prices {
+            let price = spanned.value;
+            let valid = |value: f64| value.is_finite() && value >= 0.0;
+            if valid(price.input) && valid(price.output) {
+                prices.insert(model, price);
+            } else {
+                let (line, column) = crate::suite::span_start(&spanned);
+                problems.push(
+                    Problem::at_line(
+                        source,
+                        line,
+                        column,
+                        format!("the price of model `{model}` is not a non-negative number"),
+                    )
+                    .with_help(
+                        "write US dollars per million tokens, like `{ input: 0.15, output: 0.6 }`",
+                    ),
+                );
+            }
+        }
         let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
         let mut config = problems.into_result(Self {
             root,
             path,
             targets,
+            budget: raw.budget,
+            prices,
             cache_dir,
         })?;
         config.add_builtin_targets();
@@ -464,6 +569,7 @@ fn resolve_target(
     let problem = |message: String, help: &str| {
         Problem::at_line(source, line, column, message).with_help(help.to_owned())
     };
+    let (timeout, retry, rate) = resolve_timing(name, &raw, &problem)?;
     let (recordings, api_version, stream) =
         provider_options(name, &raw, root).map_err(|(message, help)| problem(message, help))?;
     let model = match (raw.provider, raw.model) {
@@ -491,16 +597,6 @@ fn resolve_target(
         source,
         (line, column),
     )?;
-    let timeout = match raw.timeout {
-        None => DEFAULT_TIMEOUT,
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
-        Some(_) => {
-            return Err(problem(
-                format!("`timeout` of target `{name}` must be a positive number of seconds"),
-                "write for example `timeout: 30`",
-            ));
-        }
-    };
     if raw.concurrency == Some(0) {
         return Err(problem(
             format!("`concurrency` of target `{name}` must be at least 1"),
@@ -539,12 +635,63 @@ fn resolve_target(
         },
         timeout,
         concurrency: raw.concurrency.unwrap_or(DEFAULT_TARGET_CONCURRENCY),
+        retry,
+        rate,
         rules,
         defined_at: Some(format!("{}:{line}", source.name)),
         recordings,
         api_version,
         stream,
     })
+}
+
+/// Resolves a target's request timeout, retry settings and rate limits.
+fn resolve_timing(
+    name: &str,
+    raw: &RawTarget,
+    problem: &dyn Fn(String, &str) -> Problem,
+) -> Result<(Duration, RetryConfig, RateConfig), Problem> {
+    let timeout = match raw.timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
+        Some(_) => {
+            return Err(problem(
+                format!("`timeout` of target `{name}` must be a positive number of seconds"),
+                "write for example `timeout: 30`",
+            ));
+        }
+    };
+    let seconds = |key: &str, value: Option<f64>, default: Duration| match value {
+        None => Ok(default),
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
+            Ok(Duration::from_secs_f64(seconds))
+        }
+        Some(_) => Err(problem(
+            format!("`{key}` of target `{name}` must be a positive number of seconds"),
+            "write for example `0.5` or `30`",
+        )),
+    };
+    let defaults = RetryConfig::default();
+    let retry = RetryConfig {
+        retries: raw.retries.unwrap_or(defaults.retries),
+        delay: seconds("retry-delay", raw.retry_delay, defaults.delay)?,
+        max_delay: seconds("retry-max-delay", raw.retry_max_delay, defaults.max_delay)?,
+        deadline: seconds("deadline", raw.deadline, defaults.deadline)?,
+    };
+    let per_minute = |key: &str, value: Option<u32>| match value {
+        None => Ok(None),
+        Some(count) => std::num::NonZeroU32::new(count).map(Some).ok_or_else(|| {
+            problem(
+                format!("`{key}` of target `{name}` must be at least 1"),
+                "remove it to send without a rate limit",
+            )
+        }),
+    };
+    let rate = RateConfig {
+        requests_per_minute: per_minute("requests-per-minute", raw.requests_per_minute)?,
+        tokens_per_minute: per_minute("tokens-per-minute", raw.tokens_per_minute)?,
+    };
+    Ok((timeout, retry, rate))
 }
 
 /// `recordings`, `api-version` and `stream` of a target, once checked against its provider.
@@ -648,6 +795,26 @@ mod tests {
         assert!(rendered.contains("promptci.yaml:4:5"), "{rendered}");
         assert!(rendered.contains("did you mean `model`"), "{rendered}");
         assert_eq!(error.exit_code(), crate::error::exit_code::INVALID_INPUT);
+    }
+
+    #[test]
+    fn retry_and_rate_settings_resolve_and_are_checked() {
+        let config = parse(
+            "targets:\n  t:\n    provider: mock\n    retries: 2\n    retry-delay: 0.01\n    deadline: 5\n    requests-per-minute: 60\n",
+        )
+        .unwrap();
+        let target = &config.targets["t"];
+        assert_eq!(target.retry.retries, 2);
+        assert_eq!(target.retry.delay, Duration::from_millis(10));
+        assert_eq!(target.retry.max_delay, RetryConfig::default().max_delay);
+        assert_eq!(target.retry.deadline, Duration::from_secs(5));
+        assert_eq!(target.rate.requests_per_minute.map(u32::from), Some(60));
+        assert_eq!(target.rate.tokens_per_minute, None);
+        let error = parse("targets:\n  t:\n    provider: mock\n    retry-delay: -1\n").unwrap_err();
+        assert!(error.render(false).contains("`retry-delay` of target `t`"));
+        let error =
+            parse("targets:\n  t:\n    provider: mock\n    tokens-per-minute: 0\n").unwrap_err();
+        assert!(error.render(false).contains("must be at least 1"));
     }
 
     #[test]

@@ -200,7 +200,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
             template,
             content_hash,
             target,
-            budget: suite.budget,
+            budget: suite.budget.or(config.budget),
             budget_line: suite.budget_line,
             registry_version: None,
         });

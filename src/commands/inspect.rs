@@ -8,14 +8,51 @@ use crate::cli::{RenderArgs, SelectArgs};
 use crate::config::Config;
 use crate::error::{Error, exit_code, plural};
 
-/// Loads, validates and renders every selected case without calling a model.
+/// Loads, validates and renders every selected case without calling a model, and checks the
+/// `prompt-tokens` budgets on the rendered prompts.
 pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    // Building a tokenizer takes longer than loading most projects: start it now, on another
+    // core, in case a suite has a prompt budget.
+    crate::gate::prewarm(config, args.model.as_deref());
     let plan = build_plan(args, config, cwd)?;
+    crate::gate::validate_prices(&plan, config)?;
+    let budgeted = plan
+        .suites
+        .iter()
+        .any(|suite| suite.budget.prompt_tokens.is_some());
+    let budgets = if budgeted {
+        crate::gate::check_prompt_budgets(&plan, &crate::gate::count_prompts(&plan))
+    } else {
+        Vec::new()
+    };
+    let mut out = stdout();
+    let over: usize = budgets.iter().map(|budget| budget.overruns().count()).sum();
+    if over > 0 {
+        let _ = out.write_all(
+            crate::gate::budget_section(&budgets)
+                .trim_start()
+                .as_bytes(),
+        );
+        let _ = writeln!(
+            out,
+            "FAILED: {} over its `prompt-tokens` budget; nothing was sent",
+            plural(over, "suite is", "suites are"),
+        );
+        return Ok(exit_code::GATE_FAILED);
+    }
     let _ = writeln!(
-        stdout(),
-        "ok: {} and {} rendered; nothing was sent",
+        out,
+        "ok: {} and {} rendered{}; nothing was sent",
         plural(plan.suites.len(), "suite", "suites"),
         plural(plan.cases.len(), "case", "cases"),
+        if budgeted {
+            format!(
+                ", prompt-tokens budgets hold in {}",
+                plural(budgets.len(), "suite", "suites")
+            )
+        } else {
+            String::new()
+        }
     );
     // Governance: with a registry, every registered prompt's template must be a version.
     let registry = crate::registry::Registry::open(&config.root);

@@ -191,6 +191,10 @@ fn assemble(
         .iter()
         .map(|(_, report)| report.summary.completion_tokens)
         .sum();
+    summary.cost_usd = inputs
+        .iter()
+        .filter_map(|(_, report)| report.summary.cost_usd)
+        .reduce(|total, cost| total + cost);
     JsonReport {
         format_version: inputs
             .iter()
@@ -201,6 +205,7 @@ fn assemble(
         summary,
         suites: ordered_suites,
         cases,
+        baseline: None,
     }
 }
 
@@ -399,10 +404,12 @@ mod tests {
                 counts: Counts::default(),
                 prompt_tokens: 3,
                 completion_tokens: 4,
+                cost_usd: None,
                 flaky: Vec::new(),
             },
             suites,
             cases,
+            baseline: None,
         }
         .with_shard(shard)
     }

@@ -2,9 +2,11 @@
 //! exit code. Dispatch lives in [`app`](crate::app).
 
 pub(crate) mod ab;
+pub(crate) mod diff;
 pub(crate) mod github;
 pub(crate) mod inspect;
 pub(crate) mod merge;
 pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod run;
+pub(crate) mod tokens;

@@ -61,14 +61,6 @@ pub(crate) fn run(args: &RegistryArgs, config: &Config, cwd: &Path) -> Result<i3
     }
 }
 
-/// Estimates the tokens of a rendered prompt: one token per four characters, rounded up.
-///
-/// Interim: this stands in until the offline tokenizer (`src/tokens.rs`, tiktoken) is merged;
-/// it is the one place to swap it in.
-fn interim_token_estimate(text: &str) -> u64 {
-    u64::try_from(text.chars().count().div_ceil(4)).unwrap_or(u64::MAX)
-}
-
 fn status(registry: &Registry, as_json: bool) -> Result<i32, Error> {
     let report = registry
         .status()
@@ -189,7 +181,13 @@ fn new(
         &suite.vars,
         &config.root,
     ) {
-        Ok(text) => Some(interim_token_estimate(&text)),
+        Ok(text) => {
+            let model = config
+                .targets
+                .get(&model_target)
+                .map_or("", |target| target.model.as_str());
+            Some(crate::tokens::Tokenizer::for_model(model).count(&text))
+        }
         Err(problem) => {
             notes.push(format!(
                 "note: no token count: the prompt does not render with the suite's default `vars` ({})",

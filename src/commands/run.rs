@@ -4,19 +4,23 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
+use crate::baseline::{AnyFailure, CompareOptions};
 use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
+use crate::gate::{FailOn, SuiteBudget, Verdict};
 use crate::plan::TestPlan;
 use crate::provider::{
     CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
 };
-use crate::report::console::{ConsoleReporter, Display, Styles};
+use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
+use crate::report::json::JsonReport;
 use crate::report::{RunMeta, RunSummary, json, junit, write};
 use crate::run::{RunOptions, Status};
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    crate::gate::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
@@ -26,16 +30,16 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
     // Everything that can be checked is checked before the first request.
-    let junit_path = args
-        .junit
-        .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
-        .transpose()?;
-    let json_path = args
-        .json
-        .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
-        .transpose()?;
+    let prepare = |path: Option<&Path>| {
+        path.map(|path| write::prepare_output(&cwd.join(path)))
+            .transpose()
+    };
+    let (junit_path, json_path) = (
+        prepare(args.junit.as_deref())?,
+        prepare(args.json.as_deref())?,
+    );
+    let baseline = load_baseline(args, cwd)?;
+    crate::gate::validate_prices(&plan, config)?;
     let providers = providers_for(&plan)?;
     let cache = response_cache(args, config, cwd, &providers);
     let record_dir = args
@@ -46,20 +50,20 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     let recorder = record_dir
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
+    let prompt_tokens = crate::gate::count_prompts(&plan);
+    let prompt_budgets = crate::gate::check_prompt_budgets(&plan, &prompt_tokens);
+    let held_back = crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets);
 
     let started_at = jiff::Timestamp::now();
-    let use_color = {
-        use std::io::IsTerminal;
-        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-    };
-    let styles = if use_color {
-        Styles::colored()
-    } else {
-        Styles::default()
-    };
-    let mut console = ConsoleReporter::new(stdout(), styles, Display::detect(), plan.cases.len());
+    let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
     if plan.cases.is_empty() {
         console.note(&nothing_selected(&args.select));
+    }
+    if held_back > 0 {
+        console.note(&format!(
+            "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
+            plural(held_back, "case", "cases")
+        ));
     }
     let options = RunOptions {
         concurrency: args.concurrency,
@@ -82,10 +86,11 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         results: &outcome.results,
         meta: &meta,
     };
-    console.finish(&summary);
-    let report = json::JsonReport::from_summary(&summary);
+    let gated = gate(args, config, &summary, &prompt_tokens, baseline);
+    show_summary(&mut console, &summary, &gated);
+    let report = &gated.report;
     let report_paths = write_reports(
-        &report,
+        report,
         json_path.as_deref(),
         junit_path.as_deref(),
         &mut console,
@@ -97,27 +102,124 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         ));
     }
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
-        let answers = recorder.len();
-        let files = recorder.write(dir)?;
-        console.note(&if answers == 0 {
-            format!(
-                "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
-                display_path(dir, cwd)
-            )
-        } else {
-            format!(
-                "recorded {} in {} under {}",
-                plural(answers, "answer", "answers"),
-                plural(files.len(), "file", "files"),
-                display_path(dir, cwd)
-            )
-        });
+        console.note(&write_recording(dir, recorder, cwd)?);
     }
-    crate::commands::github::emit(args.github, &report, &config.root, &report_paths)?;
-    Ok(verdict(
-        &summary,
-        providers_hint(&plan, &outcome.results).as_deref(),
-    ))
+    crate::commands::github::emit(args.github, report, &config.root, &report_paths)?;
+    if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
+        && let Some(hint) = providers_hint(&plan, &outcome.results)
+    {
+        let _ = writeln!(std::io::stderr(), "{hint}");
+    }
+    Ok(gated.verdict.exit_code)
+}
+
+/// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
+struct Gated {
+    report: JsonReport,
+    budgets: Vec<SuiteBudget>,
+    verdict: Verdict,
+}
+
+/// Counts tokens and cost, checks budgets, compares with the baseline, and decides.
+fn gate(
+    args: &RunArgs,
+    config: &Config,
+    summary: &RunSummary<'_>,
+    prompt_tokens: &[u64],
+    baseline: Option<(String, JsonReport)>,
+) -> Gated {
+    let tokens =
+        crate::gate::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
+    let budgets = crate::gate::check_budgets(summary.plan, &tokens);
+    let mut report = JsonReport::from_summary(summary);
+    crate::gate::annotate(&mut report, &tokens, &budgets);
+    report.baseline = baseline.map(|(path, base)| {
+        let options = CompareOptions {
+            growth: args.growth,
+        };
+        crate::baseline::compare(&base, &path, &report, options, &AnyFailure)
+    });
+    let verdict = crate::gate::verdict(
+        summary.counts(),
+        summary.meta.interrupted,
+        &budgets,
+        report.baseline.as_ref(),
+        args.fail_on,
+    );
+    Gated {
+        report,
+        budgets,
+        verdict,
+    }
+}
+
+/// Writes the summary table with the budget and baseline sections and the gate's verdict.
+fn show_summary<W: Write>(
+    console: &mut ConsoleReporter<W>,
+    summary: &RunSummary<'_>,
+    gated: &Gated,
+) {
+    let mut sections = crate::gate::budget_section(&gated.budgets);
+    if let Some(comparison) = &gated.report.baseline {
+        sections.push_str(&crate::baseline::render_text(comparison));
+    }
+    console.finish_gated(
+        summary,
+        Some(&GateLines {
+            sections: &sections,
+            failed: !gated.verdict.passed(),
+            reasons: &gated.verdict.reasons,
+            tokens: (
+                gated.report.summary.prompt_tokens,
+                gated.report.summary.completion_tokens,
+            ),
+            cost_usd: gated.report.summary.cost_usd,
+        }),
+    );
+}
+
+/// Writes the `--record` files and returns the line that says what was recorded.
+fn write_recording(dir: &Path, recorder: &Recorder, cwd: &Path) -> Result<String, Error> {
+    let answers = recorder.len();
+    let files = recorder.write(dir)?;
+    Ok(if answers == 0 {
+        format!(
+            "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
+            display_path(dir, cwd)
+        )
+    } else {
+        format!(
+            "recorded {} in {} under {}",
+            plural(answers, "answer", "answers"),
+            plural(files.len(), "file", "files"),
+            display_path(dir, cwd)
+        )
+    })
+}
+
+/// Returns colour styles on a terminal unless `NO_COLOR` is set.
+fn styles() -> Styles {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Styles::colored()
+    } else {
+        Styles::default()
+    }
+}
+
+/// Reads `--baseline` before any request, so a wrong path fails fast.
+fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonReport)>, Error> {
+    let Some(path) = &args.baseline else {
+        if args.fail_on == FailOn::Regressions {
+            return Err(Error::usage(
+                "`--fail-on regressions` needs `--baseline PATH` (an earlier `--json` report) to know which failures are known",
+            ));
+        }
+        return Ok(None);
+    };
+    let full = cwd.join(path);
+    let report = crate::commands::diff::load_report(&full, cwd)?;
+    Ok(Some((display_path(&full, cwd), report)))
 }
 
 /// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
@@ -165,24 +267,6 @@ fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
     format!("nothing to run: {}", why.join("; "))
 }
 
-/// Returns the exit code of a finished run.
-fn verdict(summary: &RunSummary<'_>, hint: Option<&str>) -> i32 {
-    let counts = summary.counts();
-    if summary.meta.interrupted {
-        return exit_code::INTERRUPTED;
-    }
-    if counts.failed > 0 {
-        return exit_code::GATE_FAILED;
-    }
-    if counts.errors > 0 {
-        if let Some(hint) = hint {
-            let _ = writeln!(std::io::stderr(), "{hint}");
-        }
-        return exit_code::INFRASTRUCTURE;
-    }
-    exit_code::SUCCESS
-}
-
 /// Says what to check when cases errored.
 fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option<String> {
     let errored: Vec<_> = plan
@@ -193,8 +277,29 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
         .collect();
     let (case, _) = errored.first()?;
     let target = &plan.targets[case.target];
+    if let Some(recordings) = &target.recordings {
+        // A replay target has no URL, key or model to check: its recordings are the cause.
+        return Some(format!(
+            "error: {} have no current recording in `{}`; re-record them with `promptci run --target <live target> --record {}`",
+            plural(errored.len(), "case", "cases"),
+            recordings.shown,
+            recordings.shown,
+        ));
+    }
+    // When the circuit breaker opened, its reason is what the user needs to see first.
+    let unreachable = errored
+        .iter()
+        .filter_map(|(_, result)| result.error.as_ref())
+        .find(|error| error.kind == crate::provider::ProviderErrorKind::Unreachable)
+        .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
+        .unwrap_or_default();
+    let key = match target.api_key_env.as_deref() {
+        Some(name) => format!("the API key variable `{name}`"),
+        None if target.provider == crate::config::ProviderKind::Mock => String::new(),
+        None => "the API key (the target names no `api-key-env`)".to_owned(),
+    };
     Some(format!(
-        "error: {} could not be answered by target `{}` (model `{}`{}); check the base URL, the API key variable{} and the model name",
+        "error: {} could not be answered by target `{}` (model `{}`{}){unreachable}\n  check the base URL, {key}{}and the model name",
         plural(errored.len(), "case", "cases"),
         target.name,
         target.model,
@@ -203,11 +308,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
             .as_deref()
             .map(|url| format!(" at {url}"))
             .unwrap_or_default(),
-        target
-            .api_key_env
-            .as_deref()
-            .map(|name| format!(" `{name}`"))
-            .unwrap_or_default(),
+        if key.is_empty() { "" } else { " " },
     ))
 }
 

@@ -339,6 +339,15 @@ mod tests {
     }
 
     #[test]
+    fn the_overlap_description_names_the_real_threshold() {
+        let text = CheckKind::NoPromptOverlap.describe();
+        assert!(
+            text.contains(&format!("fewer than {} word", crate::assert::LEAK_NGRAMS)),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_catalogue_is_large_enough() {
         let edge = catalogue()
             .filter(|(family, _)| family.kind() == FamilyKind::EdgeCase)

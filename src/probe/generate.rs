@@ -166,3 +166,146 @@ pub fn planted(system: &str, canary: &str) -> String {
         system.trim_end()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::probe::Family;
+
+    fn suite(dir: &Path, probes: &str) -> Suite {
+        std::fs::write(dir.join("t.j2"), "You help {{ company }}. Note: {{ note }}").unwrap();
+        std::fs::write(
+            dir.join("s.yaml"),
+            format!(
+                "prompt: {{id: p, template: t.j2}}\nvars: {{company: Acme, note: hi}}\nbudget: {{completion-tokens: 50}}\nprobes:\n{probes}cases: []\n"
+            ),
+        )
+        .unwrap();
+        crate::suite::load_suite(&dir.join("s.yaml"), dir).unwrap()
+    }
+
+    fn payloads(cases: &[ProbeCase]) -> Vec<(String, String, String)> {
+        cases
+            .iter()
+            .map(|probe| {
+                let user = match &probe.case.conversation {
+                    Conversation::User(user) => user.clone(),
+                    Conversation::Messages(_) => unreachable!("probes send one user message"),
+                };
+                (
+                    probe.case.name.clone(),
+                    user,
+                    format!("{:?}", probe.case.vars),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_seed_generates_the_same_payloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = suite(
+            dir.path(),
+            "  edge-cases: all\n  injection: all\n  untrusted-vars: [note]\n",
+        );
+        let first = generate(&suite, ProbeSeed::new(9));
+        assert_eq!(
+            payloads(&first),
+            payloads(&generate(&suite, ProbeSeed::new(9)))
+        );
+        let other = generate(&suite, ProbeSeed::new(10));
+        assert_eq!(first.len(), other.len());
+        let nonces = |cases: &[ProbeCase]| -> Vec<Option<String>> {
+            cases.iter().map(|case| case.probe.nonce.clone()).collect()
+        };
+        let (a, b) = (nonces(&first), nonces(&other));
+        assert!(a.iter().zip(&b).all(|(a, b)| a.is_none() || a != b));
+        let distinct: std::collections::HashSet<_> = a.iter().flatten().collect();
+        assert_eq!(
+            distinct.len(),
+            a.iter().flatten().count(),
+            "one nonce per case"
+        );
+    }
+
+    #[test]
+    fn cases_are_named_tagged_and_placed_on_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = suite(
+            dir.path(),
+            "  edge-cases: [empty]\n  injection: [indirect]\n  untrusted-vars: [note, company]\n",
+        );
+        let cases = generate(&suite, ProbeSeed::new(1));
+        let names: Vec<&str> = cases.iter().map(|case| case.case.name.as_str()).collect();
+        assert_eq!(names[0], "probe/empty/empty-message");
+        assert_eq!(names[1], "probe/indirect/document-via-note");
+        assert_eq!(names[2], "probe/indirect/document-via-company");
+        assert_eq!(cases.len(), 1 + 2 * Family::Indirect.probes().len());
+        assert_eq!(cases[0].case.line, 5);
+        assert_eq!(cases[1].case.line, 7);
+        assert!(cases[0].case.tags.contains(&PROBE_TAG.to_owned()));
+        let indirect = &cases[1];
+        let nonce = indirect.probe.nonce.as_deref().unwrap();
+        assert!(indirect.case.vars["note"].as_str().unwrap().contains(nonce));
+        assert_eq!(indirect.probe.completion_budget, Some(50));
+    }
+
+    #[test]
+    fn bind_plants_the_canary_and_adds_the_family_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = suite(dir.path(), "  injection: [direct-override]\n");
+        let cases = generate(&suite, ProbeSeed::new(3));
+        let probe = &cases[0].probe;
+        let mut messages = vec![
+            Message::new(Role::System, "You help Acme."),
+            Message::new(Role::User, "x"),
+        ];
+        let checks = probe.bind(&mut messages, &[]).unwrap();
+        let canary = probe.canary.as_deref().unwrap();
+        assert_eq!(messages[0].content, planted("You help Acme.", canary));
+        let kinds: Vec<&str> = checks.iter().map(Assertion::kind).collect();
+        assert_eq!(
+            kinds,
+            ["probe-nonce", "probe-prompt-overlap", "probe-canary"]
+        );
+        match &checks[1] {
+            Assertion::Probe(ProbeCheck::NoPromptOverlap(prompt)) => {
+                assert_eq!(
+                    &**prompt, "You help Acme.",
+                    "overlap is measured against the real prompt"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_untrusted_variable_must_reach_the_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = suite(
+            dir.path(),
+            "  injection: [indirect]\n  untrusted-vars: [note]\n",
+        );
+        let cases = generate(&suite, ProbeSeed::new(3));
+        let mut messages = vec![Message::new(Role::System, "the template dropped the note")];
+        let error = cases[0].probe.bind(&mut messages, &[]).unwrap_err();
+        assert!(
+            error.starts_with("untrusted variable `note` does not reach"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn no_canary_without_a_prompt_or_when_disabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = suite(dir.path(), "  edge-cases: [empty]\n  canary: false\n");
+        let cases = generate(&suite, ProbeSeed::new(3));
+        assert_eq!(cases[0].probe.canary, None);
+        let mut messages = vec![Message::new(Role::System, "sys")];
+        let checks = cases[0].probe.bind(&mut messages, &[]).unwrap();
+        assert_eq!(messages[0].content, "sys");
+        assert!(checks.iter().all(|check| check.kind() != "probe-canary"));
+    }
+}

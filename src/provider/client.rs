@@ -107,6 +107,9 @@ fn api_key(target: &Target) -> Result<Option<String>, String> {
     }
 }
 
+/// How long establishing a connection may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The one HTTP client of a run, built on first use so offline runs never pay for TLS setup.
 #[derive(Debug, Default)]
 pub struct HttpClient {
@@ -125,6 +128,9 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .user_agent(concat!("promptci/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(std::time::Duration::from_secs(90))
+            // A blackholed endpoint fails as a connection error (which trips the circuit
+            // breaker) in seconds, not after the whole request timeout.
+            .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
         Ok(self.client.get_or_init(|| client).clone())

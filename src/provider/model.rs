@@ -83,8 +83,10 @@ impl ModelOutput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderErrorKind {
-    /// The connection could not be made or was dropped.
+    /// The connection could not be made (refused, DNS, TLS, connect timeout).
     Connect,
+    /// The connection was made but dropped before the whole answer arrived.
+    Dropped,
     /// The request took longer than the target's timeout.
     Timeout,
     /// The API answered with an HTTP error status.
@@ -125,12 +127,13 @@ impl ProviderError {
         }
     }
 
-    /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, dropped
-    /// connections and truncated bodies.
+    /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, failed or
+    /// dropped connections and truncated or malformed bodies.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ProviderErrorKind::Connect
+            | ProviderErrorKind::Dropped
             | ProviderErrorKind::Timeout
             | ProviderErrorKind::Malformed => true,
             ProviderErrorKind::Http => matches!(self.status, Some(408 | 409 | 429 | 500..=599)),
@@ -138,6 +141,35 @@ impl ProviderError {
             | ProviderErrorKind::Refusal
             | ProviderErrorKind::Unreachable
             | ProviderErrorKind::Recording => false,
+        }
+    }
+}
+
+impl ProviderError {
+    /// Returns a short label of the failure for reports: `http-429`, `connect`, `timeout`, ….
+    #[must_use]
+    pub fn label(&self) -> String {
+        match (self.kind, self.status) {
+            (ProviderErrorKind::Http, Some(status)) => format!("http-{status}"),
+            (kind, _) => kind.as_str().to_owned(),
+        }
+    }
+}
+
+impl ProviderErrorKind {
+    /// Returns the kebab-case name used in reports.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Dropped => "dropped",
+            Self::Timeout => "timeout",
+            Self::Http => "http",
+            Self::Malformed => "malformed",
+            Self::Empty => "empty",
+            Self::Refusal => "refusal",
+            Self::Unreachable => "unreachable",
+            Self::Recording => "recording",
         }
     }
 }

@@ -97,7 +97,7 @@ impl OpenAiProvider {
         let response = builder
             .send()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(&error, Phase::Send))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -117,7 +117,7 @@ impl OpenAiProvider {
         let text = response
             .text()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(&error, Phase::Body))?;
         let latency_ms = elapsed_ms(started);
         if !status.is_success() {
             return Err(ProviderError {
@@ -146,22 +146,29 @@ impl OpenAiProvider {
         redact(text, self.api_key.as_deref())
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> ProviderError {
-        let kind = if error.is_timeout() {
-            ProviderErrorKind::Timeout
+    /// Classifies a transport failure: a connection that could not be made (which the
+    /// circuit breaker counts) differs from one that dropped mid-answer (retried, not counted).
+    fn transport_error(&self, error: &reqwest::Error, phase: Phase) -> ProviderError {
+        let (kind, what) = if error.is_connect() {
+            (
+                ProviderErrorKind::Connect,
+                format!("cannot connect: {}", causes(error)),
+            )
+        } else if error.is_timeout() {
+            (
+                ProviderErrorKind::Timeout,
+                format!("timed out after {} s", self.timeout.as_secs_f64()),
+            )
+        } else if phase == Phase::Body {
+            (
+                ProviderErrorKind::Dropped,
+                format!("the answer was cut off: {}", causes(error)),
+            )
         } else {
-            ProviderErrorKind::Connect
-        };
-        let what = if error.is_timeout() {
-            format!("timed out after {} s", self.timeout.as_secs_f64())
-        } else {
-            let mut cause = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(inner) = source {
-                cause = format!("{cause}: {inner}");
-                source = inner.source();
-            }
-            cause
+            (
+                ProviderErrorKind::Dropped,
+                format!("the connection dropped: {}", causes(error)),
+            )
         };
         ProviderError::new(
             kind,
@@ -170,20 +177,43 @@ impl OpenAiProvider {
     }
 }
 
+/// Where in a request a transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Connecting, sending, or waiting for the status line.
+    Send,
+    /// Reading the body.
+    Body,
+}
+
+/// Returns an error with its chain of causes, which name the real reason (refused, reset…).
+fn causes(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
+}
+
 pub(crate) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Parses a `Retry-After` value: seconds or an HTTP date.
+/// Parses a `Retry-After` value: delay seconds or an HTTP date (all three formats RFC 9110
+/// allows); a date in the past means "now".
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return (seconds.is_finite() && (0.0..1e9).contains(&seconds))
+            .then(|| Duration::from_secs_f64(seconds));
     }
-    let when = jiff::fmt::rfc2822::parse(value).ok()?;
-    let now = jiff::Timestamp::now();
-    let wait = when.timestamp().duration_since(now);
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Parses a chat-completions body into an answer.
@@ -300,6 +330,17 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
             Some(Duration::ZERO)
         );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let wait = parse_retry_after(&later).unwrap();
+        assert!(
+            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
     }
 }

@@ -120,12 +120,18 @@ impl<W: Write> ConsoleReporter<W> {
 
     /// Removes the progress bar and writes the summary table.
     pub fn finish(&mut self, summary: &RunSummary<'_>) {
+        self.finish_gated(summary, None);
+    }
+
+    /// Removes the progress bar and writes the summary table with the gate's sections and
+    /// verdict.
+    pub fn finish_gated(&mut self, summary: &RunSummary<'_>, gate: Option<&GateLines<'_>>) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
         let _ = self
             .out
-            .write_all(summary_table(summary, self.styles).as_bytes());
+            .write_all(summary_table_gated(summary, self.styles, gate).as_bytes());
         let _ = self.out.flush();
     }
 
@@ -196,6 +202,21 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
     line
 }
 
+/// What the gate adds to the end-of-run summary.
+#[derive(Debug, Clone, Copy)]
+pub struct GateLines<'a> {
+    /// Sections (budgets, baseline) printed between the table and the verdict line.
+    pub sections: &'a str,
+    /// Whether the gate failed (the verdict line then says FAILED).
+    pub failed: bool,
+    /// Why the gate failed.
+    pub reasons: &'a [String],
+    /// Prompt and completion tokens of the answered cases (provider's, else offline).
+    pub tokens: (u64, u64),
+    /// The cost of the answered cases, when prices are configured.
+    pub cost_usd: Option<f64>,
+}
+
 /// Returns the list of flaky cases (repeated cases whose attempts disagreed), or nothing.
 #[must_use]
 pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
@@ -237,6 +258,16 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
 /// Returns the end-of-run summary: a table per suite and the totals.
 #[must_use]
 pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
+    summary_table_gated(summary, styles, None)
+}
+
+/// Returns the end-of-run summary with the gate's sections and verdict.
+#[must_use]
+pub fn summary_table_gated(
+    summary: &RunSummary<'_>,
+    styles: Styles,
+    gate: Option<&GateLines<'_>>,
+) -> String {
     let counts = summary.suite_counts();
     let width = summary
         .plan
@@ -256,9 +287,13 @@ pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
             suite.name, count.passed, count.failed, count.errors, count.skipped
         ));
     }
+    if let Some(gate) = gate {
+        out.push_str(gate.sections);
+    }
     out.push_str(&flaky_section(summary, styles));
     let total = summary.counts();
-    let verdict = if total.failed > 0 || total.errors > 0 {
+    let failed = gate.map_or(total.failed > 0 || total.errors > 0, |gate| gate.failed);
+    let verdict = if failed {
         format!("{}FAILED{}", styles.fail, styles.reset)
     } else {
         format!("{}PASSED{}", styles.pass, styles.reset)
@@ -272,11 +307,14 @@ pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
         total.errors,
         total.skipped,
     ));
-    let (prompt, completion) = summary.tokens();
+    let (prompt, completion) = gate.map_or_else(|| summary.tokens(), |gate| gate.tokens);
     if prompt + completion > 0 {
         out.push_str(&format!(
             "; tokens: {prompt} prompt, {completion} completion"
         ));
+    }
+    if let Some(cost) = gate.and_then(|gate| gate.cost_usd) {
+        out.push_str(&format!("; cost: {}", crate::gate::dollars(cost)));
     }
     let cached = summary.cached();
     if cached > 0 {
@@ -284,6 +322,9 @@ pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
             "; {} from the cache or recordings",
             plural(cached, "answer", "answers")
         ));
+    }
+    if let Some(gate) = gate.filter(|gate| !gate.reasons.is_empty()) {
+        out.push_str(&format!("; gate: {}", gate.reasons.join(", ")));
     }
     if summary.meta.interrupted {
         out.push_str(" (interrupted)");

@@ -295,10 +295,12 @@ mod tests {
                 counts,
                 prompt_tokens: 0,
                 completion_tokens: 0,
+                cost_usd: None,
                 flaky: Vec::new(),
             },
             suites: Vec::new(),
             cases,
+            baseline: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct JsonReport {
     /// One entry per case, in plan order.
     #[serde(default)]
     pub cases: Vec<JsonCase>,
+    /// The comparison with `--baseline`, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 /// Run metadata.
@@ -97,6 +100,9 @@ pub struct JsonSummary {
     /// Completion tokens over every answered case.
     #[serde(default)]
     pub completion_tokens: u64,
+    /// The cost of every answered case in US dollars, when prices are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Repeated cases whose attempts disagreed, in plan order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flaky: Vec<JsonFlaky>,
@@ -198,9 +204,15 @@ pub struct JsonSuite {
     /// Case counts of the suite.
     #[serde(flatten)]
     pub counts: Counts,
+    /// Each limit of the suite's `budget`, checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::gate::BudgetCheck>,
 }
 
 /// Token counts of a case, with where they came from.
+///
+/// `prompt` and `completion` are the counts budgets use: the provider's when it reported
+/// usage, else counted offline. `offline` and `provider` keep both, labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonTokens {
     /// Prompt tokens.
@@ -209,6 +221,48 @@ pub struct JsonTokens {
     pub completion: u64,
     /// `provider` when the API reported usage, `offline` when counted locally.
     pub source: TokenSource,
+    /// The encoding of the offline counts (`o200k_base`, `cl100k_base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::tokens::Encoding>,
+    /// True when the encoding is not the model's own, so offline counts are estimates.
+    #[serde(default)]
+    pub estimate: bool,
+    /// Counted offline: the rendered prompt, and the answer when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<TokenPair>,
+    /// Reported by the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<TokenPair>,
+}
+
+impl JsonTokens {
+    /// Returns the counts the provider reported (offline counts are added by
+    /// [`gate::annotate`](crate::gate::annotate)).
+    #[must_use]
+    pub fn from_provider(usage: crate::provider::Usage) -> Self {
+        Self {
+            prompt: usage.prompt_tokens,
+            completion: usage.completion_tokens,
+            source: TokenSource::Provider,
+            encoding: None,
+            estimate: false,
+            offline: None,
+            provider: Some(TokenPair {
+                prompt: usage.prompt_tokens,
+                completion: Some(usage.completion_tokens),
+            }),
+        }
+    }
+}
+
+/// Prompt and completion tokens from one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// Prompt tokens.
+    pub prompt: u64,
+    /// Completion tokens, when there was an answer.
+    #[serde(default)]
+    pub completion: Option<u64>,
 }
 
 /// Where token counts came from.
@@ -282,6 +336,15 @@ pub struct JsonCase {
     /// Requests sent, retries included.
     #[serde(default)]
     pub requests: u32,
+    /// Retries after the first request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_ms: u64,
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_index: Option<usize>,
@@ -367,6 +430,7 @@ fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
                 provider: target.provider.as_str().to_owned(),
                 model: target.model.clone(),
                 counts,
+                budgets: Vec::new(),
             }
         })
         .collect()
@@ -431,6 +495,11 @@ pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
         .collect()
 }
 
+/// Keeps reports of runs without retries as they were.
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 impl JsonReport {
     /// Builds the report of a run.
     #[must_use]
@@ -461,11 +530,7 @@ impl JsonReport {
                     assertions: result.assertions.clone(),
                     answer: result.answer.clone(),
                     answer_truncated: result.answer_truncated,
-                    tokens: result.usage.map(|usage| JsonTokens {
-                        prompt: usage.prompt_tokens,
-                        completion: usage.completion_tokens,
-                        source: TokenSource::Provider,
-                    }),
+                    tokens: result.usage.map(JsonTokens::from_provider),
                     latency_ms: result.latency_ms,
                     ttft_ms: result.ttft_ms,
                     cost_usd: None,
@@ -473,6 +538,9 @@ impl JsonReport {
                     skip_reason: result.skip_reason.clone(),
                     cached: result.cached,
                     requests: result.requests,
+                    retries: result.retries,
+                    retry_causes: result.retry_causes.clone(),
+                    waited_ms: result.waited_ms,
                     probe: case.probe.as_deref().map(JsonProbe::from_probe),
                     plan_index: plan
                         .shard
@@ -485,37 +553,17 @@ impl JsonReport {
             .collect();
         Self {
             format_version: FORMAT_VERSION,
-            run: JsonRun {
-                started_at: summary.meta.started_at.to_string(),
-                duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
-                git_commit: summary.meta.git_commit.clone(),
-                promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
-                interrupted: summary.meta.interrupted,
-                targets: plan
-                    .targets
-                    .iter()
-                    .map(|target| JsonTarget {
-                        name: target.name.clone(),
-                        provider: target.provider.as_str().to_owned(),
-                        model: target.model.clone(),
-                        base_url: target.base_url.clone(),
-                    })
-                    .collect(),
-                probe_seed: plan.probe_seed,
-                shard: plan.shard.as_ref().map(|shard| JsonShard {
-                    index: shard.shard.index,
-                    count: shard.shard.count,
-                    plan_cases: shard.plan_cases,
-                }),
-            },
+            run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
                 prompt_tokens,
                 completion_tokens,
+                cost_usd: None,
                 flaky: flaky_cases(&cases),
             },
             suites,
             cases,
+            baseline: None,
         }
     }
 
@@ -547,6 +595,34 @@ impl JsonReport {
             .with_help("upgrade promptci"));
         }
         Ok(report)
+    }
+}
+
+/// Returns the run metadata of a report.
+fn run_json(summary: &RunSummary<'_>) -> JsonRun {
+    let plan = summary.plan;
+    JsonRun {
+        started_at: summary.meta.started_at.to_string(),
+        duration_ms: u64::try_from(summary.meta.duration.as_millis()).unwrap_or(u64::MAX),
+        git_commit: summary.meta.git_commit.clone(),
+        promptci_version: env!("CARGO_PKG_VERSION").to_owned(),
+        interrupted: summary.meta.interrupted,
+        targets: plan
+            .targets
+            .iter()
+            .map(|target| JsonTarget {
+                name: target.name.clone(),
+                provider: target.provider.as_str().to_owned(),
+                model: target.model.clone(),
+                base_url: target.base_url.clone(),
+            })
+            .collect(),
+        probe_seed: plan.probe_seed,
+        shard: plan.shard.as_ref().map(|shard| JsonShard {
+            index: shard.shard.index,
+            count: shard.shard.count,
+            plan_cases: shard.plan_cases,
+        }),
     }
 }
 

@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::json::{JsonAttempt, JsonReport};
+use super::json::{JsonAttempt, JsonCase, JsonReport};
 use super::summary::RunSummary;
+use crate::gate::BudgetCheck;
 use crate::run::Status;
+
+/// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
+pub const BUDGET_TESTCASE: &str = "budget";
 
 /// Serialises a run as JUnit XML.
 #[must_use]
@@ -64,6 +68,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
+                    status.set_description(error_description(case, error));
                 }
                 status
             }
@@ -108,6 +113,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         });
         suites[index].add_test_case(test_case);
     }
+    add_budget_cases(&mut suites, json);
     report.add_test_suites(suites);
     let mut bytes = report
         .to_string()
@@ -117,6 +123,20 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// Says where the case is, what failed, and what retrying cost.
+fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
+    let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
+    if case.retries > 0 {
+        text.push_str(&format!(
+            "\ngave up after {} ({}), waited {:.1} s",
+            crate::error::plural(case.retries as usize, "retry", "retries"),
+            case.retry_causes.join(", "),
+            case.waited_ms as f64 / 1000.0
+        ));
+    }
+    text
 }
 
 /// Adds the failed and errored attempts of a repeated case: `<flakyFailure>` under a case
@@ -143,6 +163,57 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
         }
         status.add_rerun(rerun);
     }
+}
+
+/// Adds a `budget` testcase to each suite that sets budgets (suites come first, in report
+/// order).
+fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport) {
+    for (suite, entry) in suites.iter_mut().zip(&json.suites) {
+        if !entry.budgets.is_empty() {
+            suite.add_test_case(budget_case(&entry.path, &entry.budgets));
+        }
+    }
+}
+
+/// Returns the testcase that reports a suite's budgets: a `<failure>` naming every limit over
+/// budget, with the numbers.
+fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
+    let overruns: Vec<String> = checks
+        .iter()
+        .filter(|check| !check.passed)
+        .map(BudgetCheck::describe)
+        .collect();
+    let status = if overruns.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(format!("over budget: {}", overruns.join("; ")));
+        status.set_type("budget");
+        let mut description: Vec<String> = checks
+            .iter()
+            .map(|check| {
+                let mark = if check.passed { "✓" } else { "✗" };
+                format!("{mark} {}", check.describe())
+            })
+            .collect();
+        for check in checks.iter().filter(|check| !check.passed) {
+            for offender in &check.offenders {
+                description.push(format!(
+                    "  {} {}: {}",
+                    check.kind.as_str(),
+                    check.kind.format(offender.actual),
+                    offender.case
+                ));
+            }
+        }
+        status.set_description(description.join("\n"));
+        status
+    };
+    let mut test_case = TestCase::new(BUDGET_TESTCASE, status);
+    test_case.set_classname(suite);
+    test_case.set_assertions(checks.len());
+    test_case.extra.insert("file".into(), suite.into());
+    test_case
 }
 
 fn error_type(error: &crate::run::CaseError) -> String {

@@ -1,10 +1,15 @@
 //! Running a plan: [`execute`] sends cases concurrently and returns a [`CaseResult`] per case;
 //! [`run_repeated`] sends a repeated case's attempts and combines them.
 
+mod breaker;
+mod dispatch;
+mod limits;
 mod outcome;
 mod repeat;
+mod retry;
 mod runner;
 
+pub use dispatch::UNREACHABLE;
 pub use outcome::{ANSWER_LIMIT, CaseError, CaseResult, Status};
 pub use repeat::{
     DEFAULT_CONFIDENCE, DEFAULT_PASS_RATE, Flakiness, RepeatPolicy, RepeatRecord, combine,

@@ -73,6 +73,12 @@ pub struct CaseResult {
     pub cached: bool,
     /// How many requests were sent (retries included).
     pub requests: u32,
+    /// Retries after the first request.
+    pub retries: u32,
+    /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
+    pub retry_causes: Vec<String>,
+    /// Milliseconds spent waiting between retries.
+    pub waited_ms: u64,
     /// The attempts of a repeated case and their pass rate; `None` for a single shot.
     pub repeat: Option<Box<RepeatRecord>>,
 }
@@ -100,6 +106,9 @@ impl CaseResult {
             skip_reason: None,
             cached: false,
             requests: 0,
+            retries: 0,
+            retry_causes: Vec::new(),
+            waited_ms: 0,
             repeat: None,
         }
     }

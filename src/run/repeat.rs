@@ -335,6 +335,17 @@ pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
         skip_reason: None,
         cached: record.attempts.iter().all(|attempt| attempt.cached),
         requests: record.attempts.iter().map(|attempt| attempt.requests).sum(),
+        retries: record.attempts.iter().map(|attempt| attempt.retries).sum(),
+        retry_causes: record
+            .attempts
+            .iter()
+            .flat_map(|attempt| attempt.retry_causes.iter().cloned())
+            .collect(),
+        waited_ms: record
+            .attempts
+            .iter()
+            .map(|attempt| attempt.waited_ms)
+            .sum(),
         repeat: Some(Box::new(record)),
     }
 }

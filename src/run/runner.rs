@@ -1,7 +1,8 @@
 //! [`execute`]: sends the plan's cases to their providers concurrently and judges the answers.
 //!
 //! Requests start in plan order and finish in any order; results are stored by plan index,
-//! so every report is in plan order. A global limit and a per-target limit bound concurrency.
+//! so every report is in plan order. A global limit bounds cases in flight; each target's
+//! [`Dispatcher`] lane adds its own limits, retries and circuit breaker.
 //! The runner owns its tokio runtime and is synchronous to its callers.
 
 use std::sync::Arc;
@@ -9,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use tokio::sync::Semaphore;
 
+use super::dispatch::Dispatcher;
 use super::outcome::{CaseError, CaseResult, Status};
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{CacheKey, ChatRequest, ModelOutput, Provider, Recorder, ResponseCache};
@@ -78,11 +79,7 @@ pub fn execute(
         })?;
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
     let interrupted = runtime.block_on(async {
-        let limits: Vec<Arc<Semaphore>> = plan
-            .targets
-            .iter()
-            .map(|target| Arc::new(Semaphore::new(target.concurrency.max(1))))
-            .collect();
+        let dispatcher = Dispatcher::new(&plan.targets);
         let stop = Arc::new(AtomicBool::new(false));
         for (index, case) in plan.cases.iter().enumerate() {
             if let Some(reason) = &case.skip {
@@ -97,33 +94,22 @@ pub fn execute(
             .enumerate()
             .filter(|(_, case)| case.skip.is_none())
             .map(|(index, case)| {
-                let limit = Arc::clone(&limits[case.target]);
                 let provider = &providers[case.target];
                 let stop = Arc::clone(&stop);
+                let dispatcher = &dispatcher;
                 async move {
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
                     }
                     if case.repeat.is_repeated() {
-                        // Each attempt takes its own slot of the target's limit.
+                        // Each attempt goes through the target's lane on its own.
                         let result = super::repeat::run_repeated(&case.repeat, |attempt| {
-                            let limit = Arc::clone(&limit);
-                            async move {
-                                let _permit = limit
-                                    .acquire_owned()
-                                    .await
-                                    .expect("the semaphore is never closed");
-                                run_case(case, provider, options, attempt).await
-                            }
+                            run_case(case, provider, dispatcher, options, attempt)
                         })
                         .await;
                         return (index, result);
                     }
-                    let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-                    if stop.load(Ordering::Relaxed) {
-                        return (index, CaseResult::skipped(FAIL_FAST_REASON));
-                    }
-                    (index, run_case(case, provider, options, 1).await)
+                    (index, run_case(case, provider, dispatcher, options, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -179,10 +165,12 @@ async fn interrupt_signal(enabled: bool) {
 }
 
 /// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,
-/// else from the provider — and judges the answer.
+/// else from the provider through its target's dispatch lane (limits, retries, breaker) —
+/// and judges the answer.
 async fn run_case(
     case: &TestInstance,
     provider: &Provider,
+    dispatcher: &Dispatcher,
     options: &RunOptions,
     attempt: u32,
 ) -> CaseResult {
@@ -196,9 +184,12 @@ async fn run_case(
         let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);
         Some((cache, key))
     });
-    let answer = match cache.as_ref().and_then(|(cache, key)| cache.lookup(key)) {
-        Some(cached) => Ok(cached),
-        None => provider.complete(&request).await,
+    let cached = cache.as_ref().and_then(|(cache, key)| cache.lookup(key));
+    let (answer, sent) = if let Some(cached) = cached {
+        (Ok(cached), None)
+    } else {
+        let sent = dispatcher.send(case.target, provider, &request).await;
+        (sent.result, Some((sent.requests, sent.log)))
     };
     if let Ok(output) = &answer {
         if let Some((cache, key)) = &cache {
@@ -210,7 +201,7 @@ async fn run_case(
             recorder.add(request.case_id, request.attempt, request.messages, output);
         }
     }
-    match answer {
+    let mut result = match answer {
         Ok(output) => judge(case, output).await,
         Err(error) => CaseResult::errored(
             CaseError {
@@ -218,9 +209,17 @@ async fn run_case(
                 status: error.status,
                 message: error.message,
             },
-            1,
+            0,
         ),
+    };
+    if let Some((requests, log)) = sent {
+        // A replayed answer was recorded, not requested.
+        result.requests = if result.cached { 0 } else { requests };
+        result.retries = log.retries;
+        result.retry_causes = log.causes;
+        result.waited_ms = u64::try_from(log.waited.as_millis()).unwrap_or(u64::MAX);
     }
+    result
 }
 
 /// Evaluates the case's assertions; programs run off the async threads.

@@ -72,6 +72,25 @@ pub struct RawBudget {
     pub cost_usd: Option<f64>,
 }
 
+impl RawBudget {
+    /// Returns this budget with every limit it leaves unset taken from `defaults`.
+    #[must_use]
+    pub fn or(self, defaults: Self) -> Self {
+        Self {
+            prompt_tokens: self.prompt_tokens.or(defaults.prompt_tokens),
+            completion_tokens: self.completion_tokens.or(defaults.completion_tokens),
+            total_tokens: self.total_tokens.or(defaults.total_tokens),
+            cost_usd: self.cost_usd.or(defaults.cost_usd),
+        }
+    }
+
+    /// Returns true when no limit is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// One case of a suite.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -172,7 +172,7 @@ fn select(
                     line,
                     column,
                     format!(
-                        "`{}` is {} family, not {}",
+                        "`{}` is {} family, not {} one",
                         name.value,
                         article(family.kind()),
                         article(kind)
@@ -193,7 +193,7 @@ fn select(
                     )
                     .with_help(format!(
                         "{hint}{} families: {} (or `all`)",
-                        kind.key(),
+                        article(kind).trim_start_matches("an "),
                         BacktickList(&valid)
                     )),
                 );
@@ -278,4 +278,84 @@ fn untrusted_vars(
         }
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::error::SourceFile;
+
+    fn config(yaml: &str) -> Result<ProbeConfig, String> {
+        let source = SourceFile::new("s.yaml", yaml);
+        let raw: Spanned<RawProbes> =
+            crate::suite::parse_yaml(&source).map_err(|problem| problem.message().to_owned())?;
+        let mut problems = InvalidInput::default();
+        let context = CompileContext {
+            source: &source,
+            dir: Path::new("."),
+        };
+        validate(raw, context, true, &mut problems).ok_or_else(|| {
+            problems
+                .problems
+                .iter()
+                .map(|problem| {
+                    format!(
+                        "{}: {}",
+                        problem.location().unwrap_or_default(),
+                        problem.message()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    #[test]
+    fn all_and_lists_select_families_in_catalogue_order() {
+        let all = config("edge-cases: all\n").unwrap();
+        assert_eq!(
+            all.families,
+            Family::of_kind(FamilyKind::EdgeCase).collect::<Vec<_>>()
+        );
+        assert_eq!(all.max_input_tokens, DEFAULT_MAX_INPUT_TOKENS);
+        assert!(all.canary);
+        let some = config("injection: [persona, encoding, persona]\nedge-cases: [unicode]\nmax-input-tokens: 100\ncanary: false\nassert: [{max-chars: 10}]\n").unwrap();
+        assert_eq!(
+            some.families,
+            [Family::Unicode, Family::Encoding, Family::Persona]
+        );
+        assert_eq!(some.max_input_tokens, 100);
+        assert!(!some.canary);
+        assert_eq!(some.assertions.len(), 1);
+        assert_eq!(
+            (some.edge_cases_line, some.injection_line),
+            (Some(2), Some(1))
+        );
+    }
+
+    #[test]
+    fn selection_must_be_all_or_a_list() {
+        let error = config("edge-cases: every\n").unwrap_err();
+        assert!(
+            error.contains("`all` or a list of probe families"),
+            "{error}"
+        );
+        let error = config("canary: true\n").unwrap_err();
+        assert!(
+            error.contains("`probes` selects no probe family"),
+            "{error}"
+        );
+        let error = config("injection: all\nuntrusted-vars: [a, a]\n").unwrap_err();
+        assert!(
+            error.contains("s.yaml:2:21: `a` is listed twice"),
+            "{error}"
+        );
+        let error = config("edge-cases: all\nuntrusted-vars: [a]\n").unwrap_err();
+        assert!(
+            error.contains("has no effect without the `indirect` injection family"),
+            "{error}"
+        );
+    }
 }

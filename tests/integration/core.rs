@@ -270,7 +270,7 @@ fn dropped_connection_is_an_error_with_its_cause() {
     let case = run.case("r.json", "suites/greeter.yaml::says_hello");
     assert_eq!(case["status"], "error");
     assert!(
-        case["error"]["kind"] == "connect" || case["error"]["kind"] == "malformed",
+        case["error"]["kind"] == "dropped" || case["error"]["kind"] == "malformed",
         "{case}"
     );
 }

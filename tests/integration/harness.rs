@@ -46,6 +46,12 @@ impl Project {
         self.file(to, &text)
     }
 
+    /// Copies a file (for example a report a run wrote) from another project.
+    pub(crate) fn copy_from(self, other: &Project, path: &str) -> Self {
+        let text = std::fs::read_to_string(other.path(path)).unwrap();
+        self.file(path, &text)
+    }
+
     /// Sets an environment variable for runs.
     pub(crate) fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));

@@ -83,6 +83,27 @@ impl Reply {
         }
     }
 
+    /// A raw response with headers, like a 429 with `Retry-After`.
+    pub(crate) fn with_headers(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
+        Self::Raw {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            body: body.to_owned(),
+        }
+    }
+
+    /// A 200 whose body is cut-off JSON.
+    pub(crate) fn malformed() -> Self {
+        Self::with_headers(
+            200,
+            &[("content-type", "application/json")],
+            r#"{"choices": [{"message": {"content": "hel"#,
+        )
+    }
+
     pub(crate) fn delayed(self, delay: Duration) -> Self {
         Self::Delayed(delay, Box::new(self))
     }
@@ -193,6 +214,23 @@ impl MockServer {
             shared,
             _runtime: runtime,
         }
+    }
+
+    /// Starts a server whose responder sees each request with its 0-based attempt number for
+    /// that case (requests are told apart by their last user message), to script retries.
+    pub(crate) fn per_case(
+        responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let attempts = Mutex::new(std::collections::HashMap::<String, usize>::new());
+        Self::start(move |request, _| {
+            let attempt = {
+                let mut attempts = attempts.lock().unwrap();
+                let count = attempts.entry(request.last_user()).or_default();
+                *count += 1;
+                *count - 1
+            };
+            responder(request, attempt)
+        })
     }
 
     /// Starts a server that answers every request with `text`.

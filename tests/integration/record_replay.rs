@@ -141,6 +141,13 @@ fn an_edited_prompt_makes_the_recording_stale() {
         stale.read("r.xml").contains("<error"),
         "replay problems are errors, not failures"
     );
+    assert!(
+        stale.stderr.contains(
+            "error: 2 cases have no current recording in `recordings`; re-record them with `promptci run --target <live target> --record recordings`"
+        ),
+        "{}",
+        stale.stderr
+    );
 }
 
 #[test]
