@@ -19,36 +19,28 @@ use crate::run::Status;
 /// The growth of prompt tokens or cost the gate allows by default: 10%.
 pub const DEFAULT_GROWTH: f64 = 0.10;
 
-/// How often a case passed among the times it was judged (errors and skips are not judged).
+/// How often a case passed among the times it was judged (errors and skips are not judged),
+/// and its verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CaseCounts {
-    /// Judged runs that passed.
+    /// Judged runs (attempts, for repeated cases) that passed.
     pub passed: u32,
     /// Runs judged on their merits (passed or failed).
     pub judged: u32,
+    /// Whether the case passed as a whole (for repeated cases: met its `pass-rate`).
+    pub verdict_passed: bool,
 }
 
 impl CaseCounts {
-    /// Returns the counts of one case of a report: its attempts when it was repeated, else
-    /// 0 or 1 judged run.
+    /// Returns the counts of one case of a report: its attempts when it was repeated, else 0
+    /// or 1 judged.
     #[must_use]
     pub fn of(case: &JsonCase) -> Self {
-        if let Some(repeat) = &case.repeat {
-            return Self {
-                passed: repeat.passed,
-                judged: repeat.passed + repeat.failed,
-            };
-        }
-        match case.status {
-            Status::Passed => Self {
-                passed: 1,
-                judged: 1,
-            },
-            Status::Failed => Self {
-                passed: 0,
-                judged: 1,
-            },
-            Status::Error | Status::Skipped => Self::default(),
+        let (passed, judged) = case.pass_counts().unwrap_or((0, 0));
+        Self {
+            passed,
+            judged,
+            verdict_passed: case.status == Status::Passed,
         }
     }
 
@@ -113,19 +105,123 @@ impl CasePolicy for AnyFailure {
     }
 }
 
+/// The default policy: single-shot cases keep [`AnyFailure`]'s plain rule; a case repeated on
+/// either side regressed only when its pass rate fell significantly (one-sided Fisher exact
+/// test on the two pass counts at `alpha`), so noise in a flaky case is not a regression while
+/// an always-pass case that now always fails is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedExact {
+    /// The significance level: `1 − confidence`.
+    pub alpha: f64,
+}
+
+impl PairedExact {
+    /// Creates the policy for `confidence` (0.95 tests at alpha = 0.05).
+    #[must_use]
+    pub fn new(confidence: f64) -> Self {
+        Self {
+            alpha: 1.0 - confidence,
+        }
+    }
+}
+
+impl CasePolicy for PairedExact {
+    fn name(&self) -> &'static str {
+        "fisher-exact"
+    }
+
+    fn classify(&self, base: CaseCounts, head: CaseCounts) -> CaseChange {
+        if base.judged <= 1 && head.judged <= 1 {
+            return AnyFailure.classify(base, head);
+        }
+        if head.judged == 0 || base.judged == 0 {
+            return CaseChange::Unchanged;
+        }
+        let fell = crate::stats::fisher_fell(
+            u64::from(base.passed),
+            u64::from(base.judged),
+            u64::from(head.passed),
+            u64::from(head.judged),
+        );
+        let rose = crate::stats::fisher_fell(
+            u64::from(head.passed),
+            u64::from(head.judged),
+            u64::from(base.passed),
+            u64::from(base.judged),
+        );
+        if fell < self.alpha {
+            CaseChange::Regressed
+        } else if rose < self.alpha {
+            CaseChange::Fixed
+        } else if !base.verdict_passed && !head.verdict_passed {
+            CaseChange::StillFailing
+        } else {
+            CaseChange::Unchanged
+        }
+    }
+}
+
+/// What a regression gates on: each case's own test, or the suite-wide paired test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegressionTest {
+    /// Any case that regressed fails the gate.
+    #[default]
+    Case,
+    /// Only a significant exact McNemar test over all shared cases fails the gate (for
+    /// single-shot runs against non-deterministic models, where single flips are noise).
+    Suite,
+}
+
+/// The exact one-sided McNemar test over the cases judged in both runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SuiteTest {
+    /// Cases that passed in the baseline and fail now.
+    pub worse: u64,
+    /// Cases that failed in the baseline and pass now.
+    pub better: u64,
+    /// The probability of at least `worse` of the `worse + better` flips going that way if
+    /// nothing changed.
+    pub p_value: f64,
+    /// The significance level.
+    pub alpha: f64,
+    /// Whether `p_value < alpha`.
+    pub significant: bool,
+}
+
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompareOptions {
     /// The largest allowed growth of a prompt's tokens or cost, as a fraction (0.10 = 10%).
     pub growth: f64,
+    /// What regressions gate on.
+    pub regression_test: RegressionTest,
+    /// The confidence of the suite-wide test (its alpha is `1 − confidence`).
+    pub confidence: f64,
 }
 
 impl Default for CompareOptions {
     fn default() -> Self {
         Self {
             growth: DEFAULT_GROWTH,
+            regression_test: RegressionTest::Case,
+            confidence: crate::run::DEFAULT_CONFIDENCE,
         }
     }
+}
+
+/// Returns the confidence a report's repeated cases ran at (the highest, when they differ),
+/// else the default 0.95: regression tests on the report use it.
+#[must_use]
+pub fn report_confidence(report: &JsonReport) -> f64 {
+    report
+        .cases
+        .iter()
+        .filter_map(|case| case.repeat.as_ref().map(|repeat| repeat.confidence))
+        .fold(None, |highest: Option<f64>, confidence| {
+            Some(highest.map_or(confidence, |highest| highest.max(confidence)))
+        })
+        .unwrap_or(crate::run::DEFAULT_CONFIDENCE)
 }
 
 /// Which report the comparison is against.
@@ -230,6 +326,16 @@ pub struct Comparison {
     pub removed_cases: Vec<CaseDelta>,
     /// Each prompt's tokens, pass rate and cost on both sides.
     pub prompts: Vec<PromptDelta>,
+    /// Cases whose verdict changed that the policy did not call a regression or a fix (noise
+    /// under a statistical test); listed, never gating.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flipped: Vec<CaseDelta>,
+    /// The exact McNemar test over the cases judged in both runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_test: Option<SuiteTest>,
+    /// What regressions gate on.
+    #[serde(default)]
+    pub regression_test: RegressionTest,
 }
 
 impl Comparison {
@@ -237,8 +343,15 @@ impl Comparison {
     #[must_use]
     pub fn gate_reasons(&self) -> Vec<String> {
         let mut reasons = Vec::new();
-        if !self.regressions.is_empty() {
-            reasons.push(plural(self.regressions.len(), "regression", "regressions"));
+        match (self.regression_test, &self.suite_test) {
+            (RegressionTest::Case, _) if !self.regressions.is_empty() => {
+                reasons.push(plural(self.regressions.len(), "regression", "regressions"));
+            }
+            (RegressionTest::Suite, Some(test)) if test.significant => reasons.push(format!(
+                "the suite got significantly worse ({} worse, {} better, McNemar p = {:.4})",
+                test.worse, test.better, test.p_value
+            )),
+            _ => {}
         }
         let limit = percent(self.growth_limit);
         let grown = self.prompts.iter().filter(|p| p.tokens_over_growth).count();
@@ -323,7 +436,11 @@ pub fn compare(
         new_cases: Vec::new(),
         removed_cases: Vec::new(),
         prompts: Vec::new(),
+        flipped: Vec::new(),
+        suite_test: None,
+        regression_test: options.regression_test,
     };
+    let (mut worse, mut better) = (0_u64, 0_u64);
     let mut prompts: BTreeMap<String, PromptAccumulator> = BTreeMap::new();
     for case in &head.cases {
         let accumulator = prompts.entry(prompt_key(case)).or_default();
@@ -335,10 +452,21 @@ pub fn compare(
             continue;
         };
         accumulator.share(before, case);
+        let flip = match (before.status, case.status) {
+            (Status::Passed, Status::Failed) => Some(true),
+            (Status::Failed, Status::Passed) => Some(false),
+            _ => None,
+        };
+        match flip {
+            Some(true) => worse += 1,
+            Some(false) => better += 1,
+            None => {}
+        }
         let list = match policy.classify(CaseCounts::of(before), CaseCounts::of(case)) {
             CaseChange::Regressed => &mut comparison.regressions,
             CaseChange::Fixed => &mut comparison.fixed,
             CaseChange::StillFailing => &mut comparison.known_failures,
+            CaseChange::Unchanged if flip.is_some() => &mut comparison.flipped,
             CaseChange::Unchanged => continue,
         };
         list.push(delta(
@@ -360,6 +488,15 @@ pub fn compare(
                 .push(delta(case, Some(case.status), None, Vec::new()));
         }
     }
+    let alpha = 1.0 - options.confidence;
+    let p_value = crate::stats::mcnemar_worse(worse, better);
+    comparison.suite_test = Some(SuiteTest {
+        worse,
+        better,
+        p_value,
+        alpha,
+        significant: p_value < alpha,
+    });
     comparison.prompts = prompts
         .into_iter()
         .filter(|(_, accumulator)| accumulator.shared > 0)
@@ -498,8 +635,9 @@ fn status(value: Option<Status>) -> &'static str {
 
 /// One row of the cases table: what happened, the case, and its statuses.
 fn case_rows(comparison: &Comparison) -> Vec<(&'static str, &CaseDelta)> {
-    let groups: [(&'static str, &Vec<CaseDelta>); 5] = [
+    let groups: [(&'static str, &Vec<CaseDelta>); 6] = [
         ("REGRESSED", &comparison.regressions),
+        ("FLIPPED (not significant)", &comparison.flipped),
         ("FIXED", &comparison.fixed),
         ("STILL FAILING", &comparison.known_failures),
         ("NEW", &comparison.new_cases),
@@ -509,6 +647,28 @@ fn case_rows(comparison: &Comparison) -> Vec<(&'static str, &CaseDelta)> {
         .into_iter()
         .flat_map(|(label, cases)| cases.iter().map(move |case| (label, case)))
         .collect()
+}
+
+/// Returns the suite-wide test as one line, when any case flipped.
+fn suite_test_line(comparison: &Comparison) -> Option<String> {
+    let test = comparison.suite_test?;
+    (test.worse + test.better > 0).then(|| {
+        format!(
+            "paired test (exact one-sided McNemar over cases in both runs, {}): {} worse, {} better, p = {:.4}{}",
+            match comparison.regression_test {
+                RegressionTest::Case => "informational with --regression-test case",
+                RegressionTest::Suite => "gates with --regression-test suite",
+            },
+            test.worse,
+            test.better,
+            test.p_value,
+            if test.significant {
+                format!(" < {:.2}: significantly worse", test.alpha)
+            } else {
+                String::new()
+            }
+        )
+    })
 }
 
 /// One row of the prompts table, as cells.
@@ -605,6 +765,10 @@ pub fn render_text(comparison: &Comparison) -> String {
             }
         }
     }
+    if let Some(line) = suite_test_line(comparison) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     if !comparison.prompts.is_empty() {
         out.push('\n');
         let table: Vec<[String; 6]> = comparison.prompts.iter().map(prompt_cells).collect();
@@ -670,6 +834,9 @@ pub fn render_markdown(comparison: &Comparison) -> String {
             format!("**Gate: failed**: {}", reasons.join(", "))
         }
     );
+    if let Some(line) = suite_test_line(comparison) {
+        out.push_str(&format!("{}\n\n", cell(&line)));
+    }
     let rows = case_rows(comparison);
     if !rows.is_empty() {
         out.push_str("| change | case | baseline | now | why |\n|---|---|---|---|---|\n");
@@ -705,7 +872,30 @@ mod tests {
     use super::*;
 
     fn counts(passed: u32, judged: u32) -> CaseCounts {
-        CaseCounts { passed, judged }
+        CaseCounts {
+            passed,
+            judged,
+            verdict_passed: judged > 0 && passed == judged,
+        }
+    }
+
+    fn repeated(passed: u32, judged: u32, verdict_passed: bool) -> CaseCounts {
+        CaseCounts {
+            passed,
+            judged,
+            verdict_passed,
+        }
+    }
+
+    #[test_case(counts(1, 1), counts(0, 1), CaseChange::Regressed; "single shot keeps the plain rule")]
+    #[test_case(repeated(10, 10, true), repeated(0, 10, false), CaseChange::Regressed; "always pass to always fail")]
+    #[test_case(repeated(9, 10, true), repeated(7, 10, false), CaseChange::Unchanged; "noise in a flaky case")]
+    #[test_case(repeated(20, 20, true), repeated(15, 20, false), CaseChange::Regressed; "fisher p 0.024")]
+    #[test_case(repeated(2, 10, false), repeated(10, 10, true), CaseChange::Fixed; "rose significantly")]
+    #[test_case(repeated(5, 10, false), repeated(4, 10, false), CaseChange::StillFailing; "failing both times")]
+    #[test_case(repeated(10, 10, true), repeated(0, 0, false), CaseChange::Unchanged; "errored now")]
+    fn paired_exact_policy(base: CaseCounts, head: CaseCounts, expected: CaseChange) {
+        assert_eq!(PairedExact::new(0.95).classify(base, head), expected);
     }
 
     #[test_case(counts(1, 1), counts(0, 1), CaseChange::Regressed)]

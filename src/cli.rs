@@ -145,6 +145,13 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "failures", value_name = "WHAT")]
     pub fail_on: crate::gate::FailOn,
 
+    /// What regressions against the baseline gate on: each case's own test (single shots:
+    /// passed before, fails now; repeats: a significant drop of the pass rate), or the exact
+    /// McNemar test over the whole suite (for single-shot runs against non-deterministic
+    /// models).
+    #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
+    pub regression_test: crate::baseline::RegressionTest,
+
     /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
     /// meets its `pass-rate` (default 1.0).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -199,6 +206,11 @@ pub struct DiffArgs {
     /// The prompt-token and cost growth that fails the gate, in percent.
     #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_growth)]
     pub growth: f64,
+
+    /// What regressions gate on: each case's own test, or the exact McNemar test over the
+    /// whole suite (for single-shot runs against non-deterministic models).
+    #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
+    pub regression_test: crate::baseline::RegressionTest,
 }
 
 /// Options of `promptci tokens`.

@@ -536,7 +536,9 @@ pub fn verdict(
             let failed_now = |case: &&crate::baseline::CaseDelta| case.head == Some(Status::Failed);
             let known = comparison.known_failures.iter().filter(failed_now).count();
             let regressed = comparison.regressions.iter().filter(failed_now).count();
-            counts.failed.saturating_sub(known + regressed)
+            // A flip the regression test calls noise is judged by that test, not as a failure.
+            let flipped = comparison.flipped.iter().filter(failed_now).count();
+            counts.failed.saturating_sub(known + regressed + flipped)
         }
         _ => counts.failed,
     };

@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{display_path, stdout};
-use crate::baseline::{AnyFailure, CompareOptions, compare, render_markdown, render_text};
+use crate::baseline::{
+    CompareOptions, PairedExact, compare, render_markdown, render_text, report_confidence,
+};
 use crate::cli::DiffArgs;
 use crate::error::{Error, exit_code};
 use crate::report::json::JsonReport;
@@ -17,15 +19,18 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
     let head_path = cwd.join(&args.head);
     let base = load_report(&base_path, cwd)?;
     let head = load_report(&head_path, cwd)?;
+    let confidence = report_confidence(&head);
     let options = CompareOptions {
         growth: args.growth,
+        regression_test: args.regression_test,
+        confidence,
     };
     let comparison = compare(
         &base,
         &display_path(&base_path, cwd),
         &head,
         options,
-        &AnyFailure,
+        &PairedExact::new(confidence),
     );
     let text = if args.markdown {
         render_markdown(&comparison)

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, display_path, git_commit, stdout};
-use crate::baseline::{AnyFailure, CompareOptions};
+use crate::baseline::{CompareOptions, PairedExact, report_confidence};
 use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
@@ -134,10 +134,19 @@ fn gate(
     let mut report = JsonReport::from_summary(summary);
     crate::gate::annotate(&mut report, &tokens, &budgets);
     report.baseline = baseline.map(|(path, base)| {
+        let confidence = report_confidence(&report);
         let options = CompareOptions {
             growth: args.growth,
+            regression_test: args.regression_test,
+            confidence,
         };
-        crate::baseline::compare(&base, &path, &report, options, &AnyFailure)
+        crate::baseline::compare(
+            &base,
+            &path,
+            &report,
+            options,
+            &PairedExact::new(confidence),
+        )
     });
     let verdict = crate::gate::verdict(
         summary.counts(),

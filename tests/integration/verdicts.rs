@@ -448,3 +448,141 @@ fn ab_assign_is_sticky_and_ab_analyze_reports_welch() {
         bad.stderr
     );
 }
+
+/// A server whose answers follow `mode`: per message, `script(mode, user, count)` decides
+/// whether the answer is `yes`.
+fn switchable_server(
+    mode: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    script: fn(usize, &str, usize) -> bool,
+) -> MockServer {
+    let seen: Mutex<HashMap<(usize, String), usize>> = Mutex::new(HashMap::new());
+    MockServer::start(move |request, _| {
+        let mode = mode.load(std::sync::atomic::Ordering::SeqCst);
+        let user = request.last_user();
+        let count = {
+            let mut seen = seen.lock().unwrap();
+            let count = seen.entry((mode, user.clone())).or_insert(0);
+            *count += 1;
+            *count
+        };
+        Reply::answer(if script(mode, &user, count) {
+            "yes"
+        } else {
+            "no"
+        })
+    })
+}
+
+#[test]
+fn repeated_baselines_call_only_significant_drops_regressions() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mode = std::sync::Arc::new(AtomicUsize::new(0));
+    // Mode 0 (baseline): flaky passes 3 of 6. Mode 1: flaky passes 2 of 6 (fails its 0.5
+    // pass rate: noise). Mode 2: stable always fails (a real regression).
+    let server = switchable_server(std::sync::Arc::clone(&mode), |mode, user, count| {
+        match (mode, user) {
+            (2, "stable") => false,
+            (_, "stable") => true,
+            (0, _) => count % 2 == 1,
+            (_, _) => count % 3 == 1,
+        }
+    });
+    let project = Project::new().file(
+        "suites/b.yaml",
+        "repeat: 6\npass-rate: 0.5\nassert:\n  - contains: 'yes'\ncases:\n  - name: stable\n    user: stable\n  - name: flaky\n    user: flaky\n",
+    );
+    let url = server.base_url();
+    let run = |json: &str, extra: &[&str]| {
+        let mut args = vec!["run", "--base-url", &url, "--json", json, "-j", "1"];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    run("base.json", &[]).code(0);
+    mode.store(1, Ordering::SeqCst);
+    let noisy = run(
+        "noisy.json",
+        &["--baseline", "base.json", "--fail-on", "regressions"],
+    );
+    noisy.code(0);
+    let comparison = &noisy.json("noisy.json")["baseline"];
+    assert_eq!(comparison["policy"], "fisher-exact");
+    assert_eq!(comparison["regressions"].as_array().unwrap().len(), 0);
+    assert_eq!(comparison["flipped"][0]["id"], "suites/b.yaml::flaky");
+    assert!(
+        noisy
+            .stdout
+            .contains("FLIPPED (not significant)  suites/b.yaml::flaky"),
+        "{}",
+        noisy.stdout
+    );
+
+    mode.store(2, Ordering::SeqCst);
+    let broken = run(
+        "broken.json",
+        &["--baseline", "base.json", "--fail-on", "regressions"],
+    );
+    broken.code(1);
+    let comparison = &broken.json("broken.json")["baseline"];
+    assert_eq!(comparison["regressions"][0]["id"], "suites/b.yaml::stable");
+}
+
+#[test]
+fn the_suite_test_gates_single_shot_flips_only_when_significant() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mode = std::sync::Arc::new(AtomicUsize::new(0));
+    // Mode 0: every case passes. Mode 1: case c1 fails. Mode 2: every case fails.
+    let server = switchable_server(std::sync::Arc::clone(&mode), |mode, user, _| match mode {
+        0 => true,
+        1 => user != "c1",
+        _ => false,
+    });
+    let mut suite = String::from("assert:\n  - contains: 'yes'\ncases:\n");
+    for index in 1..=5 {
+        suite.push_str(&format!("  - name: c{index}\n    user: c{index}\n"));
+    }
+    let project = Project::new().file("suites/s.yaml", &suite);
+    let url = server.base_url();
+    let run = |json: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--base-url",
+            &url,
+            "--json",
+            json,
+            "--baseline",
+            "base.json",
+            "--fail-on",
+            "regressions",
+        ];
+        args.extend_from_slice(extra);
+        project.run(&args)
+    };
+    project
+        .run(&["run", "--base-url", &url, "--json", "base.json"])
+        .code(0);
+    mode.store(1, Ordering::SeqCst);
+    run("one.json", &[]).code(1);
+    let suite_mode = run("one-suite.json", &["--regression-test", "suite"]);
+    suite_mode.code(0);
+    let comparison = &suite_mode.json("one-suite.json")["baseline"];
+    assert_eq!(
+        comparison["regressions"][0]["id"], "suites/s.yaml::c1",
+        "still listed"
+    );
+    assert_eq!(comparison["suite_test"]["worse"], 1);
+    assert!((comparison["suite_test"]["p_value"].as_f64().unwrap() - 0.5).abs() < 1e-12);
+    assert!(
+        suite_mode.stdout.contains("1 worse, 0 better, p = 0.5000"),
+        "{}",
+        suite_mode.stdout
+    );
+    mode.store(2, Ordering::SeqCst);
+    let all = run("all.json", &["--regression-test", "suite"]);
+    all.code(1);
+    assert!(
+        all.stdout
+            .contains("the suite got significantly worse (5 worse, 0 better, McNemar p = 0.0312)"),
+        "{}",
+        all.stdout
+    );
+}
