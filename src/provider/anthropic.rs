@@ -13,7 +13,7 @@ use super::model::{
     ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
     redact,
 };
-use super::openai::{elapsed_ms, parse_retry_after};
+use super::openai::{Phase, elapsed_ms, parse_retry_after, transport_failure};
 use crate::config::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, GenerationParams, Target};
 
 /// `max_tokens` is required by the API; this is sent when the target sets none.
@@ -122,7 +122,7 @@ impl AnthropicProvider {
         let response = builder
             .send()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(&error, Phase::Send))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -132,7 +132,7 @@ impl AnthropicProvider {
         let text = response
             .text()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(&error, Phase::Body))?;
         let latency_ms = elapsed_ms(started);
         if !status.is_success() {
             return Err(ProviderError {
@@ -160,21 +160,8 @@ impl AnthropicProvider {
         redact(text, self.api_key.as_deref())
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> ProviderError {
-        let (kind, what) = if error.is_timeout() {
-            (
-                ProviderErrorKind::Timeout,
-                format!("timed out after {} s", self.timeout.as_secs_f64()),
-            )
-        } else {
-            let mut cause = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(inner) = source {
-                cause = format!("{cause}: {inner}");
-                source = inner.source();
-            }
-            (ProviderErrorKind::Connect, cause)
-        };
+    fn transport_error(&self, error: &reqwest::Error, phase: Phase) -> ProviderError {
+        let (kind, what) = transport_failure(error, phase, self.timeout);
         ProviderError::new(
             kind,
             self.redacted(&format!("request to {} failed: {what}", self.url)),

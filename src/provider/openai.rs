@@ -146,30 +146,8 @@ impl OpenAiProvider {
         redact(text, self.api_key.as_deref())
     }
 
-    /// Classifies a transport failure: a connection that could not be made (which the
-    /// circuit breaker counts) differs from one that dropped mid-answer (retried, not counted).
     fn transport_error(&self, error: &reqwest::Error, phase: Phase) -> ProviderError {
-        let (kind, what) = if error.is_connect() {
-            (
-                ProviderErrorKind::Connect,
-                format!("cannot connect: {}", causes(error)),
-            )
-        } else if error.is_timeout() {
-            (
-                ProviderErrorKind::Timeout,
-                format!("timed out after {} s", self.timeout.as_secs_f64()),
-            )
-        } else if phase == Phase::Body {
-            (
-                ProviderErrorKind::Dropped,
-                format!("the answer was cut off: {}", causes(error)),
-            )
-        } else {
-            (
-                ProviderErrorKind::Dropped,
-                format!("the connection dropped: {}", causes(error)),
-            )
-        };
+        let (kind, what) = transport_failure(error, phase, self.timeout);
         ProviderError::new(
             kind,
             self.redacted(&format!("request to {} failed: {what}", self.url)),
@@ -177,9 +155,40 @@ impl OpenAiProvider {
     }
 }
 
+/// Classifies a transport failure of any HTTP provider: a connection that could not be made
+/// (which the circuit breaker counts) differs from one that dropped mid-answer (retried, not
+/// counted: the endpoint is up).
+pub(crate) fn transport_failure(
+    error: &reqwest::Error,
+    phase: Phase,
+    timeout: Duration,
+) -> (ProviderErrorKind, String) {
+    if error.is_connect() {
+        (
+            ProviderErrorKind::Connect,
+            format!("cannot connect: {}", causes(error)),
+        )
+    } else if error.is_timeout() {
+        (
+            ProviderErrorKind::Timeout,
+            format!("timed out after {} s", timeout.as_secs_f64()),
+        )
+    } else if phase == Phase::Body {
+        (
+            ProviderErrorKind::Dropped,
+            format!("the answer was cut off: {}", causes(error)),
+        )
+    } else {
+        (
+            ProviderErrorKind::Dropped,
+            format!("the connection dropped: {}", causes(error)),
+        )
+    }
+}
+
 /// Where in a request a transport failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(crate) enum Phase {
     /// Connecting, sending, or waiting for the status line.
     Send,
     /// Reading the body.
@@ -187,7 +196,7 @@ enum Phase {
 }
 
 /// Returns an error with its chain of causes, which name the real reason (refused, reset…).
-fn causes(error: &reqwest::Error) -> String {
+pub(crate) fn causes(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {

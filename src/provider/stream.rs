@@ -11,7 +11,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::model::{ModelOutput, ProviderError, ProviderErrorKind, Usage, excerpt};
-use super::openai::elapsed_ms;
+use super::openai::{causes, elapsed_ms};
 
 /// How much of a bad event is kept in messages.
 const EVENT_EXCERPT: usize = 300;
@@ -168,18 +168,12 @@ fn broken(error: &EventStreamError<reqwest::Error>, events: usize) -> ProviderEr
             ProviderErrorKind::Timeout,
             format!("the stream timed out after {after}"),
         ),
-        EventStreamError::Transport(error) => {
-            let mut cause = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(inner) = source {
-                cause = format!("{cause}: {inner}");
-                source = inner.source();
-            }
-            ProviderError::new(
-                ProviderErrorKind::Connect,
-                format!("the stream was cut after {after}: {cause}"),
-            )
-        }
+        // The endpoint answered, so a cut stream is a drop (retried), not a failure to
+        // connect (which the circuit breaker counts).
+        EventStreamError::Transport(error) => ProviderError::new(
+            ProviderErrorKind::Dropped,
+            format!("the stream was cut after {after}: {}", causes(error)),
+        ),
         EventStreamError::Utf8(error) => ProviderError::new(
             ProviderErrorKind::Malformed,
             format!("the stream is not UTF-8 after {after}: {error}"),

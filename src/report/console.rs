@@ -132,6 +132,9 @@ impl<W: Write> ConsoleReporter<W> {
         let _ = self
             .out
             .write_all(summary_table_gated(summary, self.styles, gate).as_bytes());
+        if let Some(retried) = retry_note(summary.results) {
+            let _ = writeln!(self.out, "{retried}");
+        }
         let _ = self.out.flush();
     }
 
@@ -255,6 +258,35 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
     out
 }
 
+/// Returns a line on what retries cost the run, like `retried 12 requests (http-429 ×8,
+/// http-500 ×4), waiting 9.1 s in all`, or `None` when nothing was retried.
+#[must_use]
+pub fn retry_note(results: &[CaseResult]) -> Option<String> {
+    let retries: u32 = results.iter().map(|result| result.retries).sum();
+    if retries == 0 {
+        return None;
+    }
+    let mut causes: Vec<(&str, usize)> = Vec::new();
+    for cause in results.iter().flat_map(|result| &result.retry_causes) {
+        match causes.iter_mut().find(|(name, _)| name == cause) {
+            Some((_, count)) => *count += 1,
+            None => causes.push((cause, 1)),
+        }
+    }
+    causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let waited_ms: u64 = results.iter().map(|result| result.waited_ms).sum();
+    Some(format!(
+        "retried {} ({}), waiting {:.1} s in all",
+        plural(retries as usize, "request", "requests"),
+        causes
+            .iter()
+            .map(|(name, count)| format!("{name} ×{count}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        waited_ms as f64 / 1000.0
+    ))
+}
+
 /// Returns the end-of-run summary: a table per suite and the totals.
 #[must_use]
 pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
@@ -331,4 +363,24 @@ pub fn summary_table_gated(
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::run::CaseResult;
+
+    #[test]
+    fn retry_note_counts_causes_and_waits() {
+        let mut first = CaseResult::skipped("x");
+        first.retries = 2;
+        first.retry_causes = vec!["http-500".to_owned(), "http-429".to_owned()];
+        first.waited_ms = 1500;
+        let mut second = first.clone();
+        second.retry_causes = vec!["http-500".to_owned(), "timeout".to_owned()];
+        assert_eq!(
+            super::retry_note(&[first, second]).unwrap(),
+            "retried 4 requests (http-500 ×2, http-429 ×1, timeout ×1), waiting 3.0 s in all"
+        );
+        assert_eq!(super::retry_note(&[]), None);
+    }
 }
