@@ -165,7 +165,7 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
 
     for suite in suites {
         // Generated probes join the written cases here and flow through the same pipeline.
-        let probes = crate::probe::generate(suite, probe_seed);
+        let probes = probes_of(suite, config, options, probe_seed);
         let selected = selected_cases(suite, &probes, &selector);
         if selected.is_empty() {
             continue;
@@ -256,6 +256,25 @@ pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result
     plan.probe_seed =
         (plan.cases.iter().any(|case| case.probe.is_some())).then(|| probe_seed.value());
     problems.into_result(plan)
+}
+
+/// Generates a suite's probe cases for the model of its target (an unknown target is reported
+/// with the suite's written cases).
+fn probes_of(
+    suite: &Suite,
+    config: &Config,
+    options: &PlanOptions,
+    seed: crate::probe::ProbeSeed,
+) -> Vec<ProbeCase> {
+    if suite.probes.is_none() {
+        return Vec::new();
+    }
+    let target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+    let model = config
+        .target_for(target, &options.overrides)
+        .map(|target| target.model)
+        .unwrap_or_default();
+    crate::probe::generate(suite, seed, &model)
 }
 
 /// Returns the written and generated cases of a suite that the selection keeps, in order.

@@ -22,7 +22,7 @@ struct ListedProbe {
 impl ListedProbe {
     fn new(family: Family, probe: &ProbeDef) -> Self {
         Self {
-            kind: family.kind().key(),
+            kind: family.kind().name(),
             family: family.name(),
             name: match probe.delivery {
                 Delivery::UserMessage => probe.name.to_owned(),
@@ -73,7 +73,7 @@ fn render(probes: &[ListedProbe]) -> String {
     let mut text = String::new();
     for kind in [FamilyKind::EdgeCase, FamilyKind::Injection] {
         text.push_str(&format!("{}:\n", kind.key()));
-        for probe in probes.iter().filter(|probe| probe.kind == kind.key()) {
+        for probe in probes.iter().filter(|probe| probe.kind == kind.name()) {
             text.push_str(&format!(
                 "  {:<id_width$}  {:<description_width$}  [{}]\n",
                 probe.id(),

@@ -15,6 +15,15 @@ pub enum FamilyKind {
 }
 
 impl FamilyKind {
+    /// Returns the kind's name in reports: `edge-case` or `injection`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EdgeCase => "edge-case",
+            Self::Injection => "injection",
+        }
+    }
+
     /// Returns the suite key that selects families of this kind.
     #[must_use]
     pub fn key(self) -> &'static str {
@@ -277,6 +286,8 @@ pub struct PayloadInputs<'a> {
     pub nonce: &'a str,
     /// The suite's `max-input-tokens`.
     pub max_input_tokens: u64,
+    /// The target's model, whose tokenizer sizes the max-length probe.
+    pub model: &'a str,
 }
 
 /// One probe of the catalogue.
@@ -325,6 +336,7 @@ mod tests {
         let inputs = PayloadInputs {
             nonce: "K7QX2M9PHD",
             max_input_tokens: 100,
+            model: "mock",
         };
         for (family, probe) in catalogue() {
             let payload = (probe.build)(&inputs);

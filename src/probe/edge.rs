@@ -37,7 +37,7 @@ pub(super) const WHITESPACE: &[ProbeDef] = &[probe(
 pub(super) const MAX_LENGTH: &[ProbeDef] = &[probe(
     "filled-to-limit",
     "a message filled to `max-input-tokens` (default 4,000) that ends with a question",
-    |inputs| filled_message(inputs.max_input_tokens),
+    |inputs| filled_message(inputs.max_input_tokens, inputs.model),
 )];
 
 /// `long-word`.
@@ -167,14 +167,15 @@ pub(super) const MARKUP: &[ProbeDef] = &[
 
 /// Returns a message of at most `limit` tokens, within a sentence of it: support-like
 /// sentences, then the question.
-fn filled_message(limit: u64) -> String {
+fn filled_message(limit: u64, model: &str) -> String {
     const SENTENCE: &str = "I am writing about my account, the reports I exported last week, and the dashboards my team shares every Monday. ";
     const SAMPLE: usize = 16;
     let ending = format!("Given all of the above: {QUESTION}");
     let build = |repeats: usize| format!("{}{ending}", SENTENCE.repeat(repeats));
     // Tokens of a sentence in running text (a tokenizer may merge across sentence borders).
-    let per_sentence = (tokens::count(&SENTENCE.repeat(SAMPLE)) as f64 / SAMPLE as f64).max(1.0);
-    let budget = limit.saturating_sub(tokens::count(&ending)) as f64;
+    let per_sentence =
+        (tokens::count(model, &SENTENCE.repeat(SAMPLE)) as f64 / SAMPLE as f64).max(1.0);
+    let budget = limit.saturating_sub(tokens::count(model, &ending)) as f64;
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -182,10 +183,10 @@ fn filled_message(limit: u64) -> String {
     )]
     let mut repeats = (budget / per_sentence).floor() as usize;
     // The estimate is close; a few exact counts settle it.
-    while repeats > 0 && tokens::count(&build(repeats)) > limit {
+    while repeats > 0 && tokens::count(model, &build(repeats)) > limit {
         repeats -= 1;
     }
-    while tokens::count(&build(repeats + 1)) <= limit {
+    while tokens::count(model, &build(repeats + 1)) <= limit {
         repeats += 1;
     }
     build(repeats)
@@ -238,8 +239,8 @@ mod tests {
     #[test]
     fn max_length_fills_to_the_limit() {
         for limit in [50, 4_000] {
-            let text = filled_message(limit);
-            let count = tokens::count(&text);
+            let text = filled_message(limit, "gpt-4o");
+            let count = tokens::count("gpt-4o", &text);
             assert!(count <= limit && count + 40 >= limit, "{count} for {limit}");
             assert!(text.ends_with(QUESTION));
         }

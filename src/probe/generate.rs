@@ -28,6 +28,8 @@ pub struct Probe {
     pub untrusted_var: Option<String>,
     /// The suite's completion budget.
     pub completion_budget: Option<u64>,
+    /// The target's model, whose tokenizer counts tokens.
+    pub model: String,
 }
 
 /// A generated case, ready for the plan like a written one.
@@ -39,9 +41,10 @@ pub struct ProbeCase {
     pub probe: Arc<Probe>,
 }
 
-/// Generates the suite's probe cases, in catalogue order; an empty list when it has none.
+/// Generates the suite's probe cases, in catalogue order, for a target running `model`; an
+/// empty list when the suite has none.
 #[must_use]
-pub fn generate(suite: &Suite, seed: ProbeSeed) -> Vec<ProbeCase> {
+pub fn generate(suite: &Suite, seed: ProbeSeed, model: &str) -> Vec<ProbeCase> {
     let Some(config) = &suite.probes else {
         return Vec::new();
     };
@@ -69,6 +72,7 @@ pub fn generate(suite: &Suite, seed: ProbeSeed) -> Vec<ProbeCase> {
                 let payload = (def.build)(&PayloadInputs {
                     nonce: nonce.as_deref().unwrap_or_default(),
                     max_input_tokens: config.max_input_tokens,
+                    model,
                 });
                 let (user, case_vars) = match var {
                     None => (payload, Vars::new()),
@@ -87,6 +91,7 @@ pub fn generate(suite: &Suite, seed: ProbeSeed) -> Vec<ProbeCase> {
                     canary: (config.canary && suite.prompt.is_some()).then(|| seed.canary(&scope)),
                     untrusted_var: var.map(str::to_owned),
                     completion_budget: suite.budget.completion_tokens,
+                    model: model.to_owned(),
                 };
                 cases.push(ProbeCase {
                     case: Case {
@@ -140,9 +145,10 @@ impl Probe {
         for kind in self.family.checks() {
             let check = match kind {
                 CheckKind::Answered => Some(ProbeCheck::Answered),
-                CheckKind::CompletionBudget => {
-                    Some(ProbeCheck::CompletionBudget(self.completion_budget))
-                }
+                CheckKind::CompletionBudget => Some(ProbeCheck::CompletionBudget {
+                    limit: self.completion_budget,
+                    model: self.model.clone(),
+                }),
                 CheckKind::NoNonce => self.nonce.clone().map(ProbeCheck::NoNonce),
                 CheckKind::NoPromptOverlap => prompt.clone().map(ProbeCheck::NoPromptOverlap),
                 CheckKind::SafeOutput => Some(ProbeCheck::SafeOutput),
@@ -210,12 +216,12 @@ mod tests {
             dir.path(),
             "  edge-cases: all\n  injection: all\n  untrusted-vars: [note]\n",
         );
-        let first = generate(&suite, ProbeSeed::new(9));
+        let first = generate(&suite, ProbeSeed::new(9), "mock");
         assert_eq!(
             payloads(&first),
-            payloads(&generate(&suite, ProbeSeed::new(9)))
+            payloads(&generate(&suite, ProbeSeed::new(9), "mock"))
         );
-        let other = generate(&suite, ProbeSeed::new(10));
+        let other = generate(&suite, ProbeSeed::new(10), "mock");
         assert_eq!(first.len(), other.len());
         let nonces = |cases: &[ProbeCase]| -> Vec<Option<String>> {
             cases.iter().map(|case| case.probe.nonce.clone()).collect()
@@ -237,7 +243,7 @@ mod tests {
             dir.path(),
             "  edge-cases: [empty]\n  injection: [indirect]\n  untrusted-vars: [note, company]\n",
         );
-        let cases = generate(&suite, ProbeSeed::new(1));
+        let cases = generate(&suite, ProbeSeed::new(1), "mock");
         let names: Vec<&str> = cases.iter().map(|case| case.case.name.as_str()).collect();
         assert_eq!(names[0], "probe/empty/empty-message");
         assert_eq!(names[1], "probe/indirect/document-via-note");
@@ -256,7 +262,7 @@ mod tests {
     fn bind_plants_the_canary_and_adds_the_family_checks() {
         let dir = tempfile::tempdir().unwrap();
         let suite = suite(dir.path(), "  injection: [direct-override]\n");
-        let cases = generate(&suite, ProbeSeed::new(3));
+        let cases = generate(&suite, ProbeSeed::new(3), "mock");
         let probe = &cases[0].probe;
         let mut messages = vec![
             Message::new(Role::System, "You help Acme."),
@@ -288,7 +294,7 @@ mod tests {
             dir.path(),
             "  injection: [indirect]\n  untrusted-vars: [note]\n",
         );
-        let cases = generate(&suite, ProbeSeed::new(3));
+        let cases = generate(&suite, ProbeSeed::new(3), "mock");
         let mut messages = vec![Message::new(Role::System, "the template dropped the note")];
         let error = cases[0].probe.bind(&mut messages, &[]).unwrap_err();
         assert!(
@@ -301,7 +307,7 @@ mod tests {
     fn no_canary_without_a_prompt_or_when_disabled() {
         let dir = tempfile::tempdir().unwrap();
         let suite = suite(dir.path(), "  edge-cases: [empty]\n  canary: false\n");
-        let cases = generate(&suite, ProbeSeed::new(3));
+        let cases = generate(&suite, ProbeSeed::new(3), "mock");
         assert_eq!(cases[0].probe.canary, None);
         let mut messages = vec![Message::new(Role::System, "sys")];
         let checks = cases[0].probe.bind(&mut messages, &[]).unwrap();

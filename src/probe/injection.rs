@@ -444,6 +444,7 @@ mod tests {
     const INPUTS: PayloadInputs<'static> = PayloadInputs {
         nonce: "K7QX2M9PHD",
         max_input_tokens: 4_000,
+        model: "mock",
     };
 
     #[test]

@@ -1,13 +1,11 @@
-//! Token counts for probes: filling the max-length probe and estimating completions when the
-//! provider reports no usage.
+//! Token counts for probes: filling the max-length probe and counting completions when the
+//! provider reports no usage, both with the target model's tokenizer.
 
-/// Returns the number of tokens in `text`.
-// MERGE: use crate::tokens — an interim estimate (about four characters per token in English)
-// until the shared tokenizer lands; every probe count goes through this one function.
+/// Returns the number of tokens in `text` for `model` (with `o200k_base` as the estimate for
+/// models without a known tokenizer, as everywhere in promptci).
 #[must_use]
-pub fn count(text: &str) -> u64 {
-    let chars = u64::try_from(text.chars().count()).unwrap_or(u64::MAX);
-    chars.div_ceil(4)
+pub fn count(model: &str, text: &str) -> u64 {
+    crate::tokens::Tokenizer::for_model(model).count(text)
 }
 
 #[cfg(test)]
@@ -15,9 +13,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_about_four_characters_per_token() {
-        assert_eq!(count(""), 0);
-        assert_eq!(count("abcd"), 1);
-        assert_eq!(count("abcde"), 2);
+    fn counts_with_the_models_tokenizer() {
+        assert_eq!(count("gpt-4o", ""), 0);
+        assert_eq!(count("gpt-4o", "hello world"), 2);
+        assert_eq!(count("gpt-4", "hello world"), 2);
     }
 }

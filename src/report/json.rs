@@ -382,11 +382,7 @@ pub struct JsonProbe {
 impl JsonProbe {
     fn from_probe(probe: &crate::probe::Probe) -> Self {
         Self {
-            kind: match probe.family.kind() {
-                crate::probe::FamilyKind::EdgeCase => "edge-case",
-                crate::probe::FamilyKind::Injection => "injection",
-            }
-            .to_owned(),
+            kind: probe.family.kind().name().to_owned(),
             family: probe.family.name().to_owned(),
             name: probe.name.clone(),
             nonce: probe.nonce.clone(),

@@ -193,7 +193,7 @@ fn select(
                     )
                     .with_help(format!(
                         "{hint}{} families: {} (or `all`)",
-                        article(kind).trim_start_matches("an "),
+                        kind.name(),
                         BacktickList(&valid)
                     )),
                 );
@@ -203,11 +203,8 @@ fn select(
     families
 }
 
-fn article(kind: FamilyKind) -> &'static str {
-    match kind {
-        FamilyKind::EdgeCase => "an edge-case",
-        FamilyKind::Injection => "an injection",
-    }
+fn article(kind: FamilyKind) -> String {
+    format!("an {}", kind.name())
 }
 
 /// Checks `untrusted-vars` against the selected families and the suite's template.
