@@ -26,6 +26,7 @@ pub(crate) fn is_enabled(mode: GithubArg) -> bool {
 pub(crate) fn emit(
     mode: GithubArg,
     report: &JsonReport,
+    gate_passed: bool,
     project_root: &Path,
     report_paths: &[(&str, String)],
 ) -> Result<(), Error> {
@@ -36,6 +37,7 @@ pub(crate) fn emit(
     let github = GithubReport {
         report,
         path_prefix: &prefix,
+        gate_passed,
     };
     let mut out = stdout();
     let _ = out.write_all(github.annotations().as_bytes());

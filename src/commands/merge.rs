@@ -63,8 +63,15 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
         let _ = writeln!(out, "wrote {path}");
     }
     drop(out);
-    crate::commands::github::emit(args.github, &merged, project_root, &written)?;
-    Ok(verdict(&merged))
+    let code = verdict(&merged);
+    crate::commands::github::emit(
+        args.github,
+        &merged,
+        code == exit_code::SUCCESS,
+        project_root,
+        &written,
+    )?;
+    Ok(code)
 }
 
 fn prepare(path: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>, Error> {

@@ -104,7 +104,13 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
         console.note(&write_recording(dir, recorder, cwd)?);
     }
-    crate::commands::github::emit(args.github, report, &config.root, &report_paths)?;
+    crate::commands::github::emit(
+        args.github,
+        report,
+        gated.verdict.passed(),
+        &config.root,
+        &report_paths,
+    )?;
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
         && let Some(hint) = providers_hint(&plan, &outcome.results)
     {

@@ -1,7 +1,8 @@
 //! GitHub Actions output: workflow-command annotations, the Markdown step summary, and step
 //! outputs, all built from a [`JsonReport`].
 //!
-//! The main type is [`GithubReport`]. Every function here is pure: it returns the text, and
+//! The main type is [`GithubReport`]. The summary also lists budget overruns and, with a
+//! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is pure: it returns the text, and
 //! [`write`](super::write) appends it to the files GitHub names (`$GITHUB_STEP_SUMMARY`,
 //! `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
 //! GitHub un-escapes exactly these sequences, so anything else would show up literally.
@@ -27,6 +28,9 @@ pub struct GithubReport<'a> {
     /// project is the repository root). Suite paths in reports are relative to the project
     /// root, annotations need them relative to the repository root.
     pub path_prefix: &'a str,
+    /// Whether the run's gate passed (failures, regressions and budgets, as `--fail-on`
+    /// decided), for the summary's headline.
+    pub gate_passed: bool,
 }
 
 impl GithubReport<'_> {
@@ -66,10 +70,10 @@ impl GithubReport<'_> {
     pub fn step_summary(&self) -> String {
         let report = self.report;
         let counts = &report.summary.counts;
-        let verdict = if counts.failed > 0 || counts.errors > 0 {
-            "❌ failed"
-        } else {
+        let verdict = if self.gate_passed {
             "✅ passed"
+        } else {
+            "❌ failed"
         };
         let mut out = format!("## promptci: {verdict}\n\n");
         out.push_str("| cases | passed | failed | errors | skipped |\n");
@@ -107,8 +111,42 @@ impl GithubReport<'_> {
         }
         self.failed_table(&mut out);
         self.errored_table(&mut out);
+        self.budget_table(&mut out);
+        if let Some(comparison) = &report.baseline {
+            out.push('\n');
+            out.push_str(&crate::baseline::render_markdown(comparison));
+        }
         out.push('\n');
         out
+    }
+
+    fn budget_table(&self, out: &mut String) {
+        let over: Vec<(&str, String)> = self
+            .report
+            .suites
+            .iter()
+            .flat_map(|suite| {
+                suite
+                    .budgets
+                    .iter()
+                    .filter(|check| !check.passed)
+                    .map(|check| (suite.path.as_str(), check.describe()))
+            })
+            .collect();
+        if over.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n### Over budget\n");
+        out.push_str("| suite | budget |\n|---|---|\n");
+        for (suite, description) in over {
+            let _ = writeln!(
+                out,
+                "| {}{} | {} |",
+                cell(self.path_prefix),
+                cell(suite),
+                cell(&description)
+            );
+        }
     }
 
     fn failed_table(&self, out: &mut String) {
@@ -174,18 +212,23 @@ impl GithubReport<'_> {
     }
 }
 
-/// Returns step outputs in the `name=value` lines `$GITHUB_OUTPUT` takes: the counts and the
-/// report paths that were written.
+/// Returns step outputs in the `name=value` lines `$GITHUB_OUTPUT` takes: the counts, the
+/// regressions against the baseline (0 without one), and the report paths that were written.
 #[must_use]
 pub fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
     let counts = &report.summary.counts;
     let mut out = String::new();
+    let regressions = report
+        .baseline
+        .as_ref()
+        .map_or(0, |comparison| comparison.regressions.len());
     for (name, value) in [
         ("total", counts.total),
         ("passed", counts.passed),
         ("failed", counts.failed),
         ("errors", counts.errors),
         ("skipped", counts.skipped),
+        ("regressions", regressions),
     ] {
         let _ = writeln!(out, "{name}={value}");
     }
@@ -344,6 +387,7 @@ mod tests {
         let text = GithubReport {
             report: &report,
             path_prefix: "app/",
+            gate_passed: false,
         }
         .annotations();
         assert_eq!(
@@ -362,6 +406,7 @@ mod tests {
         let text = GithubReport {
             report: &report,
             path_prefix: "",
+            gate_passed: false,
         }
         .step_summary();
         assert!(text.starts_with("## promptci: ❌ failed\n"), "{text}");
@@ -388,7 +433,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "total=1\npassed=1\nfailed=0\nerrors=0\nskipped=0\njson-report=out/r.json\nodd<<promptci_EOF\na\nb\npromptci_EOF\n"
+            "total=1\npassed=1\nfailed=0\nerrors=0\nskipped=0\nregressions=0\njson-report=out/r.json\nodd<<promptci_EOF\na\nb\npromptci_EOF\n"
         );
     }
 }

@@ -82,7 +82,7 @@ fn github_actions_gets_escaped_annotations_a_summary_and_outputs() {
     );
     assert_eq!(
         run.read("output.txt"),
-        "total=2\npassed=1\nfailed=1\nerrors=0\nskipped=0\njson-report=out/r.json\n"
+        "total=2\npassed=1\nfailed=1\nerrors=0\nskipped=0\nregressions=0\njson-report=out/r.json\n"
     );
 }
 
@@ -342,5 +342,39 @@ fn changed_since_outside_a_git_repository_is_invalid_input() {
             .contains("`--changed-since` needs a git repository"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn the_step_summary_shows_regressions_and_budget_overruns() {
+    let suite = |answer: &str| {
+        format!(
+            "cases:\n  - name: greets\n    user: Say hello\n    mock-answer: {answer}\n    assert: [{{contains: hello}}]\n"
+        )
+    };
+    let over_budget = "budget:\n  prompt-tokens: 2\ncases:\n  - name: long\n    user: Say hello to everyone here today\n";
+    let project = Project::new()
+        .file("suites/a.yaml", &suite("hello"))
+        .file("suites/b.yaml", over_budget);
+    let _ = project.run(&["run", "--json", "base.json"]);
+    let project = project.file("suites/a.yaml", &suite("bye"));
+    let mut command = project.command(&["run", "--baseline", "base.json", "--github", "always"]);
+    command
+        .env("GITHUB_STEP_SUMMARY", project.path("summary.md"))
+        .env("GITHUB_OUTPUT", project.path("output.txt"));
+    let run = project.finish(command.output().unwrap());
+    run.code(1);
+    let summary = run.read("summary.md");
+    assert!(summary.starts_with("## promptci: ❌ failed"), "{summary}");
+    assert!(summary.contains("### Over budget"), "{summary}");
+    assert!(
+        summary.contains("| suites/b.yaml | prompt-tokens 13 &gt; 2 "),
+        "{summary}"
+    );
+    assert!(summary.contains("comparison with `base.json`"), "{summary}");
+    assert!(
+        run.read("output.txt").contains("regressions=1\n"),
+        "{}",
+        run.read("output.txt")
     );
 }
