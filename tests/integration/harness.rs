@@ -23,12 +23,38 @@ pub(crate) struct Run {
     _dir: Arc<tempfile::TempDir>,
 }
 
+/// The suite the flow tests (core, cache, record/replay) share: two cases, one wanting
+/// "hello", one wanting "phone", over a template with a `company` variable.
+pub(crate) const GREETER_SUITE: &str = "\
+prompt:
+  id: greeter
+  template: system.j2
+vars:
+  company: Acme
+cases:
+  - name: says_hello
+    user: Say hello
+    assert:
+      - icontains: hello
+  - name: mentions_phone
+    user: How do I reach you?
+    assert:
+      - contains: phone
+";
+
 impl Project {
     pub(crate) fn new() -> Self {
         Self {
             dir: Arc::new(tempfile::tempdir().unwrap()),
             env: Vec::new(),
         }
+    }
+
+    /// A project holding [`GREETER_SUITE`] and its template at `suites/`.
+    pub(crate) fn greeter() -> Self {
+        Self::new()
+            .file("suites/greeter.yaml", GREETER_SUITE)
+            .file("suites/system.j2", "You work for {{ company }}.")
     }
 
     /// Writes a file (creating directories).
