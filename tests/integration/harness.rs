@@ -57,6 +57,17 @@ impl Project {
             .file("suites/system.j2", "You work for {{ company }}.")
     }
 
+    /// [`Project::greeter`] whose default target is the OpenAI-compatible server at
+    /// `base_url`, reading its key from `PROMPTCI_TEST_KEY`, which is set to `secret`.
+    pub(crate) fn greeter_with_key(base_url: &str, secret: &str) -> Self {
+        let config = format!(
+            "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {base_url}\n    api-key-env: PROMPTCI_TEST_KEY\n"
+        );
+        Self::greeter()
+            .file("promptci.yaml", &config)
+            .env("PROMPTCI_TEST_KEY", secret)
+    }
+
     /// Writes a file (creating directories).
     pub(crate) fn file(self, path: &str, text: &str) -> Self {
         let full = self.dir.path().join(path);
@@ -198,4 +209,15 @@ pub(crate) fn junit_cases(xml: &str) -> Vec<(String, String, String, String)> {
         }
     }
     rows
+}
+
+/// Returns the `id` of every entry of a JSON array of cases (a report's `cases`, or a baseline
+/// comparison's `regressions`, `fixed`, …), in order.
+pub(crate) fn ids(cases: &Value) -> Vec<String> {
+    cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| case["id"].as_str().unwrap().to_owned())
+        .collect()
 }
