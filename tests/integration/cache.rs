@@ -208,13 +208,7 @@ fn the_api_key_never_reaches_the_cache_or_recordings() {
             .to_owned();
         Reply::answer(format!("hello phone, you sent {auth}"))
     });
-    let config = format!(
-        "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_TEST_KEY\n",
-        server.base_url()
-    );
-    let project = Project::greeter()
-        .file("promptci.yaml", &config)
-        .env("PROMPTCI_TEST_KEY", secret);
+    let project = Project::greeter_with_key(&server.base_url(), secret);
     let first = project.run(&[
         "run",
         "--cache",

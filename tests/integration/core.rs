@@ -144,13 +144,7 @@ fn api_key_comes_from_the_environment_and_never_appears_in_output() {
             .to_owned();
         Reply::status(500, format!("{{\"error\": \"bad request with {auth}\"}}"))
     });
-    let config = format!(
-        "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_TEST_KEY\n",
-        server.base_url()
-    );
-    let project = Project::greeter()
-        .file("promptci.yaml", &config)
-        .env("PROMPTCI_TEST_KEY", secret);
+    let project = Project::greeter_with_key(&server.base_url(), secret);
     let run = project.run(&[
         "run",
         "--json",
