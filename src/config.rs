@@ -229,24 +229,7 @@ impl Target {
     /// does not end up in a CI log or an uploaded report.
     #[must_use]
     pub fn shown_base_url(&self) -> Option<String> {
-        let base_url = self.base_url.as_deref()?;
-        let Ok(mut url) = reqwest::Url::parse(base_url) else {
-            return Some(base_url.to_owned());
-        };
-        if !url.username().is_empty() || url.password().is_some() {
-            let _ = url.set_password(None);
-            let _ = url.set_username("***");
-        }
-        if url.query().is_some() {
-            url.set_query(Some("***"));
-        }
-        // Parsing adds a trailing `/` to a bare host; keep the URL as it was written otherwise.
-        let shown = url.to_string();
-        Some(if base_url.ends_with('/') {
-            shown
-        } else {
-            shown.trim_end_matches('/').to_owned()
-        })
+        self.base_url.as_deref().map(crate::provider::shown_url)
     }
 
     /// Returns the built-in offline mock target under `name`.

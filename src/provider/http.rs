@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::model::{ModelOutput, ProviderError, ProviderErrorKind, excerpt, redact};
+use super::model::{ModelOutput, ProviderError, ProviderErrorKind, excerpt, redact, shown_url};
 
 /// How much of an error body is kept in messages and reports.
 pub(crate) const BODY_EXCERPT: usize = 300;
@@ -74,7 +74,7 @@ impl Endpoint {
             message: self.redacted(&format!(
                 "HTTP {} from {}: {}",
                 status.as_u16(),
-                self.url,
+                shown_url(&self.url),
                 describe_error(&text)
             )),
             retry_after,
@@ -117,7 +117,10 @@ impl Endpoint {
         let (kind, what) = transport_failure(error, phase, self.timeout);
         ProviderError::new(
             kind,
-            self.redacted(&format!("request to {} failed: {what}", self.url)),
+            self.redacted(&format!(
+                "request to {} failed: {what}",
+                shown_url(&self.url)
+            )),
         )
     }
 }
@@ -175,7 +178,13 @@ enum Phase {
 
 /// Returns an error with its chain of causes, which name the real reason (refused, reset…).
 pub(crate) fn causes(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
+    // reqwest names the request URL in its message: show it without credentials.
+    let mut text = match error.url() {
+        Some(url) => error
+            .to_string()
+            .replace(url.as_str(), &shown_url(url.as_str())),
+        None => error.to_string(),
+    };
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         text = format!("{text}: {inner}");
@@ -206,6 +215,20 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn transport_errors_never_show_credentials_in_the_url() {
+        let client = crate::provider::HttpClient::default().get().unwrap();
+        // Port 9 (discard) on loopback: nothing listens, so the connection is refused.
+        let error = client
+            .post("http://user:sk-secret@127.0.0.1:9/v1/chat/completions?key=sk-other")
+            .send()
+            .await
+            .unwrap_err();
+        let text = causes(&error);
+        assert!(!text.contains("sk-secret"), "{text}");
+        assert!(!text.contains("sk-other"), "{text}");
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

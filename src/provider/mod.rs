@@ -19,7 +19,7 @@ pub use client::{HttpClient, Provider};
 pub use mock::MockProvider;
 pub use model::{
     ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
-    redact,
+    redact, shown_url,
 };
 pub use openai::OpenAiProvider;
 pub use recording::{
