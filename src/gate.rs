@@ -49,7 +49,7 @@ pub fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
         .map(|case| {
             let bound = crate::tokens::upper_bound(&case.messages);
             match plan.suites[case.suite].budget.prompt_tokens {
-                Some(limit) if bound > limit => {
+                Some(limit) if bound > limit && case.probe.is_none() => {
                     let tokenizer = Tokenizer::for_model(&plan.targets[case.target].model);
                     tokenizer.count_messages_cached(&case.messages, &mut cache)
                 }
@@ -57,6 +57,14 @@ pub fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
             }
         })
         .collect()
+}
+
+/// Returns true when a suite has a `prompt-tokens` budget, which must hold before any request.
+#[must_use]
+pub fn has_prompt_budget(plan: &TestPlan) -> bool {
+    plan.suites
+        .iter()
+        .any(|suite| suite.budget.prompt_tokens.is_some())
 }
 
 /// Counts every case's prompt tokens offline, in plan order, with its target's tokenizer.
@@ -347,11 +355,13 @@ pub fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Vec<Suite
         .enumerate()
         .filter_map(|(index, suite)| {
             let limit = suite.budget.prompt_tokens?;
+            // Generated probes (such as `max-length`) test extremes by design: the budget is
+            // about the prompts the suite writes.
             let counts = plan
                 .cases
                 .iter()
                 .zip(prompt_tokens)
-                .filter(|(case, _)| case.suite == index)
+                .filter(|(case, _)| case.suite == index && case.probe.is_none())
                 .map(|(case, &tokens)| (case.id.as_str(), tokens));
             Some(SuiteBudget {
                 suite: index,
@@ -397,10 +407,19 @@ pub fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget>
                 .map(|(case, tokens)| (case.id.as_str(), tokens))
                 .collect();
             let answered = || cases.iter().filter(|(_, tokens)| tokens.answered());
+            let probes: Vec<&str> = plan
+                .cases
+                .iter()
+                .filter(|case| case.suite == index && case.probe.is_some())
+                .map(|case| case.id.as_str())
+                .collect();
             let budget = suite.budget;
             let mut checks = Vec::new();
             if let Some(limit) = budget.prompt_tokens {
-                let counts = cases.iter().map(|(id, t)| (*id, t.offline_prompt));
+                let counts = cases
+                    .iter()
+                    .filter(|(id, _)| !probes.contains(id))
+                    .map(|(id, t)| (*id, t.offline_prompt));
                 checks.push(per_case_check(BudgetKind::PromptTokens, limit, counts));
             }
             if let Some(limit) = budget.completion_tokens {

@@ -16,7 +16,7 @@ use crate::provider::{
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::json::JsonReport;
 use crate::report::{RunMeta, RunSummary, json, junit, write};
-use crate::run::{RunOptions, Status};
+use crate::run::{RunOptions, RunOutcome, Status};
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
@@ -50,9 +50,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     let recorder = record_dir
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
-    let prompt_tokens = crate::gate::count_prompts(&plan);
-    let prompt_budgets = crate::gate::check_prompt_budgets(&plan, &prompt_tokens);
-    let held_back = crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets);
+    // A `prompt-tokens` budget must hold before the first request, so its counts come first.
+    // Without one, nothing waits for the tokenizer: its tables (~0.15 s to build) are built
+    // while the first requests are in flight.
+    let prompt_tokens =
+        crate::gate::has_prompt_budget(&plan).then(|| crate::gate::count_prompts(&plan));
+    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
+        let prompt_budgets = crate::gate::check_prompt_budgets(&plan, tokens);
+        crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets)
+    });
 
     let started_at = jiff::Timestamp::now();
     let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
@@ -72,9 +78,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         cache: cache.clone(),
         recorder: recorder.clone(),
     };
-    let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
-        console.case_finished(case, result);
-    })?;
+    let (outcome, prompt_tokens) =
+        execute_while_counting(&plan, prompt_tokens, &providers, &options, &mut console)?;
     let meta = RunMeta {
         started_at,
         duration: outcome.duration,
@@ -117,6 +122,30 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         let _ = writeln!(std::io::stderr(), "{hint}");
     }
     Ok(gated.verdict.exit_code)
+}
+
+/// Runs the plan; when the prompt tokens were not counted up front, counts them on another
+/// thread meanwhile. Returns the outcome and the counts in plan order.
+fn execute_while_counting<W: Write>(
+    plan: &TestPlan,
+    counted: Option<Vec<u64>>,
+    providers: &[Provider],
+    options: &RunOptions,
+    console: &mut ConsoleReporter<W>,
+) -> Result<(RunOutcome, Vec<u64>), Error> {
+    std::thread::scope(|scope| {
+        let counting = counted
+            .is_none()
+            .then(|| scope.spawn(|| crate::gate::count_prompts(plan)));
+        let outcome = crate::run::execute(plan, providers, options, |case, result| {
+            console.case_finished(case, result);
+        })?;
+        let counts = match counting {
+            Some(counting) => counting.join().expect("counting tokens never panics"),
+            None => counted.unwrap_or_default(),
+        };
+        Ok((outcome, counts))
+    })
 }
 
 /// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.

@@ -464,3 +464,24 @@ fn tokens_counts_with_the_models_encoding() {
         estimate.stdout
     );
 }
+
+#[test]
+fn generated_probes_do_not_count_against_the_prompt_budget() {
+    // The max-length probe fills the prompt to `max-input-tokens` by design.
+    let project = Project::new()
+        .file(
+            "suites/s.yaml",
+            "prompt: { id: p, template: t.j2 }\nbudget: { prompt-tokens: 300 }\nprobes:\n  edge-cases: [max-length]\n  max-input-tokens: 2000\ncases:\n  - name: mine\n    user: hello\n",
+        )
+        .file("suites/t.j2", "You help.");
+    let check = project.run(&["check"]);
+    check.code(0);
+    let run = project.run(&["run", "--json", "r.json"]);
+    let case = run.case("r.json", "suites/s.yaml::mine");
+    assert_eq!(case["status"], "passed", "{}", run.stdout);
+    assert!(
+        run.stdout.contains("ok   suites/s.yaml: prompt-tokens"),
+        "{}",
+        run.stdout
+    );
+}
