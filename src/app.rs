@@ -111,9 +111,15 @@ pub(crate) fn git_commit(root: &Path) -> Option<String> {
     {
         return Some(sha);
     }
+    git_stdout(root, &["rev-parse", "HEAD"]).filter(|sha| !sha.is_empty())
+}
+
+/// Runs git in `dir` and returns its trimmed stdout, or `None` when git is missing or fails
+/// (outside a repository, say): callers fall back rather than report it.
+pub(crate) fn git_stdout(dir: &Path, args: &[&str]) -> Option<String> {
     let output = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(root)
+        .args(args)
+        .current_dir(dir)
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
@@ -121,5 +127,4 @@ pub(crate) fn git_commit(root: &Path) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .filter(|sha| !sha.is_empty())
 }

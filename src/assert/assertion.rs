@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::{command, json, text};
-use crate::error::{Problem, SourceFile};
+use crate::error::{InvalidInput, Problem, SourceFile};
 use crate::provider::ModelOutput;
 use crate::suite::{AssertionSpec, span_start};
 
@@ -105,6 +105,23 @@ pub struct CompileContext<'a> {
 }
 
 impl Assertion {
+    /// Compiles a list of assertions, recording every bad one in `problems` (so one run of
+    /// `check` names them all) and returning the ones that compiled.
+    pub fn compile_all(
+        specs: &[Spanned<AssertionSpec>],
+        context: CompileContext<'_>,
+        problems: &mut InvalidInput,
+    ) -> Vec<Self> {
+        specs
+            .iter()
+            .filter_map(|spec| {
+                Self::compile(spec, context)
+                    .map_err(|problem| problems.push(problem))
+                    .ok()
+            })
+            .collect()
+    }
+
     /// Compiles an assertion as written, reporting bad regexes and schemas at their location.
     pub fn compile(
         spec: &Spanned<AssertionSpec>,

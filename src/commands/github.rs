@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::stdout;
+use crate::app::{git_stdout, stdout};
 use crate::cli::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
@@ -60,18 +60,8 @@ fn env_path(name: &str) -> Option<PathBuf> {
 /// Returns where the project root is inside the repository (`app/` or empty), because GitHub
 /// resolves annotation paths from the repository root while reports use the project root.
 fn path_prefix(project_root: &Path) -> String {
-    let repository = env_path("GITHUB_WORKSPACE").or_else(|| {
-        let output = std::process::Command::new("git")
-            .args(["rev-parse", "--show-toplevel"])
-            .current_dir(project_root)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        output
-            .status
-            .success()
-            .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
-    });
+    let repository = env_path("GITHUB_WORKSPACE")
+        .or_else(|| git_stdout(project_root, &["rev-parse", "--show-toplevel"]).map(PathBuf::from));
     let Some(repository) = repository else {
         return String::new();
     };

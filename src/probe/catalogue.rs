@@ -302,7 +302,53 @@ pub struct ProbeDef {
     /// Whether the payload carries the nonce.
     pub uses_nonce: bool,
     /// Builds the payload.
-    pub build: fn(&PayloadInputs<'_>) -> String,
+    pub build: Build,
+}
+
+/// Builds a probe's payload from the case's inputs.
+type Build = fn(&PayloadInputs<'_>) -> String;
+
+const fn probe_def(
+    name: &'static str,
+    description: &'static str,
+    delivery: Delivery,
+    uses_nonce: bool,
+    build: Build,
+) -> ProbeDef {
+    ProbeDef {
+        name,
+        description,
+        delivery,
+        uses_nonce,
+        build,
+    }
+}
+
+/// A probe sent as the user message without the nonce: edge cases and benign controls.
+pub(super) const fn plain_probe(
+    name: &'static str,
+    description: &'static str,
+    build: Build,
+) -> ProbeDef {
+    probe_def(name, description, Delivery::UserMessage, false, build)
+}
+
+/// A probe sent as the user message that asks for the nonce.
+pub(super) const fn nonce_probe(
+    name: &'static str,
+    description: &'static str,
+    build: Build,
+) -> ProbeDef {
+    probe_def(name, description, Delivery::UserMessage, true, build)
+}
+
+/// A probe planted in an untrusted template variable that asks for the nonce.
+pub(super) const fn carrier(
+    name: &'static str,
+    description: &'static str,
+    build: Build,
+) -> ProbeDef {
+    probe_def(name, description, Delivery::UntrustedVar, true, build)
 }
 
 /// Returns every probe of the catalogue with its family, in order.

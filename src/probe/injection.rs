@@ -3,50 +3,8 @@
 //! the system prompt (caught by the canary and n-gram overlap); over-refusal controls are
 //! benign and must be answered.
 
-use super::catalogue::{Delivery, PayloadInputs, ProbeDef};
+use super::catalogue::{ProbeDef, carrier, nonce_probe, plain_probe};
 use super::encoding;
-
-const fn nonce_probe(
-    name: &'static str,
-    description: &'static str,
-    build: fn(&PayloadInputs<'_>) -> String,
-) -> ProbeDef {
-    ProbeDef {
-        name,
-        description,
-        delivery: Delivery::UserMessage,
-        uses_nonce: true,
-        build,
-    }
-}
-
-const fn plain_probe(
-    name: &'static str,
-    description: &'static str,
-    build: fn(&PayloadInputs<'_>) -> String,
-) -> ProbeDef {
-    ProbeDef {
-        name,
-        description,
-        delivery: Delivery::UserMessage,
-        uses_nonce: false,
-        build,
-    }
-}
-
-const fn carrier(
-    name: &'static str,
-    description: &'static str,
-    build: fn(&PayloadInputs<'_>) -> String,
-) -> ProbeDef {
-    ProbeDef {
-        name,
-        description,
-        delivery: Delivery::UntrustedVar,
-        uses_nonce: true,
-        build,
-    }
-}
 
 /// The instruction encoding probes hide.
 fn hidden_instruction(nonce: &str) -> String {
@@ -439,6 +397,7 @@ pub(super) const OVER_REFUSAL: &[ProbeDef] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::catalogue::PayloadInputs;
     use crate::probe::detect::find_secret;
 
     const INPUTS: PayloadInputs<'static> = PayloadInputs {

@@ -5,33 +5,26 @@
 //! `anthropic-version` header, answers are a list of content blocks, and usage is
 //! `input_tokens`/`output_tokens`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::http::{BODY_EXCERPT, Endpoint, malformed};
 use super::model::{
     ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
-    redact,
 };
-use super::openai::{Phase, elapsed_ms, parse_retry_after, transport_failure};
 use crate::config::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, GenerationParams, Target};
 
 /// `max_tokens` is required by the API; this is sent when the target sets none.
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;
 
-/// How much of an error body is kept in messages and reports.
-const BODY_EXCERPT: usize = 300;
-
 /// A client for one Anthropic target.
 #[derive(Debug, Clone)]
 pub struct AnthropicProvider {
-    client: reqwest::Client,
-    url: String,
-    api_key: Option<String>,
+    endpoint: Endpoint,
     version: String,
     model: String,
     params: GenerationParams,
-    timeout: Duration,
 }
 
 impl AnthropicProvider {
@@ -50,16 +43,13 @@ impl AnthropicProvider {
             format!("{base}/v1/messages")
         };
         Self {
-            client,
-            url,
-            api_key,
+            endpoint: Endpoint::new(client, url, api_key, target.timeout),
             version: target
                 .api_version
                 .clone()
                 .unwrap_or_else(|| ANTHROPIC_VERSION.to_owned()),
             model: target.model.clone(),
             params: target.params.clone(),
-            timeout: target.timeout,
         }
     }
 
@@ -101,7 +91,7 @@ impl AnthropicProvider {
     pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
         json!({
             "provider": "anthropic",
-            "url": self.url,
+            "url": self.endpoint.url,
             "version": self.version,
             "body": self.body(request),
         })
@@ -111,61 +101,17 @@ impl AnthropicProvider {
     pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
         let started = Instant::now();
         let mut builder = self
-            .client
-            .post(&self.url)
-            .timeout(self.timeout)
+            .endpoint
+            .post()
             .header("anthropic-version", &self.version)
             .json(&self.body(request));
-        if let Some(key) = &self.api_key {
+        if let Some(key) = self.endpoint.api_key() {
             builder = builder.header("x-api-key", key);
         }
-        let response = builder
-            .send()
+        let response = self.endpoint.send(builder, describe_error_body).await?;
+        self.endpoint
+            .read_answer(response, started, parse_message)
             .await
-            .map_err(|error| self.transport_error(&error, Phase::Send))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
-        let text = response
-            .text()
-            .await
-            .map_err(|error| self.transport_error(&error, Phase::Body))?;
-        let latency_ms = elapsed_ms(started);
-        if !status.is_success() {
-            return Err(ProviderError {
-                kind: ProviderErrorKind::Http,
-                status: Some(status.as_u16()),
-                message: self.redacted(&format!(
-                    "HTTP {} from {}: {}",
-                    status.as_u16(),
-                    self.url,
-                    describe_error_body(&text)
-                )),
-                retry_after,
-            });
-        }
-        let mut output = parse_message(&text).map_err(|mut error| {
-            error.message = self.redacted(&error.message);
-            error
-        })?;
-        output.latency_ms = latency_ms;
-        output.text = self.redacted(&output.text);
-        Ok(output)
-    }
-
-    fn redacted(&self, text: &str) -> String {
-        redact(text, self.api_key.as_deref())
-    }
-
-    fn transport_error(&self, error: &reqwest::Error, phase: Phase) -> ProviderError {
-        let (kind, what) = transport_failure(error, phase, self.timeout);
-        ProviderError::new(
-            kind,
-            self.redacted(&format!("request to {} failed: {what}", self.url)),
-        )
     }
 }
 
@@ -189,16 +135,7 @@ fn describe_error_body(text: &str) -> String {
 
 /// Parses a Messages API body into an answer: the text blocks joined, usage, stop reason.
 pub(crate) fn parse_message(text: &str) -> Result<ModelOutput, ProviderError> {
-    let malformed = |why: &str| {
-        ProviderError::new(
-            ProviderErrorKind::Malformed,
-            format!(
-                "malformed response ({why}): {}",
-                excerpt(text.trim(), BODY_EXCERPT)
-            ),
-        )
-    };
-    let body: Value = serde_json::from_str(text).map_err(|_| malformed("not JSON"))?;
+    let body: Value = serde_json::from_str(text).map_err(|_| malformed(text, "not JSON"))?;
     if body.get("type").and_then(Value::as_str) == Some("error") {
         return Err(ProviderError::new(
             ProviderErrorKind::Http,
@@ -208,7 +145,7 @@ pub(crate) fn parse_message(text: &str) -> Result<ModelOutput, ProviderError> {
     let blocks = body
         .get("content")
         .and_then(Value::as_array)
-        .ok_or_else(|| malformed("no `content` array"))?;
+        .ok_or_else(|| malformed(text, "no `content` array"))?;
     let stop_reason = body
         .get("stop_reason")
         .and_then(Value::as_str)
@@ -275,7 +212,11 @@ mod tests {
     #[test]
     fn the_url_accepts_a_base_with_or_without_v1() {
         let client = crate::provider::HttpClient::default().get().unwrap();
-        let url = |base| AnthropicProvider::new(&target(base), client.clone(), None).url;
+        let url = |base| {
+            AnthropicProvider::new(&target(base), client.clone(), None)
+                .endpoint
+                .url
+        };
         assert_eq!(url(None), "https://api.anthropic.com/v1/messages");
         assert_eq!(
             url(Some("http://127.0.0.1:9/v1/")),

@@ -5,6 +5,7 @@
 mod anthropic;
 mod cache;
 mod client;
+mod http;
 mod mock;
 mod model;
 mod openai;

@@ -10,8 +10,8 @@ use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use serde_json::Value;
 
+use super::http::{causes, elapsed_ms};
 use super::model::{ModelOutput, ProviderError, ProviderErrorKind, Usage, excerpt};
-use super::openai::{causes, elapsed_ms};
 
 /// How much of a bad event is kept in messages.
 const EVENT_EXCERPT: usize = 300;

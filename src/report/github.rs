@@ -267,12 +267,7 @@ pub fn escape_property(text: &str) -> String {
 }
 
 fn failure_reasons(case: &JsonCase) -> Vec<String> {
-    let reasons: Vec<String> = case
-        .assertions
-        .iter()
-        .filter(|result| !result.passed)
-        .map(|result| format!("{}: {}", result.kind, result.reason))
-        .collect();
+    let reasons = case.failed_assertions();
     if reasons.is_empty() {
         vec!["the case failed".to_owned()]
     } else {

@@ -393,6 +393,16 @@ impl JsonProbe {
 }
 
 impl JsonCase {
+    /// Returns `kind: reason` for each assertion that failed, in order.
+    #[must_use]
+    pub fn failed_assertions(&self) -> Vec<String> {
+        self.assertions
+            .iter()
+            .filter(|result| !result.passed)
+            .map(|result| format!("{}: {}", result.kind, result.reason))
+            .collect()
+    }
+
     /// Returns the passed and judged attempts: the repeat counts, or 1 of 1 / 0 of 1 for a
     /// judged single shot, `None` when the case was not judged.
     #[must_use]

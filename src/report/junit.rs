@@ -41,12 +41,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         let status = match case.status {
             Status::Passed => TestCaseStatus::success(),
             Status::Failed => {
-                let reasons: Vec<String> = case
-                    .assertions
-                    .iter()
-                    .filter(|result| !result.passed)
-                    .map(|result| format!("{}: {}", result.kind, result.reason))
-                    .collect();
+                let reasons = case.failed_assertions();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(reasons.join("; "));
                 status.set_type("assertion");

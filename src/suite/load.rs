@@ -253,15 +253,8 @@ fn validate(
         }
     });
 
-    let suite_assertions: Vec<Assertion> = raw
-        .assert
-        .iter()
-        .filter_map(|spec| {
-            Assertion::compile(spec, context)
-                .map_err(|problem| problems.push(problem))
-                .ok()
-        })
-        .collect();
+    let suite_assertions: Vec<Assertion> =
+        Assertion::compile_all(&raw.assert, context, &mut problems);
 
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     let mut cases = Vec::with_capacity(raw.cases.len());
@@ -402,15 +395,7 @@ fn validate_case(
             Conversation::User(String::new())
         }
     };
-    let assertions: Vec<Assertion> = case
-        .assert
-        .iter()
-        .filter_map(|spec| {
-            Assertion::compile(spec, context)
-                .map_err(|problem| problems.push(problem))
-                .ok()
-        })
-        .collect();
+    let assertions: Vec<Assertion> = Assertion::compile_all(&case.assert, context, &mut problems);
     let skip = match case.skip {
         None | Some(Skip::No) => None,
         Some(Skip::Yes(reason)) => {

@@ -121,15 +121,7 @@ pub(super) fn validate(
             DEFAULT_MAX_INPUT_TOKENS
         }
     };
-    let assertions: Vec<Assertion> = raw
-        .assert
-        .iter()
-        .filter_map(|spec| {
-            Assertion::compile(spec, context)
-                .map_err(|problem| problems.push(problem))
-                .ok()
-        })
-        .collect();
+    let assertions: Vec<Assertion> = Assertion::compile_all(&raw.assert, context, problems);
     if problems.problems.len() > before {
         return None;
     }

@@ -5,29 +5,6 @@ use std::path::Path;
 use crate::harness::Project;
 use crate::mock_server::{MockServer, Reply};
 
-const SUITE: &str = "\
-prompt:
-  id: greeter
-  template: system.j2
-vars:
-  company: Acme
-cases:
-  - name: says_hello
-    user: Say hello
-    assert:
-      - icontains: hello
-  - name: mentions_phone
-    user: How do I reach you?
-    assert:
-      - contains: phone
-";
-
-fn project() -> Project {
-    Project::new()
-        .file("suites/greeter.yaml", SUITE)
-        .file("suites/system.j2", "You work for {{ company }}.")
-}
-
 fn live(server: &MockServer) -> Vec<String> {
     ["run", "--base-url", &server.base_url(), "--json", "r.json"]
         .map(str::to_owned)
@@ -60,7 +37,7 @@ pub(crate) fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_warm_rerun_sends_zero_requests_and_reports_cached_answers() {
     let server = MockServer::always("hello, call our phone line");
-    let project = project();
+    let project = Project::greeter();
     let args = live(&server);
     let cold = run(&project, &args, &["--cache", "read-write"]);
     cold.code(0);
@@ -121,7 +98,7 @@ fn a_warm_rerun_sends_zero_requests_and_reports_cached_answers() {
 #[test]
 fn modes_read_only_refresh_and_off_and_the_ci_default() {
     let server = MockServer::always("hello phone");
-    let project = project();
+    let project = Project::greeter();
     let args = live(&server);
     // `CI` is set by the harness: the default is off, nothing is written.
     run(&project, &args, &[]).code(0);
@@ -158,7 +135,7 @@ fn errors_are_never_cached() {
             Reply::answer("hello phone")
         }
     });
-    let project = project();
+    let project = Project::greeter();
     let args = live(&server);
     run(&project, &args, &["--cache", "read-write"]).code(3);
     assert_eq!(server.count(), 2);
@@ -171,7 +148,7 @@ fn errors_are_never_cached() {
 #[test]
 fn cache_dir_from_the_flag_and_from_the_config() {
     let server = MockServer::always("hello phone");
-    let project = project().file("promptci.yaml", "cache-dir: build/answers\n");
+    let project = Project::greeter().file("promptci.yaml", "cache-dir: build/answers\n");
     let args = live(&server);
     run(&project, &args, &["--cache", "read-write"]).code(0);
     assert_eq!(files_under(&project.path("build/answers")).len(), 2);
@@ -188,7 +165,7 @@ fn cache_dir_from_the_flag_and_from_the_config() {
 
 #[test]
 fn offline_targets_are_not_cached() {
-    let project = project();
+    let project = Project::greeter();
     project
         .run(&["run", "--target", "mock", "--cache", "read-write"])
         .code(1);
@@ -231,13 +208,7 @@ fn the_api_key_never_reaches_the_cache_or_recordings() {
             .to_owned();
         Reply::answer(format!("hello phone, you sent {auth}"))
     });
-    let config = format!(
-        "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_TEST_KEY\n",
-        server.base_url()
-    );
-    let project = project()
-        .file("promptci.yaml", &config)
-        .env("PROMPTCI_TEST_KEY", secret);
+    let project = Project::greeter_with_key(&server.base_url(), secret);
     let first = project.run(&[
         "run",
         "--cache",

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Project, junit_cases};
+use crate::harness::{Project, ids, junit_cases};
 use crate::mock_server::{MockServer, Reply};
 
 const SUPPORT: &str = "\
@@ -114,12 +114,7 @@ fn many_cases() -> Project {
 }
 
 fn case_ids(report: &Value) -> Vec<String> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|case| case["id"].as_str().unwrap().to_owned())
-        .collect()
+    ids(&report["cases"])
 }
 
 /// Drops what differs between two runs of the same plan: times.
@@ -240,6 +235,23 @@ fn git(project: &Project, args: &[&str]) {
     );
 }
 
+/// Stages everything and commits it, as a throwaway author.
+fn commit_all(project: &Project, message: &str) {
+    git(project, &["add", "."]);
+    git(
+        project,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            message,
+        ],
+    );
+}
+
 fn listed_suites(project: &Project, reference: &str) -> Vec<String> {
     let run = project.run(&["list", "--changed-since", reference]);
     run.code(0);
@@ -263,19 +275,7 @@ fn changed_since_selects_suites_whose_files_or_included_templates_changed() {
         .file("suites/other.yaml", "cases:\n  - name: b\n    user: hi\n")
         .file("README.md", "docs\n");
     git(&project, &["init", "-q", "-b", "main"]);
-    git(&project, &["add", "."]);
-    git(
-        &project,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "one",
-        ],
-    );
+    commit_all(&project, "one");
     assert!(listed_suites(&project, "HEAD").is_empty());
     let run = project.run(&["run", "--changed-since", "HEAD", "--json", "r.json"]);
     run.code(0);
@@ -293,19 +293,7 @@ fn changed_since_selects_suites_whose_files_or_included_templates_changed() {
         listed_suites(&project, "HEAD"),
         ["suites/support/support.yaml"]
     );
-    git(&project, &["add", "."]);
-    git(
-        &project,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "two",
-        ],
-    );
+    commit_all(&project, "two");
     assert!(listed_suites(&project, "HEAD").is_empty());
     assert_eq!(
         listed_suites(&project, "HEAD~1"),

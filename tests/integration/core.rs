@@ -5,29 +5,6 @@ use std::time::Duration;
 use crate::harness::{Project, junit_cases};
 use crate::mock_server::{MockServer, Reply};
 
-const SUITE: &str = "\
-prompt:
-  id: greeter
-  template: system.j2
-vars:
-  company: Acme
-cases:
-  - name: says_hello
-    user: Say hello
-    assert:
-      - icontains: hello
-  - name: mentions_phone
-    user: How do I reach you?
-    assert:
-      - contains: phone
-";
-
-fn greeter_project() -> Project {
-    Project::new()
-        .file("suites/greeter.yaml", SUITE)
-        .file("suites/system.j2", "You work for {{ company }}.")
-}
-
 #[test]
 fn example_suites_pass_offline_on_the_builtin_mock() {
     let run = Project::new().run(&["--config", "/dev/null", "--version"]);
@@ -71,7 +48,7 @@ fn openai_target_gets_rendered_messages_and_a_failure_gates_the_build() {
             Reply::answer("Email us.")
         }
     });
-    let project = greeter_project();
+    let project = Project::greeter();
     let run = project.run(&[
         "run",
         "--base-url",
@@ -140,7 +117,8 @@ fn results_are_in_plan_order_whatever_order_they_finish() {
         };
         Reply::answer("hello phone").delayed(Duration::from_millis(delay))
     });
-    let run = greeter_project().run(&["run", "--base-url", &server.base_url(), "--json", "r.json"]);
+    let run =
+        Project::greeter().run(&["run", "--base-url", &server.base_url(), "--json", "r.json"]);
     run.code(0);
     let report = run.json("r.json");
     let ids: Vec<_> = report["cases"]
@@ -166,13 +144,7 @@ fn api_key_comes_from_the_environment_and_never_appears_in_output() {
             .to_owned();
         Reply::status(500, format!("{{\"error\": \"bad request with {auth}\"}}"))
     });
-    let config = format!(
-        "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_TEST_KEY\n",
-        server.base_url()
-    );
-    let project = greeter_project()
-        .file("promptci.yaml", &config)
-        .env("PROMPTCI_TEST_KEY", secret);
+    let project = Project::greeter_with_key(&server.base_url(), secret);
     let run = project.run(&[
         "run",
         "--json",
@@ -208,7 +180,7 @@ fn missing_api_key_is_reported_before_any_request() {
         "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_ABSENT_KEY\n",
         server.base_url()
     );
-    let run = greeter_project()
+    let run = Project::greeter()
         .file("promptci.yaml", &config)
         .run(&["run"]);
     run.code(2);
@@ -230,7 +202,7 @@ fn missing_api_key_is_reported_before_any_request() {
 fn provider_errors_are_errors_not_failures() {
     let server =
         MockServer::start(|_, _| Reply::status(400, r#"{"error":{"message":"model not found"}}"#));
-    let run = greeter_project().run(&[
+    let run = Project::greeter().run(&[
         "run",
         "--base-url",
         &server.base_url(),
@@ -257,7 +229,7 @@ fn provider_errors_are_errors_not_failures() {
 #[test]
 fn dropped_connection_is_an_error_with_its_cause() {
     let server = MockServer::start(|_, _| Reply::Drop);
-    let run = greeter_project().run(&[
+    let run = Project::greeter().run(&[
         "run",
         "--base-url",
         &server.base_url(),
@@ -278,7 +250,7 @@ fn dropped_connection_is_an_error_with_its_cause() {
 #[test]
 fn unreachable_base_url_exits_3_with_reports() {
     // Port 9 on loopback: nothing listens, the connection is refused at once.
-    let run = greeter_project().run(&[
+    let run = Project::greeter().run(&[
         "run",
         "--base-url",
         "http://127.0.0.1:9/v1",
@@ -306,7 +278,7 @@ fn skipped_cases_and_fail_fast() {
 
 #[test]
 fn list_and_render_show_the_plan() {
-    let project = greeter_project();
+    let project = Project::greeter();
     let run = project.run(&["list"]);
     run.code(0);
     assert!(

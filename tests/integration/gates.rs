@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Project, junit_cases};
+use crate::harness::{Project, ids, junit_cases};
 use crate::mock_server::MockServer;
 
 /// A template long enough to break a small prompt budget.
@@ -286,13 +286,10 @@ fn fail_on_regressions_lets_known_failures_through_but_not_new_ones() {
     );
     assert!(run.stdout.contains("gate: 1 regression"), "{}", run.stdout);
     let report = run.json("head.json");
-    let ids: Vec<_> = report["baseline"]["regressions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|case| case["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, ["suites/s.yaml::good"]);
+    assert_eq!(
+        ids(&report["baseline"]["regressions"]),
+        ["suites/s.yaml::good"]
+    );
 
     // A new case that fails is not a known failure either.
     let new_failure = Project::new()
@@ -342,19 +339,15 @@ fn baseline_names_exactly_the_regressed_cases_and_the_grown_prompt() {
     let run = fixture_project().run(&["run", "--baseline", "base.json", "--json", "head.json"]);
     run.code(1);
     let comparison = &run.json("head.json")["baseline"];
-    let ids = |key: &str| -> Vec<String> {
-        comparison[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|case| case["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert_eq!(ids("regressions"), ["suites/support.yaml::refund"]);
-    assert_eq!(ids("fixed"), ["suites/support.yaml::escalate"]);
-    assert_eq!(ids("known_failures"), ["suites/support.yaml::phone"]);
-    assert_eq!(ids("new_cases"), ["suites/support.yaml::opening_hours"]);
-    assert_eq!(ids("removed_cases"), ["suites/support.yaml::old_faq"]);
+    let compared = |key: &str| ids(&comparison[key]);
+    assert_eq!(compared("regressions"), ["suites/support.yaml::refund"]);
+    assert_eq!(compared("fixed"), ["suites/support.yaml::escalate"]);
+    assert_eq!(compared("known_failures"), ["suites/support.yaml::phone"]);
+    assert_eq!(
+        compared("new_cases"),
+        ["suites/support.yaml::opening_hours"]
+    );
+    assert_eq!(compared("removed_cases"), ["suites/support.yaml::old_faq"]);
     let grown: Vec<_> = comparison["prompts"]
         .as_array()
         .unwrap()

@@ -23,12 +23,49 @@ pub(crate) struct Run {
     _dir: Arc<tempfile::TempDir>,
 }
 
+/// The suite the flow tests (core, cache, record/replay) share: two cases, one wanting
+/// "hello", one wanting "phone", over a template with a `company` variable.
+pub(crate) const GREETER_SUITE: &str = "\
+prompt:
+  id: greeter
+  template: system.j2
+vars:
+  company: Acme
+cases:
+  - name: says_hello
+    user: Say hello
+    assert:
+      - icontains: hello
+  - name: mentions_phone
+    user: How do I reach you?
+    assert:
+      - contains: phone
+";
+
 impl Project {
     pub(crate) fn new() -> Self {
         Self {
             dir: Arc::new(tempfile::tempdir().unwrap()),
             env: Vec::new(),
         }
+    }
+
+    /// A project holding [`GREETER_SUITE`] and its template at `suites/`.
+    pub(crate) fn greeter() -> Self {
+        Self::new()
+            .file("suites/greeter.yaml", GREETER_SUITE)
+            .file("suites/system.j2", "You work for {{ company }}.")
+    }
+
+    /// [`Project::greeter`] whose default target is the OpenAI-compatible server at
+    /// `base_url`, reading its key from `PROMPTCI_TEST_KEY`, which is set to `secret`.
+    pub(crate) fn greeter_with_key(base_url: &str, secret: &str) -> Self {
+        let config = format!(
+            "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {base_url}\n    api-key-env: PROMPTCI_TEST_KEY\n"
+        );
+        Self::greeter()
+            .file("promptci.yaml", &config)
+            .env("PROMPTCI_TEST_KEY", secret)
     }
 
     /// Writes a file (creating directories).
@@ -172,4 +209,15 @@ pub(crate) fn junit_cases(xml: &str) -> Vec<(String, String, String, String)> {
         }
     }
     rows
+}
+
+/// Returns the `id` of every entry of a JSON array of cases (a report's `cases`, or a baseline
+/// comparison's `regressions`, `fixed`, …), in order.
+pub(crate) fn ids(cases: &Value) -> Vec<String> {
+    cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| case["id"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -3,29 +3,6 @@
 use crate::harness::Project;
 use crate::mock_server::{MockServer, Reply};
 
-const SUITE: &str = "\
-prompt:
-  id: greeter
-  template: system.j2
-vars:
-  company: Acme
-cases:
-  - name: says_hello
-    user: Say hello
-    assert:
-      - icontains: hello
-  - name: mentions_phone
-    user: How do I reach you?
-    assert:
-      - contains: phone
-";
-
-fn project() -> Project {
-    Project::new()
-        .file("suites/greeter.yaml", SUITE)
-        .file("suites/system.j2", "You work for {{ company }}.")
-}
-
 fn answers(run: &crate::harness::Run, report: &str) -> Vec<(String, String, String)> {
     run.json(report)["cases"]
         .as_array()
@@ -50,7 +27,7 @@ fn recorded_answers_replay_offline_identically() {
             Reply::answer("Email us.")
         }
     });
-    let project = project();
+    let project = Project::greeter();
     let live = project.run(&[
         "run",
         "--base-url",
@@ -106,7 +83,7 @@ fn recorded_answers_replay_offline_identically() {
 #[test]
 fn an_edited_prompt_makes_the_recording_stale() {
     let server = MockServer::always("hello phone");
-    let project = project();
+    let project = Project::greeter();
     project
         .run(&[
             "run",
@@ -152,7 +129,7 @@ fn an_edited_prompt_makes_the_recording_stale() {
 
 #[test]
 fn a_missing_recording_says_how_to_record() {
-    let project = project().file(
+    let project = Project::greeter().file(
         "promptci.yaml",
         "targets:\n  offline:\n    provider: replay\n    recordings: fixtures/answers\n",
     );
@@ -171,7 +148,7 @@ fn a_missing_recording_says_how_to_record() {
 
 #[test]
 fn recordings_on_a_non_replay_target_is_a_located_error() {
-    let project = project().file(
+    let project = Project::greeter().file(
         "promptci.yaml",
         "targets:\n  default:\n    provider: openai\n    model: m\n    recordings: r\n",
     );
@@ -189,7 +166,7 @@ fn recordings_on_a_non_replay_target_is_a_located_error() {
 
 #[test]
 fn offline_targets_record_nothing() {
-    let project = project();
+    let project = Project::greeter();
     let run = project.run(&["run", "--target", "mock", "--record", "recordings"]);
     run.code(1);
     assert!(run.stdout.contains("recorded nothing"), "{}", run.stdout);
