@@ -224,6 +224,31 @@ impl RecordingsDir {
 }
 
 impl Target {
+    /// Returns the base URL as reports and messages show it: credentials written into it
+    /// (`https://user:key@host`, `?key=...`) are replaced by `***`, so a key kept in the URL
+    /// does not end up in a CI log or an uploaded report.
+    #[must_use]
+    pub fn shown_base_url(&self) -> Option<String> {
+        let base_url = self.base_url.as_deref()?;
+        let Ok(mut url) = reqwest::Url::parse(base_url) else {
+            return Some(base_url.to_owned());
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            let _ = url.set_password(None);
+            let _ = url.set_username("***");
+        }
+        if url.query().is_some() {
+            url.set_query(Some("***"));
+        }
+        // Parsing adds a trailing `/` to a bare host; keep the URL as it was written otherwise.
+        let shown = url.to_string();
+        Some(if base_url.ends_with('/') {
+            shown
+        } else {
+            shown.trim_end_matches('/').to_owned()
+        })
+    }
+
     /// Returns the built-in offline mock target under `name`.
     #[must_use]
     pub fn builtin_mock(name: &str) -> Self {
@@ -754,6 +779,33 @@ fn provider_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_base_url_hides_credentials() {
+        let shown = |url: &str| {
+            let mut target = Target::builtin_mock("t");
+            target.base_url = Some(url.to_owned());
+            target.shown_base_url().unwrap()
+        };
+        assert_eq!(
+            shown("https://api.openai.com/v1"),
+            "https://api.openai.com/v1"
+        );
+        assert_eq!(shown("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            shown("https://u:sk-secret@proxy.test/v1"),
+            "https://***@proxy.test/v1"
+        );
+        assert_eq!(
+            shown("https://sk-secret@proxy.test"),
+            "https://***@proxy.test"
+        );
+        assert_eq!(
+            shown("https://proxy.test/v1?key=sk-secret"),
+            "https://proxy.test/v1?***"
+        );
+        assert_eq!(shown("not a url"), "not a url");
+    }
 
     fn parse(text: &str) -> Result<Config, Error> {
         Config::parse(

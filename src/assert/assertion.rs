@@ -1,5 +1,7 @@
 //! [`Assertion`]: a compiled check of a model answer, and [`AssertionResult`], its verdict.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -102,6 +104,50 @@ pub struct CompileContext<'a> {
     pub source: &'a SourceFile,
     /// The suite's directory: schema files and commands are relative to it.
     pub dir: &'a Path,
+    /// What this suite has compiled so far, shared by its cases.
+    pub compiled: &'a Compiled,
+}
+
+/// The regexes and schemas one suite has compiled. Cases often repeat the same pattern or
+/// schema file; compiling it once per suite rather than once per case keeps `check` on a
+/// suite of thousands of cases fast and its memory flat (a compiled schema is large).
+/// Only successes are kept: a bad pattern is reported at every place it is written.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    regexes: RefCell<HashMap<String, regex::Regex>>,
+    schemas: RefCell<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+impl Compiled {
+    fn regex(&self, pattern: &str) -> Result<regex::Regex, regex::Error> {
+        if let Some(regex) = self.regexes.borrow().get(pattern) {
+            // A clone shares the compiled program.
+            return Ok(regex.clone());
+        }
+        let regex = regex::Regex::new(pattern)?;
+        self.regexes
+            .borrow_mut()
+            .insert(pattern.to_owned(), regex.clone());
+        Ok(regex)
+    }
+
+    fn schema(
+        &self,
+        schema: &serde_json::Value,
+        dir: &Path,
+    ) -> Result<Arc<jsonschema::Validator>, String> {
+        // A string is a file path (relative to the suite's one directory); anything else is
+        // the schema itself, keyed by its text.
+        let key = schema.to_string();
+        if let Some(validator) = self.schemas.borrow().get(&key) {
+            return Ok(Arc::clone(validator));
+        }
+        let validator = Arc::new(json::compile_schema(schema, dir)?);
+        self.schemas
+            .borrow_mut()
+            .insert(key, Arc::clone(&validator));
+        Ok(validator)
+    }
 }
 
 impl Assertion {
@@ -130,7 +176,7 @@ impl Assertion {
         let (line, column) = span_start(spec);
         let problem = |message: String| Problem::at_line(context.source, line, column, message);
         let compile_regex = |pattern: &str, kind: &str| {
-            regex::Regex::new(pattern).map_err(|error| {
+            context.compiled.regex(pattern).map_err(|error| {
                 problem(format!("invalid regex in `{kind}`: {}", first_line(&error.to_string())))
                     .with_help("regexes use Rust `regex` syntax; escape backslashes inside double quotes or use single quotes")
             })
@@ -185,9 +231,12 @@ impl Assertion {
                     ),
                 );
             }
-            AssertionSpec::JsonSchema(schema) => Self::JsonSchema(Arc::new(
-                json::compile_schema(schema, context.dir).map_err(problem)?,
-            )),
+            AssertionSpec::JsonSchema(schema) => Self::JsonSchema(
+                context
+                    .compiled
+                    .schema(schema, context.dir)
+                    .map_err(problem)?,
+            ),
             AssertionSpec::MaxChars(limit) => Self::MaxChars(*limit),
             AssertionSpec::MinChars(limit) => Self::MinChars(*limit),
             AssertionSpec::MaxLatencyMs(limit) => Self::MaxLatencyMs(*limit),
@@ -410,6 +459,7 @@ mod tests {
             CompileContext {
                 source: &source,
                 dir: Path::new("."),
+                compiled: &Compiled::default(),
             },
         )
     }
@@ -457,5 +507,42 @@ mod tests {
     #[test]
     fn is_json_false_is_rejected() {
         assert!(compile("is-json: false").is_err());
+    }
+
+    #[test]
+    fn a_suite_compiles_each_pattern_and_schema_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.json"), r#"{"type": "object"}"#).unwrap();
+        let source = SourceFile::new("s.yaml", "");
+        let compiled = Compiled::default();
+        let context = CompileContext {
+            source: &source,
+            dir: dir.path(),
+            compiled: &compiled,
+        };
+        let compile = |yaml: &str| {
+            let spec: Spanned<AssertionSpec> =
+                crate::suite::parse_yaml(&SourceFile::new("s.yaml", yaml)).unwrap();
+            Assertion::compile(&spec, context).unwrap()
+        };
+        let Assertion::JsonSchema(first) = compile("json-schema: s.json") else {
+            panic!("a schema compiles to a schema");
+        };
+        // The second case's schema comes from the first compilation, not the (now gone) file.
+        std::fs::remove_file(dir.path().join("s.json")).unwrap();
+        let Assertion::JsonSchema(second) = compile("json-schema: s.json") else {
+            panic!("a schema compiles to a schema");
+        };
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(compiled.regexes.borrow().len(), 0);
+        compile("regex: '^a+$'");
+        let again = compile("not-regex: '^a+$'");
+        assert_eq!(compiled.regexes.borrow().len(), 1);
+        assert!(!again.evaluate(&output("aaa")).passed);
+        // A bad pattern is not remembered: each place it is written is reported.
+        let bad: Spanned<AssertionSpec> =
+            crate::suite::parse_yaml(&SourceFile::new("s.yaml", "regex: '('")).unwrap();
+        assert!(Assertion::compile(&bad, context).is_err());
+        assert!(Assertion::compile(&bad, context).is_err());
     }
 }

@@ -10,5 +10,5 @@ mod json;
 mod probe;
 mod text;
 
-pub use assertion::{Assertion, AssertionResult, CompileContext};
+pub use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
 pub use probe::{LEAK_NGRAMS, ProbeCheck};

@@ -348,8 +348,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
         target.name,
         target.model,
         target
-            .base_url
-            .as_deref()
+            .shown_base_url()
             .map(|url| format!(" at {url}"))
             .unwrap_or_default(),
         if key.is_empty() { "" } else { " " },

@@ -620,7 +620,7 @@ fn run_json(summary: &RunSummary<'_>) -> JsonRun {
                 name: target.name.clone(),
                 provider: target.provider.as_str().to_owned(),
                 model: target.model.clone(),
-                base_url: target.base_url.clone(),
+                base_url: target.shown_base_url(),
             })
             .collect(),
         probe_seed: plan.probe_seed,

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 
 use super::model::{RawBudget, RawCase, RawSuite, Role, Skip, Vars};
 use super::yaml::{parse_yaml, span_start};
-use crate::assert::{Assertion, CompileContext};
+use crate::assert::{Assertion, CompileContext, Compiled};
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
 use crate::provider::Message;
 
@@ -225,9 +225,11 @@ fn validate(
     dir: PathBuf,
 ) -> Result<Suite, InvalidInput> {
     let mut problems = InvalidInput::default();
+    let compiled = Compiled::default();
     let context = CompileContext {
         source: &source,
         dir: &dir,
+        compiled: &compiled,
     };
 
     let suite_repeat = suite_repeat(&raw, &source, &mut problems);

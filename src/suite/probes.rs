@@ -284,6 +284,7 @@ mod tests {
         let context = CompileContext {
             source: &source,
             dir: Path::new("."),
+            compiled: &crate::assert::Compiled::default(),
         };
         validate(raw, context, true, &mut problems).ok_or_else(|| {
             problems
