@@ -212,7 +212,7 @@ fn seed_story_version_test_promote_block_edit_gate_rollback() {
     rolled.code(0);
     // Generous for a debug binary on a loaded CI machine; the measured time is in the notes.
     assert!(
-        elapsed < Duration::from_secs(3),
+        elapsed < Duration::from_secs(15),
         "rollback took {elapsed:?}"
     );
     assert_eq!(

@@ -30,7 +30,7 @@ fn streams_assemble_the_answer_and_measure_time_to_first_token() {
     });
     let project = project(
         &server,
-        "      - max-ttft-ms: 5000\n      - max-latency-ms: 10000\n",
+        "      - max-ttft-ms: 20000\n      - max-latency-ms: 30000\n",
         true,
     );
     let run = project.run(&["run", "--json", "r.json"]);
@@ -44,7 +44,8 @@ fn streams_assemble_the_answer_and_measure_time_to_first_token() {
     assert_eq!(case["tokens"]["completion"], 5);
     let ttft = case["ttft_ms"].as_u64().unwrap();
     let latency = case["latency_ms"].as_u64().unwrap();
-    assert!((150..1500).contains(&ttft), "ttft {ttft}");
+    // The upper bound leaves a loaded CI machine 30× slack.
+    assert!((150..5000).contains(&ttft), "ttft {ttft}");
     assert!(latency >= ttft + 400, "latency {latency} ttft {ttft}");
 }
 
