@@ -8,6 +8,8 @@ mod core;
 mod errors;
 mod gates;
 mod harness;
+mod judges;
+mod mock_grader;
 mod mock_server;
 mod probes;
 mod real_model;
