@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod experiment;
 pub mod gate;
+mod judge;
 pub mod plan;
 pub mod probe;
 pub mod prompt_files;
