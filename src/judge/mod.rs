@@ -6,5 +6,6 @@
 
 pub(crate) mod agreement;
 pub(crate) mod embedding;
+pub(crate) mod pairwise;
 pub(crate) mod parse;
 pub(crate) mod votes;
