@@ -222,7 +222,7 @@ fn a_judge_that_answers_garbage_is_an_error_with_exit_3_not_a_failure() {
     let message = case["error"]["message"].as_str().unwrap();
     assert!(message.contains("grader `judge`"), "{message}");
     assert!(message.contains("I think it's fine"), "{message}");
-    assert_eq!(case["assertions"][0]["error"], true, "{case}");
+    assert_eq!(case["assertions"][0]["error"]["kind"], "malformed", "{case}");
     assert_eq!(case["assertions"][0]["passed"], false, "{case}");
     // The first ask and two re-asks: an unreadable verdict is asked again, never cached.
     assert_eq!(grader.count(), 3);
@@ -262,7 +262,7 @@ fn a_case_that_failed_on_its_merits_stays_failed_when_its_judge_errors() {
     run.code(1);
     let case = run.case("r.json", "suites/support.yaml::refund_policy");
     assert_eq!(case["status"], "failed", "{case}");
-    assert_eq!(case["assertions"][1]["error"], true, "{case}");
+    assert_eq!(case["assertions"][1]["error"]["kind"], "malformed", "{case}");
 }
 
 #[test]
