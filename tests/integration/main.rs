@@ -7,6 +7,7 @@ mod ci;
 mod core;
 mod docs;
 mod errors;
+mod files;
 mod gates;
 mod harness;
 mod mock_server;
