@@ -8,6 +8,7 @@ mod core;
 mod errors;
 mod gates;
 mod harness;
+mod install;
 mod mock_server;
 mod probes;
 mod real_model;
