@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::harness::{Project, ids};
-use crate::install::{SYSTEM_PATH, host_archive, release_copy, repository};
+use crate::install::{SYSTEM_PATH, release_copy, replace_checksum, repository};
 
 fn repository_yaml(path: &str) -> Value {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
@@ -617,9 +617,7 @@ fn a_tampered_release_fails_the_action_instead_of_falling_back() {
     let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
     let temp = tempfile::tempdir().unwrap();
     let release = release_copy(temp.path());
-    let checksum = release.join(format!("{}.sha256", host_archive()));
-    std::fs::remove_file(&checksum).unwrap();
-    std::fs::write(&checksum, format!("{}  x\n", "0".repeat(64))).unwrap();
+    replace_checksum(&release, &format!("{}  x\n", "0".repeat(64)));
     let run = release_step(temp.path(), &tag, &release).run();
     run.code(1);
     assert!(

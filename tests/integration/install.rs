@@ -68,6 +68,13 @@ pub(crate) fn release_copy(into: &Path) -> PathBuf {
     dir
 }
 
+/// Replaces the `.sha256` of this machine's archive in a [`release_copy`] with `text`.
+pub(crate) fn replace_checksum(release: &Path, text: &str) {
+    let checksum = release.join(format!("{}.sha256", host_archive()));
+    std::fs::remove_file(&checksum).unwrap();
+    std::fs::write(&checksum, text).unwrap();
+}
+
 /// The output of one run of the install script.
 struct Installed {
     code: i32,
@@ -222,49 +229,24 @@ fn the_install_script_downloads_over_http_into_the_default_directory() {
 fn a_checksum_mismatch_is_refused_and_nothing_is_installed() {
     let temp = tempfile::tempdir().unwrap();
     let release = release_copy(temp.path());
-    let checksum = release.join(format!("{}.sha256", host_archive()));
-    std::fs::remove_file(&checksum).unwrap();
-    std::fs::write(
-        &checksum,
-        format!("{}  {}\n", "ab".repeat(32), host_archive()),
-    )
-    .unwrap();
     let to = temp.path().join("bin");
-    let run = install(
-        temp.path(),
-        &[
-            "--to",
-            to.to_str().unwrap(),
-            "--base-url",
-            &file_url(&release),
-        ],
-        &[],
-    );
+    let args = [
+        "--to",
+        to.to_str().unwrap(),
+        "--base-url",
+        &file_url(&release),
+    ];
+    let wrong = "ab".repeat(32);
+    replace_checksum(&release, &format!("{wrong}  {}\n", host_archive()));
+    let run = install(temp.path(), &args, &[]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "checksum mismatch for {}: expected {}",
-            host_archive(),
-            "ab".repeat(32)
-        )),
-        "{}",
-        run.stderr
-    );
+    let expected = format!("checksum mismatch for {}: expected {wrong}", host_archive());
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
     assert!(!to.exists(), "nothing is installed");
 
     // A checksum file that holds no checksum is refused the same way.
-    std::fs::remove_file(&checksum).unwrap();
-    std::fs::write(&checksum, "<html>not found</html>\n").unwrap();
-    let run = install(
-        temp.path(),
-        &[
-            "--to",
-            to.to_str().unwrap(),
-            "--base-url",
-            &file_url(&release),
-        ],
-        &[],
-    );
+    replace_checksum(&release, "<html>not found</html>\n");
+    let run = install(temp.path(), &args, &[]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("holds no SHA-256"), "{}", run.stderr);
 }
