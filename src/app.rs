@@ -98,33 +98,3 @@ pub(crate) fn build_plan(
 pub(crate) fn stdout() -> std::io::StdoutLock<'static> {
     std::io::stdout().lock()
 }
-
-/// Returns `path` relative to `cwd` for messages.
-pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
-}
-
-/// Returns the project's git commit: `GITHUB_SHA` in Actions, else `git rev-parse HEAD`.
-pub(crate) fn git_commit(root: &Path) -> Option<String> {
-    if let Ok(sha) = std::env::var("GITHUB_SHA")
-        && !sha.is_empty()
-    {
-        return Some(sha);
-    }
-    git_stdout(root, &["rev-parse", "HEAD"]).filter(|sha| !sha.is_empty())
-}
-
-/// Runs git in `dir` and returns its trimmed stdout, or `None` when git is missing or fails
-/// (outside a repository, say): callers fall back rather than report it.
-pub(crate) fn git_stdout(dir: &Path, args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}

@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::error::Error;
 use crate::prompt_files::PromptFiles;
 use crate::suite::Suite;
+use crate::util::git::git;
 
 /// The changed files of a git repository, as absolute paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,26 +132,6 @@ fn git_failed(reference: &str, detail: &str) -> Error {
     Error::Infrastructure {
         message: format!("`--changed-since {reference}`: git failed: {detail}"),
     }
-}
-
-/// Runs git and returns its stdout, or a one-line reason it failed.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .map_err(|error| format!("cannot run `git`: {error}"))?;
-    if output.status.success() {
-        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let first = stderr.lines().next().unwrap_or("").trim();
-    Err(if first.is_empty() {
-        format!("git exited with {}", output.status)
-    } else {
-        first.to_owned()
-    })
 }
 
 #[cfg(test)]

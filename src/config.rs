@@ -229,7 +229,7 @@ impl Target {
     /// does not end up in a CI log or an uploaded report.
     #[must_use]
     pub fn shown_base_url(&self) -> Option<String> {
-        self.base_url.as_deref().map(crate::provider::shown_url)
+        self.base_url.as_deref().map(crate::util::url::shown_url)
     }
 
     /// Returns the built-in offline mock target under `name`.
@@ -476,7 +476,7 @@ impl Config {
                 .unwrap_or_default();
             format!(
                 "unknown target `{name}`{hint}; targets are {}",
-                crate::error::BacktickList(&names)
+                crate::util::format::BacktickList(&names)
             )
         })?;
         if overrides.base_url.is_none() {

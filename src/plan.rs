@@ -387,7 +387,7 @@ fn prompt_identity(
         })
         .ok();
     (
-        Some(crate::suite::display_name(
+        Some(crate::util::path::display_path(
             &suite.dir.join(&prompt.template),
             root,
         )),

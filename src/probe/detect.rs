@@ -132,7 +132,7 @@ fn find_in_text(chars: &[char], secret: &str) -> Option<Sighting> {
     let sighting = |method: Method, (start, end): (usize, usize)| Sighting {
         method,
         start: start + 1,
-        excerpt: excerpt(&chars[start..end]),
+        excerpt: escaped_span(&chars[start..end]),
     };
     let verbatim = View::new(chars, lowercase);
     if let Some(range) = verbatim.find(&normalised(secret, lowercase)) {
@@ -204,7 +204,7 @@ fn find_encoded(answer: &str, chars: &[char], secret: &str) -> Option<Sighting> 
             Sighting {
                 method,
                 start: start + 1,
-                excerpt: excerpt(&chars[start..start + length]),
+                excerpt: escaped_span(&chars[start..start + length]),
             }
         })
     };
@@ -226,7 +226,7 @@ fn find_encoded(answer: &str, chars: &[char], secret: &str) -> Option<Sighting> 
 const EXCERPT_CHARS: usize = 60;
 
 /// Returns a span for a reason: cut to [`EXCERPT_CHARS`], invisible characters escaped.
-fn excerpt(span: &[char]) -> String {
+fn escaped_span(span: &[char]) -> String {
     let mut out = String::new();
     for &c in span.iter().take(EXCERPT_CHARS) {
         if c.is_control()

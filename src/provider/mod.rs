@@ -18,8 +18,7 @@ pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
 pub use client::{HttpClient, Provider};
 pub use mock::MockProvider;
 pub use model::{
-    ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
-    redact, shown_url,
+    ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, redact,
 };
 pub use openai::OpenAiProvider;
 pub use recording::{

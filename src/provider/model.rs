@@ -182,30 +182,6 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
-/// Returns `url` as it may be shown in output and reports: credentials written into it
-/// (`user:key@host`, a query such as `?key=…`) become `***`. Requests still use the URL as
-/// written.
-#[must_use]
-pub fn shown_url(url: &str) -> String {
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
-        return url.to_owned();
-    };
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        let _ = parsed.set_password(None);
-        let _ = parsed.set_username("***");
-    }
-    if parsed.query().is_some() {
-        parsed.set_query(Some("***"));
-    }
-    // Parsing adds a trailing `/` to a bare host; keep the URL as it was written otherwise.
-    let shown = parsed.to_string();
-    if url.ends_with('/') {
-        shown
-    } else {
-        shown.trim_end_matches('/').to_owned()
-    }
-}
-
 /// Replaces every occurrence of `secret` in `text`, so keys echoed by a server never reach
 /// output, reports or errors.
 #[must_use]
@@ -216,29 +192,8 @@ pub fn redact(text: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
-#[must_use]
-pub fn excerpt(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let cut = (0..=limit)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    format!("{}…", &text[..cut])
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn shown_url_hides_credentials_from_transport_errors_too() {
-        assert_eq!(
-            super::shown_url("https://u:sk-secret@proxy.test/v1/chat/completions"),
-            "https://***@proxy.test/v1/chat/completions"
-        );
-    }
-
     use super::*;
 
     #[test]
@@ -261,11 +216,5 @@ mod tests {
             redact("bad key sk-abc123", Some("sk-abc123")),
             "bad key [REDACTED]"
         );
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundaries() {
-        assert_eq!(excerpt("ééé", 3), "é…");
-        assert_eq!(excerpt("abc", 3), "abc");
     }
 }

@@ -13,9 +13,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{canonical_json, sha256_hex};
 use super::model::{Message, ModelOutput, Usage};
 use crate::error::Error;
+use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The version of the recording format.
 pub const RECORDING_FORMAT: u32 = 1;
@@ -225,12 +225,8 @@ impl Recorder {
             for entry in entries {
                 file.cases.insert(entry.key, entry.answer);
             }
-            let parent = path.parent().expect("a recording file has a directory");
-            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            crate::report::write::write_atomic(&path, &file.to_bytes())?;
+            crate::util::file::write_atomic(&path, &file.to_bytes())
+                .map_err(|source| Error::write(&path, source))?;
             written.push(path);
         }
         Ok(written)

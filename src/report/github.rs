@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use super::json::{JsonCase, JsonReport};
-use crate::error::plural;
 use crate::run::Status;
+use crate::util::format::plural;
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
 pub const SUMMARY_ROW_LIMIT: usize = 100;

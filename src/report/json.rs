@@ -457,7 +457,7 @@ fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
             answer: attempt
                 .answer
                 .as_deref()
-                .map(|answer| crate::provider::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
+                .map(|answer| crate::util::format::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
             reasons: attempt
                 .failure_reasons()
                 .chain(attempt.error.iter().map(|error| error.message.clone()))

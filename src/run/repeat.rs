@@ -21,6 +21,7 @@ use super::outcome::{CaseResult, Status};
 use crate::assert::AssertionResult;
 use crate::stats::{Interval, wilson};
 use crate::suite::RepeatSettings;
+use crate::util::format::percent;
 
 /// The default `pass-rate`: every attempt must pass.
 pub const DEFAULT_PASS_RATE: f64 = 1.0;
@@ -188,7 +189,6 @@ impl RepeatRecord {
     /// Returns the one-line account of the attempts that reports show.
     #[must_use]
     pub fn describe(&self) -> String {
-        let percent = |value: f64| format!("{:.0}%", value * 100.0);
         let mut text = format!(
             "{}/{} attempts passed ({}), required {} ({}); {} interval {}–{}",
             self.passed,

@@ -197,24 +197,13 @@ fn repeat_settings(
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
 pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
-    let name = display_name(path, root);
+    let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
     let raw: RawSuite = parse_yaml(&source)?;
     let dir = path
         .parent()
         .map_or_else(|| root.to_owned(), Path::to_owned);
     validate(raw, source, path.to_owned(), name, dir).map_err(Error::Input)
-}
-
-/// Returns `path` relative to `root` with forward slashes, or as given when outside it.
-#[must_use]
-pub fn display_name(path: &Path, root: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 fn validate(

@@ -11,8 +11,9 @@ use serde_saphyr::Spanned;
 use super::model::AssertionSpec;
 use super::yaml::span_start;
 use crate::assert::{Assertion, CompileContext};
-use crate::error::{BacktickList, InvalidInput, Problem, did_you_mean};
+use crate::error::{InvalidInput, Problem, did_you_mean};
 use crate::probe::{DEFAULT_MAX_INPUT_TOKENS, Family, FamilyKind, ProbeConfig};
+use crate::util::format::BacktickList;
 
 /// The largest `max-input-tokens` accepted: far beyond any context window, small enough that a
 /// typo cannot make promptci build a gigabyte message.

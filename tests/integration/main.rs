@@ -6,6 +6,7 @@ mod cache;
 mod ci;
 mod core;
 mod errors;
+mod files;
 mod gates;
 mod harness;
 mod install;
