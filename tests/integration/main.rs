@@ -5,6 +5,7 @@ mod anthropic;
 mod cache;
 mod ci;
 mod core;
+mod docs;
 mod errors;
 mod files;
 mod gates;
