@@ -65,7 +65,7 @@ pub(crate) fn build_plan(
     config: &Config,
     cwd: &Path,
 ) -> Result<TestPlan, Error> {
-    let mut suites = crate::plan::load_suites(&select.paths, cwd, &config.root)?;
+    let mut suites = crate::suite::load_suites(&select.paths, cwd, &config.root)?;
     if let Some(reference) = &select.changed_since {
         let changed = crate::changed::ChangedFiles::since(reference, cwd)?;
         // A changed `promptci.yaml` can change any suite's target, so every suite stays.

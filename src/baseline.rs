@@ -205,7 +205,7 @@ impl Default for CompareOptions {
         Self {
             growth: DEFAULT_GROWTH,
             regression_test: RegressionTest::Case,
-            confidence: crate::run::DEFAULT_CONFIDENCE,
+            confidence: crate::plan::DEFAULT_CONFIDENCE,
         }
     }
 }
@@ -221,7 +221,7 @@ pub fn report_confidence(report: &JsonReport) -> f64 {
         .fold(None, |highest: Option<f64>, confidence| {
             Some(highest.map_or(confidence, |highest| highest.max(confidence)))
         })
-        .unwrap_or(crate::run::DEFAULT_CONFIDENCE)
+        .unwrap_or(crate::plan::DEFAULT_CONFIDENCE)
 }
 
 /// Which report the comparison is against.

@@ -154,7 +154,7 @@ mod tests {
         write("suites/t.j2", "{% include 'parts/tone.j2' %}");
         write("suites/parts/tone.j2", "Be kind.");
         write("suites/b.yaml", "cases:\n  - name: y\n    user: b\n");
-        let suites = crate::plan::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        let suites = crate::suite::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
         let touched = |paths: &[&str]| -> Vec<String> {
             let changed = ChangedFiles::from_paths("main", &root, paths.iter().copied());
             suites

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::Comparison;
+use crate::chat::Usage;
 use crate::config::{Config, Price};
 use crate::error::{InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::Usage;
 use crate::report::Counts;
 use crate::report::json::{JsonReport, JsonTokens, TokenPair, TokenSource};
 use crate::run::{CaseResult, Status};

@@ -223,7 +223,7 @@ fn plan_for(
     cwd: &Path,
     scratch: &Path,
 ) -> Result<TestPlan, Error> {
-    let mut suites = crate::plan::load_suites(&args.select.paths, cwd, &config.root)?;
+    let mut suites = crate::suite::load_suites(&args.select.paths, cwd, &config.root)?;
     let mut overrides = TargetOverrides {
         target: args.select.target.clone(),
         base_url: args.select.base_url.clone(),

@@ -151,7 +151,7 @@ fn new(
     config: &Config,
     cwd: &Path,
 ) -> Result<i32, Error> {
-    let suites = crate::plan::load_suites(&args.suites, cwd, &config.root)?;
+    let suites = crate::suite::load_suites(&args.suites, cwd, &config.root)?;
     let suite = suite_for(&suites, &args.id, &config.root)?;
     let prompt = suite
         .prompt

@@ -339,7 +339,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
     let unreachable = errored
         .iter()
         .filter_map(|(_, result)| result.error.as_ref())
-        .find(|error| error.kind == crate::provider::ProviderErrorKind::Unreachable)
+        .find(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
         .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
         .unwrap_or_default();
     let key = match target.api_key_env.as_deref() {

@@ -10,9 +10,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::http::{BODY_EXCERPT, Endpoint, malformed};
-use super::model::{
-    ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage,
-};
+use super::model::{ChatRequest, ProviderError};
+use crate::chat::{Message, ModelOutput, ProviderErrorKind, Role, Usage};
 use crate::config::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, GenerationParams, Target};
 use crate::util::format::excerpt;
 

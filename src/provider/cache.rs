@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{ModelOutput, Usage};
+use crate::chat::{ModelOutput, Usage};
 use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The directory of the cache under the project root unless configured.

@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::model::{ModelOutput, ProviderError, ProviderErrorKind, redact};
+use super::model::{ProviderError, redact};
+use crate::chat::{ModelOutput, ProviderErrorKind};
 use crate::util::format::excerpt;
 use crate::util::url::shown_url;
 

@@ -6,7 +6,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::http::{BODY_EXCERPT, Endpoint, malformed};
-use super::model::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind, Usage};
+use super::model::{ChatRequest, ProviderError};
+use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
 use crate::config::{GenerationParams, Target};
 use crate::util::format::excerpt;
 

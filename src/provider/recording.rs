@@ -13,15 +13,12 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Message, ModelOutput, Usage};
+use crate::chat::{Message, ModelOutput, Usage};
 use crate::error::Error;
 use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The version of the recording format.
 pub const RECORDING_FORMAT: u32 = 1;
-
-/// The directory recordings live in under the project root unless configured.
-pub const DEFAULT_RECORDINGS_DIR: &str = "recordings";
 
 /// The recorded answers of one suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +233,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Role;
+    use crate::chat::Role;
 
     fn output(text: &str) -> ModelOutput {
         ModelOutput {

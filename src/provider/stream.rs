@@ -11,7 +11,8 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::http::{causes, elapsed_ms};
-use super::model::{ModelOutput, ProviderError, ProviderErrorKind, Usage};
+use super::model::ProviderError;
+use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
 use crate::util::format::excerpt;
 
 /// How much of a bad event is kept in messages.

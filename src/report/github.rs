@@ -370,7 +370,7 @@ mod tests {
     fn annotates_failures_as_errors_and_errored_cases_as_warnings() {
         let mut errored = case("suites/b.yaml::down", 9, Status::Error);
         errored.error = Some(CaseError {
-            kind: crate::provider::ProviderErrorKind::Connect,
+            kind: crate::chat::ProviderErrorKind::Connect,
             status: None,
             message: "connection refused".to_owned(),
         });
