@@ -10,6 +10,7 @@ mod errors;
 mod files;
 mod gates;
 mod harness;
+mod install;
 mod mock_server;
 mod probes;
 mod real_model;
