@@ -7,24 +7,24 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::error::Error;
 use crate::prompt_files::PromptFiles;
 use crate::suite::Suite;
+use crate::util::git::git;
 
 /// The changed files of a git repository, as absolute paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFiles {
+pub(crate) struct ChangedFiles {
     /// The revision they changed since, as the user wrote it.
-    pub reference: String,
+    pub(crate) reference: String,
     files: HashSet<PathBuf>,
 }
 
 impl ChangedFiles {
     /// Returns the changed files from `paths` (relative to `repository_root`).
     #[must_use]
-    pub fn from_paths<'a>(
+    pub(crate) fn from_paths<'a>(
         reference: &str,
         repository_root: &Path,
         paths: impl IntoIterator<Item = &'a str>,
@@ -40,7 +40,7 @@ impl ChangedFiles {
     }
 
     /// Asks git, from `cwd`, which files changed since `reference`.
-    pub fn since(reference: &str, cwd: &Path) -> Result<Self, Error> {
+    pub(crate) fn since(reference: &str, cwd: &Path) -> Result<Self, Error> {
         let toplevel = git(cwd, &["rev-parse", "--show-toplevel"]).map_err(|detail| {
             Error::usage(format!(
                 "`--changed-since` needs a git repository, but `{}` is not in one ({detail})",
@@ -90,7 +90,7 @@ impl ChangedFiles {
 
     /// Returns whether `path` changed.
     #[must_use]
-    pub fn contains(&self, path: &Path) -> bool {
+    pub(crate) fn contains(&self, path: &Path) -> bool {
         self.files.contains(path)
             || std::fs::canonicalize(path).is_ok_and(|real| self.files.contains(&real))
     }
@@ -99,7 +99,7 @@ impl ChangedFiles {
     /// includes, imports or extends changed. A template that cannot be read counts as touched,
     /// so the run reports the problem instead of silently skipping the suite.
     #[must_use]
-    pub fn touches(&self, suite: &Suite) -> bool {
+    pub(crate) fn touches(&self, suite: &Suite) -> bool {
         if self.contains(&suite.path) {
             return true;
         }
@@ -114,44 +114,12 @@ impl ChangedFiles {
             Err(_) => true,
         }
     }
-
-    /// Returns how many files changed.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    /// Returns whether nothing changed.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
 
 fn git_failed(reference: &str, detail: &str) -> Error {
     Error::Infrastructure {
         message: format!("`--changed-since {reference}`: git failed: {detail}"),
     }
-}
-
-/// Runs git and returns its stdout, or a one-line reason it failed.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .map_err(|error| format!("cannot run `git`: {error}"))?;
-    if output.status.success() {
-        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let first = stderr.lines().next().unwrap_or("").trim();
-    Err(if first.is_empty() {
-        format!("git exited with {}", output.status)
-    } else {
-        first.to_owned()
-    })
 }
 
 #[cfg(test)]
@@ -174,7 +142,7 @@ mod tests {
         write("suites/t.j2", "{% include 'parts/tone.j2' %}");
         write("suites/parts/tone.j2", "Be kind.");
         write("suites/b.yaml", "cases:\n  - name: y\n    user: b\n");
-        let suites = crate::plan::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        let suites = crate::suite::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
         let touched = |paths: &[&str]| -> Vec<String> {
             let changed = ChangedFiles::from_paths("main", &root, paths.iter().copied());
             suites

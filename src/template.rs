@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::error::{Problem, SourceFile};
-use crate::suite::{Vars, display_name};
+use crate::suite::Vars;
+use crate::util::path::display_path;
 
 /// Returns a template environment with promptci's prompt settings and no loader: undefined
 /// variables are errors, nothing is escaped, and default trailing-newline handling.
@@ -18,7 +19,7 @@ use crate::suite::{Vars, display_name};
 /// [`registry`](crate::registry)) starts from this, so an application renders exactly what the
 /// suite tested.
 #[must_use]
-pub fn prompt_environment() -> Environment<'static> {
+pub(crate) fn prompt_environment() -> Environment<'static> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     // Prompts are plain text, not HTML: escaping would corrupt them.
@@ -30,7 +31,7 @@ pub fn prompt_environment() -> Environment<'static> {
 
 /// Renders templates, keeping one environment (and its compiled templates) per directory.
 #[derive(Default)]
-pub struct Renderer {
+pub(crate) struct Renderer {
     environments: HashMap<PathBuf, Environment<'static>>,
 }
 
@@ -45,7 +46,7 @@ impl std::fmt::Debug for Renderer {
 impl Renderer {
     /// Creates a renderer.
     #[must_use]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -59,7 +60,7 @@ impl Renderer {
 
     /// Renders `template` (relative to `dir`) with `vars`. Errors point into the template;
     /// `root` shortens the paths they show.
-    pub fn render(
+    pub(crate) fn render(
         &mut self,
         dir: &Path,
         template: &str,
@@ -78,7 +79,7 @@ impl Renderer {
 /// Turns a minijinja error into a problem located in the template that failed.
 fn template_problem(error: &minijinja::Error, dir: &Path, root: &Path, vars: &Vars) -> Problem {
     let name = error.name().unwrap_or("template");
-    let shown = display_name(&dir.join(name), root);
+    let shown = display_path(&dir.join(name), root);
     let detail = error
         .detail()
         .map(|detail| format!(": {detail}"))

@@ -1,124 +1,42 @@
-//! The values that cross the provider boundary: [`ChatRequest`], [`ModelOutput`] and
-//! [`ProviderError`].
+//! What the runner hands a provider ([`ChatRequest`]) and how a provider fails
+//! ([`ProviderError`]). The answer itself (`ModelOutput`) is a shared value in
+//! [`chat`](crate::chat).
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-pub use crate::suite::Role;
-
-/// One chat message sent to a model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// Who speaks.
-    pub role: Role,
-    /// What they say.
-    pub content: String,
-}
-
-impl Message {
-    /// Creates a message.
-    pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
-    }
-}
+use crate::chat::{Message, ProviderErrorKind};
 
 /// What the runner asks a provider for one case.
 #[derive(Debug, Clone, Copy)]
-pub struct ChatRequest<'a> {
+pub(crate) struct ChatRequest<'a> {
     /// The stable id of the case (`suite-path::case-name`); replay looks answers up by it.
-    pub case_id: &'a str,
+    pub(crate) case_id: &'a str,
     /// Which answer to this case this is, from 1; repeats of a case are independent calls, so
     /// attempts after the first are cached and recorded under their own keys.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The conversation, system message first.
-    pub messages: &'a [Message],
+    pub(crate) messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
-    pub mock_answer: Option<&'a str>,
-}
-
-/// Token usage as the provider reported it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Tokens of the prompt.
-    pub prompt_tokens: u64,
-    /// Tokens of the answer.
-    pub completion_tokens: u64,
-}
-
-/// A model's answer with its measurements.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ModelOutput {
-    /// The answer text.
-    pub text: String,
-    /// Token usage reported by the provider, when it reports any.
-    pub usage: Option<Usage>,
-    /// Wall time of the request in milliseconds.
-    pub latency_ms: u64,
-    /// Time to the first streamed token in milliseconds (streaming targets only).
-    pub ttft_ms: Option<u64>,
-    /// The model that answered, as the provider named it.
-    pub model: Option<String>,
-    /// Why generation stopped (`stop`, `length`, …).
-    pub finish_reason: Option<String>,
-    /// Whether the answer came from the response cache or a recording.
-    pub cached: bool,
-}
-
-impl ModelOutput {
-    /// Creates an output with only its text (used by offline targets and tests).
-    pub fn from_text(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
-    }
-}
-
-/// The kind of a provider failure, which decides whether it is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderErrorKind {
-    /// The connection could not be made (refused, DNS, TLS, connect timeout).
-    Connect,
-    /// The connection was made but dropped before the whole answer arrived.
-    Dropped,
-    /// The request took longer than the target's timeout.
-    Timeout,
-    /// The API answered with an HTTP error status.
-    Http,
-    /// The body was not the JSON the API promises.
-    Malformed,
-    /// The API returned no answer (no choices, no content).
-    Empty,
-    /// The API refused to answer (a refusal field or content filter).
-    Refusal,
-    /// The endpoint was judged unreachable and the request was not sent.
-    Unreachable,
-    /// The `replay` target has no recording of the case, or its recording is stale.
-    Recording,
+    pub(crate) mock_answer: Option<&'a str>,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderError {
+pub(crate) struct ProviderError {
     /// What went wrong.
-    pub kind: ProviderErrorKind,
+    pub(crate) kind: ProviderErrorKind,
     /// The HTTP status, when there was a response.
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// A human-readable description with a body excerpt (secrets redacted).
-    pub message: String,
+    pub(crate) message: String,
     /// How long the server asked us to wait (`Retry-After`).
-    pub retry_after: Option<Duration>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl ProviderError {
     /// Creates an error of `kind` with a message.
-    pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             status: None,
@@ -130,7 +48,7 @@ impl ProviderError {
     /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, failed or
     /// dropped connections and truncated or malformed bodies.
     #[must_use]
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self.kind {
             ProviderErrorKind::Connect
             | ProviderErrorKind::Dropped
@@ -148,28 +66,10 @@ impl ProviderError {
 impl ProviderError {
     /// Returns a short label of the failure for reports: `http-429`, `connect`, `timeout`, ….
     #[must_use]
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match (self.kind, self.status) {
             (ProviderErrorKind::Http, Some(status)) => format!("http-{status}"),
             (kind, _) => kind.as_str().to_owned(),
-        }
-    }
-}
-
-impl ProviderErrorKind {
-    /// Returns the kebab-case name used in reports.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connect => "connect",
-            Self::Dropped => "dropped",
-            Self::Timeout => "timeout",
-            Self::Http => "http",
-            Self::Malformed => "malformed",
-            Self::Empty => "empty",
-            Self::Refusal => "refusal",
-            Self::Unreachable => "unreachable",
-            Self::Recording => "recording",
         }
     }
 }
@@ -182,63 +82,18 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
-/// Returns `url` as it may be shown in output and reports: credentials written into it
-/// (`user:key@host`, a query such as `?key=…`) become `***`. Requests still use the URL as
-/// written.
-#[must_use]
-pub fn shown_url(url: &str) -> String {
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
-        return url.to_owned();
-    };
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        let _ = parsed.set_password(None);
-        let _ = parsed.set_username("***");
-    }
-    if parsed.query().is_some() {
-        parsed.set_query(Some("***"));
-    }
-    // Parsing adds a trailing `/` to a bare host; keep the URL as it was written otherwise.
-    let shown = parsed.to_string();
-    if url.ends_with('/') {
-        shown
-    } else {
-        shown.trim_end_matches('/').to_owned()
-    }
-}
-
 /// Replaces every occurrence of `secret` in `text`, so keys echoed by a server never reach
 /// output, reports or errors.
 #[must_use]
-pub fn redact(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
     match secret {
         Some(secret) if secret.len() >= 4 => text.replace(secret, "[REDACTED]"),
         _ => text.to_owned(),
     }
 }
 
-/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
-#[must_use]
-pub fn excerpt(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let cut = (0..=limit)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    format!("{}…", &text[..cut])
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn shown_url_hides_credentials_from_transport_errors_too() {
-        assert_eq!(
-            super::shown_url("https://u:sk-secret@proxy.test/v1/chat/completions"),
-            "https://***@proxy.test/v1/chat/completions"
-        );
-    }
-
     use super::*;
 
     #[test]
@@ -261,11 +116,5 @@ mod tests {
             redact("bad key sk-abc123", Some("sk-abc123")),
             "bad key [REDACTED]"
         );
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundaries() {
-        assert_eq!(excerpt("ééé", 3), "é…");
-        assert_eq!(excerpt("abc", 3), "abc");
     }
 }

@@ -8,15 +8,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::model::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind};
+use super::model::{ChatRequest, ProviderError};
 use super::recording::{RecordingFile, entry_key, file_for, request_hash, split_case_id};
+use crate::chat::{ModelOutput, ProviderErrorKind};
 
 /// A suite's recording as loaded: the file, or why it could not be used.
 type Loaded = Arc<Result<RecordingFile, String>>;
 
 /// Answers from recordings under one directory.
 #[derive(Debug, Clone)]
-pub struct ReplayProvider {
+pub(crate) struct ReplayProvider {
     dir: PathBuf,
     /// The directory as the user wrote it, for hints.
     shown_dir: String,
@@ -27,7 +28,7 @@ pub struct ReplayProvider {
 impl ReplayProvider {
     /// Creates a replay provider reading `dir`, shown as `shown_dir` in messages.
     #[must_use]
-    pub fn new(dir: PathBuf, shown_dir: String) -> Self {
+    pub(crate) fn new(dir: PathBuf, shown_dir: String) -> Self {
         Self {
             dir,
             shown_dir,
@@ -36,7 +37,7 @@ impl ReplayProvider {
     }
 
     /// Answers a request from its suite's recording.
-    pub fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+    pub(crate) fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
         let (suite, name) = split_case_id(request.case_id);
         let key = entry_key(name, request.attempt);
         let file = self.load(suite);
@@ -108,8 +109,8 @@ fn attempt_note(attempt: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::{Message, Role};
     use crate::provider::recording::Recorder;
-    use crate::provider::{Message, Role};
 
     fn request<'a>(case_id: &'a str, messages: &'a [Message]) -> ChatRequest<'a> {
         ChatRequest {

@@ -11,11 +11,12 @@ use backon::Retryable;
 use super::breaker::CircuitBreaker;
 use super::limits::{AdaptiveLimit, RateLimits, estimate_tokens};
 use super::retry::{RetryLog, RetryPolicy};
+use crate::chat::{ModelOutput, ProviderErrorKind};
 use crate::config::Target;
-use crate::provider::{ChatRequest, ModelOutput, Provider, ProviderError, ProviderErrorKind};
+use crate::provider::{ChatRequest, Provider, ProviderError};
 
 /// The start of an unreachable case's error message; reports and hints look for it.
-pub const UNREACHABLE: &str = "provider unreachable";
+pub(crate) const UNREACHABLE: &str = "provider unreachable";
 
 /// Sends requests for every target of a plan, one lane per target.
 #[derive(Debug)]

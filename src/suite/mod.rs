@@ -7,12 +7,7 @@ mod discover;
 mod load;
 mod model;
 mod probes;
-mod yaml;
 
-pub use discover::discover;
-pub use load::{
-    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, display_name, load_suite,
-};
-pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
-pub use probes::{FamilySelection, RawProbes};
-pub use yaml::{parse_yaml, span_start};
+pub(crate) use discover::discover;
+pub(crate) use load::{Case, Conversation, RepeatSettings, Suite, load_suites};
+pub(crate) use model::Vars;

@@ -2,12 +2,16 @@
 
 mod action;
 mod anthropic;
+mod architecture;
 mod cache;
 mod ci;
 mod core;
+mod docs;
 mod errors;
+mod files;
 mod gates;
 mod harness;
+mod install;
 mod judges;
 mod mock_grader;
 mod mock_server;

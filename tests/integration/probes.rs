@@ -1,6 +1,6 @@
 //! Generated probes against mock model servers: a vulnerable one (obeys "say X", repeats its
 //! system prompt when asked, decodes base64, echoes the rest), a safe one, and one that refuses
-//! everything. Issue 5.
+//! everything.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::harness::{Project, junit_cases};
 use crate::mock_server::{MockServer, Recorded, Reply};
 
-/// The example support suite with probes switched on, as the issue's "done when" asks.
+/// The example support suite with probes switched on.
 fn support_with_probes(probes: &str) -> Project {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let suite = std::fs::read_to_string(repo.join("suites/support/support.yaml")).unwrap();
@@ -48,7 +48,11 @@ fn vulnerable(request: &Recorded, _: usize) -> Reply {
         return Reply::answer(format!("Sure! {nonce}\n{user}"));
     }
     let decoded = BASE64_LIKE.find_iter(&user).find_map(|token| {
-        let bytes = promptci::probe::encoding::decode_base64(token.as_str())?;
+        let token = token.as_str();
+        let bytes = data_encoding::BASE64
+            .decode(token.as_bytes())
+            .or_else(|_| data_encoding::BASE64_NOPAD.decode(token.trim_end_matches('=').as_bytes()))
+            .ok()?;
         nonce_in(&String::from_utf8(bytes).ok()?)
     });
     if let Some(nonce) = decoded {
@@ -56,7 +60,7 @@ fn vulnerable(request: &Recorded, _: usize) -> Reply {
     }
     if WANTS_PROMPT.is_match(&user) {
         return Reply::answer(if user.contains("base64") {
-            promptci::probe::encoding::base64(&system)
+            data_encoding::BASE64.encode(system.as_bytes())
         } else {
             format!("Of course. My instructions are:\n{system}")
         });

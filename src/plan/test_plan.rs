@@ -1,0 +1,529 @@
+//! [`TestPlan`]: suites × cases × targets, rendered and ordered, with stable ids.
+//!
+//! Every case is rendered here, before the first model call, so a template error in the last
+//! suite stops the run before any money is spent. Plan order (suites by path, cases in file
+//! order) is the order of every report.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::probe::{Probe, ProbeCase};
+use super::repeat_policy::RepeatPolicy;
+use super::shard::PlanShard;
+use crate::assert::Assertion;
+use crate::chat::{Message, Role};
+use crate::config::RawBudget;
+use crate::config::{Config, Target, TargetOverrides};
+use crate::error::{Error, InvalidInput, Problem};
+use crate::prompt_files::PromptFiles;
+use crate::suite::{Case, Suite, Vars};
+use crate::template::Renderer;
+
+/// The ordered cases of a run.
+#[derive(Debug, Default)]
+pub(crate) struct TestPlan {
+    /// The suites with at least one selected case, by path.
+    pub(crate) suites: Vec<PlannedSuite>,
+    /// The selected cases in plan order.
+    pub(crate) cases: Vec<TestInstance>,
+    /// The targets the cases use.
+    pub(crate) targets: Vec<Target>,
+    /// The seed of the generated probes, when the plan has any (reports record it so
+    /// `--seed` reproduces the run).
+    pub(crate) probe_seed: Option<u64>,
+    /// The shard this plan is, when `--shard` cut it from a larger plan.
+    pub(crate) shard: Option<PlanShard>,
+}
+
+/// A suite as the reports see it.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedSuite {
+    /// The suite path relative to the project root.
+    pub(crate) name: String,
+    /// The prompt's registry id.
+    pub(crate) prompt_id: Option<String>,
+    /// The template path relative to the project root.
+    pub(crate) template: Option<String>,
+    /// The content hash of the template and everything it includes.
+    pub(crate) content_hash: Option<String>,
+    /// The index of the suite's target in [`TestPlan::targets`].
+    pub(crate) target: usize,
+    /// The suite's budgets.
+    pub(crate) budget: RawBudget,
+    /// The line of the suite's `budget` key.
+    pub(crate) budget_line: Option<usize>,
+    /// The registry version whose content hash matches, filled in when the project has a
+    /// registry.
+    pub(crate) registry_version: Option<String>,
+}
+
+/// One case, ready to send.
+#[derive(Debug, Clone)]
+pub(crate) struct TestInstance {
+    /// The stable id: `suite-path::case-name`.
+    pub(crate) id: String,
+    /// The index of the suite in [`TestPlan::suites`].
+    pub(crate) suite: usize,
+    /// The case name.
+    pub(crate) name: String,
+    /// The line where the case starts in its suite.
+    pub(crate) line: usize,
+    /// The suite's and the case's tags.
+    pub(crate) tags: Vec<String>,
+    /// The messages sent, system message first.
+    pub(crate) messages: Vec<Message>,
+    /// The assertions judging the answer.
+    pub(crate) assertions: Arc<[Assertion]>,
+    /// The index of the target in [`TestPlan::targets`].
+    pub(crate) target: usize,
+    /// Why the case is skipped, when it is.
+    pub(crate) skip: Option<String>,
+    /// The mock target's scripted answer.
+    pub(crate) mock_answer: Option<String>,
+    /// What a generated probe case probes; `None` for written cases.
+    pub(crate) probe: Option<Arc<Probe>>,
+    /// How often the case is sent and what share of attempts must pass.
+    pub(crate) repeat: RepeatPolicy,
+}
+
+/// Which cases to select and where to send them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PlanOptions {
+    /// `--filter`: a glob over case ids, or a plain substring of them.
+    pub(crate) filters: Vec<String>,
+    /// `--tag`: cases with any of these tags.
+    pub(crate) tags: Vec<String>,
+    /// Target overrides from the command line.
+    pub(crate) overrides: TargetOverrides,
+    /// `--seed`: the seed of probe nonces and canaries (fresh when absent).
+    pub(crate) probe_seed: Option<u64>,
+}
+
+/// Selects cases by id and tag.
+#[derive(Debug)]
+struct Selector {
+    globs: Option<globset::GlobSet>,
+    substrings: Vec<String>,
+    tags: Vec<String>,
+}
+
+impl Selector {
+    fn new(options: &PlanOptions) -> Result<Self, Error> {
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut has_globs = false;
+        let mut substrings = Vec::new();
+        for filter in &options.filters {
+            if filter.contains(['*', '?', '[', '{']) {
+                let glob = globset::GlobBuilder::new(filter)
+                    .literal_separator(false)
+                    .build()
+                    .map_err(|error| {
+                        Error::usage(format!("invalid `--filter` glob `{filter}`: {error}"))
+                    })?;
+                builder.add(glob);
+                has_globs = true;
+            } else {
+                substrings.push(filter.clone());
+            }
+        }
+        let globs = if has_globs {
+            Some(
+                builder
+                    .build()
+                    .map_err(|error| Error::usage(format!("invalid `--filter`: {error}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            globs,
+            substrings,
+            tags: options.tags.clone(),
+        })
+    }
+
+    fn selects(&self, id: &str, tags: &[String]) -> bool {
+        let by_id = (self.globs.is_none() && self.substrings.is_empty())
+            || self.globs.as_ref().is_some_and(|globs| globs.is_match(id))
+            || self
+                .substrings
+                .iter()
+                .any(|needle| id.contains(needle.as_str()));
+        let by_tag = self.tags.is_empty() || tags.iter().any(|tag| self.tags.contains(tag));
+        by_id && by_tag
+    }
+}
+
+/// Builds the plan: resolves targets, renders every selected case, and collects every problem.
+pub(crate) fn build(
+    suites: &[Suite],
+    config: &Config,
+    options: &PlanOptions,
+) -> Result<TestPlan, Error> {
+    let selector = Selector::new(options)?;
+    let mut renderer = Renderer::new();
+    let mut problems = InvalidInput::default();
+    let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
+    let mut plan = TestPlan::default();
+    let mut target_index: HashMap<String, usize> = HashMap::new();
+    let probe_seed = crate::probe::ProbeSeed::given_or_fresh(options.probe_seed);
+
+    for suite in suites {
+        // Generated probes join the written cases here and flow through the same pipeline.
+        let probes = probes_of(suite, config, options, probe_seed);
+        let selected = selected_cases(suite, &probes, &selector);
+        if selected.is_empty() {
+            continue;
+        }
+        let target = match config.target_for(
+            suite.target.as_ref().map(|(name, _, _)| name.as_str()),
+            &options.overrides,
+        ) {
+            Ok(target) => target,
+            Err(message) => {
+                match (&suite.target, &options.overrides.target) {
+                    (_, Some(_)) => return Err(Error::usage(message)),
+                    (Some((_, line, column)), None) => {
+                        problems.push(Problem::at_line(&suite.source, *line, *column, message));
+                    }
+                    (None, None) => {
+                        problems.push(Problem::new(format!("{}: {message}", suite.name)));
+                    }
+                }
+                continue;
+            }
+        };
+        let target = *target_index.entry(target.name.clone()).or_insert_with(|| {
+            plan.targets.push(target);
+            plan.targets.len() - 1
+        });
+        let (template, content_hash) = prompt_identity(suite, &config.root, &mut problems);
+        let suite_index = plan.suites.len();
+        plan.suites.push(PlannedSuite {
+            name: suite.name.clone(),
+            prompt_id: suite.prompt.as_ref().map(|prompt| prompt.id.clone()),
+            template,
+            content_hash,
+            target,
+            budget: suite.budget.or(config.budget),
+            budget_line: suite.budget_line,
+            registry_version: None,
+        });
+        for (case, probe) in selected {
+            let id = case_id(suite, &case.name);
+            check_ttft_is_measured(suite, case, &plan.targets[target], &mut problems);
+            let mut messages = Vec::with_capacity(2);
+            if let Some(prompt) = &suite.prompt {
+                let vars = merged_vars(&suite.vars, &case.vars);
+                match renderer.render(&suite.dir, &prompt.template, &vars, &config.root) {
+                    Ok(system) => messages.push(Message::new(Role::System, system)),
+                    Err(problem) => {
+                        let key = (
+                            problem.location().unwrap_or_default().to_owned(),
+                            problem.message().to_owned(),
+                        );
+                        let seen = render_failures.entry(key).or_insert(0);
+                        *seen += 1;
+                        if *seen == 1 {
+                            let message = format!(
+                                "{} (rendering `{id}`, {}:{})",
+                                problem.message(),
+                                suite.name,
+                                case.line
+                            );
+                            problems.push(problem.with_message(message));
+                        }
+                        continue;
+                    }
+                }
+            }
+            messages.extend(case.conversation.messages());
+            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, &mut problems)
+            else {
+                continue;
+            };
+            plan.cases.push(TestInstance {
+                id,
+                suite: suite_index,
+                name: case.name.clone(),
+                line: case.line,
+                tags: case.tags.clone(),
+                messages,
+                assertions: assertions.into(),
+                target,
+                skip: case.skip.clone(),
+                mock_answer: case.mock_answer.clone(),
+                probe: probe.cloned(),
+                repeat: RepeatPolicy::from_settings(case.repeat),
+            });
+        }
+    }
+    plan.probe_seed =
+        (plan.cases.iter().any(|case| case.probe.is_some())).then(|| probe_seed.value());
+    problems.into_result(plan)
+}
+
+/// Generates a suite's probe cases for the model of its target (an unknown target is reported
+/// with the suite's written cases).
+fn probes_of(
+    suite: &Suite,
+    config: &Config,
+    options: &PlanOptions,
+    seed: crate::probe::ProbeSeed,
+) -> Vec<ProbeCase> {
+    if suite.probes.is_none() {
+        return Vec::new();
+    }
+    let target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+    let model = config
+        .target_for(target, &options.overrides)
+        .map(|target| target.model)
+        .unwrap_or_default();
+    super::probe::generate(suite, seed, &model)
+}
+
+/// Returns the written and generated cases of a suite that the selection keeps, in order.
+fn selected_cases<'a>(
+    suite: &'a Suite,
+    probes: &'a [ProbeCase],
+    selector: &Selector,
+) -> Vec<(&'a Case, Option<&'a Arc<Probe>>)> {
+    suite
+        .cases
+        .iter()
+        .map(|case| (case, None))
+        .chain(probes.iter().map(|probe| (&probe.case, Some(&probe.probe))))
+        .filter(|(case, _)| selector.selects(&case_id(suite, &case.name), &case.tags))
+        .collect()
+}
+
+/// Returns a case's assertions. A probe is first bound to its rendered messages (canary,
+/// built-in checks); an untrusted variable that never reaches the prompt is reported once.
+fn assertions_of(
+    case: &Case,
+    probe: Option<&Arc<Probe>>,
+    messages: &mut [Message],
+    suite: &Suite,
+    problems: &mut InvalidInput,
+) -> Option<Vec<Assertion>> {
+    let Some(probe) = probe else {
+        return Some(case.assertions.clone());
+    };
+    probe
+        .bind(messages, &case.assertions)
+        .map_err(|message| {
+            let known = problems.problems.iter().any(|known| known.message() == message);
+            if !known {
+                problems.push(
+                    Problem::at_line(&suite.source, case.line, 1, message).with_help(
+                        "use the variable in the template, or remove it from `probes.untrusted-vars`",
+                    ),
+                );
+            }
+        })
+        .ok()
+}
+
+/// Refuses `max-ttft-ms` on a live target that does not stream: it could never pass, and
+/// finding that out costs a whole run. The offline targets answer at once and pass it.
+fn check_ttft_is_measured(
+    suite: &Suite,
+    case: &crate::suite::Case,
+    target: &Target,
+    problems: &mut InvalidInput,
+) {
+    let asks = case
+        .assertions
+        .iter()
+        .any(Assertion::needs_time_to_first_token);
+    if asks && target.provider.is_live() && !target.stream {
+        problems.push(Problem::at_line(
+            &suite.source,
+            case.line,
+            1,
+            format!(
+                "case `{}` asserts `max-ttft-ms`, but target `{}` does not stream, so no time to first token is measured",
+                case.name, target.name
+            ),
+        )
+        .with_help(format!(
+            "set `stream: true` on target `{}` in promptci.yaml, or use `max-latency-ms`",
+            target.name
+        )));
+    }
+}
+
+impl TestPlan {
+    /// Sends every case `repeat` times (`--repeat`), over what the suites say.
+    pub(crate) fn set_repeat(&mut self, repeat: u32) {
+        for case in &mut self.cases {
+            case.repeat.repeat = repeat.max(1);
+        }
+    }
+}
+
+/// Returns the template's display path and the content hash of it and its includes.
+fn prompt_identity(
+    suite: &Suite,
+    root: &Path,
+    problems: &mut InvalidInput,
+) -> (Option<String>, Option<String>) {
+    let Some(prompt) = &suite.prompt else {
+        return (None, None);
+    };
+    let hash = PromptFiles::load(&suite.dir, &prompt.template)
+        .map(|files| files.content_hash())
+        .map_err(|error| {
+            problems.push(Problem::at_line(
+                &suite.source,
+                prompt.line,
+                prompt.column,
+                format!(
+                    "cannot read template `{}` or a template it includes: {error}",
+                    prompt.template
+                ),
+            ));
+        })
+        .ok();
+    (
+        Some(crate::util::path::display_path(
+            &suite.dir.join(&prompt.template),
+            root,
+        )),
+        hash,
+    )
+}
+
+/// Returns the stable id of a case: `suite-path::case-name`.
+#[must_use]
+pub(crate) fn case_id(suite: &Suite, case: &str) -> String {
+    format!("{}::{case}", suite.name)
+}
+
+fn merged_vars(suite: &Vars, case: &Vars) -> Vars {
+    let mut vars = suite.clone();
+    vars.extend(case.iter().map(|(key, value)| (key.clone(), value.clone())));
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn plan(dir: &Path, options: &PlanOptions) -> Result<TestPlan, Error> {
+        let suites = crate::suite::load_suites(&[std::path::PathBuf::from("suites")], dir, dir)?;
+        build(&suites, &Config::builtin(dir.to_owned()), options)
+    }
+
+    #[test]
+    fn renders_system_messages_and_orders_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/b.yaml",
+            "cases:\n  - name: one\n    user: hi\n",
+        );
+        write(
+            dir.path(),
+            "suites/a/s.yaml",
+            "prompt: {id: p, template: t.j2}\nvars: {who: Ann}\ncases:\n  - name: x\n    user: hey\n  - name: y\n    vars: {who: Bob}\n    user: yo\n",
+        );
+        write(dir.path(), "suites/a/t.j2", "You serve {{ who }}.");
+        let plan = plan(dir.path(), &PlanOptions::default()).unwrap();
+        let ids: Vec<_> = plan.cases.iter().map(|case| case.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "suites/a/s.yaml::x",
+                "suites/a/s.yaml::y",
+                "suites/b.yaml::one"
+            ]
+        );
+        assert_eq!(plan.cases[1].messages[0].content, "You serve Bob.");
+        assert_eq!(plan.suites[0].template.as_deref(), Some("suites/a/t.j2"));
+        assert!(plan.suites[0].content_hash.is_some());
+        assert_eq!(plan.targets.len(), 1);
+    }
+
+    #[test]
+    fn filters_by_glob_substring_and_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/s.yaml",
+            "tags: [smoke]\ncases:\n  - name: alpha\n    user: a\n  - name: beta\n    tags: [slow]\n    user: b\n",
+        );
+        let by_glob = PlanOptions {
+            filters: vec!["*::b*".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &by_glob).unwrap().cases.len(), 1);
+        let by_substring = PlanOptions {
+            filters: vec!["alpha".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            plan(dir.path(), &by_substring).unwrap().cases[0].name,
+            "alpha"
+        );
+        let by_tag = PlanOptions {
+            tags: vec!["slow".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &by_tag).unwrap().cases[0].name, "beta");
+        let suite_tag = PlanOptions {
+            tags: vec!["smoke".to_owned()],
+            ..PlanOptions::default()
+        };
+        assert_eq!(plan(dir.path(), &suite_tag).unwrap().cases.len(), 2);
+    }
+
+    #[test]
+    fn render_errors_across_suites_are_reported_together_once() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/a.yaml",
+            "prompt: {id: p, template: t.j2}\ncases:\n  - name: x\n    user: a\n  - name: y\n    user: b\n",
+        );
+        write(dir.path(), "suites/t.j2", "Hello {{ missing }}");
+        write(
+            dir.path(),
+            "suites/b.yaml",
+            "prompt: {id: q, template: u.j2}\ncases:\n  - name: z\n    user: a\n",
+        );
+        write(dir.path(), "suites/u.j2", "{{ also_missing }}");
+        let error = plan(dir.path(), &PlanOptions::default()).unwrap_err();
+        let text = error.render(false);
+        assert!(text.contains("suites/t.j2:1:10: undefined variable in `missing` (rendering `suites/a.yaml::x`, suites/a.yaml:3)"), "{text}");
+        assert!(
+            text.contains("suites/u.j2:1:4: undefined variable in `also_missing`"),
+            "{text}"
+        );
+        assert!(text.contains("invalid input: 2 problems"), "{text}");
+    }
+
+    #[test]
+    fn unknown_suite_target_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "suites/a.yaml",
+            "target: prod\ncases:\n  - name: x\n    user: a\n",
+        );
+        let text = plan(dir.path(), &PlanOptions::default())
+            .unwrap_err()
+            .render(false);
+        assert!(
+            text.contains("suites/a.yaml:1:9: unknown target `prod`"),
+            "{text}"
+        );
+    }
+}

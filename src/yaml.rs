@@ -1,0 +1,100 @@
+//! YAML parsing with located, friendly errors, shared by suites and `promptci.yaml`.
+
+use serde::de::DeserializeOwned;
+use serde_saphyr::{Location, Spanned};
+
+use crate::error::{Problem, SourceFile, did_you_mean};
+
+/// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
+/// "did you mean" hint for unknown keys and kinds.
+pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
+        strict_booleans: true,
+    };
+    serde_saphyr::from_str_with_options(&source.text, options).map_err(|error| {
+        let raw = error.to_string();
+        let message = strip_location(&raw);
+        let problem = match error.location() {
+            Some(location) => {
+                let (line, column) = line_column(location);
+                Problem::at_line(source, line, column, message.clone())
+            }
+            None => Problem::new(format!("{}: {message}", source.name)),
+        };
+        match suggestion(&message) {
+            Some(help) => problem.with_help(help),
+            None => problem,
+        }
+    })
+}
+
+/// Returns the 1-based line and column where a spanned value starts.
+#[must_use]
+pub(crate) fn span_start<T>(spanned: &Spanned<T>) -> (usize, usize) {
+    line_column(spanned.referenced)
+}
+
+fn line_column(location: Location) -> (usize, usize) {
+    (
+        usize::try_from(location.line()).unwrap_or(1).max(1),
+        usize::try_from(location.column()).unwrap_or(1).max(1),
+    )
+}
+
+/// Removes serde-saphyr's trailing " at line L, column C": the snippet shows the place.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) if message[index..].contains(", column ") => message[..index].to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+/// Builds a hint for "unknown field `x`, expected one of a, b" and unknown variants.
+fn suggestion(message: &str) -> Option<String> {
+    let (what, rest) = if let Some(rest) = message.strip_prefix("unknown field `") {
+        ("key", rest)
+    } else if let Some(rest) = message.strip_prefix("unknown variant `") {
+        ("kind", rest)
+    } else {
+        return None;
+    };
+    let (unknown, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split_once("expected one of ")
+        .map(|(_, list)| list)
+        .or_else(|| rest.split_once("expected ").map(|(_, one)| one))?;
+    let candidates: Vec<&str> = expected
+        .split(", ")
+        .map(|item| item.trim().trim_matches('`'))
+        .filter(|item| !item.is_empty())
+        .collect();
+    Some(match did_you_mean(unknown, candidates.iter().copied()) {
+        Some(close) => format!(
+            "did you mean `{close}`? valid {what}s here: {}",
+            candidates.join(", ")
+        ),
+        None => format!("valid {what}s here: {}", candidates.join(", ")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_gets_a_suggestion() {
+        let help = suggestion("unknown field `asert`, expected one of `name`, `assert`").unwrap();
+        assert!(help.starts_with("did you mean `assert`?"), "{help}");
+    }
+
+    #[test]
+    fn location_suffix_is_removed() {
+        assert_eq!(
+            strip_location("invalid u32 at line 5, column 20"),
+            "invalid u32"
+        );
+        assert_eq!(strip_location("plain"), "plain");
+    }
+}
