@@ -48,6 +48,7 @@ pub(crate) fn build_plan(
             model: select.model.clone(),
         },
         probe_seed: select.seed,
+        grader: select.grader.clone(),
     };
     let plan = crate::plan::build(&suites, config, &options)?;
     Ok(match select.shard {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::judges::{JudgeLeaf, JudgeResolver};
 use super::probe::{Probe, ProbeCase};
 use super::repeat_policy::RepeatPolicy;
 use super::shard::PlanShard;
@@ -85,6 +86,11 @@ pub(crate) struct TestInstance {
     pub(crate) probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
     pub(crate) repeat: RepeatPolicy,
+    /// Who judges each model-graded assertion, in [`Assertion::judged_leaves`] order (empty
+    /// when the case has none).
+    pub(crate) judges: Arc<[JudgeLeaf]>,
+    /// The case's variables, which judge prompts may use (only kept when it has judges).
+    pub(crate) vars: Option<Arc<Vars>>,
 }
 
 /// Which cases to select and where to send them.
@@ -98,6 +104,8 @@ pub(crate) struct PlanOptions {
     pub(crate) overrides: TargetOverrides,
     /// `--seed`: the seed of probe nonces and canaries (fresh when absent).
     pub(crate) probe_seed: Option<u64>,
+    /// `--grader`: the target that judges every model-graded assertion.
+    pub(crate) grader: Option<String>,
 }
 
 /// Selects cases by id and tag.
@@ -168,6 +176,7 @@ pub(crate) fn build(
     let mut plan = TestPlan::default();
     let mut target_index: HashMap<String, usize> = HashMap::new();
     let probe_seed = crate::probe::ProbeSeed::given_or_fresh(options.probe_seed);
+    let mut judges = JudgeResolver::new(options.grader.clone());
 
     for suite in suites {
         // Generated probes join the written cases here and flow through the same pipeline.
@@ -243,6 +252,19 @@ pub(crate) fn build(
             else {
                 continue;
             };
+            let case_target = plan.targets[target].clone();
+            let Some(leaves) = judges.leaves(
+                &assertions,
+                suite,
+                &case_target,
+                config,
+                &mut plan.targets,
+                &mut target_index,
+                &mut problems,
+            ) else {
+                continue;
+            };
+            let vars = (!leaves.is_empty()).then(|| Arc::new(merged_vars(&suite.vars, &case.vars)));
             plan.cases.push(TestInstance {
                 id,
                 suite: suite_index,
@@ -256,6 +278,8 @@ pub(crate) fn build(
                 mock_answer: case.mock_answer.clone(),
                 probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
+                judges: leaves.into(),
+                vars,
             });
         }
     }

@@ -109,7 +109,7 @@ impl Endpoint {
         redact(text, self.api_key.as_deref())
     }
 
-    async fn read_body(&self, response: reqwest::Response) -> Result<String, ProviderError> {
+    pub(crate) async fn read_body(&self, response: reqwest::Response) -> Result<String, ProviderError> {
         response
             .text()
             .await

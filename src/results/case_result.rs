@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::repeat_record::RepeatRecord;
 use crate::assert::AssertionResult;
-use crate::chat::{ProviderErrorKind, Usage};
+use crate::chat::{CaseError, Usage};
 
 /// The most characters of an answer kept for reports; longer answers are cut and marked.
 pub(crate) const ANSWER_LIMIT: usize = 4_000;
@@ -34,18 +34,6 @@ impl CaseStatus {
             Self::Skipped => "skipped",
         }
     }
-}
-
-/// Why a case could not be run, as reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct CaseError {
-    /// The kind of failure.
-    pub(crate) kind: ProviderErrorKind,
-    /// The HTTP status, when there was a response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) status: Option<u16>,
-    /// What happened, with a body excerpt (secrets redacted).
-    pub(crate) message: String,
 }
 
 /// The result of one case, in plan order.

@@ -134,7 +134,7 @@ impl AdaptiveLimit {
     }
 
     /// Adapts the limit to the outcome of a request.
-    pub(crate) fn record(&self, result: &Result<ModelOutput, ProviderError>) {
+    pub(crate) fn record<T>(&self, result: &Result<T, ProviderError>) {
         match result {
             Ok(_) => self.succeeded(),
             Err(error) if error.kind == ProviderErrorKind::Http && error.status == Some(429) => {
@@ -285,6 +285,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            judge: None,
         };
         assert_eq!(estimate_tokens(&request, None), 100 + 4 + 1 + 4);
         assert_eq!(estimate_tokens(&request, Some(50)), 159);

@@ -38,8 +38,26 @@ pub(crate) struct Suite {
     pub(crate) budget_line: Option<usize>,
     /// The cases, in file order.
     pub(crate) cases: Vec<Case>,
+    /// The grader the suite names, with its line and column.
+    pub(crate) grader: Option<(String, usize, usize)>,
+    /// The embedder the suite names, with its line and column.
+    pub(crate) embedder: Option<(String, usize, usize)>,
+    /// The judge prompts the suite overrides.
+    pub(crate) judge_templates: JudgeTemplates,
     /// The generated probes the suite opts into.
     pub(crate) probes: Option<crate::probe::ProbeConfig>,
+}
+
+/// Judge prompt files a suite names over the built-in ones: each the file (relative to the
+/// suite) with its line and column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JudgeTemplates {
+    /// `rubric-template`.
+    pub(crate) rubric: Option<(String, usize, usize)>,
+    /// `factuality-template`.
+    pub(crate) factuality: Option<(String, usize, usize)>,
+    /// `pairwise-template`.
+    pub(crate) pairwise: Option<(String, usize, usize)>,
 }
 
 /// The prompt a suite tests.
@@ -323,6 +341,37 @@ fn validate(
         (target.value, line, column)
     });
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
+    let located = |written: Option<Spanned<String>>| {
+        written.map(|written| {
+            let (line, column) = span_start(&written);
+            (written.value, line, column)
+        })
+    };
+    let judge_templates = JudgeTemplates {
+        rubric: located(raw.rubric_template),
+        factuality: located(raw.factuality_template),
+        pairwise: located(raw.pairwise_template),
+    };
+    for (template, line, column) in [
+        &judge_templates.rubric,
+        &judge_templates.factuality,
+        &judge_templates.pairwise,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !dir.join(template).is_file() {
+            problems.push(
+                Problem::at_line(
+                    &source,
+                    *line,
+                    *column,
+                    format!("judge template `{template}` does not exist"),
+                )
+                .with_help("judge templates are relative to the suite file"),
+            );
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -339,6 +388,9 @@ fn validate(
         budget_line,
         cases,
         probes,
+        grader: located(raw.grader),
+        embedder: located(raw.embedder),
+        judge_templates,
     })
 }
 
