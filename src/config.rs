@@ -814,6 +814,10 @@ pub(crate) struct RawBudget {
     pub(crate) total_tokens: Option<u64>,
     /// Maximum cost of the whole suite in US dollars.
     pub(crate) cost_usd: Option<f64>,
+    /// Maximum tokens of the suite's grader and embedder calls.
+    pub(crate) judge_tokens: Option<u64>,
+    /// Maximum cost of the suite's grader and embedder calls in US dollars.
+    pub(crate) judge_cost_usd: Option<f64>,
 }
 
 impl RawBudget {
@@ -825,6 +829,8 @@ impl RawBudget {
             completion_tokens: self.completion_tokens.or(defaults.completion_tokens),
             total_tokens: self.total_tokens.or(defaults.total_tokens),
             cost_usd: self.cost_usd.or(defaults.cost_usd),
+            judge_tokens: self.judge_tokens.or(defaults.judge_tokens),
+            judge_cost_usd: self.judge_cost_usd.or(defaults.judge_cost_usd),
         }
     }
 

@@ -272,55 +272,9 @@ impl Assertion {
                 argv: argv.0.clone(),
                 dir: context.dir.to_owned(),
             },
-            AssertionSpec::Rubric(rubric) => Self::Judged(Judged {
-                check: Check::Rubric {
-                    text: rubric.text.clone(),
-                    threshold: rubric
-                        .threshold
-                        .as_ref()
-                        .map(|threshold| unit_interval(threshold, "threshold", context))
-                        .transpose()?,
-                },
-                votes: votes(rubric.votes.as_ref(), context)?,
-                grader: rubric.grader.as_ref().map(|grader| grader.value.clone()),
-                at: (line, column),
-            }),
-            AssertionSpec::Factuality(factuality) => Self::Judged(Judged {
-                check: Check::Factuality {
-                    reference: factuality.reference.clone(),
-                    passing: match &factuality.pass {
-                        Some(pass) if pass.value.is_empty() => {
-                            let (line, column) = span_start(pass);
-                            return Err(Problem::at_line(
-                                context.source,
-                                line,
-                                column,
-                                "`pass` lists no category, so nothing could pass",
-                            )
-                            .with_help("list the categories that pass, such as `[same, superset]`"));
-                        }
-                        Some(pass) => pass.value.clone(),
-                        None => judge::default_passing_categories(),
-                    },
-                },
-                votes: votes(factuality.votes.as_ref(), context)?,
-                grader: factuality.grader.as_ref().map(|grader| grader.value.clone()),
-                at: (line, column),
-            }),
-            AssertionSpec::Similar(similar) => Self::Judged(Judged {
-                check: Check::Similar {
-                    references: similar.text.0.clone(),
-                    threshold: similar
-                        .threshold
-                        .as_ref()
-                        .map(|threshold| unit_interval(threshold, "threshold", context))
-                        .transpose()?
-                        .unwrap_or(judge::DEFAULT_SIMILARITY),
-                },
-                votes: 1,
-                grader: similar.embedder.as_ref().map(|embedder| embedder.value.clone()),
-                at: (line, column),
-            }),
+            AssertionSpec::Rubric(_) | AssertionSpec::Factuality(_) | AssertionSpec::Similar(_) => {
+                Self::Judged(compile_judged(&spec.value, context, (line, column))?)
+            }
         })
     }
 
@@ -330,14 +284,18 @@ impl Assertion {
             match assertion {
                 Assertion::Judged(judged) => leaves.push(judged),
                 Assertion::Any(children) | Assertion::All(children) => {
-                    children.iter().for_each(|child| walk(child, leaves));
+                    for child in children {
+                        walk(child, leaves);
+                    }
                 }
                 Assertion::Not(inner) => walk(inner, leaves),
                 _ => {}
             }
         }
         let mut leaves = Vec::new();
-        assertions.iter().for_each(|assertion| walk(assertion, &mut leaves));
+        for assertion in assertions {
+            walk(assertion, &mut leaves);
+        }
         leaves
     }
 
@@ -475,7 +433,11 @@ impl Assertion {
                 if results.iter().any(|result| result.passed) {
                     AssertionResult::new(kind, true, combine(&results, "one passed"))
                 } else if let Some(error) = first_error(&results) {
-                    undecided(kind, error, combine(&results, "none passed, and a judge could not decide"))
+                    undecided(
+                        kind,
+                        error,
+                        combine(&results, "none passed, and a judge could not decide"),
+                    )
                 } else {
                     AssertionResult::new(kind, false, combine(&results, "none passed"))
                 }
@@ -556,6 +518,72 @@ fn duration_within(kind: &str, what: &str, actual: Option<u64>, limit: u64) -> A
     }
 }
 
+/// Compiles a model-graded assertion (`rubric`, `factuality`, `similar`) written at `at`.
+fn compile_judged(
+    spec: &AssertionSpec,
+    context: CompileContext<'_>,
+    (line, column): (usize, usize),
+) -> Result<Judged, Problem> {
+    Ok(match spec {
+        AssertionSpec::Rubric(rubric) => Judged {
+            check: Check::Rubric {
+                text: rubric.text.clone(),
+                threshold: rubric
+                    .threshold
+                    .as_ref()
+                    .map(|threshold| unit_interval(threshold, "threshold", context))
+                    .transpose()?,
+            },
+            votes: votes(rubric.votes.as_ref(), context)?,
+            grader: rubric.grader.as_ref().map(|grader| grader.value.clone()),
+            at: (line, column),
+        },
+        AssertionSpec::Factuality(factuality) => Judged {
+            check: Check::Factuality {
+                reference: factuality.reference.clone(),
+                passing: match &factuality.pass {
+                    Some(pass) if pass.value.is_empty() => {
+                        let (line, column) = span_start(pass);
+                        return Err(Problem::at_line(
+                            context.source,
+                            line,
+                            column,
+                            "`pass` lists no category, so nothing could pass",
+                        )
+                        .with_help("list the categories that pass, such as `[same, superset]`"));
+                    }
+                    Some(pass) => pass.value.clone(),
+                    None => judge::default_passing_categories(),
+                },
+            },
+            votes: votes(factuality.votes.as_ref(), context)?,
+            grader: factuality
+                .grader
+                .as_ref()
+                .map(|grader| grader.value.clone()),
+            at: (line, column),
+        },
+        AssertionSpec::Similar(similar) => Judged {
+            check: Check::Similar {
+                references: similar.text.0.clone(),
+                threshold: similar
+                    .threshold
+                    .as_ref()
+                    .map(|threshold| unit_interval(threshold, "threshold", context))
+                    .transpose()?
+                    .unwrap_or(judge::DEFAULT_SIMILARITY),
+            },
+            votes: 1,
+            grader: similar
+                .embedder
+                .as_ref()
+                .map(|embedder| embedder.value.clone()),
+            at: (line, column),
+        },
+        _ => unreachable!("only model-graded specs are compiled here"),
+    })
+}
+
 /// Returns an assertion result that could not be decided.
 fn undecided(kind: &str, error: CaseError, reason: String) -> AssertionResult {
     AssertionResult {
@@ -598,7 +626,10 @@ fn votes(value: Option<&Spanned<u32>>, context: CompileContext<'_>) -> Result<u3
         context.source,
         line,
         column,
-        format!("`votes` is {}; it must be odd and at most {MAX_VOTES}", value.value),
+        format!(
+            "`votes` is {}; it must be odd and at most {MAX_VOTES}",
+            value.value
+        ),
     )
     .with_help("an even number of votes can tie, and a tie has no majority: use 1, 3 or 5"))
 }

@@ -209,8 +209,7 @@ pub(crate) struct SimilarSpec {
 }
 
 impl TextOrOptions for SimilarSpec {
-    const EXPECTING: &'static str =
-        "a text, a list of texts, or a mapping with `text` and options";
+    const EXPECTING: &'static str = "a text, a list of texts, or a mapping with `text` and options";
     fn from_text(text: String) -> Self {
         Self::from_texts(vec![text])
     }

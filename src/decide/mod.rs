@@ -6,10 +6,8 @@
 
 pub(crate) mod ab;
 mod accounting;
-pub(crate) mod agreement;
 mod baseline;
 mod budget;
-pub(crate) mod pairwise;
 pub(crate) mod experiment;
 mod policy;
 mod verdict;
@@ -19,7 +17,6 @@ pub(crate) use accounting::{
     annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget, prewarm,
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
-pub(crate) use pairwise::JudgeComparison;
 pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };

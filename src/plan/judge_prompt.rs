@@ -26,8 +26,6 @@ pub(crate) enum JudgeKind {
     Rubric,
     /// `factuality`.
     Factuality,
-    /// `ab --judge`.
-    Pairwise,
 }
 
 impl JudgeKind {
@@ -36,7 +34,6 @@ impl JudgeKind {
         match self {
             Self::Rubric => include_str!("judge_templates/rubric.yaml"),
             Self::Factuality => include_str!("judge_templates/factuality.yaml"),
-            Self::Pairwise => include_str!("judge_templates/pairwise.yaml"),
         }
     }
 
@@ -44,7 +41,6 @@ impl JudgeKind {
         match self {
             Self::Rubric => "rubric",
             Self::Factuality => "factuality",
-            Self::Pairwise => "pairwise",
         }
     }
 }
@@ -207,15 +203,17 @@ impl JudgePrompt {
                     .environment
                     .get_template(&index.to_string())
                     .expect("every message was added as a template");
-                let content = template.render(minijinja::value::Serde(context)).map_err(|error| {
-                    format!(
-                        "message {} of `{}`: {}",
-                        index + 1,
-                        self.name,
-                        error.detail().unwrap_or(&error.to_string())
-                    )
-                })?;
-                Ok(Message::new(*role, content))
+                let text = template
+                    .render(minijinja::value::Serde(context))
+                    .map_err(|error| {
+                        format!(
+                            "message {} of `{}`: {}",
+                            index + 1,
+                            self.name,
+                            error.detail().unwrap_or(&error.to_string())
+                        )
+                    })?;
+                Ok(Message::new(*role, text))
             })
             .collect()
     }
@@ -247,38 +245,53 @@ mod tests {
             .unwrap();
         assert_eq!(messages.len(), 2);
         assert_eq!(messages[0].role, Role::System);
-        assert!(messages[0].content.contains("JSON"), "{}", messages[0].content);
+        assert!(
+            messages[0].content.contains("JSON"),
+            "{}",
+            messages[0].content
+        );
         let user = &messages[1].content;
-        assert!(user.contains("[system]\nYou are Ada.\n[user]\nHow long do refunds take?\n</conversation>"), "{user}");
+        assert!(
+            user.contains(
+                "[system]\nYou are Ada.\n[user]\nHow long do refunds take?\n</conversation>"
+            ),
+            "{user}"
+        );
         assert!(user.contains("<answer>\nFive days.\n</answer>"), "{user}");
-        assert!(user.contains("<rubric>\nNames the days\n</rubric>"), "{user}");
+        assert!(
+            user.contains("<rubric>\nNames the days\n</rubric>"),
+            "{user}"
+        );
         assert_eq!(prompt.hash().len(), 16);
     }
 
     #[test]
     fn every_builtin_prompt_parses_and_they_differ() {
-        let hashes: std::collections::HashSet<String> =
-            [JudgeKind::Rubric, JudgeKind::Factuality, JudgeKind::Pairwise]
-                .into_iter()
-                .map(|kind| JudgePrompt::builtin(kind).hash().to_owned())
-                .collect();
-        assert_eq!(hashes.len(), 3);
+        let hashes: std::collections::HashSet<String> = [JudgeKind::Rubric, JudgeKind::Factuality]
+            .into_iter()
+            .map(|kind| JudgePrompt::builtin(kind).hash().to_owned())
+            .collect();
+        assert_eq!(hashes.len(), 2);
     }
 
     #[test]
     fn a_suites_template_with_an_undefined_name_is_a_located_error() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("judge.yaml"), "- role: user\n  content: \"{{ nonsense }}\"\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("judge.yaml"),
+            "- role: user\n  content: \"{{ nonsense }}\"\n",
+        )
+        .unwrap();
         let suite = SourceFile::new("suites/s.yaml", "a\nrubric-template: judge.yaml\n");
-        let error =
-            JudgePrompt::load(dir.path(), "judge.yaml", &suite, (2, 18))
-                .unwrap_err();
+        let error = JudgePrompt::load(dir.path(), "judge.yaml", &suite, (2, 18)).unwrap_err();
         assert_eq!(error.location(), Some("suites/s.yaml:2:18"));
         assert!(error.message().contains("nonsense"), "{}", error.message());
-        std::fs::write(dir.path().join("plain.j2"), "Grade {{ answer }} by {{ rubric }}.").unwrap();
-        let plain =
-            JudgePrompt::load(dir.path(), "plain.j2", &suite, (2, 18)).unwrap();
+        std::fs::write(
+            dir.path().join("plain.j2"),
+            "Grade {{ answer }} by {{ rubric }}.",
+        )
+        .unwrap();
+        let plain = JudgePrompt::load(dir.path(), "plain.j2", &suite, (2, 18)).unwrap();
         let messages = plain
             .render(&JudgeContext {
                 answer: "A",

@@ -48,7 +48,10 @@ impl JudgeResolver {
 
     /// Returns the judge leaves of `assertions` (in [`Assertion::judged_leaves`] order),
     /// adding their targets to `targets`; `None` when something is wrong (reported).
-    #[expect(clippy::too_many_arguments, reason = "the plan's state, passed down once")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the plan's state, passed down once"
+    )]
     pub(crate) fn leaves(
         &mut self,
         assertions: &[Assertion],
@@ -66,10 +69,10 @@ impl JudgeResolver {
                 Ok(leaf) => leaves.push(leaf),
                 Err(problem) => {
                     ok = false;
-                    let known = problems
-                        .problems
-                        .iter()
-                        .any(|known| known.message() == problem.message() && known.location() == problem.location());
+                    let known = problems.problems.iter().any(|known| {
+                        known.message() == problem.message()
+                            && known.location() == problem.location()
+                    });
                     if !known {
                         problems.push(problem);
                     }
@@ -91,7 +94,11 @@ impl JudgeResolver {
         let (line, column) = judged.at;
         let at = |message: String| Problem::at_line(&suite.source, line, column, message);
         let (role, suite_choice, config_choice) = if judged.embeds() {
-            ("embedder", suite.embedder.as_ref(), config.embedder.as_ref())
+            (
+                "embedder",
+                suite.embedder.as_ref(),
+                config.embedder.as_ref(),
+            )
         } else {
             ("grader", suite.grader.as_ref(), config.grader.as_ref())
         };
@@ -147,7 +154,6 @@ impl JudgeResolver {
         let written = match kind {
             JudgeKind::Rubric => &suite.judge_templates.rubric,
             JudgeKind::Factuality => &suite.judge_templates.factuality,
-            JudgeKind::Pairwise => &suite.judge_templates.pairwise,
         };
         let Some((file, line, column)) = written else {
             return Ok(Arc::clone(

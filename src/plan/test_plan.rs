@@ -164,6 +164,10 @@ impl Selector {
 }
 
 /// Builds the plan: resolves targets, renders every selected case, and collects every problem.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over suites and cases, collecting every problem"
+)]
 pub(crate) fn build(
     suites: &[Suite],
     config: &Config,

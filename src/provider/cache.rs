@@ -196,7 +196,7 @@ impl ResponseCache {
         if output.cached {
             return;
         }
-        self.write(CacheEntry {
+        self.write(&CacheEntry {
             cache_format: CACHE_FORMAT,
             key: key.0.clone(),
             text: output.text.clone(),
@@ -214,7 +214,7 @@ impl ResponseCache {
         if embeddings.cached {
             return;
         }
-        self.write(CacheEntry {
+        self.write(&CacheEntry {
             cache_format: CACHE_FORMAT,
             key: key.0.clone(),
             text: String::new(),
@@ -233,13 +233,13 @@ impl ResponseCache {
         });
     }
 
-    fn write(&self, entry: CacheEntry) {
+    fn write(&self, entry: &CacheEntry) {
         if !self.mode.writes() {
             return;
         }
         let key = CacheKey(entry.key.clone());
         let path = self.entry_path(&key);
-        if let Err(error) = write_entry(&path, &entry) {
+        if let Err(error) = write_entry(&path, entry) {
             let mut failure = self
                 .write_failure
                 .lock()

@@ -109,7 +109,10 @@ impl Endpoint {
         redact(text, self.api_key.as_deref())
     }
 
-    pub(crate) async fn read_body(&self, response: reqwest::Response) -> Result<String, ProviderError> {
+    pub(crate) async fn read_body(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<String, ProviderError> {
         response
             .text()
             .await

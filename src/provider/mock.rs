@@ -59,7 +59,11 @@ impl MockProvider {
     #[must_use]
     pub(crate) fn embed(&self, request: &EmbedRequest<'_>) -> Embeddings {
         Embeddings {
-            vectors: request.inputs.iter().map(|text| bag_of_words(text)).collect(),
+            vectors: request
+                .inputs
+                .iter()
+                .map(|text| bag_of_words(text))
+                .collect(),
             usage: None,
             model: Some(self.model.clone()),
             cached: false,

@@ -17,5 +17,5 @@ mod stream;
 
 pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
 pub(crate) use client::{HttpClient, Provider};
-pub(crate) use model::{ChatRequest, EmbedRequest, Embeddings, JudgeCall, ProviderError};
+pub(crate) use model::{ChatRequest, EmbedRequest, JudgeCall, ProviderError};
 pub(crate) use recording::{RecordedAnswer, Recorder, inputs_hash, request_hash};

@@ -73,10 +73,7 @@ impl OpenAiProvider {
             if let Some(seed) = judge.seed {
                 object.insert("seed".to_owned(), json!(seed));
             }
-            object.insert(
-                "response_format".to_owned(),
-                json!({"type": "json_object"}),
-            );
+            object.insert("response_format".to_owned(), json!({"type": "json_object"}));
         } else {
             if let Some(temperature) = self.params.temperature {
                 object.insert("temperature".to_owned(), json!(temperature));
@@ -179,6 +176,10 @@ impl OpenAiProvider {
 }
 
 /// Parses an embeddings body: one vector per input, placed by `index`.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "embedding models compute in f32; JSON only widens them"
+)]
 pub(crate) fn parse_embeddings(text: &str, inputs: usize) -> Result<Embeddings, ProviderError> {
     let body: Value = serde_json::from_str(text).map_err(|_| malformed(text, "not JSON"))?;
     let data = body

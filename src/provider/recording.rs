@@ -210,7 +210,13 @@ impl Recorder {
     }
 
     /// Keeps one judge call's answer (`answer.request_hash` identifies what was asked).
-    pub(crate) fn add_judge(&self, case_id: &str, attempt: u32, slot: &str, answer: RecordedAnswer) {
+    pub(crate) fn add_judge(
+        &self,
+        case_id: &str,
+        attempt: u32,
+        slot: &str,
+        answer: RecordedAnswer,
+    ) {
         let (suite, name) = split_case_id(case_id);
         self.push(Pending {
             suite: suite.to_owned(),

@@ -1,7 +1,6 @@
-//! An A/B [`AbComparison`] as console text ([`render`]), and the judge's pairwise
-//! [`JudgeComparison`] of the same two variants ([`render_judged`]).
+//! An A/B [`AbComparison`] as console text ([`render`]).
 
-use crate::decide::{AbComparison, JudgeComparison, Tally};
+use crate::decide::{AbComparison, Tally};
 use crate::util::format::percent;
 
 /// Returns the comparison as console text: a table of cases, then the overall result.
@@ -55,37 +54,6 @@ pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) ->
             "verdict: B is not significantly worse than A (p ≥ {alpha:.2})\n"
         ));
     }
-    out
-}
-
-/// Returns the judged comparison as console text.
-pub(crate) fn render_judged(comparison: &JudgeComparison, rubric: &str) -> String {
-    let decided = comparison.a_wins + comparison.b_wins;
-    let judged = decided + comparison.ties;
-    let mut out = format!(
-        "judge: {rubric}\npairs: A better {}, B better {}, ties {} ({} with the two orders disagreeing), not judged {}\n",
-        comparison.a_wins,
-        comparison.b_wins,
-        comparison.ties,
-        comparison.inconsistent,
-        comparison.errors
-    );
-    if judged > 0 {
-        out.push_str(&format!(
-            "position consistency: {:.0}% of judged pairs got the same verdict in both orders\n",
-            100.0 * (judged - comparison.inconsistent) as f64 / judged as f64
-        ));
-    }
-    out.push_str(&format!(
-        "exact sign test over {decided} decided pairs: p(B worse) = {}\n",
-        p_text(comparison.p_value)
-    ));
-    let alpha = 1.0 - comparison.confidence;
-    out.push_str(&if comparison.significantly_worse {
-        format!("verdict: the judge finds B significantly worse than A (p < {alpha:.2})\n")
-    } else {
-        format!("verdict: the judge does not find B significantly worse than A (p ≥ {alpha:.2})\n")
-    });
     out
 }
 

@@ -335,6 +335,7 @@ mod tests {
                 completion_tokens: 0,
                 cost_usd: None,
                 flaky: Vec::new(),
+                ..JsonSummary::default()
             },
             suites: Vec::new(),
             cases,
@@ -345,16 +346,8 @@ mod tests {
     fn failing(id: &str, line: usize, reason: &str) -> JsonCase {
         let mut case = case(id, line, CaseStatus::Failed);
         case.assertions = vec![
-            AssertionResult {
-                kind: "contains".to_owned(),
-                passed: true,
-                reason: String::new(),
-            },
-            AssertionResult {
-                kind: "regex".to_owned(),
-                passed: false,
-                reason: reason.to_owned(),
-            },
+            AssertionResult::new("contains", true, ""),
+            AssertionResult::new("regex", false, reason),
         ];
         case.answer = Some("a | b\nc".to_owned());
         case

@@ -20,9 +20,9 @@ mod merge;
 mod repeat_record;
 mod run_summary;
 
+pub(crate) use crate::chat::CaseError;
 pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
 pub(crate) use case_result::{CaseResult, CaseStatus};
-pub(crate) use crate::chat::CaseError;
 pub(crate) use comparison::{
     BaselineInfo, CaseDelta, Comparison, PromptDelta, RegressionTest, SuiteTest, TokenDelta,
 };

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::chat::ProviderErrorKind;
 use crate::provider::ProviderError;
 
 /// Connection failures in a row that open the breaker.
@@ -159,6 +159,7 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::ModelOutput;
 
     fn error(kind: ProviderErrorKind, status: Option<u16>) -> Result<ModelOutput, ProviderError> {
         Err(ProviderError {

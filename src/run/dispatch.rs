@@ -64,6 +64,11 @@ impl Dispatcher {
         }
     }
 
+    /// Returns the name of target number `target`.
+    pub(crate) fn target_name(&self, target: usize) -> &str {
+        &self.lanes[target].name
+    }
+
     /// Sends `request` to target number `target` with `provider`, retrying what a retry may
     /// fix until the backoff schedule or the deadline is spent or the breaker opens.
     pub(crate) async fn send(

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::chat::ProviderErrorKind;
 use crate::config::RateConfig;
 use crate::provider::{ChatRequest, ProviderError};
 
@@ -191,6 +191,7 @@ impl Drop for InFlight {
 
 #[cfg(test)]
 mod tests {
+    use crate::chat::ModelOutput;
     use std::time::{Duration, Instant};
 
     use super::*;

@@ -56,8 +56,6 @@ pub(crate) struct JudgeTemplates {
     pub(crate) rubric: Option<(String, usize, usize)>,
     /// `factuality-template`.
     pub(crate) factuality: Option<(String, usize, usize)>,
-    /// `pairwise-template`.
-    pub(crate) pairwise: Option<(String, usize, usize)>,
 }
 
 /// The prompt a suite tests.
@@ -255,6 +253,43 @@ pub(crate) fn load_suites(
     problems.into_result(suites)
 }
 
+/// Returns a written name with its line and column.
+fn located(written: Spanned<String>) -> (String, usize, usize) {
+    let (line, column) = span_start(&written);
+    (written.value, line, column)
+}
+
+/// Returns the judge prompts a suite names, reporting files that do not exist.
+fn judge_templates(
+    rubric: Option<Spanned<String>>,
+    factuality: Option<Spanned<String>>,
+    dir: &Path,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> JudgeTemplates {
+    let templates = JudgeTemplates {
+        rubric: rubric.map(located),
+        factuality: factuality.map(located),
+    };
+    for (template, line, column) in [&templates.rubric, &templates.factuality]
+        .into_iter()
+        .flatten()
+    {
+        if !dir.join(template).is_file() {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    *line,
+                    *column,
+                    format!("judge template `{template}` does not exist"),
+                )
+                .with_help("judge templates are relative to the suite file"),
+            );
+        }
+    }
+    templates
+}
+
 fn validate(
     raw: RawSuite,
     source: SourceFile,
@@ -336,42 +371,15 @@ fn validate(
         super::probes::validate(probes, context, prompt.is_some(), &mut problems)
     });
 
-    let target = raw.target.map(|target| {
-        let (line, column) = span_start(&target);
-        (target.value, line, column)
-    });
+    let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
-    let located = |written: Option<Spanned<String>>| {
-        written.map(|written| {
-            let (line, column) = span_start(&written);
-            (written.value, line, column)
-        })
-    };
-    let judge_templates = JudgeTemplates {
-        rubric: located(raw.rubric_template),
-        factuality: located(raw.factuality_template),
-        pairwise: located(raw.pairwise_template),
-    };
-    for (template, line, column) in [
-        &judge_templates.rubric,
-        &judge_templates.factuality,
-        &judge_templates.pairwise,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !dir.join(template).is_file() {
-            problems.push(
-                Problem::at_line(
-                    &source,
-                    *line,
-                    *column,
-                    format!("judge template `{template}` does not exist"),
-                )
-                .with_help("judge templates are relative to the suite file"),
-            );
-        }
-    }
+    let judge_templates = judge_templates(
+        raw.rubric_template,
+        raw.factuality_template,
+        &dir,
+        &source,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -388,8 +396,8 @@ fn validate(
         budget_line,
         cases,
         probes,
-        grader: located(raw.grader),
-        embedder: located(raw.embedder),
+        grader: raw.grader.map(located),
+        embedder: raw.embedder.map(located),
         judge_templates,
     })
 }

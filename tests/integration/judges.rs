@@ -202,7 +202,7 @@ fn rubric_factuality_and_similar_run_against_mocks_and_replay_offline_with_ident
     assert_eq!(verdicts(&replay_report), verdicts(&live_report));
     for case in replay_report["cases"].as_array().unwrap() {
         assert_eq!(case["requests"], 0, "{case}");
-        assert_eq!(case["judge_requests"], 0, "{case}");
+        assert_eq!(case["judge_requests"].as_u64().unwrap_or(0), 0, "{case}");
     }
 }
 
@@ -222,7 +222,10 @@ fn a_judge_that_answers_garbage_is_an_error_with_exit_3_not_a_failure() {
     let message = case["error"]["message"].as_str().unwrap();
     assert!(message.contains("grader `judge`"), "{message}");
     assert!(message.contains("I think it's fine"), "{message}");
-    assert_eq!(case["assertions"][0]["error"]["kind"], "malformed", "{case}");
+    assert_eq!(
+        case["assertions"][0]["error"]["kind"], "malformed",
+        "{case}"
+    );
     assert_eq!(case["assertions"][0]["passed"], false, "{case}");
     // The first ask and two re-asks: an unreadable verdict is asked again, never cached.
     assert_eq!(grader.count(), 3);
@@ -262,7 +265,10 @@ fn a_case_that_failed_on_its_merits_stays_failed_when_its_judge_errors() {
     run.code(1);
     let case = run.case("r.json", "suites/support.yaml::refund_policy");
     assert_eq!(case["status"], "failed", "{case}");
-    assert_eq!(case["assertions"][1]["error"]["kind"], "malformed", "{case}");
+    assert_eq!(
+        case["assertions"][1]["error"]["kind"], "malformed",
+        "{case}"
+    );
 }
 
 #[test]
@@ -687,7 +693,7 @@ fn a_suite_can_override_the_judge_template() {
     let answers = target(ANSWERS);
     let grader = mock_grader::start(|_| GraderReply::pass("ok"));
     let suite = format!(
-        "{SUITE_HEAD}rubric-template: judge.yaml\ncases:\n  - name: refund_policy\n    user: How long do refunds take?\n    assert:\n      - rubric: Says how many days a refund takes\n"
+        "{SUITE_HEAD}rubric-template: ../judges/strict.yaml\ncases:\n  - name: refund_policy\n    user: How long do refunds take?\n    assert:\n      - rubric: Says how many days a refund takes\n"
     );
     let template = "- role: system\n  content: Grade strictly. Answer in JSON.\n- role: user\n  content: \"Rubric: {{ rubric }} / Answer: {{ answer }} / Company: {{ vars.company }}\"\n";
     let run = project(
@@ -695,7 +701,7 @@ fn a_suite_can_override_the_judge_template() {
         &grader,
         &suite.replace("cases:", "vars:\n  company: Acme\ncases:"),
     )
-    .file("suites/judge.yaml", template)
+    .file("judges/strict.yaml", template)
     .run(&["run", "--json", "r.json"]);
     run.code(0);
     let request = &grader.requests()[0];
@@ -709,285 +715,14 @@ fn a_suite_can_override_the_judge_template() {
     let grader = mock_grader::start(|_| GraderReply::pass("ok"));
     let run = project(&answers, &grader, &suite)
         .file(
-            "suites/judge.yaml",
+            "judges/strict.yaml",
             "- role: user\n  content: \"{{ nonsense }}\"\n",
         )
         .run(&["run"]);
     run.code(2);
-    assert!(run.stderr.contains("judge.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("strict.yaml"), "{}", run.stderr);
     assert!(run.stderr.contains("nonsense"), "{}", run.stderr);
     assert_eq!(grader.count(), 0);
-}
-
-/// Two templates for `ab`: A answers helpfully, B tersely, decided by the system prompt.
-fn ab_project(grader: &MockServer, target: &MockServer, b_template: &str) -> Project {
-    let suite = "prompt:\n  id: support\n  template: a.j2\ncases:\n  - name: refunds\n    user: How long do refunds take?\n  - name: returns\n    user: Can I return an opened item?\n";
-    Project::new()
-        .file("promptci.yaml", &config(target, grader, ""))
-        .file("suites/support.yaml", suite)
-        .file("suites/a.j2", "Be helpful.")
-        .file("suites/b.j2", b_template)
-}
-
-fn ab_target() -> MockServer {
-    MockServer::start(|request, _| {
-        Reply::answer(if request.system().contains("helpful") {
-            format!("Here is a full answer to: {}", request.last_user())
-        } else {
-            "No.".to_owned()
-        })
-    })
-}
-
-/// Prefers the full answer; calls two full answers a tie.
-fn pairwise_grader(judge: &JudgeRequest) -> GraderReply {
-    let full = |text: &str| text.starts_with("Here is a full answer");
-    match (full(&judge.first), full(&judge.second)) {
-        (true, false) => GraderReply::winner("first"),
-        (false, true) => GraderReply::winner("second"),
-        _ => GraderReply::winner("tie"),
-    }
-}
-
-#[test]
-fn ab_judge_exits_1_on_a_clearly_worse_b_and_0_on_a_tie() {
-    let (target, grader) = (ab_target(), mock_grader::start(pairwise_grader));
-    let worse = ab_project(&grader, &target, "Be terse.").run(&[
-        "ab",
-        "--a",
-        "suites/a.j2",
-        "--b",
-        "suites/b.j2",
-        "--repeat",
-        "3",
-        "--judge",
-        "Answers the question fully",
-        "--json",
-        "ab.json",
-    ]);
-    worse.code(1);
-    let judge = &worse.json("ab.json")["judge"];
-    assert_eq!(judge["a_wins"], 6, "{judge}");
-    assert_eq!(judge["b_wins"], 0, "{judge}");
-    // Six of six decided pairs against B: p = 1/64.
-    assert!(
-        (judge["p_value"].as_f64().unwrap() - 1.0 / 64.0).abs() < 1e-12,
-        "{judge}"
-    );
-    assert_eq!(judge["significantly_worse"], true);
-    // Every pair was judged in both orders.
-    assert_eq!(grader.count(), 12);
-    assert!(worse.stdout.contains("sign test"), "{}", worse.stdout);
-
-    let (target, grader) = (ab_target(), mock_grader::start(pairwise_grader));
-    let tie = ab_project(&grader, &target, "Be helpful, please.").run(&[
-        "ab",
-        "--a",
-        "suites/a.j2",
-        "--b",
-        "suites/b.j2",
-        "--repeat",
-        "3",
-        "--judge",
-        "Answers the question fully",
-        "--json",
-        "ab.json",
-    ]);
-    tie.code(0);
-    let judge = &tie.json("ab.json")["judge"];
-    assert_eq!(judge["ties"], 6, "{judge}");
-    assert_eq!(judge["p_value"], 1.0, "{judge}");
-}
-
-#[test]
-fn ab_judge_counts_a_pair_whose_orders_disagree_as_a_tie() {
-    let target = ab_target();
-    // A position-biased grader: always prefers the first answer.
-    let grader = mock_grader::start(|_| GraderReply::winner("first"));
-    let run = ab_project(&grader, &target, "Be terse.").run(&[
-        "ab",
-        "--a",
-        "suites/a.j2",
-        "--b",
-        "suites/b.j2",
-        "--repeat",
-        "2",
-        "--judge",
-        "Answers the question fully",
-        "--json",
-        "ab.json",
-    ]);
-    run.code(0);
-    let judge = &run.json("ab.json")["judge"];
-    assert_eq!(judge["ties"], 4, "{judge}");
-    assert_eq!(judge["inconsistent"], 4, "{judge}");
-}
-
-/// Ten labelled examples: the mock judge passes answers containing "please".
-/// Human labels against judge verdicts: TP 4, FN 1, FP 2, TN 3.
-const CALIBRATION: &str = "\
-assert:
-  rubric: Answers politely
-examples:
-  - {user: q1, answer: 'Sure, please wait.', label: pass}
-  - {user: q2, answer: 'Yes, please.', label: pass}
-  - {user: q3, answer: 'Please hold on.', label: pass}
-  - {user: q4, answer: 'Happy to help, please ask.', label: pass}
-  - {user: q5, answer: 'Of course, glad to help.', label: pass}
-  - {user: q6, answer: 'Please go away.', label: fail}
-  - {user: q7, answer: 'Figure it out, please.', label: fail}
-  - {user: q8, answer: 'No.', label: fail}
-  - {user: q9, answer: 'Stop asking.', label: fail}
-  - {user: q10, answer: 'Whatever.', label: fail}
-";
-
-fn politeness_grader(judge: &JudgeRequest) -> GraderReply {
-    if judge.answer.to_lowercase().contains("please") {
-        GraderReply::pass("says please")
-    } else {
-        GraderReply::fail("no please")
-    }
-}
-
-#[test]
-fn judge_calibrate_reports_accuracy_and_kappa_that_match_a_hand_computation() {
-    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
-    let project = Project::new()
-        .file("promptci.yaml", &config(&target, &grader, ""))
-        .file("judges/polite.yaml", CALIBRATION);
-    let run = project.run(&[
-        "judge",
-        "calibrate",
-        "judges/polite.yaml",
-        "--json",
-        "polite.json",
-    ]);
-    run.code(0);
-    // By hand: n = 10, agreement p_o = (4 + 3) / 10 = 0.7; the judge passes 6 of 10
-    // (p_J = 0.6), people pass 5 of 10 (p_H = 0.5), so chance agreement
-    // p_e = 0.6 × 0.5 + 0.4 × 0.5 = 0.5 and κ = (0.7 − 0.5) / (1 − 0.5) = 0.4.
-    // False-pass rate 2 / 5 = 0.4, false-fail rate 1 / 5 = 0.2.
-    let result = run.json("polite.json");
-    let close = |value: &Value, expected: f64| {
-        assert!(
-            (value.as_f64().unwrap() - expected).abs() < 1e-12,
-            "{value} vs {expected}"
-        );
-    };
-    close(&result["accuracy"]["value"], 0.7);
-    close(&result["kappa"]["value"], 0.4);
-    close(&result["false_pass"]["value"], 0.4);
-    close(&result["false_fail"]["value"], 0.2);
-    assert_eq!(result["n"], 10);
-    assert_eq!(result["confusion"]["true_pass"], 4);
-    assert_eq!(result["confusion"]["false_fail"], 1);
-    assert_eq!(result["confusion"]["false_pass"], 2);
-    assert_eq!(result["confusion"]["true_fail"], 3);
-    assert_eq!(result["grader"]["model"], "grader-model");
-    assert_eq!(result["disagreements"].as_array().unwrap().len(), 3);
-    assert!(run.stdout.contains("accuracy 70.0%"), "{}", run.stdout);
-    assert!(run.stdout.contains("kappa 0.40"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("Please go away."),
-        "disagreements listed: {}",
-        run.stdout
-    );
-    // Its Wilson interval at 95% (hand computed: 0.3968 to 0.8922).
-    close_enough(&result["accuracy"]["low"], 0.3968);
-    close_enough(&result["accuracy"]["high"], 0.8922);
-}
-
-fn close_enough(value: &Value, expected: f64) {
-    assert!(
-        (value.as_f64().unwrap() - expected).abs() < 5e-4,
-        "{value} vs {expected}"
-    );
-}
-
-#[test]
-fn judge_calibrate_reads_csv_with_the_assertion_on_the_command_line() {
-    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
-    let csv =
-        "user,answer,label\nq1,\"Sure, please wait.\",pass\nq2,No.,fail\nq3,Please go away.,fail\n";
-    let run = Project::new()
-        .file("promptci.yaml", &config(&target, &grader, ""))
-        .file("labels.csv", csv)
-        .run(&[
-            "judge",
-            "calibrate",
-            "labels.csv",
-            "--assert",
-            "rubric: Answers politely",
-            "--json",
-            "out.json",
-        ]);
-    run.code(0);
-    let result = run.json("out.json");
-    assert_eq!(result["n"], 3);
-    assert_eq!(result["confusion"]["false_pass"], 1);
-
-    let bad = "user,answer,label\nq1,fine,maybe\n";
-    let run = Project::new()
-        .file("promptci.yaml", &config(&target, &grader, ""))
-        .file("labels.csv", bad)
-        .run(&[
-            "judge",
-            "calibrate",
-            "labels.csv",
-            "--assert",
-            "rubric: Answers politely",
-        ]);
-    run.code(2);
-    assert!(run.stderr.contains("labels.csv:2:"), "{}", run.stderr);
-    assert!(run.stderr.contains("maybe"), "{}", run.stderr);
-}
-
-#[test]
-fn check_fails_a_suite_whose_judge_agrees_too_little_with_people() {
-    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
-    let suite = |minimum: &str| {
-        format!(
-            "{SUITE_HEAD}min-judge-agreement:\n  calibration: ../judges/polite.json\n  kappa: {minimum}\ncases:\n  - name: c\n    user: hi\n    assert:\n      - rubric: Answers politely\n"
-        )
-    };
-    let project = Project::new()
-        .file("promptci.yaml", &config(&target, &grader, ""))
-        .file("judges/polite.yaml", CALIBRATION)
-        .file("suites/system.j2", "You are a support agent.")
-        .file("suites/support.yaml", &suite("0.6"));
-    project
-        .run(&[
-            "judge",
-            "calibrate",
-            "judges/polite.yaml",
-            "--json",
-            "judges/polite.json",
-        ])
-        .code(0);
-    let asked = grader.count();
-    let run = project.run(&["check"]);
-    run.code(2);
-    assert!(
-        run.stderr.contains("suites/support.yaml:4:"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("0.40"), "{}", run.stderr);
-    assert!(run.stderr.contains("0.6"), "{}", run.stderr);
-    // `run` refuses before any request too.
-    project.run(&["run"]).code(2);
-    assert_eq!(grader.count(), asked);
-
-    let project = project.file("suites/support.yaml", &suite("0.3"));
-    project.run(&["check"]).code(0);
-
-    // A calibration made with another grader model is stale.
-    let stale =
-        config(&target, &grader, "").replace("model: grader-model", "model: grader-model-2");
-    let run = project.file("promptci.yaml", &stale).run(&["check"]);
-    run.code(2);
-    assert!(run.stderr.contains("stale"), "{}", run.stderr);
-    assert!(run.stderr.contains("grader-model-2"), "{}", run.stderr);
 }
 
 #[test]

@@ -4,8 +4,8 @@ use super::embedding::cosine;
 use super::parse::Category;
 use super::votes::{Decision, Majority, median};
 use super::{
-    Check, Embedded, JudgeEvidence, Judged, Judgement, Outcome, SimilarityScore, Vote,
-    VoteAnswer, VoteEvidence,
+    Check, Embedded, JudgeEvidence, Judged, Judgement, Outcome, SimilarityScore, Vote, VoteAnswer,
+    VoteEvidence,
 };
 use crate::assert::AssertionResult;
 use crate::chat::{CaseError, ProviderErrorKind, Usage};
@@ -33,7 +33,13 @@ pub(crate) fn verdict(judged: &Judged, judgement: &Judgement) -> AssertionResult
         tokens: None,
     };
     let result = match (&judged.check, &judgement.outcome) {
-        (Check::Similar { references, threshold }, Outcome::Embedded(embedded)) => {
+        (
+            Check::Similar {
+                references,
+                threshold,
+            },
+            Outcome::Embedded(embedded),
+        ) => {
             evidence.threshold = Some(*threshold);
             similar(kind, references, *threshold, embedded, &mut evidence)
         }
@@ -78,12 +84,15 @@ fn read_vote(check: &Check, vote: &Vote) -> Result<(bool, Option<f64>, Option<Ca
             let pass = match (threshold, answer.pass, answer.score) {
                 (Some(threshold), pass, Some(score)) => pass.unwrap_or(true) && score >= *threshold,
                 (Some(_), Some(_), None) => {
-                    return Err("the judge gave no `score` to compare with the threshold".to_owned());
+                    return Err(
+                        "the judge gave no `score` to compare with the threshold".to_owned()
+                    );
                 }
                 (None, Some(pass), _) => pass,
                 (None, None, _) => {
                     return Err(
-                        "the judge gave a `score` but no `pass` (hint: set a `threshold`)".to_owned(),
+                        "the judge gave a `score` but no `pass` (hint: set a `threshold`)"
+                            .to_owned(),
                     );
                 }
                 (Some(_), None, None) => unreachable!("a readable rubric answer has pass or score"),
@@ -92,12 +101,20 @@ fn read_vote(check: &Check, vote: &Vote) -> Result<(bool, Option<f64>, Option<Ca
         }
         (Check::Factuality { passing, .. }, VoteAnswer::Factuality(answer)) => {
             let pass = passing.contains(&answer.category);
-            Ok((pass, Some(if pass { 1.0 } else { 0.0 }), Some(answer.category)))
+            Ok((
+                pass,
+                Some(if pass { 1.0 } else { 0.0 }),
+                Some(answer.category),
+            ))
         }
         _ => Err("the judge answered for another kind of check".to_owned()),
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "reading the votes, deciding, and explaining belong together"
+)]
 fn graded(
     kind: &str,
     check: &Check,
@@ -216,7 +233,12 @@ fn graded(
         details.push(format!("{}/{} votes passed", majority.passes, votes.len()));
     }
     let words = if spokesman.reason.is_empty() {
-        if passed { "the judge passed it" } else { "the judge failed it" }.to_owned()
+        if passed {
+            "the judge passed it"
+        } else {
+            "the judge failed it"
+        }
+        .to_owned()
     } else {
         spokesman.reason.clone()
     };
@@ -302,6 +324,10 @@ mod tests {
         }
     }
 
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "votes are results; the tests mix these with errors"
+    )]
     fn vote(pass: Option<bool>, score: Option<f64>, reason: &str) -> Result<Vote, CaseError> {
         Ok(Vote {
             answer: VoteAnswer::Rubric(RubricAnswer {
@@ -356,7 +382,10 @@ mod tests {
     fn a_threshold_needs_the_score_and_the_pass() {
         let judged = rubric(Some(0.7), 1);
         let at = |pass, score| {
-            verdict(&judged, &judgement(Outcome::Votes(vec![vote(pass, score, "r")])))
+            verdict(
+                &judged,
+                &judgement(Outcome::Votes(vec![vote(pass, score, "r")])),
+            )
         };
         assert!(at(Some(true), Some(0.8)).passed);
         assert!(!at(Some(true), Some(0.6)).passed);
@@ -374,7 +403,11 @@ mod tests {
             &judgement(Outcome::Votes(vec![vote(None, Some(0.9), "r")])),
         );
         assert!(!result.passed);
-        assert!(result.reason.contains("set a `threshold`"), "{}", result.reason);
+        assert!(
+            result.reason.contains("set a `threshold`"),
+            "{}",
+            result.reason
+        );
     }
 
     #[test]
@@ -409,7 +442,11 @@ mod tests {
         assert!(!open.passed);
         let error = open.error.unwrap();
         assert_eq!(error.kind, ProviderErrorKind::Malformed);
-        assert!(error.message.starts_with("1 of 3 votes could not be read"), "{}", error.message);
+        assert!(
+            error.message.starts_with("1 of 3 votes could not be read"),
+            "{}",
+            error.message
+        );
         let outvoted = verdict(
             &rubric(None, 3),
             &judgement(Outcome::Votes(vec![
@@ -472,7 +509,12 @@ mod tests {
         };
         let near = verdict(&judged, &judgement(embedded(vec![1.0, 0.0])));
         assert!(near.passed, "{near:?}");
-        assert!(near.reason.starts_with("closest reference `near` at cosine 0.995"), "{}", near.reason);
+        assert!(
+            near.reason
+                .starts_with("closest reference `near` at cosine 0.995"),
+            "{}",
+            near.reason
+        );
         assert_eq!(near.judge.as_ref().unwrap().similarity.len(), 2);
         let neither = verdict(&judged, &judgement(embedded(vec![1.0, -1.0])));
         assert!(!neither.passed);
