@@ -592,7 +592,7 @@ fn serve(dir: &Path, cases: usize, latency: Duration) {
         server.base_url
     );
     let _ = stdout.flush();
-    std::thread::sleep(Duration::from_secs(3600));
+    std::thread::sleep(Duration::from_hours(1));
 }
 
 fn main() {

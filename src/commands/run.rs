@@ -18,14 +18,13 @@ use crate::report::{json, junit, write};
 use crate::results::CaseStatus;
 use crate::results::JsonReport;
 use crate::results::{RunMeta, RunSummary};
-use crate::run::{RunOptions, RunOutcome};
+use crate::run::RunOptions;
 use crate::util::format::plural;
 use crate::util::git::git_commit;
 use crate::util::path::display_path;
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    crate::decide::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
@@ -56,8 +55,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
     // A `prompt-tokens` budget must hold before the first request, so its counts come first.
-    // Without one, nothing waits for the tokenizer: its tables (~0.15 s to build) are built
-    // while the first requests are in flight.
+    // Without one, nothing is counted offline until the answers are in, and then only where
+    // the provider reported no usage.
     let prompt_tokens =
         crate::decide::has_prompt_budget(&plan).then(|| crate::decide::count_prompts(&plan));
     let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
@@ -83,8 +82,9 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         cache: cache.clone(),
         recorder: recorder.clone(),
     };
-    let (outcome, prompt_tokens) =
-        execute_while_counting(&plan, prompt_tokens, &providers, &options, &mut console)?;
+    let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
+        console.case_finished(case, result);
+    })?;
     let meta = RunMeta {
         started_at,
         duration: outcome.duration,
@@ -96,7 +96,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         results: &outcome.results,
         meta: &meta,
     };
-    let gated = gate(args, config, &summary, &prompt_tokens, baseline);
+    let gated = gate(args, config, &summary, prompt_tokens.as_deref(), baseline);
     show_summary(&mut console, &summary, &gated);
     let report = &gated.report;
     let report_paths = write_reports(
@@ -129,30 +129,6 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     Ok(gated.verdict.exit_code)
 }
 
-/// Runs the plan; when the prompt tokens were not counted up front, counts them on another
-/// thread meanwhile. Returns the outcome and the counts in plan order.
-fn execute_while_counting<W: Write>(
-    plan: &TestPlan,
-    counted: Option<Vec<u64>>,
-    providers: &[Provider],
-    options: &RunOptions,
-    console: &mut ConsoleReporter<W>,
-) -> Result<(RunOutcome, Vec<u64>), Error> {
-    std::thread::scope(|scope| {
-        let counting = counted
-            .is_none()
-            .then(|| scope.spawn(|| crate::decide::count_prompts(plan)));
-        let outcome = crate::run::execute(plan, providers, options, |case, result| {
-            console.case_finished(case, result);
-        })?;
-        let counts = match counting {
-            Some(counting) => counting.join().expect("counting tokens never panics"),
-            None => counted.unwrap_or_default(),
-        };
-        Ok((outcome, counts))
-    })
-}
-
 /// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
 struct Gated {
     report: JsonReport,
@@ -165,7 +141,7 @@ fn gate(
     args: &RunArgs,
     config: &Config,
     summary: &RunSummary<'_>,
-    prompt_tokens: &[u64],
+    prompt_tokens: Option<&[u64]>,
     baseline: Option<(String, JsonReport)>,
 ) -> Gated {
     let tokens =
