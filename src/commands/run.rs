@@ -258,12 +258,12 @@ fn write_reports<W: Write>(
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut written = Vec::new();
     if let Some(path) = json_path {
-        crate::util::file::write_atomic(path, &json::serialize(report))
+        crate::util::file::write_atomic_with(path, |out| json::write(report, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = junit_path {
-        crate::util::file::write_atomic(path, &junit::from_report(report))
+        crate::util::file::write_atomic_with(path, |out| junit::write(report, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }

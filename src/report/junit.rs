@@ -24,6 +24,13 @@ pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
 /// report's JUnit equals a single run's).
 #[must_use]
 pub fn from_report(json: &JsonReport) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write(json, &mut bytes).expect("JUnit serialisation into memory cannot fail");
+    bytes
+}
+
+/// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`.
+pub fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let mut suites: Vec<TestSuite> = json
@@ -110,14 +117,8 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
     }
     add_budget_cases(&mut suites, json);
     report.add_test_suites(suites);
-    let mut bytes = report
-        .to_string()
-        .expect("JUnit serialisation of owned strings cannot fail")
-        .into_bytes();
-    if !bytes.ends_with(b"\n") {
-        bytes.push(b'\n');
-    }
-    bytes
+    // quick-junit ends the document with a newline itself.
+    report.serialize(&mut *out).map_err(std::io::Error::other)
 }
 
 /// Says where the case is, what failed, and what retrying cost.
