@@ -80,11 +80,7 @@ pub(crate) fn build_plan(
     let options = PlanOptions {
         filters: select.filter.clone(),
         tags: select.tag.clone(),
-        overrides: TargetOverrides {
-            target: select.target.clone(),
-            base_url: select.base_url.clone(),
-            model: select.model.clone(),
-        },
+        overrides: overrides(select),
         probe_seed: select.seed,
     };
     let plan = crate::plan::build(&suites, config, &options)?;
@@ -92,6 +88,15 @@ pub(crate) fn build_plan(
         Some(shard) => shard.select(plan),
         None => plan,
     })
+}
+
+/// Returns the target overrides of the command line.
+pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
+    TargetOverrides {
+        target: select.target.clone(),
+        base_url: select.base_url.clone(),
+        model: select.model.clone(),
+    }
 }
 
 /// Returns a locked stdout for command output.

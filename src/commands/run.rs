@@ -25,6 +25,7 @@ use crate::util::path::display_path;
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    check_named_target(args, config)?;
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
@@ -381,6 +382,22 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
         source,
     })?;
     Ok(dir.to_owned())
+}
+
+/// A target named with `--target` serves every suite, so an unknown name or a missing API key
+/// can fail the run before any suite is read (a failing start then costs almost nothing).
+fn check_named_target(args: &RunArgs, config: &Config) -> Result<(), Error> {
+    if args.select.target.is_none() {
+        return Ok(());
+    }
+    let target = config
+        .target_for(None, &crate::app::overrides(&args.select))
+        .map_err(Error::usage)?;
+    let mut problems = InvalidInput::default();
+    if let Err(message) = crate::provider::check_api_key(&target) {
+        problems.push(Problem::new(message));
+    }
+    problems.into_result(())
 }
 
 /// Builds one provider per target of the plan, checking API keys before any request.

@@ -15,7 +15,7 @@ mod stream;
 
 pub use anthropic::{AnthropicProvider, DEFAULT_MAX_TOKENS};
 pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
-pub use client::{HttpClient, Provider};
+pub use client::{HttpClient, Provider, check_api_key};
 pub use mock::MockProvider;
 pub use model::{ChatRequest, ProviderError, redact};
 pub use openai::OpenAiProvider;
