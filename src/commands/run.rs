@@ -6,8 +6,8 @@ use std::path::Path;
 use crate::app::{build_plan, stdout};
 use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
+use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
-use crate::decide::{FailOn, SuiteBudget, Verdict};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
 use crate::provider::{
@@ -16,7 +16,7 @@ use crate::provider::{
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit, write};
 use crate::results::CaseStatus;
-use crate::results::JsonReport;
+use crate::results::{CasePayload, CaseResult, JsonReport};
 use crate::results::{RunMeta, RunSummary};
 use crate::run::RunOptions;
 use crate::util::format::plural;
@@ -55,15 +55,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     let recorder = record_dir
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
-    // A `prompt-tokens` budget must hold before the first request, so its counts come first.
-    // Without one, nothing is counted offline until the answers are in, and then only where
-    // the provider reported no usage.
-    let prompt_tokens =
-        crate::decide::has_prompt_budget(&plan).then(|| crate::decide::count_prompts(&plan));
-    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
-        let prompt_budgets = crate::decide::check_prompt_budgets(&plan, tokens);
-        crate::decide::hold_back_over_budget(&mut plan, &prompt_budgets)
-    });
+    let (prompt_tokens, held_back) = count_budgeted_prompts(&mut plan);
 
     let started_at = jiff::Timestamp::now();
     let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
@@ -83,9 +75,15 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         cache: cache.clone(),
         recorder: recorder.clone(),
     };
-    let outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
+    let mut outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
         console.case_finished(case, result);
     })?;
+    let (tokens, payloads) = account(
+        &plan,
+        &mut outcome.results,
+        prompt_tokens.as_deref(),
+        config,
+    );
     let meta = RunMeta {
         started_at,
         duration: outcome.duration,
@@ -97,7 +95,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         results: &outcome.results,
         meta: &meta,
     };
-    let gated = gate(args, config, &summary, prompt_tokens.as_deref(), baseline);
+    let gated = gate(args, &summary, &tokens, payloads, baseline);
     show_summary(&mut console, &summary, &gated);
     let report = &gated.report;
     let report_paths = write_reports(
@@ -130,6 +128,37 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     Ok(gated.verdict.exit_code)
 }
 
+/// A `prompt-tokens` budget must hold before the first request, so its counts come first and
+/// cases over it are held back. Without one, nothing is counted offline until the answers are
+/// in, and then only where the provider reported no usage. Returns the counts (when made) and
+/// how many cases were held back.
+fn count_budgeted_prompts(plan: &mut TestPlan) -> (Option<Vec<u64>>, usize) {
+    let prompt_tokens =
+        crate::decide::has_prompt_budget(plan).then(|| crate::decide::count_prompts(plan));
+    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
+        let prompt_budgets = crate::decide::check_prompt_budgets(plan, tokens);
+        crate::decide::hold_back_over_budget(plan, &prompt_budgets)
+    });
+    (prompt_tokens, held_back)
+}
+
+/// Counts each case's tokens and cost, then takes the answers and assertion verdicts out of
+/// the results for the report: nothing after it reads them from the results, and a large run
+/// should not hold them twice.
+fn account(
+    plan: &TestPlan,
+    results: &mut [CaseResult],
+    prompt_tokens: Option<&[u64]>,
+    config: &Config,
+) -> (Vec<CaseTokens>, Vec<CasePayload>) {
+    let tokens = crate::decide::case_tokens(plan, results, prompt_tokens, &config.prices);
+    let payloads = results
+        .iter_mut()
+        .map(|result| (result.answer.take(), std::mem::take(&mut result.assertions)))
+        .collect();
+    (tokens, payloads)
+}
+
 /// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
 struct Gated {
     report: JsonReport,
@@ -137,19 +166,17 @@ struct Gated {
     verdict: Verdict,
 }
 
-/// Counts tokens and cost, checks budgets, compares with the baseline, and decides.
+/// Checks budgets, builds the report, compares with the baseline, and decides.
 fn gate(
     args: &RunArgs,
-    config: &Config,
     summary: &RunSummary<'_>,
-    prompt_tokens: Option<&[u64]>,
+    tokens: &[CaseTokens],
+    payloads: Vec<CasePayload>,
     baseline: Option<(String, JsonReport)>,
 ) -> Gated {
-    let tokens =
-        crate::decide::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
-    let budgets = crate::decide::check_budgets(summary.plan, &tokens);
-    let mut report = JsonReport::from_summary(summary);
-    crate::decide::annotate(&mut report, &tokens, &budgets);
+    let budgets = crate::decide::check_budgets(summary.plan, tokens);
+    let mut report = JsonReport::from_summary_moving(summary, payloads);
+    crate::decide::annotate(&mut report, tokens, &budgets);
     report.baseline = baseline.map(|(path, base)| {
         let confidence = report_confidence(&report);
         let options = CompareOptions {

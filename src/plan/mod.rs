@@ -13,4 +13,6 @@ mod test_plan;
 pub use probe::{PROBE_TAG, Probe, ProbeCase, generate, planted};
 pub use repeat_policy::{DEFAULT_CONFIDENCE, DEFAULT_PASS_RATE, RepeatPolicy};
 pub use shard::{PlanShard, Shard};
-pub use test_plan::{PlanOptions, PlannedSuite, TestInstance, TestPlan, build, case_id};
+pub use test_plan::{
+    PlanBuilder, PlanOptions, PlannedSuite, TestInstance, TestPlan, build, case_id,
+};

@@ -27,9 +27,9 @@ pub use comparison::{
 };
 pub use counts::Counts;
 pub use json_report::{
-    ATTEMPT_ANSWER_LIMIT, FORMAT_VERSION, JsonAttempt, JsonCase, JsonFlaky, JsonProbe, JsonRepeat,
-    JsonReport, JsonRun, JsonShard, JsonSuite, JsonSummary, JsonTarget, JsonTokens, TokenPair,
-    TokenSource, flaky_cases,
+    ATTEMPT_ANSWER_LIMIT, CasePayload, FORMAT_VERSION, JsonAttempt, JsonCase, JsonFlaky, JsonProbe,
+    JsonRepeat, JsonReport, JsonRun, JsonShard, JsonSuite, JsonSummary, JsonTarget, JsonTokens,
+    TokenPair, TokenSource, flaky_cases,
 };
 pub(crate) use merge::merge;
 pub use repeat_record::{Flakiness, RepeatRecord};

@@ -10,7 +10,8 @@ mod probes;
 
 pub use discover::discover;
 pub use load::{
-    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, load_suite, load_suites,
+    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, for_each_suite, load_suite,
+    load_suites,
 };
 pub use model::{RawSuite, Skip, Vars};
 pub use probes::{FamilySelection, RawProbes};
