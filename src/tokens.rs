@@ -25,7 +25,7 @@ use crate::chat::Message;
 
 /// A BPE encoding `promptci` counts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// gpt-4o, gpt-4.1, gpt-5, o1, o3, o4 (and the estimate for unknown models).
     #[serde(rename = "o200k_base")]
     O200kBase,
@@ -47,7 +47,7 @@ pub enum Encoding {
 }
 
 /// Every encoding, for tests and documentation.
-pub const ENCODINGS: [Encoding; 6] = [
+pub(crate) const ENCODINGS: [Encoding; 6] = [
     Encoding::O200kBase,
     Encoding::Cl100kBase,
     Encoding::Llama3,
@@ -59,7 +59,7 @@ pub const ENCODINGS: [Encoding; 6] = [
 impl Encoding {
     /// Returns the encoding's name as reports spell it.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::O200kBase => "o200k_base",
             Self::Cl100kBase => "cl100k_base",
@@ -91,7 +91,7 @@ impl Encoding {
     /// Returns the number of tokens of `text`, treating special-token text such as
     /// `<|endoftext|>` as ordinary text, as the chat APIs do for message content.
     #[must_use]
-    pub fn count(self, text: &str) -> u64 {
+    pub(crate) fn count(self, text: &str) -> u64 {
         // Qwen's tokenizer composes text to NFC before splitting it; the others take it as is.
         let count = if self == Self::Qwen2
             && unicode_normalization::is_nfc_quick(text.chars())
@@ -154,18 +154,18 @@ struct Framing {
 
 /// How a model's text is counted: its encoding, and whether that is the model's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Tokenizer {
+pub(crate) struct Tokenizer {
     /// The encoding used.
-    pub encoding: Encoding,
+    pub(crate) encoding: Encoding,
     /// True when the encoding is not the model's own, so counts are estimates.
-    pub estimate: bool,
+    pub(crate) estimate: bool,
 }
 
 impl Tokenizer {
     /// Returns the tokenizer for a model name such as `gpt-4o-mini`, `openai/gpt-4.1`,
     /// `meta-llama/Llama-3.3-70B-Instruct`, `qwen2.5:7b` or `claude-sonnet-4`.
     #[must_use]
-    pub fn for_model(model: &str) -> Self {
+    pub(crate) fn for_model(model: &str) -> Self {
         let name = model
             .rsplit('/')
             .next()
@@ -271,20 +271,23 @@ impl Tokenizer {
 
     /// Returns the tokens of a plain text.
     #[must_use]
-    pub fn count(self, text: &str) -> u64 {
+    pub(crate) fn count(self, text: &str) -> u64 {
         self.encoding.count(text)
     }
 
-    /// Returns the prompt tokens of a chat request: each message's content, its framing in the
-    /// family's chat template, and the reply priming, as the provider bills them.
+    /// Returns the prompt tokens of a chat request, as
+    /// [`count_messages_cached`](Self::count_messages_cached) counts them.
+    #[cfg(test)]
     #[must_use]
-    pub fn count_messages(self, messages: &[Message]) -> u64 {
+    pub(crate) fn count_messages(self, messages: &[Message]) -> u64 {
         self.count_messages_cached(messages, &mut HashMap::new())
     }
 
-    /// Like [`count_messages`](Self::count_messages), remembering each content's count in
-    /// `cache`: the cases of a suite share their rendered system prompt, so it is counted once.
-    pub fn count_messages_cached<'a>(
+    /// Returns the prompt tokens of a chat request: each message's role and content, its
+    /// framing, and the reply priming, as the provider bills them. Each content's count is
+    /// remembered in `cache`: the cases of a suite share their rendered system prompt, so it is
+    /// counted once.
+    pub(crate) fn count_messages_cached<'a>(
         self,
         messages: &'a [Message],
         cache: &mut HashMap<(Encoding, &'a str), u64>,
@@ -312,13 +315,13 @@ impl Tokenizer {
 const MAX_PER_MESSAGE: u64 = 4;
 const MAX_PER_REPLY: u64 = 5;
 
-/// Returns a bound no exact count of [`Tokenizer::count_messages`] can exceed, without a
+/// Returns a bound no exact count of [`Tokenizer::count_messages_cached`] can exceed, without a
 /// tokenizer: every BPE token of these encodings covers at least one byte of UTF-8, so a
 /// prompt of `n` bytes has at most `n` tokens (three times that for text Qwen must first
 /// compose to NFC, which can lengthen it). `check` decides generous budgets with it and builds
 /// the tables only for prompts the bound cannot clear.
 #[must_use]
-pub fn upper_bound(messages: &[Message]) -> u64 {
+pub(crate) fn upper_bound(messages: &[Message]) -> u64 {
     let bytes: usize = messages
         .iter()
         .map(|message| {
@@ -336,7 +339,7 @@ pub fn upper_bound(messages: &[Message]) -> u64 {
 /// Starts building the tables of `encodings` on background threads, so the first count does
 /// not wait for them. Returns at once; a count made before the build finishes waits for it.
 /// Only for commands that will count (`tokens`, `check` with a default prompt budget).
-pub fn prewarm(encodings: impl IntoIterator<Item = Encoding>) {
+pub(crate) fn prewarm(encodings: impl IntoIterator<Item = Encoding>) {
     let mut started = Vec::new();
     for encoding in encodings {
         if started.contains(&encoding) {

@@ -8,29 +8,14 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, T
 
 use crate::results::BudgetCheck;
 use crate::results::CaseStatus;
-use crate::results::RunSummary;
 use crate::results::{JsonAttempt, JsonCase, JsonReport};
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
-pub const BUDGET_TESTCASE: &str = "budget";
+pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
-/// Serialises a run as JUnit XML.
-#[must_use]
-pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
-    from_report(&JsonReport::from_summary(summary))
-}
-
-/// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
-/// report's JUnit equals a single run's).
-#[must_use]
-pub fn from_report(json: &JsonReport) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    write(json, &mut bytes).expect("JUnit serialisation into memory cannot fail");
-    bytes
-}
-
-/// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`.
-pub fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+/// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`. The JSON report
+/// is the single source, so a merged report's JUnit equals a single run's.
+pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let mut suites: Vec<TestSuite> = json
