@@ -12,6 +12,7 @@ mod gates;
 mod harness;
 mod mock_server;
 mod probes;
+mod promptfoo;
 mod real_model;
 mod record_replay;
 mod registry;
