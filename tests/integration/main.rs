@@ -2,6 +2,7 @@
 
 mod action;
 mod anthropic;
+mod architecture;
 mod cache;
 mod ci;
 mod core;
@@ -10,6 +11,7 @@ mod errors;
 mod files;
 mod gates;
 mod harness;
+mod install;
 mod mock_server;
 mod probes;
 mod promptfoo;
