@@ -11,4 +11,4 @@ mod repeat;
 mod retry;
 mod runner;
 
-pub(crate) use runner::{RunOptions, RunOutcome, execute};
+pub(crate) use runner::{RunOptions, execute};

@@ -16,6 +16,7 @@ mod judges;
 mod mock_grader;
 mod mock_server;
 mod probes;
+mod promptfoo;
 mod real_model;
 mod record_replay;
 mod registry;
