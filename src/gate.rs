@@ -608,6 +608,30 @@ pub fn verdict(
     Verdict { exit_code, reasons }
 }
 
+/// Decides the verdict a saved report records: its counts, the budgets checked in its suites
+/// and its baseline comparison, with every failure blocking (a report does not say which
+/// `--fail-on` the run used).
+#[must_use]
+pub fn report_verdict(report: &JsonReport) -> Verdict {
+    let overruns: Vec<BudgetCheck> = report
+        .suites
+        .iter()
+        .flat_map(|suite| suite.budgets.iter().filter(|check| !check.passed).cloned())
+        .collect();
+    let budgets = [SuiteBudget {
+        suite: 0,
+        name: String::new(),
+        checks: overruns,
+    }];
+    verdict(
+        report.summary.counts,
+        report.run.interrupted,
+        &budgets,
+        report.baseline.as_ref(),
+        FailOn::Failures,
+    )
+}
+
 /// Returns the console section listing every suite's budgets (empty when none is set).
 #[must_use]
 pub fn budget_section(budgets: &[SuiteBudget]) -> String {

@@ -30,3 +30,4 @@ pub mod stats;
 pub mod suite;
 pub mod template;
 pub mod tokens;
+pub mod trend;

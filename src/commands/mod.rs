@@ -8,5 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod merge;
 pub(crate) mod probes;
 pub(crate) mod registry;
+pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod tokens;
+pub(crate) mod trend;

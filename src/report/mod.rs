@@ -6,6 +6,7 @@
 
 pub mod console;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 mod summary;

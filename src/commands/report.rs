@@ -1,0 +1,32 @@
+//! `promptci report REPORT.json… --html FILE`: renders saved JSON reports as one HTML report.
+//! Several reports (the shards of one run, or disjoint runs) are merged first, as `promptci
+//! merge` would; the exit code is the one a run with those results would have had.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::app::{display_path, stdout};
+use crate::cli::ReportArgs;
+use crate::error::Error;
+use crate::report::html::{HtmlInput, report_page};
+use crate::report::write;
+
+/// Reads the reports, writes the HTML report, and returns the recorded verdict's exit code.
+pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
+    let html_path = write::prepare_output(&cwd.join(&args.html))?;
+    let mut reports = crate::commands::diff::load_reports(&args.reports, cwd)?;
+    let report = if reports.len() == 1 {
+        reports.pop().expect("one report").1
+    } else {
+        crate::commands::merge::merge(&reports).map_err(Error::usage)?
+    };
+    let verdict = crate::gate::report_verdict(&report);
+    let page = report_page(&HtmlInput {
+        report: &report,
+        verdict: &verdict,
+        messages: None,
+    });
+    write::write_atomic(&html_path, &page)?;
+    let _ = writeln!(stdout(), "wrote {}", display_path(&html_path, cwd));
+    Ok(verdict.exit_code)
+}

@@ -1,0 +1,49 @@
+//! `promptci trend REPORT.json… [--html FILE] [--markdown]`: many runs' JSON reports laid out
+//! over time, as an HTML page of charts and/or Markdown on stdout.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::app::{display_path, stdout};
+use crate::cli::TrendArgs;
+use crate::error::{Error, Problem};
+use crate::report::write;
+use crate::trend::Trend;
+
+/// Reads the reports, builds the trend, and writes what was asked for.
+pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
+    if args.html.is_none() && !args.markdown {
+        return Err(Error::usage(
+            "`promptci trend` needs an output (hint: `--html trend.html` writes charts, `--markdown` prints tables)",
+        ));
+    }
+    let html_path = args
+        .html
+        .as_deref()
+        .map(|path| write::prepare_output(&cwd.join(path)))
+        .transpose()?;
+    let reports = crate::commands::diff::load_reports(&args.reports, cwd)?;
+    let trend =
+        Trend::build(&reports).map_err(|error| {
+            Error::from(Problem::new(format!("`{}`: {}", error.file, error.message)).with_help(
+            "pass reports written by `promptci run --json`, which record when each run started",
+        ))
+        })?;
+    let mut out = stdout();
+    if args.markdown {
+        let _ = out.write_all(trend.to_markdown().as_bytes());
+    }
+    if let Some(path) = &html_path {
+        write::write_atomic(path, &crate::report::html::trend_page(&trend))?;
+        if !args.markdown {
+            let _ = writeln!(
+                out,
+                "wrote {} ({} from {} reports)",
+                display_path(path, cwd),
+                trend.title(),
+                reports.len()
+            );
+        }
+    }
+    Ok(crate::error::exit_code::SUCCESS)
+}

@@ -1,0 +1,713 @@
+//! [`Trend`]: many JSON reports of the same project (nightly runs, say) laid out over time —
+//! pass rate per suite and target with intervals, failures, flaky cases, prompt tokens, cost,
+//! p95 latency, the cases that changed status most often, and where a prompt changed.
+//!
+//! Building a trend is pure: named reports in, a [`Trend`] out, ordered by each report's
+//! `started_at` whatever the order of the files. [`Trend::to_markdown`] renders it for a pull
+//! request comment or a step summary; the HTML page draws the same data.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::report::Counts;
+use crate::report::json::JsonReport;
+use crate::run::{Flakiness, Status};
+use crate::stats::PassRate;
+
+/// The confidence of the pass-rate intervals.
+const CONFIDENCE: f64 = 0.95;
+
+/// How many of the most often changing cases a trend keeps.
+const FLIP_LIMIT: usize = 20;
+
+/// How many of them the Markdown lists (it is read in a pull request or a step summary).
+const MARKDOWN_FLIP_LIMIT: usize = 10;
+
+/// Reports over time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    /// Always `trend` (the page's data says what it is).
+    pub kind: &'static str,
+    /// The promptci that built it.
+    pub generator: &'static str,
+    /// One entry per report, oldest first.
+    pub runs: Vec<TrendRun>,
+    /// One series per suite and target, in order of first appearance.
+    pub series: Vec<TrendSeries>,
+    /// The p95 latency of each target in each run.
+    pub latency: Vec<TargetLatency>,
+    /// The cases whose status changed most often between consecutive runs, most first.
+    pub flips: Vec<CaseFlips>,
+    /// Every change of a suite's registry version or prompt hash between consecutive runs.
+    pub changes: Vec<PromptChange>,
+}
+
+/// One report in a trend.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRun {
+    /// The file it was read from, as given.
+    pub file: String,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// The project's commit.
+    pub git_commit: Option<String>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Case counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// The pass rate over judged cases.
+    #[serde(flatten)]
+    pub rate: Option<PassRate>,
+    /// Repeated cases whose attempts disagreed.
+    pub flaky: usize,
+    /// Prompt tokens of every case.
+    pub prompt_tokens: u64,
+    /// The cost, when prices were configured.
+    pub cost_usd: Option<f64>,
+}
+
+/// One suite against one target over time.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendSeries {
+    /// The suite path.
+    pub suite: String,
+    /// The target's name.
+    pub target: String,
+    /// One point per run (`None` where the run did not have this suite and target).
+    pub points: Vec<Option<TrendPoint>>,
+}
+
+/// A suite and target in one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    /// Case counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// The pass rate over judged cases with its interval.
+    #[serde(flatten)]
+    pub rate: Option<PassRate>,
+    /// Flaky cases.
+    pub flaky: usize,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// The cost, when known.
+    pub cost_usd: Option<f64>,
+    /// The p95 latency of answered, uncached cases.
+    pub p95_ms: Option<u64>,
+    /// The registry version of the prompt, when known.
+    pub registry_version: Option<String>,
+    /// The prompt's content hash.
+    pub content_hash: Option<String>,
+}
+
+/// A target's p95 latency per run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetLatency {
+    /// The target's name.
+    pub target: String,
+    /// One value per run.
+    pub p95_ms: Vec<Option<u64>>,
+}
+
+/// A case and how often its status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseFlips {
+    /// The case id.
+    pub id: String,
+    /// Changes of status between consecutive runs that both had the case.
+    pub changes: usize,
+    /// One letter per run: `p`assed, `f`ailed, `e`rror, `s`kipped, `-` absent.
+    pub history: String,
+}
+
+/// A prompt that changed between two consecutive runs of a suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromptChange {
+    /// The index of the run where the change first shows.
+    pub run: usize,
+    /// The suite path.
+    pub suite: String,
+    /// The target's name.
+    pub target: String,
+    /// The registry version before and after, when known.
+    pub from_version: Option<String>,
+    /// The registry version after.
+    pub to_version: Option<String>,
+    /// The content hash before.
+    pub from_hash: Option<String>,
+    /// The content hash after.
+    pub to_hash: Option<String>,
+}
+
+/// Why reports could not be laid out over time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendError {
+    /// The report at fault.
+    pub file: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Accumulates one suite and target of one run.
+#[derive(Default)]
+struct Group {
+    counts: Counts,
+    flaky: usize,
+    prompt_tokens: u64,
+    cost_usd: Option<f64>,
+    latencies: Vec<u64>,
+}
+
+impl Group {
+    fn add(&mut self, case: &crate::report::json::JsonCase) {
+        self.counts.add(case.status);
+        if case
+            .repeat
+            .as_ref()
+            .is_some_and(|repeat| repeat.classification == Some(Flakiness::Flaky))
+        {
+            self.flaky += 1;
+        }
+        if let Some(tokens) = &case.tokens {
+            self.prompt_tokens += tokens.prompt;
+        }
+        if let Some(cost) = case.cost_usd {
+            *self.cost_usd.get_or_insert(0.0) += cost;
+        }
+        if let (Some(latency), false) = (case.latency_ms, case.cached) {
+            self.latencies.push(latency);
+        }
+    }
+}
+
+fn pass_rate(counts: &Counts) -> Option<PassRate> {
+    PassRate::of(
+        counts.passed as u64,
+        (counts.passed + counts.failed) as u64,
+        CONFIDENCE,
+    )
+}
+
+/// Lays runs out one at a time, oldest first.
+struct Builder<'a> {
+    run_count: usize,
+    runs: Vec<TrendRun>,
+    series_index: HashMap<(&'a str, &'a str), usize>,
+    series: Vec<TrendSeries>,
+    latency: Vec<TargetLatency>,
+    /// Each case's status per run, with the order it first appeared in.
+    histories: BTreeMap<&'a str, (usize, Vec<Option<Status>>)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(run_count: usize) -> Self {
+        Self {
+            run_count,
+            runs: Vec::with_capacity(run_count),
+            series_index: HashMap::new(),
+            series: Vec::new(),
+            latency: Vec::new(),
+            histories: BTreeMap::new(),
+        }
+    }
+
+    fn add_run(&mut self, run: usize, file: &str, report: &'a JsonReport) {
+        let mut groups: Vec<((&'a str, &'a str), Group)> = Vec::new();
+        let mut by_target: Vec<(&'a str, Vec<u64>)> = Vec::new();
+        let mut totals = Group::default();
+        for case in &report.cases {
+            let key = (case.suite.as_str(), case.target.as_str());
+            if let Some(index) = groups.iter().position(|(k, _)| *k == key) {
+                groups[index].1.add(case);
+            } else {
+                let mut group = Group::default();
+                group.add(case);
+                groups.push((key, group));
+            }
+            totals.add(case);
+            if let (Some(latency), false) = (case.latency_ms, case.cached) {
+                if let Some((_, values)) =
+                    by_target.iter_mut().find(|(name, _)| *name == case.target)
+                {
+                    values.push(latency);
+                } else {
+                    by_target.push((&case.target, vec![latency]));
+                }
+            }
+            let order = self.histories.len();
+            let run_count = self.run_count;
+            self.histories
+                .entry(case.id.as_str())
+                .or_insert_with(|| (order, vec![None; run_count]))
+                .1[run] = Some(case.status);
+        }
+        for (key, group) in groups {
+            self.add_point(run, report, key, group);
+        }
+        for (target, mut values) in by_target {
+            let index = self
+                .latency
+                .iter()
+                .position(|entry| entry.target == target)
+                .unwrap_or_else(|| {
+                    self.latency.push(TargetLatency {
+                        target: target.to_owned(),
+                        p95_ms: vec![None; self.run_count],
+                    });
+                    self.latency.len() - 1
+                });
+            self.latency[index].p95_ms[run] = crate::stats::percentile(&mut values, 95);
+        }
+        self.runs.push(TrendRun {
+            file: file.to_owned(),
+            started_at: report.run.started_at.clone(),
+            git_commit: report.run.git_commit.clone(),
+            interrupted: report.run.interrupted,
+            counts: totals.counts,
+            rate: pass_rate(&totals.counts),
+            flaky: totals.flaky,
+            prompt_tokens: totals.prompt_tokens,
+            cost_usd: totals.cost_usd,
+        });
+    }
+
+    fn add_point(
+        &mut self,
+        run: usize,
+        report: &JsonReport,
+        (suite, target): (&'a str, &'a str),
+        mut group: Group,
+    ) {
+        let meta = report
+            .suites
+            .iter()
+            .find(|entry| entry.path == suite && entry.target == target)
+            .or_else(|| report.suites.iter().find(|entry| entry.path == suite));
+        let index = *self.series_index.entry((suite, target)).or_insert_with(|| {
+            self.series.push(TrendSeries {
+                suite: suite.to_owned(),
+                target: target.to_owned(),
+                points: vec![None; self.run_count],
+            });
+            self.series.len() - 1
+        });
+        self.series[index].points[run] = Some(TrendPoint {
+            rate: pass_rate(&group.counts),
+            counts: group.counts,
+            flaky: group.flaky,
+            prompt_tokens: group.prompt_tokens,
+            cost_usd: group.cost_usd,
+            p95_ms: crate::stats::percentile(&mut group.latencies, 95),
+            registry_version: meta.and_then(|meta| meta.registry_version.clone()),
+            content_hash: meta.and_then(|meta| meta.content_hash.clone()),
+        });
+    }
+
+    fn finish(self) -> Trend {
+        Trend {
+            kind: "trend",
+            generator: concat!("promptci ", env!("CARGO_PKG_VERSION")),
+            changes: prompt_changes(&self.series),
+            flips: most_flipped(self.histories),
+            runs: self.runs,
+            series: self.series,
+            latency: self.latency,
+        }
+    }
+}
+
+impl Trend {
+    /// Lays named reports out over time, oldest first by `started_at` (ties keep the order
+    /// given). Fails on a report whose `started_at` is not an RFC 3339 time.
+    pub fn build(reports: &[(String, JsonReport)]) -> Result<Self, TrendError> {
+        let mut dated = Vec::with_capacity(reports.len());
+        for (file, report) in reports {
+            let at: jiff::Timestamp =
+                report
+                    .run
+                    .started_at
+                    .parse()
+                    .map_err(|error: jiff::Error| TrendError {
+                        file: file.clone(),
+                        message: format!(
+                            "`started_at` is `{}`, not an RFC 3339 time ({error})",
+                            report.run.started_at
+                        ),
+                    })?;
+            dated.push((at, file, report));
+        }
+        dated.sort_by_key(|(at, _, _)| *at);
+        let mut builder = Builder::new(dated.len());
+        for (run, (_, file, report)) in dated.into_iter().enumerate() {
+            builder.add_run(run, file, report);
+        }
+        Ok(builder.finish())
+    }
+
+    /// Returns the page title: how many runs, from when to when.
+    #[must_use]
+    pub fn title(&self) -> String {
+        match (self.runs.first(), self.runs.last()) {
+            (Some(first), Some(last)) => format!(
+                "promptci trend · {} runs · {} to {}",
+                self.runs.len(),
+                day(&first.started_at),
+                day(&last.started_at)
+            ),
+            _ => "promptci trend".to_owned(),
+        }
+    }
+
+    /// Returns the trend as Markdown: a table per suite and target with a sparkline of the
+    /// pass rate, the cases that changed status most often, and the prompt changes.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let (Some(first), Some(last)) = (self.runs.first(), self.runs.last()) else {
+            return "## promptci trend\n\nNo reports.\n".to_owned();
+        };
+        let mut out = format!(
+            "## promptci trend: {} from {} to {}\n\n",
+            crate::error::plural(self.runs.len(), "run", "runs"),
+            day(&first.started_at),
+            day(&last.started_at)
+        );
+        out.push_str(
+            "| suite | target | pass rate, first → last | over time (low–high) | failed | flaky | prompt tokens | cost | p95 latency |\n",
+        );
+        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|\n");
+        for series in &self.series {
+            let present: Vec<&TrendPoint> = series.points.iter().flatten().collect();
+            let (Some(first), Some(last)) = (present.first(), present.last()) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} → {} | {} | {} | {} | {} | {} | {} |",
+                cell(&series.suite),
+                cell(&series.target),
+                rate_text(first.rate.as_ref(), false),
+                rate_text(last.rate.as_ref(), true),
+                sparkline(&series.points),
+                last.counts.failed,
+                last.flaky,
+                last.prompt_tokens,
+                last.cost_usd
+                    .map_or_else(|| "–".to_owned(), crate::gate::dollars),
+                last.p95_ms
+                    .map_or_else(|| "–".to_owned(), |ms| format!("{ms} ms")),
+            );
+        }
+        out.push_str("\nLast values are from the newest run; intervals are 95% Wilson intervals over judged cases.\n");
+        let flipping: Vec<&CaseFlips> = self.flips.iter().take(MARKDOWN_FLIP_LIMIT).collect();
+        if !flipping.is_empty() {
+            out.push_str("\n### Cases that changed status most often\n\n| case | changes | history (oldest first) |\n|---|---:|---|\n");
+            for flips in flipping {
+                let history: String = flips
+                    .history
+                    .chars()
+                    .map(|letter| match letter {
+                        'p' => '✓',
+                        'f' => '✗',
+                        'e' => '!',
+                        's' => '○',
+                        _ => '·',
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {history} |",
+                    cell(&flips.id),
+                    flips.changes
+                );
+            }
+            out.push_str("\n✓ passed · ✗ failed · ! error · ○ skipped · · absent\n");
+        }
+        if !self.changes.is_empty() {
+            out.push_str("\n### Prompt changes\n\n| run | suite | target | version | hash |\n|---|---|---|---|---|\n");
+            for change in &self.changes {
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | `{}` | {} → {} | {} → {} |",
+                    day(&self.runs[change.run].started_at),
+                    cell(&change.suite),
+                    cell(&change.target),
+                    change.from_version.as_deref().unwrap_or("–"),
+                    change.to_version.as_deref().unwrap_or("–"),
+                    short_hash(change.from_hash.as_deref()),
+                    short_hash(change.to_hash.as_deref()),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Returns the changes of registry version or content hash between consecutive points of
+/// each series (gaps are skipped: the change shows at the next run that has the suite).
+fn prompt_changes(series: &[TrendSeries]) -> Vec<PromptChange> {
+    let mut changes = Vec::new();
+    for entry in series {
+        let mut previous: Option<&TrendPoint> = None;
+        for (run, point) in entry.points.iter().enumerate() {
+            let Some(point) = point else { continue };
+            if let Some(before) = previous
+                && (before.registry_version != point.registry_version
+                    || before.content_hash != point.content_hash)
+            {
+                changes.push(PromptChange {
+                    run,
+                    suite: entry.suite.clone(),
+                    target: entry.target.clone(),
+                    from_version: before.registry_version.clone(),
+                    to_version: point.registry_version.clone(),
+                    from_hash: before.content_hash.clone(),
+                    to_hash: point.content_hash.clone(),
+                });
+            }
+            previous = Some(point);
+        }
+    }
+    changes.sort_by_key(|change| change.run);
+    changes
+}
+
+/// Returns the cases whose status changed most often between consecutive runs that both had
+/// them, most first (ties in order of first appearance), at most [`FLIP_LIMIT`].
+fn most_flipped(histories: BTreeMap<&str, (usize, Vec<Option<Status>>)>) -> Vec<CaseFlips> {
+    let mut flips: Vec<(usize, CaseFlips)> = histories
+        .into_iter()
+        .map(|(id, (order, history))| {
+            let present: Vec<Status> = history.iter().flatten().copied().collect();
+            let changes = present.windows(2).filter(|pair| pair[0] != pair[1]).count();
+            let letters = history
+                .iter()
+                .map(|status| match status {
+                    Some(Status::Passed) => 'p',
+                    Some(Status::Failed) => 'f',
+                    Some(Status::Error) => 'e',
+                    Some(Status::Skipped) => 's',
+                    None => '-',
+                })
+                .collect();
+            (
+                order,
+                CaseFlips {
+                    id: id.to_owned(),
+                    changes,
+                    history: letters,
+                },
+            )
+        })
+        .filter(|(_, flips)| flips.changes > 0)
+        .collect();
+    flips
+        .sort_by(|(a_order, a), (b_order, b)| b.changes.cmp(&a.changes).then(a_order.cmp(b_order)));
+    flips.truncate(FLIP_LIMIT);
+    flips.into_iter().map(|(_, flips)| flips).collect()
+}
+
+/// Returns the date of an RFC 3339 time (`2026-11-30`).
+fn day(started_at: &str) -> &str {
+    started_at.get(..10).unwrap_or(started_at)
+}
+
+fn short_hash(hash: Option<&str>) -> String {
+    hash.map_or_else(
+        || "–".to_owned(),
+        |hash| {
+            let bare = hash.strip_prefix("sha256:").unwrap_or(hash);
+            format!("`{}`", bare.get(..12).unwrap_or(bare))
+        },
+    )
+}
+
+fn rate_text(rate: Option<&PassRate>, with_interval: bool) -> String {
+    match rate {
+        None => "–".to_owned(),
+        Some(rate) if with_interval => format!(
+            "{} ({}–{})",
+            percent(rate.rate),
+            percent(rate.interval.low),
+            percent(rate.interval.high)
+        ),
+        Some(rate) => percent(rate.rate),
+    }
+}
+
+fn percent(fraction: f64) -> String {
+    let value = fraction * 100.0;
+    if (value - value.round()).abs() < 0.05 {
+        format!("{value:.0}%")
+    } else {
+        format!("{value:.1}%")
+    }
+}
+
+/// Returns a pass-rate sparkline, one block per run (`·` where the run lacked the series),
+/// scaled from the series' lowest to its highest rate so small moves show, followed by that
+/// range.
+fn sparkline(points: &[Option<TrendPoint>]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let rates: Vec<Option<f64>> = points
+        .iter()
+        .map(|point| {
+            point
+                .as_ref()
+                .and_then(|point| point.rate)
+                .map(|rate| rate.rate)
+        })
+        .collect();
+    let present = rates.iter().flatten().copied();
+    let (low, high) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), rate| {
+        (low.min(rate), high.max(rate))
+    });
+    if low > high {
+        return "–".to_owned();
+    }
+    let line: String = rates
+        .iter()
+        .map(|rate| match rate {
+            Some(rate) if high - low > 1e-9 => BLOCKS[block((rate - low) / (high - low))],
+            Some(_) => BLOCKS[3],
+            None => '·',
+        })
+        .collect();
+    if high - low > 1e-9 {
+        format!("{line} {}–{}", percent(low), percent(high))
+    } else {
+        format!("{line} {}", percent(low))
+    }
+}
+
+/// Returns which of eight blocks shows `fraction` (0 to 1).
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "the value is rounded and clamped to 0..=7 first"
+)]
+fn block(fraction: f64) -> usize {
+    (fraction * 7.0).round().clamp(0.0, 7.0) as usize
+}
+
+/// Makes text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A report started on `day` of November with cases `(id, status, prompt tokens)` of one
+    /// suite, whose prompt is at `version`.
+    fn report(day: u32, version: &str, cases: &[(&str, &str, u64)]) -> JsonReport {
+        let cases: Vec<_> = cases
+            .iter()
+            .map(|(name, status, tokens)| {
+                json!({
+                    "id": format!("s.yaml::{name}"), "suite": "s.yaml", "name": name, "line": 1,
+                    "status": status, "target": "t", "latency_ms": u64::from(day) * 10,
+                    "tokens": { "prompt": tokens, "completion": 1, "source": "provider" },
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({
+            "format_version": 1,
+            "run": { "started_at": format!("2026-11-{day:02}T02:00:00Z") },
+            "summary": { "total": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0 },
+            "suites": [{ "path": "s.yaml", "target": "t", "provider": "mock", "model": "m",
+                "registry_version": version, "content_hash": format!("sha256:{version}"),
+                "total": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0 }],
+            "cases": cases,
+        }))
+        .unwrap()
+    }
+
+    fn named(reports: Vec<JsonReport>) -> Vec<(String, JsonReport)> {
+        reports
+            .into_iter()
+            .enumerate()
+            .map(|(index, report)| (format!("r{index}.json"), report))
+            .collect()
+    }
+
+    #[test]
+    fn runs_are_ordered_by_start_whatever_the_file_order() {
+        let trend = Trend::build(&named(vec![
+            report(3, "1", &[("a", "failed", 30)]),
+            report(1, "1", &[("a", "passed", 10)]),
+            report(2, "1", &[("a", "passed", 20)]),
+        ]))
+        .unwrap();
+        let files: Vec<&str> = trend.runs.iter().map(|run| run.file.as_str()).collect();
+        assert_eq!(files, ["r1.json", "r2.json", "r0.json"]);
+        let tokens: Vec<u64> = trend.series[0]
+            .points
+            .iter()
+            .map(|point| point.as_ref().unwrap().prompt_tokens)
+            .collect();
+        assert_eq!(tokens, [10, 20, 30]);
+        assert_eq!(trend.latency[0].p95_ms, [Some(10), Some(20), Some(30)]);
+    }
+
+    #[test]
+    fn counts_status_changes_and_marks_prompt_changes() {
+        let trend = Trend::build(&named(vec![
+            report(1, "1.0.0", &[("a", "passed", 1), ("b", "passed", 1)]),
+            report(2, "1.0.0", &[("a", "failed", 1), ("b", "passed", 1)]),
+            report(3, "1.1.0", &[("a", "passed", 1)]),
+            report(4, "1.1.0", &[("a", "failed", 1), ("b", "failed", 1)]),
+        ]))
+        .unwrap();
+        assert_eq!(
+            trend.flips,
+            [
+                CaseFlips {
+                    id: "s.yaml::a".into(),
+                    changes: 3,
+                    history: "pfpf".into()
+                },
+                CaseFlips {
+                    id: "s.yaml::b".into(),
+                    changes: 1,
+                    history: "pp-f".into()
+                },
+            ]
+        );
+        assert_eq!(trend.changes.len(), 1);
+        assert_eq!(trend.changes[0].run, 2);
+        assert_eq!(trend.changes[0].to_version.as_deref(), Some("1.1.0"));
+        let last = trend.series[0].points[3].as_ref().unwrap();
+        assert_eq!((last.counts.failed, last.rate.unwrap().rate), (2, 0.0));
+    }
+
+    #[test]
+    fn markdown_shows_each_series_the_flips_and_the_changes() {
+        let trend = Trend::build(&named(vec![
+            report(1, "1.0.0", &[("a", "passed", 1), ("b", "passed", 1)]),
+            report(2, "1.1.0", &[("a", "failed", 1), ("b", "passed", 1)]),
+        ]))
+        .unwrap();
+        let markdown = trend.to_markdown();
+        assert!(markdown.starts_with("## promptci trend: 2 runs from 2026-11-01 to 2026-11-02\n"));
+        assert!(
+            markdown.contains("| `s.yaml` | `t` | 100% → 50% (9.5%–90.5%) | █▁ 50%–100% | 1 |"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("| `s.yaml::a` | 1 | ✓✗ |"));
+        assert!(markdown.contains("| 2026-11-02 | `s.yaml` | `t` | 1.0.0 → 1.1.0 |"));
+    }
+
+    #[test]
+    fn a_report_without_a_valid_start_is_named() {
+        let mut bad = report(1, "1", &[]);
+        bad.run.started_at = "yesterday".into();
+        let error = Trend::build(&named(vec![report(2, "1", &[]), bad])).unwrap_err();
+        assert_eq!(error.file, "r1.json");
+        assert!(error.message.contains("`yesterday`"));
+    }
+}
