@@ -611,7 +611,7 @@ mod tests {
         })
     }
 
-    fn report(cases: Vec<Value>, baseline: Option<Value>) -> JsonReport {
+    fn report(cases: &[Value], baseline: Option<Value>) -> JsonReport {
         let count = |status: &str| cases.iter().filter(|case| case["status"] == status).count();
         let mut value = json!({
             "format_version": 1,
@@ -649,7 +649,7 @@ mod tests {
     #[test]
     fn cases_are_compact_and_strings_are_stored_once() {
         let report = report(
-            vec![
+            &[
                 case("s.yaml::one", "s.yaml", "a", "passed", "same"),
                 case("s.yaml::two", "s.yaml", "a", "failed", "same"),
                 case("s.yaml::three@b", "s.yaml", "b", "failed", "<script>"),
@@ -696,7 +696,7 @@ mod tests {
             "new_cases": [{ "id": "s.yaml::one", "head": "passed" }],
         });
         let report = report(
-            vec![
+            &[
                 case("s.yaml::one", "s.yaml", "a", "passed", "x"),
                 case("s.yaml::two", "s.yaml", "a", "failed", "y"),
             ],
