@@ -17,7 +17,7 @@
 // Content-Security-Policy violation. Prints one JSON line of measurements; exits 1 with the
 // failures listed when a check fails.
 
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -126,6 +126,24 @@ async function checkReport(r) {
     check(verdict === r.verdict, `${name}: verdict is ${verdict}, not ${r.verdict}`);
   }
   await shot(page, name);
+
+  // How long the table takes to answer a filter and a sort (both run synchronously on click).
+  measurements[name].filter_ms = await page.evaluate(() => {
+    const start = performance.now();
+    document.querySelector("#totals button.card.failed").click();
+    const elapsed = performance.now() - start;
+    document.querySelector("#f-clear").click();
+    return Math.round(elapsed);
+  });
+  measurements[name].sort_ms = await page.evaluate(() => {
+    const button = [...document.querySelectorAll("#case-table thead button.sort")].find((b) => b.textContent === "Latency");
+    const start = performance.now();
+    button.click();
+    const elapsed = performance.now() - start;
+    document.querySelector("#case-table thead button.sort").click();
+    return Math.round(elapsed);
+  });
+  measurements[name].bytes = statSync(resolve(base, r.file)).size;
 
   // A failing case's answer and reason within two clicks: the "failed" card, then the case.
   if (r.failing_case) {

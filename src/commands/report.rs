@@ -1,6 +1,7 @@
 //! `promptci report REPORT.json… --html FILE`: renders saved JSON reports as one HTML report.
 //! Several reports (the shards of one run, or disjoint runs) are merged first, as `promptci
-//! merge` would; the exit code is the one a run with those results would have had.
+//! merge` would. It renders and never gates: the run that wrote the reports already decided,
+//! so it exits 0 once the page is written.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +12,7 @@ use crate::error::Error;
 use crate::report::html::{HtmlInput, report_page};
 use crate::report::write;
 
-/// Reads the reports, writes the HTML report, and returns the recorded verdict's exit code.
+/// Reads the reports and writes the HTML report.
 pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
     let html_path = write::prepare_output(&cwd.join(&args.html))?;
     let mut reports = crate::commands::diff::load_reports(&args.reports, cwd)?;
@@ -28,5 +29,5 @@ pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
     });
     write::write_atomic(&html_path, &page)?;
     let _ = writeln!(stdout(), "wrote {}", display_path(&html_path, cwd));
-    Ok(verdict.exit_code)
+    Ok(crate::error::exit_code::SUCCESS)
 }

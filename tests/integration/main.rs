@@ -8,6 +8,7 @@ mod core;
 mod errors;
 mod gates;
 mod harness;
+mod html;
 mod mock_server;
 mod probes;
 mod real_model;
