@@ -15,6 +15,7 @@ use crate::report::Counts;
 use crate::report::json::JsonReport;
 use crate::run::{Flakiness, Status};
 use crate::stats::PassRate;
+use crate::util::format::percent_trimmed;
 
 /// The confidence of the pass-rate intervals.
 const CONFIDENCE: f64 = 0.95;
@@ -370,7 +371,7 @@ impl Trend {
         };
         let mut out = format!(
             "## promptci trend: {} from {} to {}\n\n",
-            crate::error::plural(self.runs.len(), "run", "runs"),
+            crate::util::format::plural(self.runs.len(), "run", "runs"),
             day(&first.started_at),
             day(&last.started_at)
         );
@@ -395,7 +396,7 @@ impl Trend {
                 last.flaky,
                 last.prompt_tokens,
                 last.cost_usd
-                    .map_or_else(|| "–".to_owned(), crate::gate::dollars),
+                    .map_or_else(|| "–".to_owned(), crate::util::format::dollars),
                 last.p95_ms
                     .map_or_else(|| "–".to_owned(), |ms| format!("{ms} ms")),
             );
@@ -529,20 +530,11 @@ fn rate_text(rate: Option<&PassRate>, with_interval: bool) -> String {
         None => "–".to_owned(),
         Some(rate) if with_interval => format!(
             "{} ({}–{})",
-            percent(rate.rate),
-            percent(rate.interval.low),
-            percent(rate.interval.high)
+            percent_trimmed(rate.rate),
+            percent_trimmed(rate.interval.low),
+            percent_trimmed(rate.interval.high)
         ),
-        Some(rate) => percent(rate.rate),
-    }
-}
-
-fn percent(fraction: f64) -> String {
-    let value = fraction * 100.0;
-    if (value - value.round()).abs() < 0.05 {
-        format!("{value:.0}%")
-    } else {
-        format!("{value:.1}%")
+        Some(rate) => percent_trimmed(rate.rate),
     }
 }
 
@@ -576,9 +568,9 @@ fn sparkline(points: &[Option<TrendPoint>]) -> String {
         })
         .collect();
     if high - low > 1e-9 {
-        format!("{line} {}–{}", percent(low), percent(high))
+        format!("{line} {}–{}", percent_trimmed(low), percent_trimmed(high))
     } else {
-        format!("{line} {}", percent(low))
+        format!("{line} {}", percent_trimmed(low))
     }
 }
 

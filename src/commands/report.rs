@@ -6,11 +6,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::cli::ReportArgs;
 use crate::error::Error;
 use crate::report::html::{HtmlInput, report_page};
 use crate::report::write;
+use crate::util::path::display_path;
 
 /// Reads the reports and writes the HTML report.
 pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
@@ -27,7 +28,8 @@ pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
         verdict: &verdict,
         messages: None,
     });
-    write::write_atomic(&html_path, &page)?;
+    crate::util::file::write_atomic(&html_path, &page)
+        .map_err(|source| Error::write(&html_path, source))?;
     let _ = writeln!(stdout(), "wrote {}", display_path(&html_path, cwd));
     Ok(crate::error::exit_code::SUCCESS)
 }

@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::cli::TrendArgs;
 use crate::error::{Error, Problem};
 use crate::report::write;
 use crate::trend::Trend;
+use crate::util::path::display_path;
 
 /// Reads the reports, builds the trend, and writes what was asked for.
 pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
@@ -34,7 +35,8 @@ pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
         let _ = out.write_all(trend.to_markdown().as_bytes());
     }
     if let Some(path) = &html_path {
-        write::write_atomic(path, &crate::report::html::trend_page(&trend))?;
+        crate::util::file::write_atomic(path, &crate::report::html::trend_page(&trend))
+            .map_err(|source| Error::write(path, source))?;
         if !args.markdown {
             let _ = writeln!(
                 out,

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use super::page::{self, PageKind};
 use super::text_table::TextTable;
 use crate::baseline::Comparison;
+use crate::chat::Message;
 use crate::gate::{BudgetCheck, Verdict};
-use crate::provider::Message;
 use crate::report::Counts;
 use crate::report::json::{JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, TokenSource};
 use crate::run::{CaseError, Status};
@@ -599,7 +599,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::provider::Role;
+    use crate::chat::Role;
 
     fn case(id: &str, suite: &str, target: &str, status: &str, answer: &str) -> Value {
         json!({
