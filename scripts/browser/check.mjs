@@ -5,7 +5,7 @@
 //
 // SPEC.json lists pages and what each must show:
 //   { "screenshots": "DIR"?,                  // where to save PNGs (optional)
-//     "reports": [{ "file": "report.html", "name": "report",
+//     "reports": [{ "file": "report.html", "name": "report", "screenshots": true?,
 //                   "total": 6, "failed": 2,   // the totals shown
 //                   "failing_case": "suites/x.yaml::refund", "reason": "missing `refund`",
 //                   "baseline": { "regressed": 1 }?,   // the baseline section and its counts
@@ -32,6 +32,8 @@ const spec = JSON.parse(readFileSync(specPath, "utf8"));
 const base = dirname(resolve(specPath));
 const executablePath = process.env.PROMPTCI_CHROMIUM || "/usr/bin/chromium";
 const failures = [];
+// Screenshots are taken of the pages whose spec says `"screenshots": true`.
+let shooting = false;
 const measurements = {};
 
 function check(condition, message) {
@@ -100,7 +102,7 @@ function finish(name, opened) {
 }
 
 async function shot(page, name, fullPage) {
-  if (!spec.screenshots) return;
+  if (!spec.screenshots || !shooting) return;
   const dir = resolve(base, spec.screenshots);
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name + ".png"), fullPage: !!fullPage });
@@ -113,6 +115,7 @@ async function cardNumber(page, label) {
 
 async function checkReport(r) {
   const name = r.name || r.file;
+  shooting = !!r.screenshots;
   const opened = await open(r.file);
   const { page } = opened;
   measurements[name] = { ...opened.timing };
@@ -152,6 +155,7 @@ async function checkReport(r) {
     check(await link.isVisible(), `${name}: ${r.failing_case} is not listed after clicking "failed"`);
     const rows = await page.locator("#case-table tbody tr").count();
     if (r.failed !== undefined) check(rows === Math.min(r.failed, 100), `${name}: the failed filter shows ${rows} rows, not ${r.failed}`);
+    await shot(page, name + "-failed");
     await link.click();
     const dialog = page.locator("#case-dialog");
     check(await dialog.isVisible(), `${name}: clicking ${r.failing_case} opened no dialog`);
@@ -218,7 +222,7 @@ async function checkReport(r) {
   const sort = await page.locator("#case-table thead th").first().getAttribute("aria-sort");
   check(sort === "descending", `${name}: Enter on the status header did not sort (aria-sort=${sort})`);
 
-  if (spec.screenshots) {
+  if (spec.screenshots && shooting) {
     const dark = await open(r.file, "dark");
     await shot(dark.page, name + "-dark");
     finish(name + " (dark)", dark);
@@ -230,6 +234,7 @@ async function checkReport(r) {
 
 async function checkTrend(t) {
   const name = t.name || t.file;
+  shooting = !!t.screenshots;
   const opened = await open(t.file);
   const { page } = opened;
   measurements[name] = { ...opened.timing };
@@ -247,7 +252,7 @@ async function checkTrend(t) {
   }
   const points = await page.locator("#pass-rate circle").count();
   check(points > 0, `${name}: the pass-rate charts have no points`);
-  await shot(page, name, true);
+  await shot(page, name);
   finish(name, opened);
   await page.close();
 }

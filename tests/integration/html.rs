@@ -296,59 +296,115 @@ fn report_and_trend_name_what_is_wrong_and_exit_2() {
     );
 }
 
-/// A server for the nightly suite: `stable` always passes, `unstable` fails every third
-/// night, and the answer grows a sentence from night 12 on (when the prompt changed). Usage
-/// counts a token per four characters, so a longer prompt shows in the token chart.
+/// A server for the nightly project: `unstable` fails every third night, `drifts` fails from
+/// night 20 on, `flaky` alternates `yes` and `no` across its attempts, and the rest pass. The
+/// `local` model answers more slowly. Usage counts a token per four characters, so the
+/// longer prompt from night 12 on shows in the token chart.
 fn nightly_server(night: Arc<AtomicUsize>) -> MockServer {
+    let flaky = AtomicUsize::new(0);
     MockServer::start(move |request, _| {
         let night = night.load(Ordering::SeqCst);
         let user = request.last_user();
-        let answer = match user.as_str() {
-            "unstable" if night % 3 == 2 => "no".to_owned(),
-            _ => format!(
-                "yes, {user}{}",
-                if night >= 12 { ". Anything else?" } else { "" }
-            ),
+        let yes = match user.as_str() {
+            "unstable" => night % 3 != 2,
+            "drifts" => night < 20,
+            "flaky" => flaky.fetch_add(1, Ordering::SeqCst).is_multiple_of(2),
+            _ => true,
         };
-        let prompt_chars = request.system().len() + user.len();
+        let answer = if yes {
+            format!("yes, {user}")
+        } else {
+            "no".to_owned()
+        };
         let mut body = crate::mock_server::completion(&answer);
         body["usage"] = serde_json::json!({
-            "prompt_tokens": prompt_chars / 4,
+            "prompt_tokens": (request.system().len() + user.len()) / 4,
             "completion_tokens": answer.len() / 4,
         });
+        let local = request.body["model"] == "llama-test";
+        let delay = if local {
+            20 + (night % 5) * 4
+        } else {
+            2 + night % 3
+        };
         Reply::with_headers(
             200,
             &[("content-type", "application/json")],
             &body.to_string(),
         )
+        .delayed(std::time::Duration::from_millis(
+            u64::try_from(delay).unwrap(),
+        ))
     })
 }
 
-/// Runs the nightly project 30 times, one run per night of November 2026 (the template
-/// changes on night 12), dates each report, and returns their paths in a shuffled order.
+const NIGHTLY_SUPPORT: &str = "\
+prompt: { id: support_bot, template: support.j2 }
+vars: { company: Acme }
+target: gpt
+assert: [{ icontains: 'yes' }]
+cases:
+  - { name: greets, user: hello }
+  - { name: refund, user: refund }
+  - { name: phone, user: phone }
+  - { name: export, user: export }
+  - { name: unstable, user: unstable }
+  - { name: flaky, user: flaky, repeat: 5, pass-rate: 0.6 }
+";
+
+const NIGHTLY_BILLING: &str = "\
+prompt: { id: billing_bot, template: billing.j2 }
+vars: { company: Acme }
+target: local
+assert: [{ icontains: 'yes' }]
+cases:
+  - { name: invoice, user: invoice }
+  - { name: plan, user: plan }
+  - { name: card, user: card }
+  - { name: drifts, user: drifts }
+";
+
+/// The nightly project: two suites on two targets (one priced) of the server at `base_url`.
+fn nightly_project(base_url: &str) -> Project {
+    let config = format!(
+        "targets:\n  gpt:\n    provider: openai\n    model: gpt-test\n    base-url: {base_url}\n  local:\n    provider: openai\n    model: llama-test\n    base-url: {base_url}\nprices:\n  gpt-test: {{ input: 2.5, output: 10 }}\n"
+    );
+    Project::new()
+        .file("promptci.yaml", &config)
+        .file("suites/support.yaml", NIGHTLY_SUPPORT)
+        .file(
+            "suites/support.j2",
+            "You answer support questions for {{ company }}.",
+        )
+        .file("suites/billing.yaml", NIGHTLY_BILLING)
+        .file(
+            "suites/billing.j2",
+            "You answer billing questions for {{ company }}.",
+        )
+}
+
+/// Runs the nightly project 30 times, one run per night of November 2026 (the support
+/// prompt grows on night 13), dates each report, and returns their paths in a shuffled order.
 fn thirty_nights(project: &Project, night: &AtomicUsize) -> Vec<String> {
     let mut files = Vec::new();
     for index in 0..30 {
         night.store(index, Ordering::SeqCst);
         if index == 12 {
             std::fs::write(
-                project.path("suites/nightly.j2"),
-                "You answer for {{ company }}. Be brief.",
+                project.path("suites/support.j2"),
+                "You answer support questions for {{ company }}. Be brief, be kind, and offer a human when asked.",
             )
             .unwrap();
         }
         let file = format!("history/night-{:02}.json", index + 1);
         project.run(&["run", "--json", &file]);
-        let mut report: Value =
-            serde_json::from_str(&std::fs::read_to_string(project.path(&file)).unwrap()).unwrap();
+        let text = std::fs::read_to_string(project.path(&file)).unwrap();
+        let mut report: Value = serde_json::from_str(&text).unwrap();
         report["run"]["started_at"] =
             format!("2026-11-{:02}T02:{:02}:00Z", index + 1, (index * 7) % 60).into();
         report["run"]["git_commit"] = format!("{:040x}", 0x5eed_0000 + index).into();
-        std::fs::write(
-            project.path(&file),
-            serde_json::to_string_pretty(&report).unwrap() + "\n",
-        )
-        .unwrap();
+        let text = serde_json::to_string(&report).unwrap() + "\n";
+        std::fs::write(project.path(&file), text).unwrap();
         files.push(file);
     }
     // Any order: the trend places each report by its start.
@@ -356,31 +412,11 @@ fn thirty_nights(project: &Project, night: &AtomicUsize) -> Vec<String> {
     files
 }
 
-const NIGHTLY_SUITE: &str = "\
-prompt: { id: nightly_bot, template: nightly.j2 }
-vars: { company: Acme }
-assert: [{ icontains: 'yes' }]
-cases:
-  - name: stable
-    user: stable
-  - name: unstable
-    user: unstable
-  - name: also_stable
-    user: also stable
-";
-
 #[test]
 fn trend_lays_thirty_nightly_reports_out_over_time() {
     let night = Arc::new(AtomicUsize::new(0));
     let server = nightly_server(Arc::clone(&night));
-    let config = format!(
-        "targets:\n  default:\n    provider: openai\n    model: gpt-test\n    base-url: {}\nprices:\n  gpt-test: {{ input: 2.5, output: 10 }}\n",
-        server.base_url()
-    );
-    let project = Project::new()
-        .file("promptci.yaml", &config)
-        .file("suites/nightly.yaml", NIGHTLY_SUITE)
-        .file("suites/nightly.j2", "You answer for {{ company }}.");
+    let project = nightly_project(&server.base_url());
     let files = thirty_nights(&project, &night);
     if let Some(dir) = std::env::var_os("PROMPTCI_WRITE_TREND_FIXTURE") {
         // Refreshes fixtures/trend/ (the reports the docs' trend example reads).
@@ -401,16 +437,16 @@ fn trend_lays_thirty_nightly_reports_out_over_time() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| `suites/nightly.yaml` | `default` | 100% → 66.7% ("),
+        markdown.contains("| `suites/billing.yaml` | `local` | 100% → 75% ("),
         "{markdown}"
     );
-    // `unstable` fails on nights 3, 6, …, 30: 10 failures, each one a change in and out.
+    // `unstable` fails on nights 3, 6, …, 30: ten failures, each a change in and out.
     assert!(
-        markdown.contains("| `suites/nightly.yaml::unstable` | 19 | ✓✓✗✓✓✗"),
+        markdown.contains("| `suites/support.yaml::unstable` | 19 | ✓✓✗✓✓✗"),
         "{markdown}"
     );
     assert!(
-        markdown.contains("| 2026-11-13 | `suites/nightly.yaml` | `default` | – → – |"),
+        markdown.contains("| 2026-11-13 | `suites/support.yaml` | `gpt` | – → – |"),
         "{markdown}"
     );
 
@@ -428,15 +464,56 @@ fn trend_lays_thirty_nightly_reports_out_over_time() {
         starts.windows(2).all(|pair| pair[0] < pair[1]),
         "{starts:?}"
     );
-    let points = data["series"][0]["points"].as_array().unwrap();
-    let tokens = |night: usize| points[night]["prompt_tokens"].as_u64().unwrap();
+    let series: Vec<(&str, &str)> = data["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|series| {
+            (
+                series["suite"].as_str().unwrap(),
+                series["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        series,
+        [
+            ("suites/billing.yaml", "local"),
+            ("suites/support.yaml", "gpt")
+        ]
+    );
+    let support = data["series"][1]["points"].as_array().unwrap();
+    let tokens = |night: usize| support[night]["prompt_tokens"].as_u64().unwrap();
     assert!(
         tokens(12) > tokens(11),
         "the longer prompt shows in the token chart"
     );
+    assert!(support[0]["cost_usd"].as_f64().unwrap() > 0.0);
+    assert_eq!(support[0]["flaky"], 1);
     assert_eq!(data["changes"].as_array().unwrap().len(), 1);
     assert_eq!(data["changes"][0]["run"], 12);
-    assert_eq!(data["flips"][0]["id"], "suites/nightly.yaml::unstable");
+    // The flaky case meets its pass rate on alternate nights; `unstable` changes 19 times.
+    let flips: Vec<(&str, u64)> = data["flips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|flips| {
+            (
+                flips["id"].as_str().unwrap(),
+                flips["changes"].as_u64().unwrap(),
+            )
+        })
+        .take(3)
+        .collect();
+    assert_eq!(
+        flips,
+        [
+            ("suites/support.yaml::flaky", 29),
+            ("suites/support.yaml::unstable", 19),
+            ("suites/billing.yaml::drifts", 1)
+        ]
+    );
+    assert_eq!(data["latency"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -560,7 +637,8 @@ fn the_pages_work_in_a_real_browser_with_no_network() {
         "screenshots": screenshots,
         "reports": [
             {
-                "file": project.path("out/report.html"), "name": "report", "total": 5, "failed": 1,
+                "file": project.path("out/report.html"), "name": "report", "screenshots": true,
+                "total": 5, "failed": 1,
                 "verdict": "FAILED", "failing_case": "suites/support.yaml::refund",
                 "reason": "missing `refund`", "baseline": { "regressed": 1, "new": 0 },
                 "search": { "query": "refund", "rows": 2 },
@@ -572,7 +650,10 @@ fn the_pages_work_in_a_real_browser_with_no_network() {
                 "search": { "query": "case_0999", "rows": 1 },
             },
         ],
-        "trends": [{ "file": project.path("trend.html"), "name": "trend", "runs": 30, "charts": 5, "markers": 1 }],
+        "trends": [{
+            "file": project.path("trend.html"), "name": "trend", "screenshots": true,
+            "runs": 30, "charts": 5, "markers": 1,
+        }],
     });
     std::fs::write(project.path("spec.json"), spec.to_string()).unwrap();
     let output = std::process::Command::new("node")

@@ -164,7 +164,10 @@ function passRateCharts() {
     const floor = lows.length ? Math.max(0, Math.floor(Math.min(...lows) * 10) / 10) : 0;
     const step = 1 - floor > 0.5 ? 0.25 : 1 - floor > 0.2 ? 0.1 : 0.05;
     const ticks = [];
-    for (let v = 1; v >= floor - 1e-9; v -= step) ticks.unshift(Number(v.toFixed(4)));
+    for (let v = 1; ; v -= step) {
+      ticks.unshift(Math.max(0, Number(v.toFixed(4))));
+      if (v <= floor + 1e-9) break;
+    }
     return chart({
       title: seriesLabel(s),
       summary: `Pass rate of ${seriesLabel(s)} over ${RUNS.length} runs` + (last !== undefined ? `, last ${fmtPct(last)}` : "")
