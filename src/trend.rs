@@ -431,14 +431,20 @@ impl Trend {
             for change in &self.changes {
                 let _ = writeln!(
                     out,
-                    "| {} | `{}` | `{}` | {} → {} | {} → {} |",
+                    "| {} | `{}` | `{}` | {} | {} |",
                     day(&self.runs[change.run].started_at),
                     cell(&change.suite),
                     cell(&change.target),
-                    change.from_version.as_deref().unwrap_or("–"),
-                    change.to_version.as_deref().unwrap_or("–"),
-                    short_hash(change.from_hash.as_deref()),
-                    short_hash(change.to_hash.as_deref()),
+                    change_text(
+                        change.from_version.as_deref(),
+                        change.to_version.as_deref(),
+                        str::to_owned
+                    ),
+                    change_text(
+                        change.from_hash.as_deref(),
+                        change.to_hash.as_deref(),
+                        |hash| short_hash(Some(hash))
+                    ),
                 );
             }
         }
@@ -508,6 +514,16 @@ fn most_flipped(histories: BTreeMap<&str, (usize, Vec<Option<Status>>)>) -> Vec<
         .sort_by(|(a_order, a), (b_order, b)| b.changes.cmp(&a.changes).then(a_order.cmp(b_order)));
     flips.truncate(FLIP_LIMIT);
     flips.into_iter().map(|(_, flips)| flips).collect()
+}
+
+/// Returns `before → after`, or the one value when it did not change (`–` when absent).
+fn change_text(before: Option<&str>, after: Option<&str>, show: impl Fn(&str) -> String) -> String {
+    let shown = |value: Option<&str>| value.map_or_else(|| "–".to_owned(), &show);
+    if before == after {
+        shown(after)
+    } else {
+        format!("{} → {}", shown(before), shown(after))
+    }
 }
 
 /// Returns the date of an RFC 3339 time (`2026-11-30`).

@@ -446,7 +446,7 @@ fn trend_lays_thirty_nightly_reports_out_over_time() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| 2026-11-13 | `suites/support.yaml` | `gpt` | – → – |"),
+        markdown.contains("| 2026-11-13 | `suites/support.yaml` | `gpt` | – | `"),
         "{markdown}"
     );
 
