@@ -530,31 +530,52 @@ function fact(term, ...value) {
   return [el("dt", null, term), el("dd", null, ...value)];
 }
 
+// What a model-graded assertion's judge said: score against threshold, category, similarity,
+// grader and model, the judge prompt's hash, and each vote. Fields the page does not know yet
+// are listed as they are, so new evidence is never hidden.
 function evidence(ev) {
   if (!ev) return null;
-  const known = ["score", "threshold", "grader", "votes", "agreement", "judge_prompt_hash", "category"];
+  const judge = ev.judge && typeof ev.judge === "object" ? ev.judge : ev;
+  const known = new Set(["judge", "error", "score", "threshold", "grader", "model", "votes", "passes", "agreement", "split",
+    "prompt_hash", "judge_prompt_hash", "category", "similarity", "tokens"]);
   const parts = [];
-  if (ev.score !== undefined && ev.score !== null) parts.push(el("span", null, "score " + ev.score + (ev.threshold !== undefined && ev.threshold !== null ? " (threshold " + ev.threshold + ")" : "")));
-  if (ev.category) parts.push(el("span", null, "category " + ev.category));
-  if (ev.grader) parts.push(el("span", null, "grader ", el("code", null, typeof ev.grader === "string" ? ev.grader : JSON.stringify(ev.grader))));
-  if (ev.agreement !== undefined && ev.agreement !== null) parts.push(el("span", null, "agreement " + (typeof ev.agreement === "number" ? fmtPct(ev.agreement) : ev.agreement)));
-  if (ev.judge_prompt_hash) parts.push(el("span", null, "judge prompt ", el("code", null, shortHash(ev.judge_prompt_hash))));
-  for (const [key, value] of Object.entries(ev)) {
-    if (known.includes(key) || value === null || value === undefined) continue;
-    parts.push(el("span", null, key.replace(/_/g, " ") + " " + (typeof value === "object" ? JSON.stringify(value) : value)));
+  const has = (key) => judge[key] !== undefined && judge[key] !== null;
+  if (has("score")) parts.push(el("span", null, "score " + judge.score + (has("threshold") ? (judge.score >= judge.threshold ? " ≥ " : " < ") + judge.threshold : "")));
+  if (has("category")) parts.push(el("span", null, "category " + judge.category));
+  if (has("votes") && Array.isArray(judge.votes)) {
+    const passes = has("passes") ? judge.passes : judge.votes.filter((vote) => vote && vote.pass).length;
+    parts.push(el("span", null, `votes ${passes}/${judge.votes.length}` + (has("agreement") ? ` (agreement ${fmtPct(judge.agreement)})` : "")));
   }
-  const votes = Array.isArray(ev.votes) ? el("ol", { class: "compact" }, ev.votes.map((vote) => el("li", null,
-    typeof vote === "object" && vote !== null
-      ? [vote.pass === undefined ? "" : vote.pass ? "pass" : "fail", vote.score !== undefined ? " · score " + vote.score : "", vote.reason ? " · " + vote.reason : ""]
+  if (judge.split) parts.push(el("span", null, badge("flaky", "split vote")));
+  if (has("grader") || has("model")) parts.push(el("span", null, "grader ", el("code", null, [judge.grader, judge.model].filter(Boolean).join(" "))));
+  const hash = judge.prompt_hash || judge.judge_prompt_hash;
+  if (hash) parts.push(el("span", null, "judge prompt ", el("code", null, shortHash(hash))));
+  if (has("tokens") && typeof judge.tokens === "object") parts.push(el("span", null, `judge tokens ${fmtInt(judge.tokens.prompt)} + ${fmtInt(judge.tokens.completion)}`));
+  for (const source of judge === ev ? [ev] : [judge, ev]) {
+    for (const [key, value] of Object.entries(source)) {
+      if (known.has(key) || value === null || value === undefined) continue;
+      parts.push(el("span", null, key.replace(/_/g, " ") + " " + (typeof value === "object" ? JSON.stringify(value) : value)));
+    }
+  }
+  const similarity = Array.isArray(judge.similarity) ? el("ul", { class: "compact" }, judge.similarity.map((item) =>
+    el("li", null, `cosine ${item.score} to `, el("q", null, item.reference)))) : null;
+  const votes = Array.isArray(judge.votes) ? el("ol", { class: "compact" }, judge.votes.map((vote) => el("li", null,
+    vote !== null && typeof vote === "object"
+      ? [vote.pass === undefined ? "" : vote.pass ? "pass" : "fail", has_(vote, "score") ? " · score " + vote.score : "", vote.reason ? " · " + vote.reason : "",
+        vote.error ? " · could not be read: " + vote.error : ""]
       : String(vote)))) : null;
-  return [parts.length ? el("div", { class: "evidence" }, parts) : null, votes ? el("div", { class: "evidence" }, "votes:", votes) : null];
+  return [parts.length ? el("div", { class: "evidence" }, parts) : null,
+    similarity ? el("div", { class: "evidence" }, "similarity:", similarity) : null,
+    votes ? el("div", { class: "evidence" }, "votes:", votes) : null];
 }
+
+const has_ = (object, key) => object[key] !== undefined && object[key] !== null;
 
 function assertionTable(assertions) {
   if (!assertions || !assertions.length) return el("p", { class: "note" }, "No assertion was evaluated.");
   const ordered = assertions.map((a, i) => [a, i]).sort(([a, i], [b, j]) => (a.ok === b.ok ? i - j : a.ok ? 1 : -1));
   return table("Assertions", ["Result", "Assertion", "Reason"], ordered.map(([a]) => [
-    a.ok ? badge("passed", "✓ pass") : badge("failed", "✗ fail"),
+    a.ok ? badge("passed", "✓ pass") : a.ev && a.ev.error ? badge("error", "! not judged") : badge("failed", "✗ fail"),
     el("code", null, text(a.k)),
     [text(a.r), evidence(a.ev)],
   ]));
