@@ -20,9 +20,9 @@ pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
     let report = if reports.len() == 1 {
         reports.pop().expect("one report").1
     } else {
-        crate::commands::merge::merge(&reports).map_err(Error::usage)?
+        crate::results::merge(&reports).map_err(Error::usage)?
     };
-    let verdict = crate::gate::report_verdict(&report);
+    let verdict = crate::decide::report_verdict(&report);
     let page = report_page(&HtmlInput {
         report: &report,
         verdict: &verdict,

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use crate::app::stdout;
 use crate::cli::TrendArgs;
+use crate::decide::Trend;
 use crate::error::{Error, Problem};
 use crate::report::write;
-use crate::trend::Trend;
 use crate::util::path::display_path;
 
 /// Reads the reports, builds the trend, and writes what was asked for.
@@ -32,7 +32,7 @@ pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
         })?;
     let mut out = stdout();
     if args.markdown {
-        let _ = out.write_all(trend.to_markdown().as_bytes());
+        let _ = out.write_all(crate::report::trend::markdown(&trend).as_bytes());
     }
     if let Some(path) = &html_path {
         crate::util::file::write_atomic(path, &crate::report::html::trend_page(&trend))
@@ -42,7 +42,7 @@ pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
                 out,
                 "wrote {} ({} from {} reports)",
                 display_path(path, cwd),
-                trend.title(),
+                crate::report::trend::title(&trend),
                 reports.len()
             );
         }

@@ -12,9 +12,9 @@ mod text_table;
 
 pub use report_view::{HtmlInput, report_page};
 
-/// Returns the trend page of a [`Trend`](crate::trend::Trend).
+/// Returns the trend page of a [`Trend`](crate::decide::Trend).
 #[must_use]
-pub fn trend_page(trend: &crate::trend::Trend) -> Vec<u8> {
+pub fn trend_page(trend: &crate::decide::Trend) -> Vec<u8> {
     let data = serde_json::to_string(trend).expect("a trend always serialises");
-    page::render(page::PageKind::Trend, &trend.title(), &data)
+    page::render(page::PageKind::Trend, &super::trend::title(trend), &data)
 }

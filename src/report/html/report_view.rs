@@ -11,12 +11,12 @@ use serde_json::{Map, Value};
 
 use super::page::{self, PageKind};
 use super::text_table::TextTable;
-use crate::baseline::Comparison;
 use crate::chat::Message;
-use crate::gate::{BudgetCheck, Verdict};
-use crate::report::Counts;
-use crate::report::json::{JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, TokenSource};
-use crate::run::{CaseError, Status};
+use crate::decide::Verdict;
+use crate::results::{
+    BudgetCheck, CaseError, CaseStatus as Status, Comparison, Counts, JsonCase, JsonProbe,
+    JsonRepeat, JsonReport, JsonRun, JsonSuite, TokenSource,
+};
 use crate::stats::PassRate;
 
 /// The confidence of every interval the page shows.
@@ -425,7 +425,7 @@ fn title(report: &JsonReport) -> String {
     format!("promptci report · {date}")
 }
 
-fn suite_view(suite: &crate::report::json::JsonSuite) -> SuiteView<'_> {
+fn suite_view(suite: &JsonSuite) -> SuiteView<'_> {
     SuiteView {
         path: &suite.path,
         prompt_id: suite.prompt_id.as_deref(),
@@ -630,7 +630,7 @@ mod tests {
     }
 
     fn view(report: &JsonReport, messages: Option<&[&[Message]]>) -> Value {
-        let verdict = crate::gate::report_verdict(report);
+        let verdict = crate::decide::report_verdict(report);
         let input = HtmlInput {
             report,
             verdict: &verdict,

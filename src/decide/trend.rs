@@ -3,28 +3,21 @@
 //! p95 latency, the cases that changed status most often, and where a prompt changed.
 //!
 //! Building a trend is pure: named reports in, a [`Trend`] out, ordered by each report's
-//! `started_at` whatever the order of the files. [`Trend::to_markdown`] renders it for a pull
-//! request comment or a step summary; the HTML page draws the same data.
+//! `started_at` whatever the order of the files. [`report::trend`](crate::report::trend)
+//! renders it as Markdown, and the HTML page draws the same data.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::report::Counts;
-use crate::report::json::JsonReport;
-use crate::run::{Flakiness, Status};
+use crate::results::{CaseStatus as Status, Counts, Flakiness, JsonCase, JsonReport};
 use crate::stats::PassRate;
-use crate::util::format::percent_trimmed;
 
 /// The confidence of the pass-rate intervals.
 const CONFIDENCE: f64 = 0.95;
 
 /// How many of the most often changing cases a trend keeps.
 const FLIP_LIMIT: usize = 20;
-
-/// How many of them the Markdown lists (it is read in a pull request or a step summary).
-const MARKDOWN_FLIP_LIMIT: usize = 10;
 
 /// Reports over time.
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +156,7 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, case: &crate::report::json::JsonCase) {
+    fn add(&mut self, case: &JsonCase) {
         self.counts.add(case.status);
         if case
             .repeat
@@ -347,109 +340,6 @@ impl Trend {
         }
         Ok(builder.finish())
     }
-
-    /// Returns the page title: how many runs, from when to when.
-    #[must_use]
-    pub fn title(&self) -> String {
-        match (self.runs.first(), self.runs.last()) {
-            (Some(first), Some(last)) => format!(
-                "promptci trend · {} runs · {} to {}",
-                self.runs.len(),
-                day(&first.started_at),
-                day(&last.started_at)
-            ),
-            _ => "promptci trend".to_owned(),
-        }
-    }
-
-    /// Returns the trend as Markdown: a table per suite and target with a sparkline of the
-    /// pass rate, the cases that changed status most often, and the prompt changes.
-    #[must_use]
-    pub fn to_markdown(&self) -> String {
-        let (Some(first), Some(last)) = (self.runs.first(), self.runs.last()) else {
-            return "## promptci trend\n\nNo reports.\n".to_owned();
-        };
-        let mut out = format!(
-            "## promptci trend: {} from {} to {}\n\n",
-            crate::util::format::plural(self.runs.len(), "run", "runs"),
-            day(&first.started_at),
-            day(&last.started_at)
-        );
-        out.push_str(
-            "| suite | target | pass rate, first → last | over time (low–high) | failed | flaky | prompt tokens | cost | p95 latency |\n",
-        );
-        out.push_str("|---|---|---|---|---:|---:|---:|---:|---:|\n");
-        for series in &self.series {
-            let present: Vec<&TrendPoint> = series.points.iter().flatten().collect();
-            let (Some(first), Some(last)) = (present.first(), present.last()) else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | `{}` | {} → {} | {} | {} | {} | {} | {} | {} |",
-                cell(&series.suite),
-                cell(&series.target),
-                rate_text(first.rate.as_ref(), false),
-                rate_text(last.rate.as_ref(), true),
-                sparkline(&series.points),
-                last.counts.failed,
-                last.flaky,
-                last.prompt_tokens,
-                last.cost_usd
-                    .map_or_else(|| "–".to_owned(), crate::util::format::dollars),
-                last.p95_ms
-                    .map_or_else(|| "–".to_owned(), |ms| format!("{ms} ms")),
-            );
-        }
-        out.push_str("\nLast values are from the newest run; intervals are 95% Wilson intervals over judged cases.\n");
-        let flipping: Vec<&CaseFlips> = self.flips.iter().take(MARKDOWN_FLIP_LIMIT).collect();
-        if !flipping.is_empty() {
-            out.push_str("\n### Cases that changed status most often\n\n| case | changes | history (oldest first) |\n|---|---:|---|\n");
-            for flips in flipping {
-                let history: String = flips
-                    .history
-                    .chars()
-                    .map(|letter| match letter {
-                        'p' => '✓',
-                        'f' => '✗',
-                        'e' => '!',
-                        's' => '○',
-                        _ => '·',
-                    })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {history} |",
-                    cell(&flips.id),
-                    flips.changes
-                );
-            }
-            out.push_str("\n✓ passed · ✗ failed · ! error · ○ skipped · · absent\n");
-        }
-        if !self.changes.is_empty() {
-            out.push_str("\n### Prompt changes\n\n| run | suite | target | version | hash |\n|---|---|---|---|---|\n");
-            for change in &self.changes {
-                let _ = writeln!(
-                    out,
-                    "| {} | `{}` | `{}` | {} | {} |",
-                    day(&self.runs[change.run].started_at),
-                    cell(&change.suite),
-                    cell(&change.target),
-                    change_text(
-                        change.from_version.as_deref(),
-                        change.to_version.as_deref(),
-                        str::to_owned
-                    ),
-                    change_text(
-                        change.from_hash.as_deref(),
-                        change.to_hash.as_deref(),
-                        |hash| short_hash(Some(hash))
-                    ),
-                );
-            }
-        }
-        out
-    }
 }
 
 /// Returns the changes of registry version or content hash between consecutive points of
@@ -514,95 +404,6 @@ fn most_flipped(histories: BTreeMap<&str, (usize, Vec<Option<Status>>)>) -> Vec<
         .sort_by(|(a_order, a), (b_order, b)| b.changes.cmp(&a.changes).then(a_order.cmp(b_order)));
     flips.truncate(FLIP_LIMIT);
     flips.into_iter().map(|(_, flips)| flips).collect()
-}
-
-/// Returns `before → after`, or the one value when it did not change (`–` when absent).
-fn change_text(before: Option<&str>, after: Option<&str>, show: impl Fn(&str) -> String) -> String {
-    let shown = |value: Option<&str>| value.map_or_else(|| "–".to_owned(), &show);
-    if before == after {
-        shown(after)
-    } else {
-        format!("{} → {}", shown(before), shown(after))
-    }
-}
-
-/// Returns the date of an RFC 3339 time (`2026-11-30`).
-fn day(started_at: &str) -> &str {
-    started_at.get(..10).unwrap_or(started_at)
-}
-
-fn short_hash(hash: Option<&str>) -> String {
-    hash.map_or_else(
-        || "–".to_owned(),
-        |hash| {
-            let bare = hash.strip_prefix("sha256:").unwrap_or(hash);
-            format!("`{}`", bare.get(..12).unwrap_or(bare))
-        },
-    )
-}
-
-fn rate_text(rate: Option<&PassRate>, with_interval: bool) -> String {
-    match rate {
-        None => "–".to_owned(),
-        Some(rate) if with_interval => format!(
-            "{} ({}–{})",
-            percent_trimmed(rate.rate),
-            percent_trimmed(rate.interval.low),
-            percent_trimmed(rate.interval.high)
-        ),
-        Some(rate) => percent_trimmed(rate.rate),
-    }
-}
-
-/// Returns a pass-rate sparkline, one block per run (`·` where the run lacked the series),
-/// scaled from the series' lowest to its highest rate so small moves show, followed by that
-/// range.
-fn sparkline(points: &[Option<TrendPoint>]) -> String {
-    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let rates: Vec<Option<f64>> = points
-        .iter()
-        .map(|point| {
-            point
-                .as_ref()
-                .and_then(|point| point.rate)
-                .map(|rate| rate.rate)
-        })
-        .collect();
-    let present = rates.iter().flatten().copied();
-    let (low, high) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), rate| {
-        (low.min(rate), high.max(rate))
-    });
-    if low > high {
-        return "–".to_owned();
-    }
-    let line: String = rates
-        .iter()
-        .map(|rate| match rate {
-            Some(rate) if high - low > 1e-9 => BLOCKS[block((rate - low) / (high - low))],
-            Some(_) => BLOCKS[3],
-            None => '·',
-        })
-        .collect();
-    if high - low > 1e-9 {
-        format!("{line} {}–{}", percent_trimmed(low), percent_trimmed(high))
-    } else {
-        format!("{line} {}", percent_trimmed(low))
-    }
-}
-
-/// Returns which of eight blocks shows `fraction` (0 to 1).
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "the value is rounded and clamped to 0..=7 first"
-)]
-fn block(fraction: f64) -> usize {
-    (fraction * 7.0).round().clamp(0.0, 7.0) as usize
-}
-
-/// Makes text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -691,23 +492,6 @@ mod tests {
         assert_eq!(trend.changes[0].to_version.as_deref(), Some("1.1.0"));
         let last = trend.series[0].points[3].as_ref().unwrap();
         assert_eq!((last.counts.failed, last.rate.unwrap().rate), (2, 0.0));
-    }
-
-    #[test]
-    fn markdown_shows_each_series_the_flips_and_the_changes() {
-        let trend = Trend::build(&named(vec![
-            report(1, "1.0.0", &[("a", "passed", 1), ("b", "passed", 1)]),
-            report(2, "1.1.0", &[("a", "failed", 1), ("b", "passed", 1)]),
-        ]))
-        .unwrap();
-        let markdown = trend.to_markdown();
-        assert!(markdown.starts_with("## promptci trend: 2 runs from 2026-11-01 to 2026-11-02\n"));
-        assert!(
-            markdown.contains("| `s.yaml` | `t` | 100% → 50% (9.5%–90.5%) | █▁ 50%–100% | 1 |"),
-            "{markdown}"
-        );
-        assert!(markdown.contains("| `s.yaml::a` | 1 | ✓✗ |"));
-        assert!(markdown.contains("| 2026-11-02 | `s.yaml` | `t` | 1.0.0 → 1.1.0 |"));
     }
 
     #[test]
