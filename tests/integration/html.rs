@@ -229,6 +229,36 @@ fn run_writes_one_self_contained_html_report_with_what_a_reviewer_needs() {
 }
 
 #[test]
+fn the_step_summary_and_outputs_point_at_the_html_report() {
+    let phase = Arc::new(AtomicUsize::new(1));
+    let server = support_server(phase);
+    let project = support_project(&server);
+    let mut command = project.command(&["run", "--html", "out/promptci.html"]);
+    command
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", project.path("summary.md"))
+        .env("GITHUB_OUTPUT", project.path("output.txt"))
+        .env("GITHUB_SERVER_URL", "https://github.example")
+        .env("GITHUB_REPOSITORY", "acme/bot")
+        .env("GITHUB_RUN_ID", "42");
+    let run = project.finish(command.output().unwrap());
+    run.code(1);
+    let summary = run.read("summary.md");
+    assert!(
+        summary.contains(
+            "📄 HTML report: `out/promptci.html`, in [this run's artifacts](https://github.example/acme/bot/actions/runs/42#artifacts)"
+        ),
+        "{summary}"
+    );
+    assert!(
+        run.read("output.txt")
+            .contains("html-report=out/promptci.html\n"),
+        "{}",
+        run.read("output.txt")
+    );
+}
+
+#[test]
 fn report_renders_saved_json_reports_and_merges_shards() {
     let (project, _) = reviewed_run();
     let run = project.run(&["report", "head.json", "--html", "again.html"]);
