@@ -49,15 +49,23 @@ pub struct TrendRun {
     pub git_commit: Option<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// What the whole run adds up to.
+    #[serde(flatten)]
+    pub totals: TrendTotals,
+}
+
+/// What a run, or one suite and target of it, adds up to.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendTotals {
     /// Case counts.
     #[serde(flatten)]
     pub counts: Counts,
-    /// The pass rate over judged cases.
+    /// The pass rate over judged cases with its interval.
     #[serde(flatten)]
     pub rate: Option<PassRate>,
     /// Repeated cases whose attempts disagreed.
     pub flaky: usize,
-    /// Prompt tokens of every case.
+    /// Prompt tokens.
     pub prompt_tokens: u64,
     /// The cost, when prices were configured.
     pub cost_usd: Option<f64>,
@@ -77,18 +85,9 @@ pub struct TrendSeries {
 /// A suite and target in one run.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendPoint {
-    /// Case counts.
+    /// What the suite adds up to against the target.
     #[serde(flatten)]
-    pub counts: Counts,
-    /// The pass rate over judged cases with its interval.
-    #[serde(flatten)]
-    pub rate: Option<PassRate>,
-    /// Flaky cases.
-    pub flaky: usize,
-    /// Prompt tokens.
-    pub prompt_tokens: u64,
-    /// The cost, when known.
-    pub cost_usd: Option<f64>,
+    pub totals: TrendTotals,
     /// The p95 latency of answered, uncached cases.
     pub p95_ms: Option<u64>,
     /// The registry version of the prompt, when known.
@@ -177,12 +176,20 @@ impl Group {
     }
 }
 
-fn pass_rate(counts: &Counts) -> Option<PassRate> {
-    PassRate::of(
-        counts.passed as u64,
-        (counts.passed + counts.failed) as u64,
-        CONFIDENCE,
-    )
+impl Group {
+    fn totals(&self) -> TrendTotals {
+        TrendTotals {
+            counts: self.counts,
+            rate: PassRate::of(
+                self.counts.passed as u64,
+                (self.counts.passed + self.counts.failed) as u64,
+                CONFIDENCE,
+            ),
+            flaky: self.flaky,
+            prompt_tokens: self.prompt_tokens,
+            cost_usd: self.cost_usd,
+        }
+    }
 }
 
 /// Lays runs out one at a time, oldest first.
@@ -260,11 +267,7 @@ impl<'a> Builder<'a> {
             started_at: report.run.started_at.clone(),
             git_commit: report.run.git_commit.clone(),
             interrupted: report.run.interrupted,
-            counts: totals.counts,
-            rate: pass_rate(&totals.counts),
-            flaky: totals.flaky,
-            prompt_tokens: totals.prompt_tokens,
-            cost_usd: totals.cost_usd,
+            totals: totals.totals(),
         });
     }
 
@@ -289,11 +292,7 @@ impl<'a> Builder<'a> {
             self.series.len() - 1
         });
         self.series[index].points[run] = Some(TrendPoint {
-            rate: pass_rate(&group.counts),
-            counts: group.counts,
-            flaky: group.flaky,
-            prompt_tokens: group.prompt_tokens,
-            cost_usd: group.cost_usd,
+            totals: group.totals(),
             p95_ms: crate::stats::percentile(&mut group.latencies, 95),
             registry_version: meta.and_then(|meta| meta.registry_version.clone()),
             content_hash: meta.and_then(|meta| meta.content_hash.clone()),
@@ -457,7 +456,7 @@ mod tests {
         let tokens: Vec<u64> = trend.series[0]
             .points
             .iter()
-            .map(|point| point.as_ref().unwrap().prompt_tokens)
+            .map(|point| point.as_ref().unwrap().totals.prompt_tokens)
             .collect();
         assert_eq!(tokens, [10, 20, 30]);
         assert_eq!(trend.latency[0].p95_ms, [Some(10), Some(20), Some(30)]);
@@ -491,7 +490,10 @@ mod tests {
         assert_eq!(trend.changes[0].run, 2);
         assert_eq!(trend.changes[0].to_version.as_deref(), Some("1.1.0"));
         let last = trend.series[0].points[3].as_ref().unwrap();
-        assert_eq!((last.counts.failed, last.rate.unwrap().rate), (2, 0.0));
+        assert_eq!(
+            (last.totals.counts.failed, last.totals.rate.unwrap().rate),
+            (2, 0.0)
+        );
     }
 
     #[test]

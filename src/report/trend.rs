@@ -52,13 +52,14 @@ pub fn markdown(trend: &Trend) -> String {
             "| `{}` | `{}` | {} → {} | {} | {} | {} | {} | {} | {} |",
             cell(&series.suite),
             cell(&series.target),
-            rate_text(first.rate.as_ref(), false),
-            rate_text(last.rate.as_ref(), true),
+            rate_text(first.totals.rate.as_ref(), false),
+            rate_text(last.totals.rate.as_ref(), true),
             sparkline(&series.points),
-            last.counts.failed,
-            last.flaky,
-            last.prompt_tokens,
-            last.cost_usd
+            last.totals.counts.failed,
+            last.totals.flaky,
+            last.totals.prompt_tokens,
+            last.totals
+                .cost_usd
                 .map_or_else(|| "–".to_owned(), crate::util::format::dollars),
             last.p95_ms
                 .map_or_else(|| "–".to_owned(), |ms| format!("{ms} ms")),
@@ -162,7 +163,7 @@ fn sparkline(points: &[Option<TrendPoint>]) -> String {
         .map(|point| {
             point
                 .as_ref()
-                .and_then(|point| point.rate)
+                .and_then(|point| point.totals.rate)
                 .map(|rate| rate.rate)
         })
         .collect();

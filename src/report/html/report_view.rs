@@ -71,15 +71,46 @@ struct VerdictView<'a> {
 #[derive(Serialize)]
 struct SummaryView {
     #[serde(flatten)]
-    counts: Counts,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    rate: Option<PassRate>,
+    tally: Tally,
     prompt_tokens: u64,
     completion_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     cost_usd: Option<f64>,
     cached: usize,
     flaky: usize,
+}
+
+/// Case counts, shown with the pass rate over the judged ones and its interval.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    counts: Counts,
+}
+
+impl Tally {
+    fn of(counts: Counts) -> Self {
+        Self { counts }
+    }
+
+    fn add(&mut self, status: Status) {
+        self.counts.add(status);
+    }
+}
+
+impl Serialize for Tally {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown {
+            #[serde(flatten)]
+            counts: Counts,
+            #[serde(flatten, skip_serializing_if = "Option::is_none")]
+            rate: Option<PassRate>,
+        }
+        Shown {
+            counts: self.counts,
+            rate: pass_rate(&self.counts),
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Serialize)]
@@ -93,9 +124,7 @@ struct SuiteView<'a> {
     provider: &'a str,
     model: &'a str,
     #[serde(flatten)]
-    counts: Counts,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    rate: Option<PassRate>,
+    tally: Tally,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     budgets: &'a [BudgetCheck],
 }
@@ -106,9 +135,7 @@ struct TargetView<'a> {
     provider: &'a str,
     model: &'a str,
     #[serde(flatten)]
-    counts: Counts,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    rate: Option<PassRate>,
+    tally: Tally,
     prompt_tokens: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     cost_usd: Option<f64>,
@@ -124,9 +151,7 @@ struct CellView<'a> {
     path: &'a str,
     target: usize,
     #[serde(flatten)]
-    counts: Counts,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    rate: Option<PassRate>,
+    tally: Tally,
 }
 
 #[derive(Serialize)]
@@ -134,9 +159,7 @@ struct FamilyView<'a> {
     kind: &'a str,
     family: &'a str,
     #[serde(flatten)]
-    counts: Counts,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    rate: Option<PassRate>,
+    tally: Tally,
 }
 
 /// A case with short keys: the page holds up to tens of thousands of them.
@@ -276,8 +299,7 @@ impl<'a> ReportView<'a> {
                 reasons: &input.verdict.reasons,
             },
             summary: SummaryView {
-                counts,
-                rate: pass_rate(&counts),
+                tally: Tally::of(counts),
                 prompt_tokens: report.summary.prompt_tokens,
                 completion_tokens: report.summary.completion_tokens,
                 cost_usd: report.summary.cost_usd,
@@ -315,7 +337,7 @@ fn targets_of(report: &JsonReport) -> Vec<TargetView<'_>> {
                 targets.len() - 1
             });
         let target = &mut targets[index];
-        target.counts.add(case.status);
+        target.tally.add(case.status);
         if let Some(tokens) = &case.tokens {
             target.prompt_tokens += tokens.prompt;
         }
@@ -327,7 +349,6 @@ fn targets_of(report: &JsonReport) -> Vec<TargetView<'_>> {
         }
     }
     for (target, mut values) in targets.iter_mut().zip(latencies) {
-        target.rate = pass_rate(&target.counts);
         target.p50_ms = crate::stats::percentile(&mut values, 50);
         target.p95_ms = crate::stats::percentile(&mut values, 95);
     }
@@ -340,8 +361,7 @@ impl<'a> TargetView<'a> {
             name,
             provider,
             model,
-            counts: Counts::default(),
-            rate: None,
+            tally: Tally::default(),
             prompt_tokens: 0,
             cost_usd: None,
             p50_ms: None,
@@ -370,19 +390,15 @@ fn cells_of<'a>(
                 cells.push(CellView {
                     path: &case.suite,
                     target,
-                    counts: Counts::default(),
-                    rate: None,
+                    tally: Tally::default(),
                 });
                 cells.len() - 1
             });
-        cells[index].counts.add(case.status);
+        cells[index].tally.add(case.status);
     }
     let mut paths = std::collections::HashSet::new();
     if cells.iter().all(|cell| paths.insert(cell.path)) {
         return Vec::new();
-    }
-    for cell in &mut cells {
-        cell.rate = pass_rate(&cell.counts);
     }
     let order = |path: &str| suites.iter().position(|suite| suite.path == path);
     cells.sort_by_key(|cell| (order(cell.path), cell.target));
@@ -401,15 +417,11 @@ fn families_of(report: &JsonReport) -> Vec<FamilyView<'_>> {
                 families.push(FamilyView {
                     kind: &probe.kind,
                     family: &probe.family,
-                    counts: Counts::default(),
-                    rate: None,
+                    tally: Tally::default(),
                 });
                 families.len() - 1
             });
-        families[index].counts.add(case.status);
-    }
-    for family in &mut families {
-        family.rate = pass_rate(&family.counts);
+        families[index].tally.add(case.status);
     }
     families
 }
@@ -435,8 +447,7 @@ fn suite_view(suite: &JsonSuite) -> SuiteView<'_> {
         target: &suite.target,
         provider: &suite.provider,
         model: &suite.model,
-        counts: suite.counts,
-        rate: pass_rate(&suite.counts),
+        tally: Tally::of(suite.counts),
         budgets: &suite.budgets,
     }
 }
@@ -461,8 +472,7 @@ fn suite_index<'a>(suites: &mut Vec<SuiteView<'a>>, case: &'a JsonCase) -> usize
         target: &case.target,
         provider: "",
         model: &case.model,
-        counts: Counts::default(),
-        rate: None,
+        tally: Tally::default(),
         budgets: &[],
     });
     suites.len() - 1
