@@ -27,7 +27,7 @@ pub(super) fn render(kind: PageKind, title: &str, data: &str) -> Vec<u8> {
     // The policy names the page's own script and stylesheet by hash: nothing else may run or
     // load, not even an inline script that found its way into the data.
     let csp = format!(
-        "default-src 'none'; script-src '{}'; style-src '{}'; img-src data:; base-uri 'none'; form-action 'none'",
+        "default-src 'none'; script-src '{}'; style-src '{}'; base-uri 'none'; form-action 'none'",
         csp_hash(&script),
         csp_hash(STYLE)
     );
