@@ -21,127 +21,127 @@ const FLIP_LIMIT: usize = 20;
 
 /// Reports over time.
 #[derive(Debug, Clone, Serialize)]
-pub struct Trend {
+pub(crate) struct Trend {
     /// Always `trend` (the page's data says what it is).
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The promptci that built it.
-    pub generator: &'static str,
+    pub(crate) generator: &'static str,
     /// One entry per report, oldest first.
-    pub runs: Vec<TrendRun>,
+    pub(crate) runs: Vec<TrendRun>,
     /// One series per suite and target, in order of first appearance.
-    pub series: Vec<TrendSeries>,
+    pub(crate) series: Vec<TrendSeries>,
     /// The p95 latency of each target in each run.
-    pub latency: Vec<TargetLatency>,
+    pub(crate) latency: Vec<TargetLatency>,
     /// The cases whose status changed most often between consecutive runs, most first.
-    pub flips: Vec<CaseFlips>,
+    pub(crate) flips: Vec<CaseFlips>,
     /// Every change of a suite's registry version or prompt hash between consecutive runs.
-    pub changes: Vec<PromptChange>,
+    pub(crate) changes: Vec<PromptChange>,
 }
 
 /// One report in a trend.
 #[derive(Debug, Clone, Serialize)]
-pub struct TrendRun {
+pub(crate) struct TrendRun {
     /// The file it was read from, as given.
-    pub file: String,
+    pub(crate) file: String,
     /// When the run started (RFC 3339).
-    pub started_at: String,
+    pub(crate) started_at: String,
     /// The project's commit.
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
     /// Whether the run was interrupted.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// What the whole run adds up to.
     #[serde(flatten)]
-    pub totals: TrendTotals,
+    pub(crate) totals: TrendTotals,
 }
 
 /// What a run, or one suite and target of it, adds up to.
 #[derive(Debug, Clone, Serialize)]
-pub struct TrendTotals {
+pub(crate) struct TrendTotals {
     /// Case counts.
     #[serde(flatten)]
-    pub counts: Counts,
+    pub(crate) counts: Counts,
     /// The pass rate over judged cases with its interval.
     #[serde(flatten)]
-    pub rate: Option<PassRate>,
+    pub(crate) rate: Option<PassRate>,
     /// Repeated cases whose attempts disagreed.
-    pub flaky: usize,
+    pub(crate) flaky: usize,
     /// Prompt tokens.
-    pub prompt_tokens: u64,
+    pub(crate) prompt_tokens: u64,
     /// The cost, when prices were configured.
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
 }
 
 /// One suite against one target over time.
 #[derive(Debug, Clone, Serialize)]
-pub struct TrendSeries {
+pub(crate) struct TrendSeries {
     /// The suite path.
-    pub suite: String,
+    pub(crate) suite: String,
     /// The target's name.
-    pub target: String,
+    pub(crate) target: String,
     /// One point per run (`None` where the run did not have this suite and target).
-    pub points: Vec<Option<TrendPoint>>,
+    pub(crate) points: Vec<Option<TrendPoint>>,
 }
 
 /// A suite and target in one run.
 #[derive(Debug, Clone, Serialize)]
-pub struct TrendPoint {
+pub(crate) struct TrendPoint {
     /// What the suite adds up to against the target.
     #[serde(flatten)]
-    pub totals: TrendTotals,
+    pub(crate) totals: TrendTotals,
     /// The p95 latency of answered, uncached cases.
     pub p95_ms: Option<u64>,
     /// The registry version of the prompt, when known.
-    pub registry_version: Option<String>,
+    pub(crate) registry_version: Option<String>,
     /// The prompt's content hash.
-    pub content_hash: Option<String>,
+    pub(crate) content_hash: Option<String>,
 }
 
 /// A target's p95 latency per run.
 #[derive(Debug, Clone, Serialize)]
-pub struct TargetLatency {
+pub(crate) struct TargetLatency {
     /// The target's name.
-    pub target: String,
+    pub(crate) target: String,
     /// One value per run.
     pub p95_ms: Vec<Option<u64>>,
 }
 
 /// A case and how often its status changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CaseFlips {
+pub(crate) struct CaseFlips {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// Changes of status between consecutive runs that both had the case.
-    pub changes: usize,
+    pub(crate) changes: usize,
     /// One letter per run: `p`assed, `f`ailed, `e`rror, `s`kipped, `-` absent.
-    pub history: String,
+    pub(crate) history: String,
 }
 
 /// A prompt that changed between two consecutive runs of a suite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PromptChange {
+pub(crate) struct PromptChange {
     /// The index of the run where the change first shows.
-    pub run: usize,
+    pub(crate) run: usize,
     /// The suite path.
-    pub suite: String,
+    pub(crate) suite: String,
     /// The target's name.
-    pub target: String,
+    pub(crate) target: String,
     /// The registry version before and after, when known.
-    pub from_version: Option<String>,
+    pub(crate) from_version: Option<String>,
     /// The registry version after.
-    pub to_version: Option<String>,
+    pub(crate) to_version: Option<String>,
     /// The content hash before.
-    pub from_hash: Option<String>,
+    pub(crate) from_hash: Option<String>,
     /// The content hash after.
-    pub to_hash: Option<String>,
+    pub(crate) to_hash: Option<String>,
 }
 
 /// Why reports could not be laid out over time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrendError {
+pub(crate) struct TrendError {
     /// The report at fault.
-    pub file: String,
+    pub(crate) file: String,
     /// What is wrong with it.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Accumulates one suite and target of one run.
@@ -315,7 +315,7 @@ impl<'a> Builder<'a> {
 impl Trend {
     /// Lays named reports out over time, oldest first by `started_at` (ties keep the order
     /// given). Fails on a report whose `started_at` is not an RFC 3339 time.
-    pub fn build(reports: &[(String, JsonReport)]) -> Result<Self, TrendError> {
+    pub(crate) fn build(reports: &[(String, JsonReport)]) -> Result<Self, TrendError> {
         let mut dated = Vec::with_capacity(reports.len());
         for (file, report) in reports {
             let at: jiff::Timestamp =

@@ -13,7 +13,7 @@ const FLIP_LIMIT: usize = 10;
 
 /// Returns the trend's title: how many runs, from when to when.
 #[must_use]
-pub fn title(trend: &Trend) -> String {
+pub(crate) fn title(trend: &Trend) -> String {
     match (trend.runs.first(), trend.runs.last()) {
         (Some(first), Some(last)) => format!(
             "promptci trend · {} runs · {} to {}",
@@ -28,7 +28,7 @@ pub fn title(trend: &Trend) -> String {
 /// Returns the trend as Markdown: a table per suite and target with a sparkline of the
 /// pass rate, the cases that changed status most often, and the prompt changes.
 #[must_use]
-pub fn markdown(trend: &Trend) -> String {
+pub(crate) fn markdown(trend: &Trend) -> String {
     let (Some(first), Some(last)) = (trend.runs.first(), trend.runs.last()) else {
         return "## promptci trend\n\nNo reports.\n".to_owned();
     };

@@ -10,11 +10,11 @@ mod page;
 mod report_view;
 mod text_table;
 
-pub use report_view::{HtmlInput, report_page};
+pub(crate) use report_view::{HtmlInput, report_page};
 
 /// Returns the trend page of a [`Trend`](crate::decide::Trend).
 #[must_use]
-pub fn trend_page(trend: &crate::decide::Trend) -> Vec<u8> {
+pub(crate) fn trend_page(trend: &crate::decide::Trend) -> Vec<u8> {
     let data = serde_json::to_string(trend).expect("a trend always serialises");
     page::render(page::PageKind::Trend, &super::trend::title(trend), &data)
 }

@@ -24,19 +24,19 @@ const CONFIDENCE: f64 = 0.95;
 
 /// What the HTML report is built from.
 #[derive(Debug, Clone, Copy)]
-pub struct HtmlInput<'a> {
+pub(crate) struct HtmlInput<'a> {
     /// The run's report.
-    pub report: &'a JsonReport,
+    pub(crate) report: &'a JsonReport,
     /// The gate's decision.
-    pub verdict: &'a Verdict,
+    pub(crate) verdict: &'a Verdict,
     /// The messages each case sent, in case order, when known (a JSON report does not hold
     /// them; a run does).
-    pub messages: Option<&'a [&'a [Message]]>,
+    pub(crate) messages: Option<&'a [&'a [Message]]>,
 }
 
 /// Returns the self-contained HTML page of a run.
 #[must_use]
-pub fn report_page(input: &HtmlInput<'_>) -> Vec<u8> {
+pub(crate) fn report_page(input: &HtmlInput<'_>) -> Vec<u8> {
     let view = ReportView::new(input);
     let data = serde_json::to_string(&view).expect("a report view always serialises");
     page::render(PageKind::Report, &view.title, &data)

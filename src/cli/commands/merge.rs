@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::stdout;
-use crate::cli::MergeArgs;
+use crate::cli::args::MergeArgs;
+use crate::cli::support::{load_reports, stdout};
 use crate::decide::{FailOn, verdict};
-use crate::error::{Error, InvalidInput, exit_code};
-use crate::report::{junit, write};
-use crate::results::{JsonReport, merge};
+use crate::error::{Error, exit_code};
+use crate::report::junit;
+use crate::results::merge;
 use crate::util::format::plural;
 use crate::util::path::display_path;
 
@@ -18,21 +18,7 @@ use crate::util::path::display_path;
 pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i32, Error> {
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
-    let mut problems = InvalidInput::default();
-    let mut inputs = Vec::with_capacity(args.reports.len());
-    for path in &args.reports {
-        let full = cwd.join(path);
-        let text = std::fs::read_to_string(&full).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let name = path.display().to_string();
-        match JsonReport::parse(&name, &text) {
-            Ok(report) => inputs.push((name, report)),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    let inputs = problems.into_result(inputs)?;
+    let inputs = load_reports(&args.reports, cwd)?;
     let merged = merge(&inputs).map_err(Error::usage)?;
 
     let mut written = Vec::new();
@@ -71,7 +57,7 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
         FailOn::Failures,
     )
     .exit_code;
-    crate::commands::github::emit(
+    crate::cli::github::emit(
         args.github,
         &merged,
         code == exit_code::SUCCESS,
@@ -82,6 +68,6 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
 }
 
 fn prepare(path: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>, Error> {
-    path.map(|path| write::prepare_output(&cwd.join(path)))
+    path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
         .transpose()
 }

@@ -5,12 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::stdout;
-use crate::cli::DiffArgs;
+use crate::cli::args::DiffArgs;
+use crate::cli::support::{load_report, stdout};
 use crate::decide::{CompareOptions, PairedExact, compare_baseline, report_confidence};
 use crate::error::{Error, exit_code};
 use crate::report::comparison::{render_markdown, render_text};
-use crate::results::JsonReport;
 use crate::util::path::display_path;
 
 /// Compares two reports and prints the tables.
@@ -22,7 +21,7 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
     let confidence = report_confidence(&head);
     let options = CompareOptions {
         growth: args.growth,
-        regression_test: args.regression_test,
+        regression_test: args.regression_test.into(),
         confidence,
     };
     let comparison = compare_baseline(
@@ -43,30 +42,4 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
     } else {
         exit_code::SUCCESS
     })
-}
-
-/// Reads a JSON report written by `promptci run --json` (for `--baseline` and `diff`).
-pub(crate) fn load_report(path: &Path, cwd: &Path) -> Result<JsonReport, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
-    Ok(JsonReport::parse(&display_path(path, cwd), &text)?)
-}
-
-/// Reads several JSON reports, collecting every unreadable or invalid one into one error.
-/// Returns each report with its path as given.
-pub(crate) fn load_reports(
-    paths: &[std::path::PathBuf],
-    cwd: &Path,
-) -> Result<Vec<(String, JsonReport)>, Error> {
-    let mut problems = crate::error::InvalidInput::default();
-    let mut reports = Vec::with_capacity(paths.len());
-    for path in paths {
-        let full = cwd.join(path);
-        let text = std::fs::read_to_string(&full).map_err(|source| Error::read(path, source))?;
-        let name = path.display().to_string();
-        match JsonReport::parse(&name, &text) {
-            Ok(report) => reports.push((name, report)),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    problems.into_result(reports)
 }

@@ -4,11 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::stdout;
-use crate::cli::TrendArgs;
+use crate::cli::args::TrendArgs;
+use crate::cli::support::{load_reports, prepare_output, stdout};
 use crate::decide::Trend;
 use crate::error::{Error, Problem};
-use crate::report::write;
 use crate::util::path::display_path;
 
 /// Reads the reports, builds the trend, and writes what was asked for.
@@ -21,9 +20,9 @@ pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
     let html_path = args
         .html
         .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
+        .map(|path| prepare_output(&cwd.join(path)))
         .transpose()?;
-    let reports = crate::commands::diff::load_reports(&args.reports, cwd)?;
+    let reports = load_reports(&args.reports, cwd)?;
     let trend =
         Trend::build(&reports).map_err(|error| {
             Error::from(Problem::new(format!("`{}`: {}", error.file, error.message)).with_help(

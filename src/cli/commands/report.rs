@@ -6,17 +6,16 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::stdout;
-use crate::cli::ReportArgs;
+use crate::cli::args::ReportArgs;
+use crate::cli::support::{load_reports, prepare_output, stdout};
 use crate::error::Error;
 use crate::report::html::{HtmlInput, report_page};
-use crate::report::write;
 use crate::util::path::display_path;
 
 /// Reads the reports and writes the HTML report.
 pub(crate) fn run(args: &ReportArgs, cwd: &Path) -> Result<i32, Error> {
-    let html_path = write::prepare_output(&cwd.join(&args.html))?;
-    let mut reports = crate::commands::diff::load_reports(&args.reports, cwd)?;
+    let html_path = prepare_output(&cwd.join(&args.html))?;
+    let mut reports = load_reports(&args.reports, cwd)?;
     let report = if reports.len() == 1 {
         reports.pop().expect("one report").1
     } else {
