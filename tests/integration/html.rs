@@ -552,7 +552,7 @@ fn interrupted_runs_still_write_the_html_report() {
         if request.last_user() == "Hello" {
             Reply::answer("Hello!")
         } else {
-            Reply::answer("yes").delayed(std::time::Duration::from_secs(60))
+            Reply::answer("yes").delayed(std::time::Duration::from_mins(1))
         }
     });
     let project = support_project(&server);
