@@ -3,6 +3,7 @@
 //! The main type is [`Suite`]: a validated suite file whose cases know their line, whose
 //! assertions are compiled, and whose template is resolved.
 
+mod data;
 mod discover;
 mod load;
 mod model;

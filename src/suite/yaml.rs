@@ -8,24 +8,63 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 /// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
 /// "did you mean" hint for unknown keys and kinds.
 pub fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
-    let options = serde_saphyr::options! {
+    parse_yaml_text(&source.text, None).map_err(|error| error.at(source))
+}
+
+/// The first error of a YAML text, where it is, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YamlError {
+    /// What is wrong, without the location.
+    pub message: String,
+    /// The 1-based line and column in the parsed text, when the parser knows it.
+    pub at: Option<(usize, usize)>,
+    /// A "did you mean" hint for unknown keys and kinds.
+    pub help: Option<String>,
+}
+
+impl YamlError {
+    /// Returns the problem located in `source`, whose text starts `lines_before` lines into the
+    /// text that was parsed (0 when the whole file was).
+    pub(crate) fn at(self, source: &SourceFile) -> Problem {
+        self.shifted(source, 0)
+    }
+
+    /// Returns the problem located in `source` when the parsed text was a part of it starting
+    /// at line `lines_before + 1`.
+    pub(crate) fn shifted(self, source: &SourceFile, lines_before: usize) -> Problem {
+        let problem = match self.at {
+            Some((line, column)) => {
+                Problem::at_line(source, line + lines_before, column, self.message)
+            }
+            None => Problem::new(format!("{}: {}", source.name, self.message)),
+        };
+        match self.help {
+            Some(help) => problem.with_help(help),
+            None => problem,
+        }
+    }
+}
+
+/// Parses YAML `text` into `T` with promptci's options (`budget` replaces the default limits,
+/// for data files larger than a suite), keeping the first error as a [`YamlError`].
+pub(crate) fn parse_yaml_text<T: DeserializeOwned>(
+    text: &str,
+    budget: Option<serde_saphyr::Budget>,
+) -> Result<T, YamlError> {
+    let mut options = serde_saphyr::options! {
         with_snippet: false,
         // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
         strict_booleans: true,
     };
-    serde_saphyr::from_str_with_options(&source.text, options).map_err(|error| {
-        let raw = error.to_string();
-        let message = strip_location(&raw);
-        let problem = match error.location() {
-            Some(location) => {
-                let (line, column) = line_column(location);
-                Problem::at_line(source, line, column, message.clone())
-            }
-            None => Problem::new(format!("{}: {message}", source.name)),
-        };
-        match suggestion(&message) {
-            Some(help) => problem.with_help(help),
-            None => problem,
+    if budget.is_some() {
+        options.budget = budget;
+    }
+    serde_saphyr::from_str_with_options(text, options).map_err(|error| {
+        let message = strip_location(&error.to_string());
+        YamlError {
+            help: suggestion(&message),
+            at: error.location().map(line_column),
+            message,
         }
     })
 }
