@@ -12,6 +12,7 @@ pub mod app;
 pub mod assert;
 pub mod baseline;
 pub mod changed;
+mod chat_template;
 pub mod cli;
 mod commands;
 pub mod config;
