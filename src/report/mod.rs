@@ -9,6 +9,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 mod summary;
+pub mod targets;
 pub mod write;
 
 pub use summary::{Counts, RunMeta, RunSummary};
