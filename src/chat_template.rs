@@ -13,9 +13,11 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::chat::{Message, Role};
 use crate::error::{InvalidInput, Problem, SourceFile};
-use crate::provider::Message;
-use crate::suite::{Role, Vars, display_name, span_start};
+use crate::suite::Vars;
+use crate::util::path::display_path;
+use crate::yaml::{parse_yaml, span_start};
 
 /// A message of a chat file as written.
 #[derive(Debug, Deserialize)]
@@ -77,12 +79,12 @@ impl ChatTemplate {
     /// Every problem of the file is reported.
     pub(crate) fn load(dir: &Path, name: &str, root: &Path) -> Result<Self, InvalidInput> {
         let path = dir.join(name);
-        let shown = display_name(&path, root);
+        let shown = display_path(&path, root);
         let text = std::fs::read_to_string(&path).map_err(|error| {
             InvalidInput::from(Problem::new(format!("cannot read `{shown}`: {error}")))
         })?;
         let source = SourceFile::new(shown, text);
-        let raw: Vec<Spanned<RawTurn>> = crate::suite::parse_yaml(&source).map_err(|problem| {
+        let raw: Vec<Spanned<RawTurn>> = parse_yaml(&source).map_err(|problem| {
             InvalidInput::from(problem.with_help(
                 "a chat template is a list of messages: `- role: system` / `  content: …` (system, user or assistant)",
             ))

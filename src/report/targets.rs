@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::json::{JsonCase, JsonReport};
 use super::summary::Counts;
 use crate::stats::Interval;
+use crate::util::format::percent;
 
 /// One target's results in a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,14 +152,10 @@ fn cells(summary: &TargetSummary) -> [String; 10] {
         summary.completion_tokens.to_string(),
         summary
             .cost_usd
-            .map_or_else(|| "–".to_owned(), crate::gate::dollars),
+            .map_or_else(|| "–".to_owned(), crate::util::format::dollars),
         milliseconds(summary.latency_p50_ms),
         milliseconds(summary.latency_p95_ms),
     ]
-}
-
-fn percent(rate: f64) -> String {
-    format!("{:.0}%", rate * 100.0)
 }
 
 fn headers(confidence: f64) -> [String; 11] {
@@ -177,16 +174,13 @@ fn headers(confidence: f64) -> [String; 11] {
     ]
 }
 
-/// Returns the console table, one row per target, or nothing for fewer than two targets.
+/// Returns the console table, one row per target, or nothing for fewer than two targets;
+/// `confidence` is the intervals'.
 #[must_use]
-pub fn render_text(summaries: &[TargetSummary]) -> String {
+pub(crate) fn render_text(summaries: &[TargetSummary], confidence: f64) -> String {
     if summaries.len() < 2 {
         return String::new();
     }
-    let confidence = summaries
-        .iter()
-        .find_map(|summary| summary.pass_rate.map(|rate| rate.confidence))
-        .unwrap_or(crate::run::DEFAULT_CONFIDENCE);
     let mut rows: Vec<Vec<String>> = vec![headers(confidence).to_vec()];
     for summary in summaries {
         let mut row = vec![summary.target.clone()];
@@ -214,16 +208,13 @@ pub fn render_text(summaries: &[TargetSummary]) -> String {
     out
 }
 
-/// Returns the Markdown table for the step summary, or nothing for fewer than two targets.
+/// Returns the Markdown table for the step summary, or nothing for fewer than two targets;
+/// `confidence` is the intervals'.
 #[must_use]
-pub fn render_markdown(summaries: &[TargetSummary]) -> String {
+pub(crate) fn render_markdown(summaries: &[TargetSummary], confidence: f64) -> String {
     if summaries.len() < 2 {
         return String::new();
     }
-    let confidence = summaries
-        .iter()
-        .find_map(|summary| summary.pass_rate.map(|rate| rate.confidence))
-        .unwrap_or(crate::run::DEFAULT_CONFIDENCE);
     let mut out = String::from("\n### By target\n\n| ");
     out.push_str(&headers(confidence).join(" | "));
     out.push_str(" |\n|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -283,7 +274,7 @@ mod tests {
     #[test]
     fn tables_show_one_row_per_target_and_nothing_for_one() {
         let summaries = [summary("small", 1, 1), summary("large", 2, 0)];
-        let text = render_text(&summaries);
+        let text = render_text(&summaries, 0.95);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[1], "by target:");
         assert!(lines[2].starts_with("target  model"), "{text}");
@@ -295,14 +286,14 @@ mod tests {
             lines[4].starts_with("large   large-model  2/2     100% (34%–100%)"),
             "{text}"
         );
-        let markdown = render_markdown(&summaries);
+        let markdown = render_markdown(&summaries, 0.95);
         assert!(
             markdown.contains(
                 "| `small` | small-model | 1/2 | 50% (9%–91%) | 1 | 0 | 20 | 10 | – | 3 ms | 5 ms |"
             ),
             "{markdown}"
         );
-        assert_eq!(render_text(&summaries[..1]), "");
-        assert_eq!(render_markdown(&summaries[..1]), "");
+        assert_eq!(render_text(&summaries[..1], 0.95), "");
+        assert_eq!(render_markdown(&summaries[..1], 0.95), "");
     }
 }

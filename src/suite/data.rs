@@ -15,9 +15,10 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::load::{MAX_REPEAT, RepeatSettings};
-use super::model::{AssertionSpec, RawMessage, Skip, Vars};
-use super::yaml::{YamlError, parse_yaml_text, span_start};
+use super::model::{RawMessage, Skip, Vars};
+use crate::assert::AssertionSpec;
 use crate::error::{Problem, SourceFile};
+use crate::yaml::{YamlError, parse_yaml_text, span_start};
 
 /// The most problems listed for one data file; the rest are counted in one last line, so a
 /// file with every row wrong does not bury the terminal.
@@ -221,7 +222,7 @@ impl DataFile {
         if overflow > 0 {
             self.problems.push(Problem::new(format!(
                 "… and {} in {shown}",
-                crate::error::plural(overflow, "more problem", "more problems")
+                crate::util::format::plural(overflow, "more problem", "more problems")
             )));
         }
         self
@@ -331,7 +332,7 @@ fn read_csv(reader: impl Read, shown: &Arc<str>, each: &mut dyn FnMut(DataRow)) 
                     format!("{shown}:{line}:{column}"),
                     format!(
                         "row has {}, but the header has {} ({detail})",
-                        crate::error::plural(record.len(), "field", "fields"),
+                        crate::util::format::plural(record.len(), "field", "fields"),
                         columns.len()
                     ),
                 )
