@@ -11,6 +11,7 @@ pub(crate) mod encoding;
 mod json;
 mod probe;
 mod spec;
+mod templated;
 mod text;
 
 pub use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
