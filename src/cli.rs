@@ -143,14 +143,14 @@ pub struct RunArgs {
     /// What fails the build: every failed case, or only cases that passed (or were absent) in
     /// the baseline.
     #[arg(long, value_enum, default_value = "failures", value_name = "WHAT")]
-    pub fail_on: crate::gate::FailOn,
+    pub fail_on: crate::decide::FailOn,
 
     /// What regressions against the baseline gate on: each case's own test (single shots:
     /// passed before, fails now; repeats: a significant drop of the pass rate), or the exact
     /// McNemar test over the whole suite (for single-shot runs against non-deterministic
     /// models).
     #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
-    pub regression_test: crate::baseline::RegressionTest,
+    pub regression_test: crate::results::RegressionTest,
 
     /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
     /// meets its `pass-rate` (default 1.0).
@@ -210,7 +210,7 @@ pub struct DiffArgs {
     /// What regressions gate on: each case's own test, or the exact McNemar test over the
     /// whole suite (for single-shot runs against non-deterministic models).
     #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
-    pub regression_test: crate::baseline::RegressionTest,
+    pub regression_test: crate::results::RegressionTest,
 }
 
 /// Options of `promptci tokens`.

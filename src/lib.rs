@@ -7,25 +7,23 @@
 //! Data flows one way: [`cli`] → [`config`] → [`suite`] (discover, load) → [`template`] →
 //! [`plan`] → [`run`] (with [`provider`]) → [`assert`] → [`report`] → exit code.
 
-pub mod ab;
 pub mod app;
 pub mod assert;
-pub mod baseline;
 pub mod changed;
 mod chat;
 mod chat_template;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod decide;
 pub mod error;
-pub mod experiment;
-pub mod gate;
 pub mod plan;
 pub mod probe;
 pub mod prompt_files;
 pub mod provider;
 pub mod registry;
 pub mod report;
+pub mod results;
 pub mod run;
 pub mod stats;
 pub mod suite;

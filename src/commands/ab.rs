@@ -5,14 +5,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::ab::{CaseOutcomes, compare, render};
 use crate::app::stdout;
 use crate::cli::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
 use crate::config::{Config, TargetOverrides};
+use crate::decide::{CaseOutcomes, compare_ab, experiment};
 use crate::error::{Error, exit_code};
-use crate::experiment;
 use crate::plan::{PlanOptions, TestPlan};
 use crate::registry::{Registry, Selector};
+use crate::report::ab::render;
 use crate::report::write;
 use crate::run::RunOptions;
 use crate::util::path::display_path;
@@ -188,7 +188,7 @@ fn compare_variants(
                 .collect::<Vec<_>>(),
         );
     }
-    let comparison = compare(&outcomes[0], &outcomes[1], args.confidence);
+    let comparison = compare_ab(&outcomes[0], &outcomes[1], args.confidence);
     let _ = write!(out, "\n{}", render(&comparison, a_text, b_text));
     if let Some(path) = &json_path {
         let document = serde_json::json!({ "a": a_text, "b": b_text, "comparison": comparison });

@@ -6,12 +6,11 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::stdout;
-use crate::baseline::{
-    CompareOptions, PairedExact, compare, render_markdown, render_text, report_confidence,
-};
 use crate::cli::DiffArgs;
+use crate::decide::{CompareOptions, PairedExact, compare_baseline, report_confidence};
 use crate::error::{Error, exit_code};
-use crate::report::json::JsonReport;
+use crate::report::comparison::{render_markdown, render_text};
+use crate::results::JsonReport;
 use crate::util::path::display_path;
 
 /// Compares two reports and prints the tables.
@@ -26,7 +25,7 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
         regression_test: args.regression_test,
         confidence,
     };
-    let comparison = compare(
+    let comparison = compare_baseline(
         &base,
         &display_path(&base_path, cwd),
         &head,

@@ -9,8 +9,8 @@ use crate::app::stdout;
 use crate::cli::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
-use crate::report::json::JsonReport;
 use crate::report::write;
+use crate::results::JsonReport;
 use crate::util::git::git_stdout;
 
 /// Returns whether GitHub output is wanted.

@@ -16,16 +16,16 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
     // default prompt budget it will likely be needed: start it now, on another core. Otherwise
     // the byte bound usually clears the budgets and it is built only if one cannot.
     if config.budget.prompt_tokens.is_some() {
-        crate::gate::prewarm(config, args.model.as_deref());
+        crate::decide::prewarm(config, args.model.as_deref());
     }
     let plan = build_plan(args, config, cwd)?;
-    crate::gate::validate_prices(&plan, config)?;
+    crate::decide::validate_prices(&plan, config)?;
     let budgeted = plan
         .suites
         .iter()
         .any(|suite| suite.budget.prompt_tokens.is_some());
     let budgets = if budgeted {
-        crate::gate::check_prompt_budgets(&plan, &crate::gate::count_prompts_for_budgets(&plan))
+        crate::decide::check_prompt_budgets(&plan, &crate::decide::count_prompts_for_budgets(&plan))
     } else {
         Vec::new()
     };
@@ -33,7 +33,7 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
     let over: usize = budgets.iter().map(|budget| budget.overruns().count()).sum();
     if over > 0 {
         let _ = out.write_all(
-            crate::gate::budget_section(&budgets)
+            crate::report::budget::budget_section(&budgets)
                 .trim_start()
                 .as_bytes(),
         );

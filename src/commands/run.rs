@@ -4,26 +4,28 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::app::{build_plan, stdout};
-use crate::baseline::{CompareOptions, PairedExact, report_confidence};
 use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
+use crate::decide::{CompareOptions, PairedExact, report_confidence};
+use crate::decide::{FailOn, SuiteBudget, Verdict};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
-use crate::gate::{FailOn, SuiteBudget, Verdict};
 use crate::plan::TestPlan;
 use crate::provider::{
     CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
 };
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
-use crate::report::json::JsonReport;
-use crate::report::{RunMeta, RunSummary, json, junit, write};
-use crate::run::{RunOptions, RunOutcome, Status};
+use crate::report::{json, junit, write};
+use crate::results::CaseStatus;
+use crate::results::JsonReport;
+use crate::results::{RunMeta, RunSummary};
+use crate::run::{RunOptions, RunOutcome};
 use crate::util::format::plural;
 use crate::util::git::git_commit;
 use crate::util::path::display_path;
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    crate::gate::prewarm(config, args.select.model.as_deref());
+    crate::decide::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
     crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
@@ -42,7 +44,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
         prepare(args.json.as_deref())?,
     );
     let baseline = load_baseline(args, cwd)?;
-    crate::gate::validate_prices(&plan, config)?;
+    crate::decide::validate_prices(&plan, config)?;
     let providers = providers_for(&plan)?;
     let cache = response_cache(args, config, cwd, &providers);
     let record_dir = args
@@ -57,10 +59,10 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     // Without one, nothing waits for the tokenizer: its tables (~0.15 s to build) are built
     // while the first requests are in flight.
     let prompt_tokens =
-        crate::gate::has_prompt_budget(&plan).then(|| crate::gate::count_prompts(&plan));
+        crate::decide::has_prompt_budget(&plan).then(|| crate::decide::count_prompts(&plan));
     let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
-        let prompt_budgets = crate::gate::check_prompt_budgets(&plan, tokens);
-        crate::gate::hold_back_over_budget(&mut plan, &prompt_budgets)
+        let prompt_budgets = crate::decide::check_prompt_budgets(&plan, tokens);
+        crate::decide::hold_back_over_budget(&mut plan, &prompt_budgets)
     });
 
     let started_at = jiff::Timestamp::now();
@@ -139,7 +141,7 @@ fn execute_while_counting<W: Write>(
     std::thread::scope(|scope| {
         let counting = counted
             .is_none()
-            .then(|| scope.spawn(|| crate::gate::count_prompts(plan)));
+            .then(|| scope.spawn(|| crate::decide::count_prompts(plan)));
         let outcome = crate::run::execute(plan, providers, options, |case, result| {
             console.case_finished(case, result);
         })?;
@@ -167,10 +169,10 @@ fn gate(
     baseline: Option<(String, JsonReport)>,
 ) -> Gated {
     let tokens =
-        crate::gate::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
-    let budgets = crate::gate::check_budgets(summary.plan, &tokens);
+        crate::decide::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
+    let budgets = crate::decide::check_budgets(summary.plan, &tokens);
     let mut report = JsonReport::from_summary(summary);
-    crate::gate::annotate(&mut report, &tokens, &budgets);
+    crate::decide::annotate(&mut report, &tokens, &budgets);
     report.baseline = baseline.map(|(path, base)| {
         let confidence = report_confidence(&report);
         let options = CompareOptions {
@@ -178,7 +180,7 @@ fn gate(
             regression_test: args.regression_test,
             confidence,
         };
-        crate::baseline::compare(
+        crate::decide::compare_baseline(
             &base,
             &path,
             &report,
@@ -186,7 +188,7 @@ fn gate(
             &PairedExact::new(confidence),
         )
     });
-    let verdict = crate::gate::verdict(
+    let verdict = crate::decide::verdict(
         summary.counts(),
         summary.meta.interrupted,
         &budgets,
@@ -206,9 +208,9 @@ fn show_summary<W: Write>(
     summary: &RunSummary<'_>,
     gated: &Gated,
 ) {
-    let mut sections = crate::gate::budget_section(&gated.budgets);
+    let mut sections = crate::report::budget::budget_section(&gated.budgets);
     if let Some(comparison) = &gated.report.baseline {
-        sections.push_str(&crate::baseline::render_text(comparison));
+        sections.push_str(&crate::report::comparison::render_text(comparison));
     }
     console.finish_gated(
         summary,
@@ -272,7 +274,7 @@ fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonRepor
 /// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
 /// had probes) and returns them as (GitHub output name, displayed path) pairs.
 fn write_reports<W: Write>(
-    report: &json::JsonReport,
+    report: &JsonReport,
     json_path: Option<&Path>,
     junit_path: Option<&Path>,
     console: &mut ConsoleReporter<W>,
@@ -280,7 +282,7 @@ fn write_reports<W: Write>(
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut written = Vec::new();
     if let Some(path) = json_path {
-        crate::util::file::write_atomic(path, &report.to_bytes())
+        crate::util::file::write_atomic(path, &json::serialize(report))
             .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
@@ -317,12 +319,12 @@ fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
 }
 
 /// Says what to check when cases errored.
-fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option<String> {
+fn providers_hint(plan: &TestPlan, results: &[crate::results::CaseResult]) -> Option<String> {
     let errored: Vec<_> = plan
         .cases
         .iter()
         .zip(results)
-        .filter(|(_, result)| result.status == Status::Error)
+        .filter(|(_, result)| result.status == CaseStatus::Error)
         .collect();
     let (case, _) = errored.first()?;
     let target = &plan.targets[case.target];

@@ -12,9 +12,9 @@ use crate::util::format::plural;
 
 /// Prints a table of prompt tokens per suite (and per case with `--cases`).
 pub(crate) fn run(args: &TokensArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    crate::gate::prewarm(config, args.select.model.as_deref());
+    crate::decide::prewarm(config, args.select.model.as_deref());
     let plan = build_plan(&args.select, config, cwd)?;
-    let counts = crate::gate::count_prompts(&plan);
+    let counts = crate::decide::count_prompts(&plan);
     let mut rows: Vec<[String; 7]> = Vec::new();
     let mut over = 0;
     for (index, suite) in plan.suites.iter().enumerate() {
@@ -82,7 +82,7 @@ pub(crate) fn run(args: &TokensArgs, config: &Config, cwd: &Path) -> Result<i32,
         "budget",
     ];
     let mut out = stdout();
-    let _ = out.write_all(crate::baseline::text_table(&headers, &rows).as_bytes());
+    let _ = out.write_all(crate::report::table::text_table(&headers, &rows).as_bytes());
     let _ = writeln!(
         out,
         "{} counted offline (chat framing included); {} over the prompt-tokens budget",

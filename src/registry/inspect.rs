@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use similar::TextDiff;
 
 use super::error::{RegistryError, RegistryErrorKind};
-use super::evidence::gate;
+use super::evidence::evidence_gate;
 use super::lifecycle::Status;
 use super::model::{HistoryEntry, PromptRecord, PromptVersion, StoredFile};
 use super::store::Registry;
@@ -431,7 +431,7 @@ impl Registry {
                     });
                 }
                 if version.status == Status::Production
-                    && let Err(detail) = gate(version)
+                    && let Err(detail) = evidence_gate(version)
                 {
                     problems.push(CheckProblem::ProductionWithoutEvidence {
                         id: record.id.clone(),

@@ -21,14 +21,13 @@ mod render;
 mod store;
 
 pub use error::{Location, RegistryError, RegistryErrorKind};
-pub use evidence::{Report, ReportCase, ReportRun, ReportSuite, gate};
 pub use inspect::{
     CheckProblem, CheckReport, LiveState, PromptStatus, Selector, ShownVersion, StatusReport,
     Unreadable, VersionDiff, Which,
 };
 pub use lifecycle::{Action, Status};
 pub use model::{
-    CaseResult, Evidence, FORMAT_VERSION, HistoryEntry, Outcome, PromptRecord, PromptVersion,
+    Evidence, EvidenceCase, FORMAT_VERSION, HistoryEntry, Outcome, PromptRecord, PromptVersion,
     StoredFile,
 };
 pub use ops::{

@@ -221,12 +221,12 @@ pub struct Evidence {
     pub skipped: u64,
     /// Each case's id and status.
     #[serde(default)]
-    pub cases: Vec<CaseResult>,
+    pub cases: Vec<EvidenceCase>,
 }
 
 /// One case's status in a recorded run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseResult {
+pub struct EvidenceCase {
     /// The case id (`suite::case`).
     pub id: String,
     /// `passed`, `failed`, `error` or `skipped`, as the report says.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::error::{RegistryError, RegistryErrorKind};
-use super::evidence::{evidence_from, gate, load_report};
+use super::evidence::{evidence_from, evidence_gate, load_report};
 use super::lifecycle::{Action, Status, hint, is_legal};
 use super::model::{FORMAT_VERSION, HistoryEntry, PromptRecord, PromptVersion, StoredFile};
 use super::store::{Registry, safe_relative, valid_id};
@@ -741,7 +741,7 @@ fn judge_promotion(
         });
     }
     let evidence = if to.is_gated() {
-        Some(gate(current).map_err(no_evidence)?)
+        Some(evidence_gate(current).map_err(no_evidence)?)
     } else {
         None
     };
@@ -867,6 +867,7 @@ mod tests {
                 .map(|i| {
                     serde_json::json!({
                         "id": format!("{suite}::case_{i}"), "suite": suite,
+                        "name": format!("case_{i}"), "line": i + 1,
                         "status": if i < passed { "passed" } else { "failed" }, "duration_ms": 12
                     })
                 })

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::summary::RunSummary;
 use crate::plan::TestInstance;
-use crate::run::{CaseResult, Status};
+use crate::results::RunSummary;
+use crate::results::{CaseResult, CaseStatus};
 use crate::util::format::{percent, plural};
 
 /// ANSI styles for the console; empty strings when colour is off.
@@ -105,7 +105,7 @@ impl<W: Write> ConsoleReporter<W> {
         match &self.progress {
             Some(bar) => {
                 bar.inc(1);
-                if matches!(result.status, Status::Failed | Status::Error) {
+                if matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                     let out = &mut self.out;
                     bar.suspend(|| {
                         let _ = out.write_all(line.as_bytes());
@@ -155,10 +155,10 @@ impl<W: Write> ConsoleReporter<W> {
 #[must_use]
 pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
     let (label, style) = match result.status {
-        Status::Passed => ("PASS ", styles.pass),
-        Status::Failed => ("FAIL ", styles.fail),
-        Status::Error => ("ERROR", styles.fail),
-        Status::Skipped => ("SKIP ", styles.dim),
+        CaseStatus::Passed => ("PASS ", styles.pass),
+        CaseStatus::Failed => ("FAIL ", styles.fail),
+        CaseStatus::Error => ("ERROR", styles.fail),
+        CaseStatus::Skipped => ("SKIP ", styles.dim),
     };
     let mut line = format!("{style}{label}{} {}", styles.reset, case.id);
     if let Some(record) = result.repeat.as_deref() {
@@ -182,7 +182,7 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
     }
     line.push('\n');
     match result.status {
-        Status::Failed => {
+        CaseStatus::Failed => {
             for reason in result.failure_reasons() {
                 line.push_str(&format!(
                     "      {}✗{} {reason}\n",
@@ -190,17 +190,17 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
                 ));
             }
         }
-        Status::Error => {
+        CaseStatus::Error => {
             if let Some(error) = &result.error {
                 line.push_str(&format!("      {}\n", error.message));
             }
         }
-        Status::Skipped => {
+        CaseStatus::Skipped => {
             if let Some(reason) = &result.skip_reason {
                 line.push_str(&format!("      {}{reason}{}\n", styles.dim, styles.reset));
             }
         }
-        Status::Passed => {}
+        CaseStatus::Passed => {}
     }
     line
 }
@@ -230,7 +230,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
         .zip(summary.results)
         .filter_map(|(case, result)| {
             let record = result.repeat.as_deref()?;
-            (record.flakiness == Some(crate::run::Flakiness::Flaky))
+            (record.flakiness == Some(crate::results::Flakiness::Flaky))
                 .then_some((case, result, record))
         })
         .collect();
@@ -239,7 +239,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
     }
     let mut out = format!("\nflaky ({}):\n", plural(flaky.len(), "case", "cases"));
     for (case, result, record) in flaky {
-        let verdict = if result.status == Status::Passed {
+        let verdict = if result.status == CaseStatus::Passed {
             format!("{}passes{}", styles.pass, styles.reset)
         } else {
             format!("{}fails{}", styles.fail, styles.reset)
@@ -367,7 +367,7 @@ pub fn summary_table_gated(
 
 #[cfg(test)]
 mod tests {
-    use crate::run::CaseResult;
+    use crate::results::CaseResult;
 
     #[test]
     fn retry_note_counts_causes_and_waits() {

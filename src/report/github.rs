@@ -9,8 +9,8 @@
 
 use std::fmt::Write as _;
 
-use super::json::{JsonCase, JsonReport};
-use crate::run::Status;
+use crate::results::CaseStatus;
+use crate::results::{JsonCase, JsonReport};
 use crate::util::format::plural;
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
@@ -41,15 +41,15 @@ impl GithubReport<'_> {
         let mut out = String::new();
         for case in &self.report.cases {
             let (command, message) = match case.status {
-                Status::Failed => ("error", failure_reasons(case).join("\n")),
-                Status::Error => (
+                CaseStatus::Failed => ("error", failure_reasons(case).join("\n")),
+                CaseStatus::Error => (
                     "warning",
                     case.error.as_ref().map_or_else(
                         || "the case could not be run".to_owned(),
                         |error| format!("not run: {}", error.message),
                     ),
                 ),
-                Status::Passed | Status::Skipped => continue,
+                CaseStatus::Passed | CaseStatus::Skipped => continue,
             };
             let file = format!("{}{}", self.path_prefix, case.suite);
             let _ = writeln!(
@@ -114,7 +114,7 @@ impl GithubReport<'_> {
         self.budget_table(&mut out);
         if let Some(comparison) = &report.baseline {
             out.push('\n');
-            out.push_str(&crate::baseline::render_markdown(comparison));
+            out.push_str(&crate::report::comparison::render_markdown(comparison));
         }
         out.push('\n');
         out
@@ -150,7 +150,7 @@ impl GithubReport<'_> {
     }
 
     fn failed_table(&self, out: &mut String) {
-        let failed: Vec<&JsonCase> = self.cases_with(Status::Failed).collect();
+        let failed: Vec<&JsonCase> = self.cases_with(CaseStatus::Failed).collect();
         if failed.is_empty() {
             return;
         }
@@ -177,7 +177,7 @@ impl GithubReport<'_> {
     }
 
     fn errored_table(&self, out: &mut String) {
-        let errored: Vec<&JsonCase> = self.cases_with(Status::Error).collect();
+        let errored: Vec<&JsonCase> = self.cases_with(CaseStatus::Error).collect();
         if errored.is_empty() {
             return;
         }
@@ -204,7 +204,7 @@ impl GithubReport<'_> {
         more_rows(out, errored.len());
     }
 
-    fn cases_with(&self, status: Status) -> impl Iterator<Item = &JsonCase> {
+    fn cases_with(&self, status: CaseStatus) -> impl Iterator<Item = &JsonCase> {
         self.report
             .cases
             .iter()
@@ -305,11 +305,11 @@ fn more_rows(out: &mut String, shown_of: usize) {
 mod tests {
     use super::*;
     use crate::assert::AssertionResult;
-    use crate::report::Counts;
-    use crate::report::json::JsonSummary;
-    use crate::run::CaseError;
+    use crate::results::CaseError;
+    use crate::results::Counts;
+    use crate::results::JsonSummary;
 
-    fn case(id: &str, line: usize, status: Status) -> JsonCase {
+    fn case(id: &str, line: usize, status: CaseStatus) -> JsonCase {
         let (suite, name) = id.split_once("::").unwrap();
         serde_json::from_value(serde_json::json!({
             "id": id, "suite": suite, "name": name, "line": line,
@@ -343,7 +343,7 @@ mod tests {
     }
 
     fn failing(id: &str, line: usize, reason: &str) -> JsonCase {
-        let mut case = case(id, line, Status::Failed);
+        let mut case = case(id, line, CaseStatus::Failed);
         case.assertions = vec![
             AssertionResult {
                 kind: "contains".to_owned(),
@@ -368,14 +368,14 @@ mod tests {
 
     #[test]
     fn annotates_failures_as_errors_and_errored_cases_as_warnings() {
-        let mut errored = case("suites/b.yaml::down", 9, Status::Error);
+        let mut errored = case("suites/b.yaml::down", 9, CaseStatus::Error);
         errored.error = Some(CaseError {
             kind: crate::chat::ProviderErrorKind::Connect,
             status: None,
             message: "connection refused".to_owned(),
         });
         let report = report(vec![
-            case("suites/a.yaml::ok", 3, Status::Passed),
+            case("suites/a.yaml::ok", 3, CaseStatus::Passed),
             failing("suites/a.yaml::bad", 7, "no match for `x`\n100%"),
             errored,
         ]);
@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn summary_has_totals_and_a_safe_failure_table() {
         let report = report(vec![
-            case("suites/a.yaml::ok", 3, Status::Passed),
+            case("suites/a.yaml::ok", 3, CaseStatus::Passed),
             failing("suites/a.yaml::bad", 7, "missing <b>|x</b>"),
         ]);
         let text = GithubReport {
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn outputs_use_the_heredoc_form_for_multiline_values() {
-        let report = report(vec![case("s.yaml::a", 1, Status::Passed)]);
+        let report = report(vec![case("s.yaml::a", 1, CaseStatus::Passed)]);
         let text = outputs(
             &report,
             &[

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::json::{JsonAttempt, JsonCase, JsonReport};
-use super::summary::RunSummary;
-use crate::gate::BudgetCheck;
-use crate::run::Status;
+use crate::results::BudgetCheck;
+use crate::results::CaseStatus;
+use crate::results::RunSummary;
+use crate::results::{JsonAttempt, JsonCase, JsonReport};
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
 pub const BUDGET_TESTCASE: &str = "budget";
@@ -39,8 +39,8 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         .collect();
     for case in &json.cases {
         let status = match case.status {
-            Status::Passed => TestCaseStatus::success(),
-            Status::Failed => {
+            CaseStatus::Passed => TestCaseStatus::success(),
+            CaseStatus::Failed => {
                 let reasons = case.failed_assertions();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(reasons.join("; "));
@@ -58,7 +58,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 ));
                 status
             }
-            Status::Error => {
+            CaseStatus::Error => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
@@ -67,7 +67,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 }
                 status
             }
-            Status::Skipped => {
+            CaseStatus::Skipped => {
                 let mut status = TestCaseStatus::skipped();
                 if let Some(reason) = &case.skip_reason {
                     status.set_message(reason.as_str());
@@ -121,7 +121,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
 }
 
 /// Says where the case is, what failed, and what retrying cost.
-fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
+fn error_description(case: &JsonCase, error: &crate::results::CaseError) -> String {
     let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
     if case.retries > 0 {
         text.push_str(&format!(
@@ -140,9 +140,9 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
     let mut main_failure_seen = matches!(status, TestCaseStatus::Success { .. });
     for attempt in attempts {
         let kind = match attempt.status {
-            Status::Failed => NonSuccessKind::Failure,
-            Status::Error => NonSuccessKind::Error,
-            Status::Passed | Status::Skipped => continue,
+            CaseStatus::Failed => NonSuccessKind::Failure,
+            CaseStatus::Error => NonSuccessKind::Error,
+            CaseStatus::Passed | CaseStatus::Skipped => continue,
         };
         if !main_failure_seen {
             main_failure_seen = true;
@@ -211,7 +211,7 @@ fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
     test_case
 }
 
-fn error_type(error: &crate::run::CaseError) -> String {
+fn error_type(error: &crate::results::CaseError) -> String {
     match error.status {
         Some(status) => format!("http-{status}"),
         None => serde_json::to_value(error.kind)

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use super::dispatch::Dispatcher;
-use super::outcome::{CaseError, CaseResult, Status};
 use crate::chat::ModelOutput;
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{CacheKey, ChatRequest, Provider, Recorder, ResponseCache};
+use crate::results::{CaseError, CaseResult, CaseStatus};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
@@ -120,7 +120,7 @@ pub fn execute(
             tokio::select! {
                 next = stream.next() => {
                     let Some((index, result)) = next else { break false };
-                    if options.fail_fast && matches!(result.status, Status::Failed | Status::Error) {
+                    if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     on_result(&plan.cases[index], &result);

@@ -14,6 +14,8 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::harness::git;
+
 /// The files of the example project a pasted command may need.
 const EXAMPLE_PROJECT: &[&str] = &[
     "promptci.yaml",
@@ -290,21 +292,6 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(to.parent().expect("a file has a directory")).unwrap();
         std::fs::copy(from, to).unwrap();
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A fresh copy of the example project in a git repository with one commit, as a clone is.

@@ -1,8 +1,8 @@
-//! What running a case produced: [`CaseResult`] and its [`Status`].
+//! What running a case produced: [`CaseResult`] and its [`CaseStatus`].
 
 use serde::{Deserialize, Serialize};
 
-use super::repeat::RepeatRecord;
+use super::repeat_record::RepeatRecord;
 use crate::assert::AssertionResult;
 use crate::chat::{ProviderErrorKind, Usage};
 
@@ -12,7 +12,7 @@ pub const ANSWER_LIMIT: usize = 4_000;
 /// The verdict of one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Status {
+pub enum CaseStatus {
     /// Every assertion passed.
     Passed,
     /// The model answered and an assertion failed: a result on its merits.
@@ -23,7 +23,7 @@ pub enum Status {
     Skipped,
 }
 
-impl Status {
+impl CaseStatus {
     /// Returns the lowercase name used in reports.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -52,7 +52,7 @@ pub struct CaseError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseResult {
     /// The verdict.
-    pub status: Status,
+    pub status: CaseStatus,
     /// Each assertion's verdict, in suite order.
     pub assertions: Vec<AssertionResult>,
     /// The answer, cut to [`ANSWER_LIMIT`] characters.
@@ -87,7 +87,7 @@ impl CaseResult {
     /// Returns a skipped result with its reason.
     pub fn skipped(reason: impl Into<String>) -> Self {
         Self {
-            status: Status::Skipped,
+            status: CaseStatus::Skipped,
             skip_reason: Some(reason.into()),
             ..Self::empty()
         }
@@ -95,7 +95,7 @@ impl CaseResult {
 
     fn empty() -> Self {
         Self {
-            status: Status::Skipped,
+            status: CaseStatus::Skipped,
             assertions: Vec::new(),
             answer: None,
             answer_truncated: false,
@@ -117,7 +117,7 @@ impl CaseResult {
     #[must_use]
     pub fn errored(error: CaseError, requests: u32) -> Self {
         Self {
-            status: Status::Error,
+            status: CaseStatus::Error,
             error: Some(error),
             requests,
             ..Self::empty()
@@ -130,9 +130,9 @@ impl CaseResult {
         let (answer, answer_truncated) = cut(answer);
         Self {
             status: if assertions.iter().all(|result| result.passed) {
-                Status::Passed
+                CaseStatus::Passed
             } else {
-                Status::Failed
+                CaseStatus::Failed
             },
             assertions,
             answer: Some(answer),
@@ -175,10 +175,10 @@ mod tests {
         };
         assert_eq!(
             CaseResult::judged("a", vec![pass.clone()]).status,
-            Status::Passed
+            CaseStatus::Passed
         );
         let failed = CaseResult::judged(&"é".repeat(ANSWER_LIMIT + 5), vec![pass, fail]);
-        assert_eq!(failed.status, Status::Failed);
+        assert_eq!(failed.status, CaseStatus::Failed);
         assert!(failed.answer_truncated);
         assert_eq!(
             failed.failure_reasons().collect::<Vec<_>>(),

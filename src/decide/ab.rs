@@ -9,13 +9,12 @@
 //! hiding a difference. The interval of the difference of the pooled pass rates is Newcombe's
 //! hybrid score interval.
 //!
-//! Everything here is pure: outcomes in, comparison out.
+//! Everything here is pure: outcomes in, comparison out; [`report`](crate::report) shows it.
 
 use serde::Serialize;
 
-use crate::run::{CaseResult, Status};
+use crate::results::{CaseResult, CaseStatus};
 use crate::stats::{Interval, fisher_fell, mcnemar_worse, newcombe_difference};
-use crate::util::format::percent;
 
 /// The outcome of every attempt of one case: `Some(passed)`, or `None` when it errored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +30,13 @@ impl CaseOutcomes {
     #[must_use]
     pub fn from_result(id: &str, result: &CaseResult) -> Self {
         let outcome = |result: &CaseResult| match result.status {
-            Status::Passed => Some(true),
-            Status::Failed => Some(false),
-            Status::Error | Status::Skipped => None,
+            CaseStatus::Passed => Some(true),
+            CaseStatus::Failed => Some(false),
+            CaseStatus::Error | CaseStatus::Skipped => None,
         };
         let attempts = match result.repeat.as_deref() {
             Some(record) => record.attempts.iter().map(outcome).collect(),
-            None if result.status == Status::Skipped => Vec::new(),
+            None if result.status == CaseStatus::Skipped => Vec::new(),
             None => vec![outcome(result)],
         };
         Self {
@@ -121,7 +120,7 @@ pub struct AbComparison {
 /// Compares B's outcomes with A's, case by case (matched by id; cases only one side ran are
 /// left out).
 #[must_use]
-pub fn compare(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbComparison {
+pub fn compare_ab(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbComparison {
     let mut cases = Vec::new();
     let (mut worse_pairs, mut better_pairs) = (0, 0);
     let (mut a_total, mut b_total) = ((0, 0), (0, 0));
@@ -173,74 +172,11 @@ pub fn compare(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbCom
     }
 }
 
-/// Returns the comparison as console text: a table of cases, then the overall result.
-#[must_use]
-pub fn render(comparison: &AbComparison, a_label: &str, b_label: &str) -> String {
-    let tally =
-        |tally: &Tally| format!("{}/{} {}", tally.passed, tally.judged, percent(tally.rate));
-    let width = comparison
-        .cases
-        .iter()
-        .map(|case| case.id.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let mut out = format!("A: {a_label}\nB: {b_label}\n\n");
-    out.push_str(&format!(
-        "{:<width$}  {:>14}  {:>14}  {:>10}\n",
-        "case", "A passed", "B passed", "p(B worse)"
-    ));
-    for case in &comparison.cases {
-        out.push_str(&format!(
-            "{:<width$}  {:>14}  {:>14}  {:>10}\n",
-            case.id,
-            tally(&case.a),
-            tally(&case.b),
-            p_text(case.p_value)
-        ));
-    }
-    out.push_str(&format!(
-        "\noverall: A {}, B {}; difference B − A {:+.1} points ({} interval {:+.1} to {:+.1})\n",
-        tally(&comparison.a),
-        tally(&comparison.b),
-        comparison.difference * 100.0,
-        percent(comparison.confidence),
-        comparison.interval.low * 100.0,
-        comparison.interval.high * 100.0,
-    ));
-    out.push_str(&format!(
-        "paired test (exact one-sided McNemar over attempts paired within each case): {} worse, {} better, p = {}\n",
-        comparison.worse_pairs,
-        comparison.better_pairs,
-        p_text(comparison.p_value)
-    ));
-    let alpha = 1.0 - comparison.confidence;
-    if comparison.significantly_worse {
-        out.push_str(&format!(
-            "verdict: B is significantly worse than A (p < {alpha:.2})\n"
-        ));
-    } else {
-        out.push_str(&format!(
-            "verdict: B is not significantly worse than A (p ≥ {alpha:.2})\n"
-        ));
-    }
-    out
-}
-
-/// Formats a p-value: four significant places, scientific below 0.0001.
-fn p_text(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn outcomes(id: &str, pattern: &str) -> CaseOutcomes {
+    pub(crate) fn outcomes(id: &str, pattern: &str) -> CaseOutcomes {
         CaseOutcomes {
             id: id.to_owned(),
             attempts: pattern
@@ -264,7 +200,7 @@ mod tests {
             outcomes("s::x", "PFFFFPFFFF"),
             outcomes("s::y", "PPPPPPPPPP"),
         ];
-        let comparison = compare(&a, &b, 0.95);
+        let comparison = compare_ab(&a, &b, 0.95);
         assert_eq!((comparison.worse_pairs, comparison.better_pairs), (8, 0));
         // 8 of 8 discordant pairs against B: 1 / 2^8.
         assert!((comparison.p_value - 1.0 / 256.0).abs() < 1e-12);
@@ -273,26 +209,16 @@ mod tests {
         assert!(comparison.interval.high < 0.0, "{:?}", comparison.interval);
         assert!(comparison.cases[0].p_value < 0.001);
         assert!((comparison.cases[1].p_value - 1.0).abs() < 1e-12);
-        let text = render(&comparison, "old.j2", "new.j2");
-        assert!(
-            text.contains("s::x      10/10 100%        2/10 20%      0.0004"),
-            "{text}"
-        );
-        assert!(text.contains("8 worse, 0 better, p = 0.0039"), "{text}");
-        assert!(
-            text.contains("verdict: B is significantly worse than A (p < 0.05)"),
-            "{text}"
-        );
     }
 
     #[test]
     fn noise_is_not_significant_and_errors_are_left_out() {
         let a = [outcomes("s::x", "PFPFPFPFPF")];
         let b = [outcomes("s::x", "FPFPFPFPPE")];
-        let comparison = compare(&a, &b, 0.95);
+        let comparison = compare_ab(&a, &b, 0.95);
         assert!(!comparison.significantly_worse);
         assert_eq!(comparison.b.judged, 9);
-        let only_a = compare(&[outcomes("s::z", "P")], &b, 0.95);
+        let only_a = compare_ab(&[outcomes("s::z", "P")], &b, 0.95);
         assert!(only_a.cases.is_empty());
         assert!((only_a.p_value - 1.0).abs() < 1e-12);
     }

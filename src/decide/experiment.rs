@@ -12,7 +12,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// The variant a user sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Arm {
+pub(crate) enum Arm {
     /// The current experience.
     Control,
     /// The experience under test.
@@ -22,7 +22,7 @@ pub enum Arm {
 impl Arm {
     /// Returns the name used in output and outcome files.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Control => "control",
             Self::Treatment => "treatment",
@@ -32,7 +32,7 @@ impl Arm {
 
 /// Where a user landed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     /// The user's stable position in `[0, 1)`.
     pub bucket: f64,
     /// `treatment` when `bucket < fraction`, else `control`.
@@ -42,7 +42,7 @@ pub struct Assignment {
 /// Assigns `user` in `experiment`: the treatment gets the users whose bucket is below
 /// `fraction`, so raising the fraction only moves users from control to treatment.
 #[must_use]
-pub fn assign(experiment: &str, user: &str, fraction: f64) -> Assignment {
+pub(crate) fn assign(experiment: &str, user: &str, fraction: f64) -> Assignment {
     let mut hasher = Sha256::new();
     hasher.update(experiment.as_bytes());
     // The separator keeps ("ab", "c") and ("a", "bc") apart.
@@ -65,7 +65,7 @@ pub fn assign(experiment: &str, user: &str, fraction: f64) -> Assignment {
 
 /// Mean, variance and count of one arm's outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ArmSummary {
+pub(crate) struct ArmSummary {
     /// How many outcomes.
     pub count: usize,
     /// Their mean.
@@ -97,7 +97,7 @@ impl ArmSummary {
 
 /// The result of an online experiment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OnlineResult {
+pub(crate) struct OnlineResult {
     /// The control arm.
     pub control: ArmSummary,
     /// The treatment arm.
@@ -119,7 +119,7 @@ pub struct OnlineResult {
 /// Returns Welch's t statistic, degrees of freedom and two-sided p-value, or `None` when an
 /// arm has fewer than two values or both variances are 0.
 #[must_use]
-pub fn welch(control: &[f64], treatment: &[f64]) -> Option<(f64, f64, f64)> {
+pub(crate) fn welch(control: &[f64], treatment: &[f64]) -> Option<(f64, f64, f64)> {
     if control.len() < 2 || treatment.len() < 2 {
         return None;
     }
@@ -138,7 +138,7 @@ pub fn welch(control: &[f64], treatment: &[f64]) -> Option<(f64, f64, f64)> {
 
 /// Analyses recorded outcomes: CSV with a header naming a `variant` column (`control` or
 /// `treatment`) and a numeric `value` column (for example 1/0 for converted or not).
-pub fn analyze(csv: &str, alpha: f64) -> Result<OnlineResult, String> {
+pub(crate) fn analyze(csv: &str, alpha: f64) -> Result<OnlineResult, String> {
     let mut lines = csv
         .lines()
         .enumerate()

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use super::case_result::CaseResult;
+use super::counts::Counts;
 use crate::plan::TestPlan;
-use crate::run::{CaseResult, Status};
 
 /// Metadata of a run.
 #[derive(Debug, Clone)]
@@ -16,34 +17,6 @@ pub struct RunMeta {
     pub git_commit: Option<String>,
     /// Whether the run was interrupted.
     pub interrupted: bool,
-}
-
-/// Case counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counts {
-    /// All cases.
-    pub total: usize,
-    /// Passed cases.
-    pub passed: usize,
-    /// Failed cases.
-    pub failed: usize,
-    /// Errored cases.
-    pub errors: usize,
-    /// Skipped cases.
-    pub skipped: usize,
-}
-
-impl Counts {
-    /// Counts one result.
-    pub fn add(&mut self, status: Status) {
-        self.total += 1;
-        match status {
-            Status::Passed => self.passed += 1,
-            Status::Failed => self.failed += 1,
-            Status::Error => self.errors += 1,
-            Status::Skipped => self.skipped += 1,
-        }
-    }
 }
 
 /// Everything the reports need.
