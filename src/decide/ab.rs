@@ -18,17 +18,17 @@ use crate::stats::{Interval, fisher_fell, mcnemar_worse, newcombe_difference};
 
 /// The outcome of every attempt of one case: `Some(passed)`, or `None` when it errored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseOutcomes {
+pub(crate) struct CaseOutcomes {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// One entry per attempt, in attempt order.
-    pub attempts: Vec<Option<bool>>,
+    pub(crate) attempts: Vec<Option<bool>>,
 }
 
 impl CaseOutcomes {
     /// Returns the outcomes of a finished case (its attempts, or its single result).
     #[must_use]
-    pub fn from_result(id: &str, result: &CaseResult) -> Self {
+    pub(crate) fn from_result(id: &str, result: &CaseResult) -> Self {
         let outcome = |result: &CaseResult| match result.status {
             CaseStatus::Passed => Some(true),
             CaseStatus::Failed => Some(false),
@@ -56,13 +56,13 @@ impl CaseOutcomes {
 
 /// Passed and judged attempts of one side.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Attempts that passed.
-    pub passed: u64,
+    pub(crate) passed: u64,
     /// Attempts judged (passed or failed; errors are left out).
-    pub judged: u64,
+    pub(crate) judged: u64,
     /// `passed / judged` (0 when nothing was judged).
-    pub rate: f64,
+    pub(crate) rate: f64,
 }
 
 impl Tally {
@@ -81,46 +81,46 @@ impl Tally {
 
 /// One case in both variants.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CaseComparison {
+pub(crate) struct CaseComparison {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// Variant A's attempts.
-    pub a: Tally,
+    pub(crate) a: Tally,
     /// Variant B's attempts.
-    pub b: Tally,
+    pub(crate) b: Tally,
     /// One-sided Fisher p-value that B's rate is lower than A's.
-    pub p_value: f64,
+    pub(crate) p_value: f64,
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AbComparison {
+pub(crate) struct AbComparison {
     /// Per case, in plan order (cases both variants ran).
-    pub cases: Vec<CaseComparison>,
+    pub(crate) cases: Vec<CaseComparison>,
     /// A's attempts over every case.
-    pub a: Tally,
+    pub(crate) a: Tally,
     /// B's attempts over every case.
-    pub b: Tally,
+    pub(crate) b: Tally,
     /// B's pooled pass rate minus A's.
-    pub difference: f64,
+    pub(crate) difference: f64,
     /// Newcombe's interval of the difference at `confidence`.
-    pub interval: Interval,
+    pub(crate) interval: Interval,
     /// Paired attempts where A passed and B failed.
-    pub worse_pairs: u64,
+    pub(crate) worse_pairs: u64,
     /// Paired attempts where A failed and B passed.
-    pub better_pairs: u64,
+    pub(crate) better_pairs: u64,
     /// Exact one-sided McNemar p-value that B is worse.
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// The confidence; the test's significance level is `1 − confidence`.
-    pub confidence: f64,
+    pub(crate) confidence: f64,
     /// Whether B is significantly worse: `p_value < 1 − confidence`.
-    pub significantly_worse: bool,
+    pub(crate) significantly_worse: bool,
 }
 
 /// Compares B's outcomes with A's, case by case (matched by id; cases only one side ran are
 /// left out).
 #[must_use]
-pub fn compare_ab(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbComparison {
+pub(crate) fn compare_ab(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbComparison {
     let mut cases = Vec::new();
     let (mut worse_pairs, mut better_pairs) = (0, 0);
     let (mut a_total, mut b_total) = ((0, 0), (0, 0));

@@ -15,7 +15,7 @@ use crate::tokens::{Encoding, Tokenizer};
 
 /// Starts building the tokenizers the configured targets (or `--model`) count with, on
 /// background threads, so they are ready when suites are loaded and rendered.
-pub fn prewarm(config: &Config, model_override: Option<&str>) {
+pub(crate) fn prewarm(config: &Config, model_override: Option<&str>) {
     let mut encodings: Vec<Encoding> = match model_override {
         Some(model) => vec![Tokenizer::for_model(model).encoding],
         None => config
@@ -34,7 +34,7 @@ pub fn prewarm(config: &Config, model_override: Option<&str>) {
 /// suite's budget (a bound within the budget proves the prompt fits). Used by `check`, which
 /// reports no counts and so need not pay for the tokenizer when budgets are generous.
 #[must_use]
-pub fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
+pub(crate) fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
     let mut cache = HashMap::new();
     plan.cases
         .iter()
@@ -53,7 +53,7 @@ pub fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
 
 /// Returns true when a suite has a `prompt-tokens` budget, which must hold before any request.
 #[must_use]
-pub fn has_prompt_budget(plan: &TestPlan) -> bool {
+pub(crate) fn has_prompt_budget(plan: &TestPlan) -> bool {
     plan.suites
         .iter()
         .any(|suite| suite.budget.prompt_tokens.is_some())
@@ -61,7 +61,7 @@ pub fn has_prompt_budget(plan: &TestPlan) -> bool {
 
 /// Counts every case's prompt tokens offline, in plan order, with its target's tokenizer.
 #[must_use]
-pub fn count_prompts(plan: &TestPlan) -> Vec<u64> {
+pub(crate) fn count_prompts(plan: &TestPlan) -> Vec<u64> {
     let tokenizers: Vec<Tokenizer> = plan
         .targets
         .iter()
@@ -76,30 +76,30 @@ pub fn count_prompts(plan: &TestPlan) -> Vec<u64> {
 
 /// The tokens and cost of one case.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CaseTokens {
+pub(crate) struct CaseTokens {
     /// How the case's text was counted offline.
-    pub tokenizer: Tokenizer,
+    pub(crate) tokenizer: Tokenizer,
     /// Prompt tokens counted offline on the rendered messages.
-    pub offline_prompt: u64,
+    pub(crate) offline_prompt: u64,
     /// Answer tokens counted offline, when there is an answer.
-    pub offline_completion: Option<u64>,
+    pub(crate) offline_completion: Option<u64>,
     /// What the provider reported, when it did.
-    pub provider: Option<Usage>,
+    pub(crate) provider: Option<Usage>,
     /// The cost in US dollars, when the case was answered and its model has a price.
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
 }
 
 impl CaseTokens {
     /// Returns the prompt tokens the gate uses: the provider's, else the offline count.
     #[must_use]
-    pub fn prompt(&self) -> u64 {
+    pub(crate) fn prompt(&self) -> u64 {
         self.provider
             .map_or(self.offline_prompt, |usage| usage.prompt_tokens)
     }
 
     /// Returns the completion tokens the gate uses: the provider's, else the offline count.
     #[must_use]
-    pub fn completion(&self) -> u64 {
+    pub(crate) fn completion(&self) -> u64 {
         self.provider
             .map(|usage| usage.completion_tokens)
             .or(self.offline_completion)
@@ -108,13 +108,13 @@ impl CaseTokens {
 
     /// Returns true when a request was answered, so its tokens were spent.
     #[must_use]
-    pub fn answered(&self) -> bool {
+    pub(crate) fn answered(&self) -> bool {
         self.provider.is_some() || self.offline_completion.is_some()
     }
 
     /// Returns the counts as the JSON report shows them.
     #[must_use]
-    pub fn to_json(&self) -> JsonTokens {
+    pub(crate) fn to_json(self) -> JsonTokens {
         JsonTokens {
             prompt: self.prompt(),
             completion: self.completion(),
@@ -139,7 +139,7 @@ impl CaseTokens {
 
 /// Returns each case's tokens and cost, in plan order.
 #[must_use]
-pub fn case_tokens(
+pub(crate) fn case_tokens(
     plan: &TestPlan,
     results: &[CaseResult],
     prompt_tokens: &[u64],
@@ -178,7 +178,7 @@ pub fn case_tokens(
 }
 
 /// Fills the JSON report with token counts, costs and each suite's budgets.
-pub fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: &[SuiteBudget]) {
+pub(crate) fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: &[SuiteBudget]) {
     let mut prompt = 0;
     let mut completion = 0;
     let mut cost = None;

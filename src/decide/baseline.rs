@@ -2,7 +2,7 @@
 //!
 //! Cases are matched by id. Whether a case regressed is decided by a [`CasePolicy`] from
 //! pass/judged counts on each side, so repeated runs can plug in a statistical test; the
-//! default [`AnyFailure`] policy says a case regressed when it passed every time in the
+//! default [`AnyFailure`](super::policy::AnyFailure) policy says a case regressed when it passed every time in the
 //! baseline and failed now. Prompts are compared by their registry id (else the suite path):
 //! prompt tokens over the cases both reports share, pass rates, and cost. A prompt whose tokens
 //! (or cost) grew by more than the allowed growth while its pass rate did not improve fails the
@@ -18,17 +18,17 @@ use crate::results::{
 use crate::util::format::{percent_trimmed, plural};
 
 /// The growth of prompt tokens or cost the gate allows by default: 10%.
-pub const DEFAULT_GROWTH: f64 = 0.10;
+pub(crate) const DEFAULT_GROWTH: f64 = 0.10;
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CompareOptions {
+pub(crate) struct CompareOptions {
     /// The largest allowed growth of a prompt's tokens or cost, as a fraction (0.10 = 10%).
-    pub growth: f64,
+    pub(crate) growth: f64,
     /// What regressions gate on.
-    pub regression_test: RegressionTest,
+    pub(crate) regression_test: RegressionTest,
     /// The confidence of the suite-wide test (its alpha is `1 − confidence`).
-    pub confidence: f64,
+    pub(crate) confidence: f64,
 }
 
 impl Default for CompareOptions {
@@ -44,7 +44,7 @@ impl Default for CompareOptions {
 /// Returns the confidence a report's repeated cases ran at (the highest, when they differ),
 /// else the default 0.95: regression tests on the report use it.
 #[must_use]
-pub fn report_confidence(report: &JsonReport) -> f64 {
+pub(crate) fn report_confidence(report: &JsonReport) -> f64 {
     report
         .cases
         .iter()
@@ -59,7 +59,7 @@ pub fn report_confidence(report: &JsonReport) -> f64 {
 impl Comparison {
     /// Returns why the comparison fails the gate (empty when it passes).
     #[must_use]
-    pub fn gate_reasons(&self) -> Vec<String> {
+    pub(crate) fn gate_reasons(&self) -> Vec<String> {
         let mut reasons = Vec::new();
         match (self.regression_test, &self.suite_test) {
             (RegressionTest::Case, _) if !self.regressions.is_empty() => {
@@ -91,7 +91,7 @@ impl Comparison {
 
     /// Returns true when the comparison alone fails the gate.
     #[must_use]
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         !self.gate_reasons().is_empty()
     }
 }
@@ -121,7 +121,7 @@ fn reasons(case: &JsonCase) -> Vec<String> {
 
 /// Compares `head` (this run) with `base` (the baseline).
 #[must_use]
-pub fn compare_baseline(
+pub(crate) fn compare_baseline(
     base: &JsonReport,
     base_path: &str,
     head: &JsonReport,

@@ -10,31 +10,31 @@ use crate::results::{BudgetCheck, BudgetKind, Offender};
 
 /// The budgets of one suite, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SuiteBudget {
+pub(crate) struct SuiteBudget {
     /// The index of the suite in the plan.
-    pub suite: usize,
+    pub(crate) suite: usize,
     /// The suite path.
-    pub name: String,
+    pub(crate) name: String,
     /// Every limit the suite sets.
-    pub checks: Vec<BudgetCheck>,
+    pub(crate) checks: Vec<BudgetCheck>,
 }
 
 impl SuiteBudget {
     /// Returns the limits that do not hold.
-    pub fn overruns(&self) -> impl Iterator<Item = &BudgetCheck> {
+    pub(crate) fn overruns(&self) -> impl Iterator<Item = &BudgetCheck> {
         self.checks.iter().filter(|check| !check.passed)
     }
 
     /// Returns true when every limit holds.
     #[must_use]
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.checks.iter().all(|check| check.passed)
     }
 }
 
 /// Checks every suite's `prompt-tokens` limit on the rendered prompts, before any request.
 #[must_use]
-pub fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Vec<SuiteBudget> {
+pub(crate) fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Vec<SuiteBudget> {
     plan.suites
         .iter()
         .enumerate()
@@ -78,7 +78,7 @@ fn per_case_check<'a>(
 
 /// Checks every limit of every suite after the run.
 #[must_use]
-pub fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget> {
+pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget> {
     plan.suites
         .iter()
         .enumerate()
@@ -139,7 +139,7 @@ pub fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget>
 }
 
 /// Checks before the run that a `cost-usd` budget can be computed: its model has a price.
-pub fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::error::Error> {
+pub(crate) fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::error::Error> {
     let mut problems = InvalidInput::default();
     for suite in &plan.suites {
         let model = &plan.targets[suite.target].model;
@@ -172,7 +172,7 @@ pub fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::er
 
 /// Marks the cases of suites whose prompts break their `prompt-tokens` budget as skipped, so
 /// no request is spent on them. Returns how many cases were held back.
-pub fn hold_back_over_budget(plan: &mut TestPlan, budgets: &[SuiteBudget]) -> usize {
+pub(crate) fn hold_back_over_budget(plan: &mut TestPlan, budgets: &[SuiteBudget]) -> usize {
     let mut held = 0;
     for budget in budgets.iter().filter(|budget| !budget.passed()) {
         let reasons: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();

@@ -34,9 +34,9 @@ impl Arm {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub(crate) struct Assignment {
     /// The user's stable position in `[0, 1)`.
-    pub bucket: f64,
+    pub(crate) bucket: f64,
     /// `treatment` when `bucket < fraction`, else `control`.
-    pub arm: Arm,
+    pub(crate) arm: Arm,
 }
 
 /// Assigns `user` in `experiment`: the treatment gets the users whose bucket is below
@@ -67,11 +67,11 @@ pub(crate) fn assign(experiment: &str, user: &str, fraction: f64) -> Assignment 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub(crate) struct ArmSummary {
     /// How many outcomes.
-    pub count: usize,
+    pub(crate) count: usize,
     /// Their mean.
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Their sample variance.
-    pub variance: f64,
+    pub(crate) variance: f64,
 }
 
 impl ArmSummary {
@@ -99,21 +99,21 @@ impl ArmSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct OnlineResult {
     /// The control arm.
-    pub control: ArmSummary,
+    pub(crate) control: ArmSummary,
     /// The treatment arm.
-    pub treatment: ArmSummary,
+    pub(crate) treatment: ArmSummary,
     /// `(treatment − control) / control`, when the control mean is not 0.
-    pub lift: Option<f64>,
+    pub(crate) lift: Option<f64>,
     /// Welch's t statistic (treatment − control).
-    pub t: f64,
+    pub(crate) t: f64,
     /// Welch–Satterthwaite degrees of freedom.
-    pub degrees_of_freedom: f64,
+    pub(crate) degrees_of_freedom: f64,
     /// The two-sided p-value.
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// Whether `p_value < alpha`.
-    pub significant: bool,
+    pub(crate) significant: bool,
     /// The significance level used.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
 }
 
 /// Returns Welch's t statistic, degrees of freedom and two-sided p-value, or `None` when an

@@ -2,7 +2,7 @@
 //! its regression policies, A/B comparisons and online experiments, and the gate's verdict.
 //!
 //! Everything here reads the [`results`](crate::results) model (and the plan) and returns
-//! values: no I/O, no rendering. [`verdict`] turns the judgements into the exit code.
+//! values: no I/O, no rendering. [`verdict()`] turns the judgements into the exit code.
 
 pub(crate) mod ab;
 mod accounting;
@@ -12,14 +12,13 @@ pub(crate) mod experiment;
 mod policy;
 mod verdict;
 
-pub use ab::{AbComparison, CaseComparison, CaseOutcomes, Tally, compare_ab};
-pub use accounting::{
-    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
-    prewarm,
+pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
+pub(crate) use accounting::{
+    annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget, prewarm,
 };
-pub use baseline::{CompareOptions, DEFAULT_GROWTH, compare_baseline, report_confidence};
-pub use budget::{
+pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
+pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };
-pub use policy::{AnyFailure, CaseChange, CaseCounts, CasePolicy, PairedExact};
-pub use verdict::{FailOn, Verdict, verdict};
+pub(crate) use policy::PairedExact;
+pub(crate) use verdict::{FailOn, Verdict, verdict};

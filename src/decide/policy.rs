@@ -7,20 +7,20 @@ use crate::results::{CaseStatus, JsonCase};
 /// How often a case passed among the times it was judged (errors and skips are not judged),
 /// and its verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CaseCounts {
+pub(crate) struct CaseCounts {
     /// Judged runs (attempts, for repeated cases) that passed.
-    pub passed: u32,
+    pub(crate) passed: u32,
     /// Runs judged on their merits (passed or failed).
-    pub judged: u32,
+    pub(crate) judged: u32,
     /// Whether the case passed as a whole (for repeated cases: met its `pass-rate`).
-    pub verdict_passed: bool,
+    pub(crate) verdict_passed: bool,
 }
 
 impl CaseCounts {
     /// Returns the counts of one case of a report: its attempts when it was repeated, else 0
     /// or 1 judged.
     #[must_use]
-    pub fn of(case: &JsonCase) -> Self {
+    pub(crate) fn of(case: &JsonCase) -> Self {
         let (passed, judged) = case.pass_counts().unwrap_or((0, 0));
         Self {
             passed,
@@ -31,20 +31,20 @@ impl CaseCounts {
 
     /// Returns true when judged at least once and passed every time.
     #[must_use]
-    pub fn all_passed(self) -> bool {
+    pub(crate) fn all_passed(self) -> bool {
         self.judged > 0 && self.passed == self.judged
     }
 
     /// Returns true when judged and failed at least once.
     #[must_use]
-    pub fn any_failed(self) -> bool {
+    pub(crate) fn any_failed(self) -> bool {
         self.passed < self.judged
     }
 }
 
 /// How a case changed between the baseline and now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseChange {
+pub(crate) enum CaseChange {
     /// It passed in the baseline and does not now.
     Regressed,
     /// It failed in the baseline and passes now.
@@ -58,7 +58,7 @@ pub enum CaseChange {
 /// Decides how a case changed from its pass counts on each side.
 ///
 /// The default is [`AnyFailure`]; a statistical test over repeated runs implements this too.
-pub trait CasePolicy {
+pub(crate) trait CasePolicy {
     /// Returns the policy's name, as reports show it.
     fn name(&self) -> &'static str;
 
@@ -68,7 +68,7 @@ pub trait CasePolicy {
 
 /// A case regressed when it passed every judged run of the baseline and failed one now.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AnyFailure;
+pub(crate) struct AnyFailure;
 
 impl CasePolicy for AnyFailure {
     fn name(&self) -> &'static str {
@@ -95,15 +95,15 @@ impl CasePolicy for AnyFailure {
 /// test on the two pass counts at `alpha`), so noise in a flaky case is not a regression while
 /// an always-pass case that now always fails is.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairedExact {
+pub(crate) struct PairedExact {
     /// The significance level: `1 − confidence`.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
 }
 
 impl PairedExact {
     /// Creates the policy for `confidence` (0.95 tests at alpha = 0.05).
     #[must_use]
-    pub fn new(confidence: f64) -> Self {
+    pub(crate) fn new(confidence: f64) -> Self {
         Self {
             alpha: 1.0 - confidence,
         }

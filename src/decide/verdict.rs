@@ -7,8 +7,8 @@ use crate::results::{CaseDelta, CaseStatus, Comparison, Counts};
 use crate::util::format::plural;
 
 /// What the gate blocks on: every failure, or only failures the baseline did not know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum FailOn {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum FailOn {
     /// Any failed case fails the build.
     #[default]
     Failures,
@@ -18,17 +18,17 @@ pub enum FailOn {
 
 /// The gate's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The process exit code.
-    pub exit_code: i32,
+    pub(crate) exit_code: i32,
     /// Why the gate failed, one short phrase each (empty when it passed).
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
 }
 
 impl Verdict {
     /// Returns true when the gate passed.
     #[must_use]
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.exit_code == exit_code::SUCCESS
     }
 }
@@ -36,7 +36,7 @@ impl Verdict {
 /// Decides the exit code: 130 when interrupted; 1 for blocking failures, budget overruns or a
 /// failing baseline comparison; 3 when cases errored and nothing failed on its merits.
 #[must_use]
-pub fn verdict(
+pub(crate) fn verdict(
     counts: Counts,
     interrupted: bool,
     budgets: &[SuiteBudget],

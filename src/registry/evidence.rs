@@ -19,9 +19,9 @@ use crate::results::{JsonReport, JsonSuite};
 #[derive(Debug, Clone)]
 pub(crate) struct LoadedReport {
     /// The report.
-    pub report: JsonReport,
+    pub(crate) report: JsonReport,
     /// `sha256:<hex>` of the report file's bytes.
-    pub digest: String,
+    pub(crate) digest: String,
 }
 
 /// The first thing read from a report: its format version.

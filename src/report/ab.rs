@@ -5,7 +5,7 @@ use crate::util::format::percent;
 
 /// Returns the comparison as console text: a table of cases, then the overall result.
 #[must_use]
-pub fn render(comparison: &AbComparison, a_label: &str, b_label: &str) -> String {
+pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) -> String {
     let tally =
         |tally: &Tally| format!("{}/{} {}", tally.passed, tally.judged, percent(tally.rate));
     let width = comparison

@@ -5,7 +5,7 @@ use crate::results::BudgetCheck;
 
 /// Returns the console section listing every suite's budgets (empty when none is set).
 #[must_use]
-pub fn budget_section(budgets: &[SuiteBudget]) -> String {
+pub(crate) fn budget_section(budgets: &[SuiteBudget]) -> String {
     let mut out = String::new();
     for budget in budgets.iter().filter(|budget| !budget.checks.is_empty()) {
         if out.is_empty() {

@@ -104,7 +104,7 @@ const PROMPT_HEADERS: [&str; 6] = [
 
 /// Renders the comparison as plain-text tables for the console and `promptci diff`.
 #[must_use]
-pub fn render_text(comparison: &Comparison) -> String {
+pub(crate) fn render_text(comparison: &Comparison) -> String {
     let mut out = format!(
         "\nbaseline {}{}: {}, {}, {}, {}, {}\n",
         comparison.baseline.path,
@@ -177,7 +177,7 @@ fn cell(text: &str) -> String {
 
 /// Renders the comparison as Markdown (for pull-request comments and step summaries).
 #[must_use]
-pub fn render_markdown(comparison: &Comparison) -> String {
+pub(crate) fn render_markdown(comparison: &Comparison) -> String {
     let reasons = comparison.gate_reasons();
     let mut out = format!(
         "### promptci: comparison with `{}`\n\n{}\n\n",

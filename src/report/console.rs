@@ -16,21 +16,21 @@ use crate::util::format::{percent, plural};
 
 /// ANSI styles for the console; empty strings when colour is off.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Styles {
+pub(crate) struct Styles {
     /// Passed.
-    pub pass: &'static str,
+    pub(crate) pass: &'static str,
     /// Failed and errored.
-    pub fail: &'static str,
+    pub(crate) fail: &'static str,
     /// Skipped and secondary text.
-    pub dim: &'static str,
+    pub(crate) dim: &'static str,
     /// Ends a style.
-    pub reset: &'static str,
+    pub(crate) reset: &'static str,
 }
 
 impl Styles {
     /// Returns colour styles.
     #[must_use]
-    pub fn colored() -> Self {
+    pub(crate) fn colored() -> Self {
         Self {
             pass: "\x1b[32m",
             fail: "\x1b[31m",
@@ -42,7 +42,7 @@ impl Styles {
 
 /// How cases are shown while the run goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Display {
+pub(crate) enum Display {
     /// A progress bar; only failures and errors get lines (for terminals).
     Progress,
     /// One plain line per case (for CI logs and pipes).
@@ -52,7 +52,7 @@ pub enum Display {
 impl Display {
     /// Chooses a progress bar on an interactive terminal, plain lines in CI or a pipe.
     #[must_use]
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         use std::io::IsTerminal;
         if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
             Self::Progress
@@ -63,7 +63,7 @@ impl Display {
 }
 
 /// Shows progress and results on the console.
-pub struct ConsoleReporter<W: Write> {
+pub(crate) struct ConsoleReporter<W: Write> {
     out: W,
     styles: Styles,
     progress: Option<ProgressBar>,
@@ -80,7 +80,7 @@ impl<W: Write> std::fmt::Debug for ConsoleReporter<W> {
 impl<W: Write> ConsoleReporter<W> {
     /// Creates a reporter writing lines to `out`; a progress bar (on stderr) for `total` cases
     /// when `display` asks for one.
-    pub fn new(out: W, styles: Styles, display: Display, total: usize) -> Self {
+    pub(crate) fn new(out: W, styles: Styles, display: Display, total: usize) -> Self {
         let progress = (display == Display::Progress).then(|| {
             let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
             bar.set_style(
@@ -100,7 +100,7 @@ impl<W: Write> ConsoleReporter<W> {
     }
 
     /// Shows one finished case.
-    pub fn case_finished(&mut self, case: &TestInstance, result: &CaseResult) {
+    pub(crate) fn case_finished(&mut self, case: &TestInstance, result: &CaseResult) {
         let line = case_line(case, result, self.styles);
         match &self.progress {
             Some(bar) => {
@@ -118,20 +118,15 @@ impl<W: Write> ConsoleReporter<W> {
         }
     }
 
-    /// Removes the progress bar and writes the summary table.
-    pub fn finish(&mut self, summary: &RunSummary<'_>) {
-        self.finish_gated(summary, None);
-    }
-
     /// Removes the progress bar and writes the summary table with the gate's sections and
     /// verdict.
-    pub fn finish_gated(&mut self, summary: &RunSummary<'_>, gate: Option<&GateLines<'_>>) {
+    pub(crate) fn finish(&mut self, summary: &RunSummary<'_>, gate: Option<&GateLines<'_>>) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
         let _ = self
             .out
-            .write_all(summary_table_gated(summary, self.styles, gate).as_bytes());
+            .write_all(summary_table(summary, self.styles, gate).as_bytes());
         if let Some(retried) = retry_note(summary.results) {
             let _ = writeln!(self.out, "{retried}");
         }
@@ -139,7 +134,7 @@ impl<W: Write> ConsoleReporter<W> {
     }
 
     /// Writes a free-form line (warnings, notes) without breaking the progress bar.
-    pub fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         let out = &mut self.out;
         let mut write = || {
             let _ = writeln!(out, "{text}");
@@ -153,7 +148,7 @@ impl<W: Write> ConsoleReporter<W> {
 
 /// Returns the console line(s) for a finished case.
 #[must_use]
-pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
+pub(crate) fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
     let (label, style) = match result.status {
         CaseStatus::Passed => ("PASS ", styles.pass),
         CaseStatus::Failed => ("FAIL ", styles.fail),
@@ -207,22 +202,22 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
 
 /// What the gate adds to the end-of-run summary.
 #[derive(Debug, Clone, Copy)]
-pub struct GateLines<'a> {
+pub(crate) struct GateLines<'a> {
     /// Sections (budgets, baseline) printed between the table and the verdict line.
-    pub sections: &'a str,
+    pub(crate) sections: &'a str,
     /// Whether the gate failed (the verdict line then says FAILED).
-    pub failed: bool,
+    pub(crate) failed: bool,
     /// Why the gate failed.
-    pub reasons: &'a [String],
+    pub(crate) reasons: &'a [String],
     /// Prompt and completion tokens of the answered cases (provider's, else offline).
-    pub tokens: (u64, u64),
+    pub(crate) tokens: (u64, u64),
     /// The cost of the answered cases, when prices are configured.
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
 }
 
 /// Returns the list of flaky cases (repeated cases whose attempts disagreed), or nothing.
 #[must_use]
-pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
+pub(crate) fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
     let flaky: Vec<_> = summary
         .plan
         .cases
@@ -261,7 +256,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
 /// Returns a line on what retries cost the run, like `retried 12 requests (http-429 ×8,
 /// http-500 ×4), waiting 9.1 s in all`, or `None` when nothing was retried.
 #[must_use]
-pub fn retry_note(results: &[CaseResult]) -> Option<String> {
+pub(crate) fn retry_note(results: &[CaseResult]) -> Option<String> {
     let retries: u32 = results.iter().map(|result| result.retries).sum();
     if retries == 0 {
         return None;
@@ -287,15 +282,9 @@ pub fn retry_note(results: &[CaseResult]) -> Option<String> {
     ))
 }
 
-/// Returns the end-of-run summary: a table per suite and the totals.
-#[must_use]
-pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
-    summary_table_gated(summary, styles, None)
-}
-
 /// Returns the end-of-run summary with the gate's sections and verdict.
 #[must_use]
-pub fn summary_table_gated(
+pub(crate) fn summary_table(
     summary: &RunSummary<'_>,
     styles: Styles,
     gate: Option<&GateLines<'_>>,

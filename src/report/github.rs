@@ -2,9 +2,9 @@
 //! outputs, all built from a [`JsonReport`].
 //!
 //! The main type is [`GithubReport`]. The summary also lists budget overruns and, with a
-//! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is pure: it returns the text, and
-//! [`write`](super::write) appends it to the files GitHub names (`$GITHUB_STEP_SUMMARY`,
-//! `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
+//! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is
+//! pure: it returns the text, and the command line appends it to the files GitHub names
+//! (`$GITHUB_STEP_SUMMARY`, `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
 //! GitHub un-escapes exactly these sequences, so anything else would show up literally.
 
 use std::fmt::Write as _;
@@ -14,30 +14,30 @@ use crate::results::{JsonCase, JsonReport};
 use crate::util::format::plural;
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
-pub const SUMMARY_ROW_LIMIT: usize = 100;
+pub(crate) const SUMMARY_ROW_LIMIT: usize = 100;
 
 /// The most characters of a reason or answer shown in one summary table cell.
 const CELL_LIMIT: usize = 300;
 
 /// A report as GitHub shows it.
 #[derive(Debug, Clone, Copy)]
-pub struct GithubReport<'a> {
+pub(crate) struct GithubReport<'a> {
     /// The report.
-    pub report: &'a JsonReport,
+    pub(crate) report: &'a JsonReport,
     /// Where the project root is inside the repository, with a trailing `/` (empty when the
     /// project is the repository root). Suite paths in reports are relative to the project
     /// root, annotations need them relative to the repository root.
-    pub path_prefix: &'a str,
+    pub(crate) path_prefix: &'a str,
     /// Whether the run's gate passed (failures, regressions and budgets, as `--fail-on`
     /// decided), for the summary's headline.
-    pub gate_passed: bool,
+    pub(crate) gate_passed: bool,
 }
 
 impl GithubReport<'_> {
     /// Returns one workflow command per failed case (`::error`) and errored case (`::warning`),
     /// each on its own line, pointing at the case's line in its suite file.
     #[must_use]
-    pub fn annotations(&self) -> String {
+    pub(crate) fn annotations(&self) -> String {
         let mut out = String::new();
         for case in &self.report.cases {
             let (command, message) = match case.status {
@@ -67,7 +67,7 @@ impl GithubReport<'_> {
     /// Returns the Markdown step summary: totals, the failed cases with their reasons, and the
     /// errored cases.
     #[must_use]
-    pub fn step_summary(&self) -> String {
+    pub(crate) fn step_summary(&self) -> String {
         let report = self.report;
         let counts = &report.summary.counts;
         let verdict = if self.gate_passed {
@@ -215,7 +215,7 @@ impl GithubReport<'_> {
 /// Returns step outputs in the `name=value` lines `$GITHUB_OUTPUT` takes: the counts, the
 /// regressions against the baseline (0 without one), and the report paths that were written.
 #[must_use]
-pub fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
+pub(crate) fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
     let counts = &report.summary.counts;
     let mut out = String::new();
     let regressions = report
@@ -253,7 +253,7 @@ fn output_line(name: &str, value: &str) -> String {
 
 /// Escapes a workflow command's message: `%`, CR and LF.
 #[must_use]
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -262,7 +262,7 @@ pub fn escape_data(text: &str) -> String {
 /// Escapes a workflow command's property value: as [`escape_data`], plus `:` and `,`, which
 /// would otherwise end the property.
 #[must_use]
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -307,7 +307,7 @@ mod tests {
     use crate::assert::AssertionResult;
     use crate::results::CaseError;
     use crate::results::Counts;
-    use crate::results::JsonSummary;
+    use crate::results::json_report::JsonSummary;
 
     fn case(id: &str, line: usize, status: CaseStatus) -> JsonCase {
         let (suite, name) = id.split_once("::").unwrap();

@@ -8,22 +8,15 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, T
 
 use crate::results::BudgetCheck;
 use crate::results::CaseStatus;
-use crate::results::RunSummary;
 use crate::results::{JsonAttempt, JsonCase, JsonReport};
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
-pub const BUDGET_TESTCASE: &str = "budget";
-
-/// Serialises a run as JUnit XML.
-#[must_use]
-pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
-    from_report(&JsonReport::from_summary(summary))
-}
+pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
 /// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
 /// report's JUnit equals a single run's).
 #[must_use]
-pub fn from_report(json: &JsonReport) -> Vec<u8> {
+pub(crate) fn from_report(json: &JsonReport) -> Vec<u8> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let mut suites: Vec<TestSuite> = json

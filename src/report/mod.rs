@@ -5,15 +5,14 @@
 //!
 //! Every renderer reads the [`results`](crate::results) model (and what
 //! [`decide`](crate::decide) made of it) and returns text or bytes; the console writes to any
-//! `Write`. [`write`] checks output paths and appends to files other steps also write.
+//! `Write`; the command line decides where the results go.
 
-pub mod ab;
-pub mod budget;
-pub mod comparison;
-pub mod console;
-pub mod github;
-pub mod json;
-pub mod junit;
-pub mod table;
-pub mod targets;
-pub mod write;
+pub(crate) mod ab;
+pub(crate) mod budget;
+pub(crate) mod comparison;
+pub(crate) mod console;
+pub(crate) mod github;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod table;
+pub(crate) mod targets;

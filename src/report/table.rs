@@ -2,7 +2,7 @@
 
 /// Returns a plain-text table: left-aligned columns two spaces apart.
 #[must_use]
-pub fn text_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
+pub(crate) fn text_table<const N: usize>(headers: &[&str; N], rows: &[[String; N]]) -> String {
     let mut widths = headers.map(|header| header.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

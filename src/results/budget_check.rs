@@ -7,7 +7,7 @@ use crate::util::format::{dollars, signed_percent};
 /// A limit of a suite's `budget`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum BudgetKind {
+pub(crate) enum BudgetKind {
     /// Tokens of one rendered prompt.
     PromptTokens,
     /// Tokens of one answer.
@@ -21,7 +21,7 @@ pub enum BudgetKind {
 impl BudgetKind {
     /// Returns the key as written in `budget:`.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::PromptTokens => "prompt-tokens",
             Self::CompletionTokens => "completion-tokens",
@@ -32,7 +32,7 @@ impl BudgetKind {
 
     /// Formats an amount of this kind: tokens as integers, dollars with cents and more.
     #[must_use]
-    pub fn format(self, amount: f64) -> String {
+    pub(crate) fn format(self, amount: f64) -> String {
         match self {
             Self::CostUsd => dollars(amount),
             _ => format!("{amount:.0}"),
@@ -42,33 +42,33 @@ impl BudgetKind {
 
 /// A case over a per-case limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Offender {
+pub(crate) struct Offender {
     /// The case id.
-    pub case: String,
+    pub(crate) case: String,
     /// Its amount.
     #[serde(serialize_with = "amount")]
-    pub actual: f64,
+    pub(crate) actual: f64,
 }
 
 /// One limit checked: the budget, the actual amount, and by how much it is over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BudgetCheck {
+pub(crate) struct BudgetCheck {
     /// Which limit.
-    pub kind: BudgetKind,
+    pub(crate) kind: BudgetKind,
     /// The budget.
     #[serde(serialize_with = "amount")]
-    pub limit: f64,
+    pub(crate) limit: f64,
     /// The largest case (per-case limits) or the suite's sum (suite limits).
     #[serde(serialize_with = "amount")]
-    pub actual: f64,
+    pub(crate) actual: f64,
     /// How far over the budget `actual` is (0 when within).
     #[serde(serialize_with = "amount")]
-    pub over_by: f64,
+    pub(crate) over_by: f64,
     /// Whether the limit holds.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// For per-case limits: every case over it, largest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub offenders: Vec<Offender>,
+    pub(crate) offenders: Vec<Offender>,
 }
 
 /// Writes whole amounts (token counts) as JSON integers and others as decimals.
@@ -110,7 +110,7 @@ impl BudgetCheck {
 
     /// Returns "prompt-tokens 812 > 600 (+212, +35.3%)" or "prompt-tokens 412 ≤ 600".
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let kind = self.kind;
         if self.passed {
             format!(

@@ -7,12 +7,12 @@ use crate::assert::AssertionResult;
 use crate::chat::{ProviderErrorKind, Usage};
 
 /// The most characters of an answer kept for reports; longer answers are cut and marked.
-pub const ANSWER_LIMIT: usize = 4_000;
+pub(crate) const ANSWER_LIMIT: usize = 4_000;
 
 /// The verdict of one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CaseStatus {
+pub(crate) enum CaseStatus {
     /// Every assertion passed.
     Passed,
     /// The model answered and an assertion failed: a result on its merits.
@@ -26,7 +26,7 @@ pub enum CaseStatus {
 impl CaseStatus {
     /// Returns the lowercase name used in reports.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Passed => "passed",
             Self::Failed => "failed",
@@ -38,54 +38,54 @@ impl CaseStatus {
 
 /// Why a case could not be run, as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseError {
+pub(crate) struct CaseError {
     /// The kind of failure.
-    pub kind: ProviderErrorKind,
+    pub(crate) kind: ProviderErrorKind,
     /// The HTTP status, when there was a response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// What happened, with a body excerpt (secrets redacted).
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The result of one case, in plan order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CaseResult {
+pub(crate) struct CaseResult {
     /// The verdict.
-    pub status: CaseStatus,
+    pub(crate) status: CaseStatus,
     /// Each assertion's verdict, in suite order.
-    pub assertions: Vec<AssertionResult>,
+    pub(crate) assertions: Vec<AssertionResult>,
     /// The answer, cut to [`ANSWER_LIMIT`] characters.
-    pub answer: Option<String>,
+    pub(crate) answer: Option<String>,
     /// Whether the answer was cut.
-    pub answer_truncated: bool,
+    pub(crate) answer_truncated: bool,
     /// Token usage reported by the provider.
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// Request latency in milliseconds.
-    pub latency_ms: Option<u64>,
+    pub(crate) latency_ms: Option<u64>,
     /// Time to first token in milliseconds (streaming).
-    pub ttft_ms: Option<u64>,
+    pub(crate) ttft_ms: Option<u64>,
     /// Why the case errored.
-    pub error: Option<CaseError>,
+    pub(crate) error: Option<CaseError>,
     /// Why the case was skipped.
-    pub skip_reason: Option<String>,
+    pub(crate) skip_reason: Option<String>,
     /// Whether the answer came from the cache or a recording.
-    pub cached: bool,
+    pub(crate) cached: bool,
     /// How many requests were sent (retries included).
-    pub requests: u32,
+    pub(crate) requests: u32,
     /// Retries after the first request.
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
-    pub retry_causes: Vec<String>,
+    pub(crate) retry_causes: Vec<String>,
     /// Milliseconds spent waiting between retries.
-    pub waited_ms: u64,
+    pub(crate) waited_ms: u64,
     /// The attempts of a repeated case and their pass rate; `None` for a single shot.
-    pub repeat: Option<Box<RepeatRecord>>,
+    pub(crate) repeat: Option<Box<RepeatRecord>>,
 }
 
 impl CaseResult {
     /// Returns a skipped result with its reason.
-    pub fn skipped(reason: impl Into<String>) -> Self {
+    pub(crate) fn skipped(reason: impl Into<String>) -> Self {
         Self {
             status: CaseStatus::Skipped,
             skip_reason: Some(reason.into()),
@@ -115,7 +115,7 @@ impl CaseResult {
 
     /// Returns an errored result.
     #[must_use]
-    pub fn errored(error: CaseError, requests: u32) -> Self {
+    pub(crate) fn errored(error: CaseError, requests: u32) -> Self {
         Self {
             status: CaseStatus::Error,
             error: Some(error),
@@ -126,7 +126,7 @@ impl CaseResult {
 
     /// Returns a judged result: passed when every assertion passed.
     #[must_use]
-    pub fn judged(answer: &str, assertions: Vec<AssertionResult>) -> Self {
+    pub(crate) fn judged(answer: &str, assertions: Vec<AssertionResult>) -> Self {
         let (answer, answer_truncated) = cut(answer);
         Self {
             status: if assertions.iter().all(|result| result.passed) {
@@ -142,7 +142,7 @@ impl CaseResult {
     }
 
     /// Returns the reasons of the failing assertions.
-    pub fn failure_reasons(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn failure_reasons(&self) -> impl Iterator<Item = String> + '_ {
         self.assertions
             .iter()
             .filter(|result| !result.passed)

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::case_result::CaseStatus;
 
 /// What a regression gates on: each case's own test, or the suite-wide paired test.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum RegressionTest {
+pub(crate) enum RegressionTest {
     /// Any case that regressed fails the gate.
     #[default]
     Case,
@@ -20,130 +20,130 @@ pub enum RegressionTest {
 
 /// The exact one-sided McNemar test over the cases judged in both runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SuiteTest {
+pub(crate) struct SuiteTest {
     /// Cases that passed in the baseline and fail now.
-    pub worse: u64,
+    pub(crate) worse: u64,
     /// Cases that failed in the baseline and pass now.
-    pub better: u64,
+    pub(crate) better: u64,
     /// The probability of at least `worse` of the `worse + better` flips going that way if
     /// nothing changed.
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// The significance level.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Whether `p_value < alpha`.
-    pub significant: bool,
+    pub(crate) significant: bool,
 }
 
 /// Which report the comparison is against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaselineInfo {
+pub(crate) struct BaselineInfo {
     /// The baseline file as given.
-    pub path: String,
+    pub(crate) path: String,
     /// When the baseline run started.
     #[serde(default)]
-    pub started_at: String,
+    pub(crate) started_at: String,
     /// The baseline's git commit, when known.
     #[serde(default)]
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
 }
 
 /// A case that changed, was added or was removed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CaseDelta {
+pub(crate) struct CaseDelta {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// The case's line in its suite (now, else in the baseline).
     #[serde(default)]
-    pub line: usize,
+    pub(crate) line: usize,
     /// The status in the baseline (absent for new cases).
     #[serde(default)]
-    pub base: Option<CaseStatus>,
+    pub(crate) base: Option<CaseStatus>,
     /// The status now (absent for removed cases).
     #[serde(default)]
-    pub head: Option<CaseStatus>,
+    pub(crate) head: Option<CaseStatus>,
     /// Why it fails now, for regressions and known failures.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
 }
 
 /// A case whose prompt tokens changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenDelta {
+pub(crate) struct TokenDelta {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// Prompt tokens in the baseline.
-    pub base: u64,
+    pub(crate) base: u64,
     /// Prompt tokens now.
-    pub head: u64,
+    pub(crate) head: u64,
 }
 
 /// One prompt compared: tokens, pass rate and cost on each side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PromptDelta {
+pub(crate) struct PromptDelta {
     /// The prompt's registry id, else the suite path.
-    pub prompt: String,
+    pub(crate) prompt: String,
     /// Cases present on both sides (tokens and cost are summed over these).
-    pub shared_cases: usize,
+    pub(crate) shared_cases: usize,
     /// Prompt tokens of the shared cases in the baseline.
-    pub base_tokens: u64,
+    pub(crate) base_tokens: u64,
     /// Prompt tokens of the shared cases now.
-    pub head_tokens: u64,
+    pub(crate) head_tokens: u64,
     /// `head / base - 1`, when the baseline has tokens.
     #[serde(default)]
-    pub token_growth: Option<f64>,
+    pub(crate) token_growth: Option<f64>,
     /// The pass rate over judged cases in the baseline.
     #[serde(default)]
-    pub base_pass_rate: Option<f64>,
+    pub(crate) base_pass_rate: Option<f64>,
     /// The pass rate over judged cases now.
     #[serde(default)]
-    pub head_pass_rate: Option<f64>,
+    pub(crate) head_pass_rate: Option<f64>,
     /// The cost of the shared cases in the baseline, when both sides have costs.
     #[serde(default)]
-    pub base_cost_usd: Option<f64>,
+    pub(crate) base_cost_usd: Option<f64>,
     /// The cost of the shared cases now, when both sides have costs.
     #[serde(default)]
-    pub head_cost_usd: Option<f64>,
+    pub(crate) head_cost_usd: Option<f64>,
     /// `head / base - 1` of the cost.
     #[serde(default)]
-    pub cost_growth: Option<f64>,
+    pub(crate) cost_growth: Option<f64>,
     /// True when tokens grew over the limit and the pass rate did not improve.
-    pub tokens_over_growth: bool,
+    pub(crate) tokens_over_growth: bool,
     /// True when cost grew over the limit and the pass rate did not improve.
-    pub cost_over_growth: bool,
+    pub(crate) cost_over_growth: bool,
     /// The shared cases whose prompt tokens changed, largest growth first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changed_cases: Vec<TokenDelta>,
+    pub(crate) changed_cases: Vec<TokenDelta>,
 }
 
 /// A run compared with its baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// The baseline report.
-    pub baseline: BaselineInfo,
-    /// The [`CasePolicy`] that decided regressions.
-    pub policy: String,
+    pub(crate) baseline: BaselineInfo,
+    /// The regression policy that decided regressions (`any-failure`, `fisher-exact`).
+    pub(crate) policy: String,
     /// The allowed growth of tokens and cost (0.10 = 10%).
-    pub growth_limit: f64,
+    pub(crate) growth_limit: f64,
     /// Cases that passed in the baseline and do not now.
-    pub regressions: Vec<CaseDelta>,
+    pub(crate) regressions: Vec<CaseDelta>,
     /// Cases that failed in the baseline and pass now.
-    pub fixed: Vec<CaseDelta>,
+    pub(crate) fixed: Vec<CaseDelta>,
     /// Cases that failed in the baseline and still fail.
-    pub known_failures: Vec<CaseDelta>,
+    pub(crate) known_failures: Vec<CaseDelta>,
     /// Cases only in this run.
-    pub new_cases: Vec<CaseDelta>,
+    pub(crate) new_cases: Vec<CaseDelta>,
     /// Cases only in the baseline.
-    pub removed_cases: Vec<CaseDelta>,
+    pub(crate) removed_cases: Vec<CaseDelta>,
     /// Each prompt's tokens, pass rate and cost on both sides.
-    pub prompts: Vec<PromptDelta>,
+    pub(crate) prompts: Vec<PromptDelta>,
     /// Cases whose verdict changed that the policy did not call a regression or a fix (noise
     /// under a statistical test); listed, never gating.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub flipped: Vec<CaseDelta>,
+    pub(crate) flipped: Vec<CaseDelta>,
     /// The exact McNemar test over the cases judged in both runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suite_test: Option<SuiteTest>,
+    pub(crate) suite_test: Option<SuiteTest>,
     /// What regressions gate on.
     #[serde(default)]
-    pub regression_test: RegressionTest,
+    pub(crate) regression_test: RegressionTest,
 }

@@ -4,22 +4,22 @@ use super::case_result::CaseStatus;
 
 /// Case counts by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// All cases.
-    pub total: usize,
+    pub(crate) total: usize,
     /// Passed cases.
-    pub passed: usize,
+    pub(crate) passed: usize,
     /// Failed cases.
-    pub failed: usize,
+    pub(crate) failed: usize,
     /// Errored cases.
-    pub errors: usize,
+    pub(crate) errors: usize,
     /// Skipped cases.
-    pub skipped: usize,
+    pub(crate) skipped: usize,
 }
 
 impl Counts {
     /// Counts one result.
-    pub fn add(&mut self, status: CaseStatus) {
+    pub(crate) fn add(&mut self, status: CaseStatus) {
         self.total += 1;
         match status {
             CaseStatus::Passed => self.passed += 1,

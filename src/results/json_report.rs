@@ -12,201 +12,201 @@ use crate::results::{Counts, RunSummary};
 use crate::stats::Interval;
 
 /// The version of the JSON report format.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// A whole run as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonReport {
+pub(crate) struct JsonReport {
     /// The report format's version.
-    pub format_version: u32,
+    pub(crate) format_version: u32,
     /// Run metadata.
-    pub run: JsonRun,
+    pub(crate) run: JsonRun,
     /// Counts and token totals over every case.
-    pub summary: JsonSummary,
+    pub(crate) summary: JsonSummary,
     /// One entry per suite, in plan order.
     #[serde(default)]
-    pub suites: Vec<JsonSuite>,
+    pub(crate) suites: Vec<JsonSuite>,
     /// One entry per case, in plan order.
     #[serde(default)]
-    pub cases: Vec<JsonCase>,
+    pub(crate) cases: Vec<JsonCase>,
     /// The comparison with `--baseline`, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::results::Comparison>,
+    pub(crate) baseline: Option<crate::results::Comparison>,
 }
 
 /// Run metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonRun {
+pub(crate) struct JsonRun {
     /// When the run started (RFC 3339).
-    pub started_at: String,
+    pub(crate) started_at: String,
     /// Wall time in milliseconds.
     #[serde(default)]
-    pub duration_ms: u64,
+    pub(crate) duration_ms: u64,
     /// The project's git commit, when known.
     #[serde(default)]
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
     /// The promptci version that wrote the report.
     #[serde(default)]
-    pub promptci_version: String,
+    pub(crate) promptci_version: String,
     /// Whether the run was interrupted (unfinished cases are skipped).
     #[serde(default)]
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// The targets the run used.
     #[serde(default)]
-    pub targets: Vec<JsonTarget>,
+    pub(crate) targets: Vec<JsonTarget>,
     /// The seed of generated probes, when the run had any: `--seed` with it reproduces every
     /// payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe_seed: Option<u64>,
+    pub(crate) probe_seed: Option<u64>,
     /// Which shard of a larger plan this report covers (`run --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<JsonShard>,
+    pub(crate) shard: Option<JsonShard>,
 }
 
 /// The shard a report covers, so `promptci merge` can check it has the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JsonShard {
+pub(crate) struct JsonShard {
     /// Which shard, from 1.
-    pub index: u32,
+    pub(crate) index: u32,
     /// How many shards.
-    pub count: u32,
+    pub(crate) count: u32,
     /// How many cases the whole, unsharded plan has.
-    pub plan_cases: usize,
+    pub(crate) plan_cases: usize,
 }
 
 /// A target as reports show it (never its key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonTarget {
+pub(crate) struct JsonTarget {
     /// The target's name.
-    pub name: String,
+    pub(crate) name: String,
     /// The API it speaks.
-    pub provider: String,
+    pub(crate) provider: String,
     /// The model.
-    pub model: String,
+    pub(crate) model: String,
     /// The base URL, for HTTP targets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
 }
 
 /// Counts and totals over every case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonSummary {
+pub(crate) struct JsonSummary {
     /// Case counts.
     #[serde(flatten)]
-    pub counts: Counts,
+    pub(crate) counts: Counts,
     /// Prompt tokens over every answered case.
     #[serde(default)]
-    pub prompt_tokens: u64,
+    pub(crate) prompt_tokens: u64,
     /// Completion tokens over every answered case.
     #[serde(default)]
-    pub completion_tokens: u64,
+    pub(crate) completion_tokens: u64,
     /// The cost of every answered case in US dollars, when prices are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
     /// Repeated cases whose attempts disagreed, in plan order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub flaky: Vec<JsonFlaky>,
+    pub(crate) flaky: Vec<JsonFlaky>,
 }
 
 /// A flaky case in the summary: its pass rate and interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonFlaky {
+pub(crate) struct JsonFlaky {
     /// The case id.
-    pub id: String,
+    pub(crate) id: String,
     /// The case's verdict.
-    pub status: CaseStatus,
+    pub(crate) status: CaseStatus,
     /// Attempts that passed.
-    pub passed: u32,
+    pub(crate) passed: u32,
     /// Attempts judged (passed or failed).
-    pub judged: u32,
+    pub(crate) judged: u32,
     /// The observed pass rate.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Its Wilson interval at the case's confidence.
-    pub interval: Interval,
+    pub(crate) interval: Interval,
 }
 
 /// The pass rate of a repeated case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonRepeat {
+pub(crate) struct JsonRepeat {
     /// Attempts planned (`repeat`).
-    pub planned: u32,
+    pub(crate) planned: u32,
     /// Attempts sent (fewer when early stopping settled the verdict).
-    pub sent: u32,
+    pub(crate) sent: u32,
     /// Attempts that passed.
-    pub passed: u32,
+    pub(crate) passed: u32,
     /// Attempts that failed on their merits.
-    pub failed: u32,
+    pub(crate) failed: u32,
     /// Attempts that could not be judged.
-    pub errors: u32,
+    pub(crate) errors: u32,
     /// The observed pass rate over judged attempts.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// The required pass rate (`pass-rate`).
-    pub required_rate: f64,
+    pub(crate) required_rate: f64,
     /// The confidence of the interval.
-    pub confidence: f64,
+    pub(crate) confidence: f64,
     /// The Wilson interval of the pass rate.
-    pub interval: Interval,
+    pub(crate) interval: Interval,
     /// `always-pass`, `always-fail` or `flaky`; absent when no attempt was judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classification: Option<Flakiness>,
+    pub(crate) classification: Option<Flakiness>,
     /// Whether early stopping left attempts unsent.
     #[serde(default)]
-    pub stopped_early: bool,
+    pub(crate) stopped_early: bool,
 }
 
 /// One attempt of a repeated case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonAttempt {
+pub(crate) struct JsonAttempt {
     /// The attempt number, from 1.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The attempt's verdict.
-    pub status: CaseStatus,
+    pub(crate) status: CaseStatus,
     /// The start of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<String>,
+    pub(crate) answer: Option<String>,
     /// Why it failed or errored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
+    pub(crate) reasons: Vec<String>,
     /// Request latency in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<u64>,
+    pub(crate) latency_ms: Option<u64>,
     /// Whether the answer came from the cache or a recording.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub cached: bool,
+    pub(crate) cached: bool,
 }
 
 /// The most characters of an attempt's answer kept in the report.
-pub const ATTEMPT_ANSWER_LIMIT: usize = 200;
+pub(crate) const ATTEMPT_ANSWER_LIMIT: usize = 200;
 
 /// A suite as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonSuite {
+pub(crate) struct JsonSuite {
     /// The suite path relative to the project root.
-    pub path: String,
+    pub(crate) path: String,
     /// The prompt's registry id.
     #[serde(default)]
-    pub prompt_id: Option<String>,
+    pub(crate) prompt_id: Option<String>,
     /// The template path relative to the project root.
     #[serde(default)]
-    pub template: Option<String>,
+    pub(crate) template: Option<String>,
     /// The content hash of the template and its includes.
     #[serde(default)]
-    pub content_hash: Option<String>,
+    pub(crate) content_hash: Option<String>,
     /// The registry version whose content matches, when known.
     #[serde(default)]
-    pub registry_version: Option<String>,
+    pub(crate) registry_version: Option<String>,
     /// The target's name.
-    pub target: String,
+    pub(crate) target: String,
     /// The target's API.
-    pub provider: String,
+    pub(crate) provider: String,
     /// The target's model.
-    pub model: String,
+    pub(crate) model: String,
     /// Case counts of the suite.
     #[serde(flatten)]
-    pub counts: Counts,
+    pub(crate) counts: Counts,
     /// Each limit of the suite's `budget`, checked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub budgets: Vec<crate::results::BudgetCheck>,
+    pub(crate) budgets: Vec<crate::results::BudgetCheck>,
 }
 
 /// Token counts of a case, with where they came from.
@@ -214,32 +214,32 @@ pub struct JsonSuite {
 /// `prompt` and `completion` are the counts budgets use: the provider's when it reported
 /// usage, else counted offline. `offline` and `provider` keep both, labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JsonTokens {
+pub(crate) struct JsonTokens {
     /// Prompt tokens.
-    pub prompt: u64,
+    pub(crate) prompt: u64,
     /// Completion tokens.
-    pub completion: u64,
+    pub(crate) completion: u64,
     /// `provider` when the API reported usage, `offline` when counted locally.
-    pub source: TokenSource,
+    pub(crate) source: TokenSource,
     /// The encoding of the offline counts (`o200k_base`, `cl100k_base`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<crate::tokens::Encoding>,
+    pub(crate) encoding: Option<crate::tokens::Encoding>,
     /// True when the encoding is not the model's own, so offline counts are estimates.
     #[serde(default)]
-    pub estimate: bool,
+    pub(crate) estimate: bool,
     /// Counted offline: the rendered prompt, and the answer when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offline: Option<TokenPair>,
+    pub(crate) offline: Option<TokenPair>,
     /// Reported by the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<TokenPair>,
+    pub(crate) provider: Option<TokenPair>,
 }
 
 impl JsonTokens {
     /// Returns the counts the provider reported (offline counts are added by
     /// [`gate::annotate`](crate::decide::annotate)).
     #[must_use]
-    pub fn from_provider(usage: crate::chat::Usage) -> Self {
+    pub(crate) fn from_provider(usage: crate::chat::Usage) -> Self {
         Self {
             prompt: usage.prompt_tokens,
             completion: usage.completion_tokens,
@@ -257,18 +257,18 @@ impl JsonTokens {
 
 /// Prompt and completion tokens from one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenPair {
+pub(crate) struct TokenPair {
     /// Prompt tokens.
-    pub prompt: u64,
+    pub(crate) prompt: u64,
     /// Completion tokens, when there was an answer.
     #[serde(default)]
-    pub completion: Option<u64>,
+    pub(crate) completion: Option<u64>,
 }
 
 /// Where token counts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     /// Reported by the provider.
     Provider,
     /// Counted offline with a tokenizer.
@@ -277,106 +277,106 @@ pub enum TokenSource {
 
 /// A case as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonCase {
+pub(crate) struct JsonCase {
     /// The stable id: `suite-path::case-name`.
-    pub id: String,
+    pub(crate) id: String,
     /// The suite path.
-    pub suite: String,
+    pub(crate) suite: String,
     /// The case name.
-    pub name: String,
+    pub(crate) name: String,
     /// The line of the case in its suite.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The verdict.
-    pub status: CaseStatus,
+    pub(crate) status: CaseStatus,
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The target's name.
     #[serde(default)]
-    pub target: String,
+    pub(crate) target: String,
     /// The model.
     #[serde(default)]
-    pub model: String,
+    pub(crate) model: String,
     /// The prompt's registry id.
     #[serde(default)]
-    pub prompt_id: Option<String>,
+    pub(crate) prompt_id: Option<String>,
     /// The prompt's content hash.
     #[serde(default)]
-    pub prompt_hash: Option<String>,
+    pub(crate) prompt_hash: Option<String>,
     /// Each assertion's verdict.
     #[serde(default)]
-    pub assertions: Vec<AssertionResult>,
+    pub(crate) assertions: Vec<AssertionResult>,
     /// The answer (cut to a limit).
     #[serde(default)]
-    pub answer: Option<String>,
+    pub(crate) answer: Option<String>,
     /// Whether the answer was cut.
     #[serde(default)]
-    pub answer_truncated: bool,
+    pub(crate) answer_truncated: bool,
     /// Token counts.
     #[serde(default)]
-    pub tokens: Option<JsonTokens>,
+    pub(crate) tokens: Option<JsonTokens>,
     /// Request latency in milliseconds.
     #[serde(default)]
-    pub latency_ms: Option<u64>,
+    pub(crate) latency_ms: Option<u64>,
     /// Time to first token in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttft_ms: Option<u64>,
+    pub(crate) ttft_ms: Option<u64>,
     /// Cost in US dollars, when prices are configured.
     #[serde(default)]
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
     /// Why the case errored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<CaseError>,
+    pub(crate) error: Option<CaseError>,
     /// Why the case was skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_reason: Option<String>,
+    pub(crate) skip_reason: Option<String>,
     /// Whether the answer came from the cache or a recording.
     #[serde(default)]
-    pub cached: bool,
+    pub(crate) cached: bool,
     /// Requests sent, retries included.
     #[serde(default)]
-    pub requests: u32,
+    pub(crate) requests: u32,
     /// Retries after the first request.
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Why each retry happened (`http-429`, `connect`, `timeout`, …), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry_causes: Vec<String>,
+    pub(crate) retry_causes: Vec<String>,
     /// Milliseconds spent waiting between retries.
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub waited_ms: u64,
+    pub(crate) waited_ms: u64,
     /// The case's position in the whole plan, in shard reports (merge restores plan order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_index: Option<usize>,
+    pub(crate) plan_index: Option<usize>,
     /// The pass rate of a repeated case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repeat: Option<JsonRepeat>,
+    pub(crate) repeat: Option<JsonRepeat>,
     /// Every attempt of a repeated case, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attempts: Vec<JsonAttempt>,
+    pub(crate) attempts: Vec<JsonAttempt>,
     /// What a generated probe case probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe: Option<JsonProbe>,
+    pub(crate) probe: Option<JsonProbe>,
 }
 
 /// A generated probe case's identity and planted secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JsonProbe {
+pub(crate) struct JsonProbe {
     /// `edge-case` or `injection`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// The family.
-    pub family: String,
+    pub(crate) family: String,
     /// The probe's name within its family.
-    pub name: String,
+    pub(crate) name: String,
     /// The nonce the payload asked the model to output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
+    pub(crate) nonce: Option<String>,
     /// The canary planted in the system prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub canary: Option<String>,
+    pub(crate) canary: Option<String>,
     /// The untrusted variable that carried the payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub untrusted_var: Option<String>,
+    pub(crate) untrusted_var: Option<String>,
 }
 
 impl JsonProbe {
@@ -395,7 +395,7 @@ impl JsonProbe {
 impl JsonCase {
     /// Returns `kind: reason` for each assertion that failed, in order.
     #[must_use]
-    pub fn failed_assertions(&self) -> Vec<String> {
+    pub(crate) fn failed_assertions(&self) -> Vec<String> {
         self.assertions
             .iter()
             .filter(|result| !result.passed)
@@ -406,7 +406,7 @@ impl JsonCase {
     /// Returns the passed and judged attempts: the repeat counts, or 1 of 1 / 0 of 1 for a
     /// judged single shot, `None` when the case was not judged.
     #[must_use]
-    pub fn pass_counts(&self) -> Option<(u32, u32)> {
+    pub(crate) fn pass_counts(&self) -> Option<(u32, u32)> {
         match (&self.repeat, self.status) {
             (Some(repeat), _) if repeat.passed + repeat.failed > 0 => {
                 Some((repeat.passed, repeat.passed + repeat.failed))
@@ -484,7 +484,7 @@ fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
 
 /// Returns the flaky cases among `cases` (repeated cases whose attempts disagreed), in order.
 #[must_use]
-pub fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
+pub(crate) fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
     cases
         .iter()
         .filter_map(|case| {
@@ -509,7 +509,7 @@ fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
 impl JsonReport {
     /// Builds the report of a run.
     #[must_use]
-    pub fn from_summary(summary: &RunSummary<'_>) -> Self {
+    pub(crate) fn from_summary(summary: &RunSummary<'_>) -> Self {
         let plan = summary.plan;
         let (prompt_tokens, completion_tokens) = summary.tokens();
         let suites = suites_of(summary);
@@ -574,7 +574,7 @@ impl JsonReport {
     }
 
     /// Parses a report (for example a baseline), naming the file in errors.
-    pub fn parse(name: &str, text: &str) -> Result<Self, crate::error::Problem> {
+    pub(crate) fn parse(name: &str, text: &str) -> Result<Self, crate::error::Problem> {
         let report: Self = serde_json::from_str(text).map_err(|error| {
             let source = crate::error::SourceFile::new(name, text.to_owned());
             crate::error::Problem::at_line(

@@ -282,7 +282,7 @@ fn merged_suites(inputs: &[(String, JsonReport)]) -> Result<Vec<JsonSuite>, Stri
 mod tests {
     use super::*;
     use crate::results::CaseStatus;
-    use crate::results::{JsonShard, JsonSummary};
+    use crate::results::json_report::{JsonShard, JsonSummary};
 
     fn ids_with(report: &JsonReport, status: CaseStatus) -> Vec<&str> {
         report

@@ -15,24 +15,22 @@ mod budget_check;
 mod case_result;
 mod comparison;
 mod counts;
-mod json_report;
+pub(crate) mod json_report;
 mod merge;
 mod repeat_record;
 mod run_summary;
 mod target_summary;
 
-pub use budget_check::{BudgetCheck, BudgetKind, Offender};
-pub use case_result::{ANSWER_LIMIT, CaseError, CaseResult, CaseStatus};
-pub use comparison::{
+pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
+pub(crate) use case_result::{CaseError, CaseResult, CaseStatus};
+pub(crate) use comparison::{
     BaselineInfo, CaseDelta, Comparison, PromptDelta, RegressionTest, SuiteTest, TokenDelta,
 };
-pub use counts::Counts;
-pub use json_report::{
-    ATTEMPT_ANSWER_LIMIT, FORMAT_VERSION, JsonAttempt, JsonCase, JsonFlaky, JsonProbe, JsonRepeat,
-    JsonReport, JsonRun, JsonShard, JsonSuite, JsonSummary, JsonTarget, JsonTokens, TokenPair,
-    TokenSource, flaky_cases,
+pub(crate) use counts::Counts;
+pub(crate) use json_report::{
+    JsonAttempt, JsonCase, JsonReport, JsonSuite, JsonTokens, TokenPair, TokenSource,
 };
 pub(crate) use merge::merge;
-pub use repeat_record::{Flakiness, RepeatRecord};
-pub use run_summary::{RunMeta, RunSummary};
-pub use target_summary::{PassRate, TargetSummary, target_summaries};
+pub(crate) use repeat_record::{Flakiness, RepeatRecord};
+pub(crate) use run_summary::{RunMeta, RunSummary};
+pub(crate) use target_summary::{PassRate, TargetSummary, target_summaries};

@@ -11,7 +11,7 @@ use crate::util::format::percent;
 /// Whether a repeated case's attempts agreed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Flakiness {
+pub(crate) enum Flakiness {
     /// Every judged attempt passed.
     AlwaysPass,
     /// Every judged attempt failed.
@@ -23,7 +23,7 @@ pub enum Flakiness {
 impl Flakiness {
     /// Returns the name used in reports.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::AlwaysPass => "always-pass",
             Self::AlwaysFail => "always-fail",
@@ -34,35 +34,35 @@ impl Flakiness {
 
 /// The attempts of a repeated case and what they add up to.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RepeatRecord {
+pub(crate) struct RepeatRecord {
     /// The policy the case ran under.
-    pub policy: RepeatPolicy,
+    pub(crate) policy: RepeatPolicy,
     /// Every attempt, in attempt order.
-    pub attempts: Vec<CaseResult>,
+    pub(crate) attempts: Vec<CaseResult>,
     /// Attempts that passed.
-    pub passed: u32,
+    pub(crate) passed: u32,
     /// Attempts that failed on their merits.
-    pub failed: u32,
+    pub(crate) failed: u32,
     /// Attempts that could not be judged (provider errors).
-    pub errors: u32,
+    pub(crate) errors: u32,
     /// The Wilson interval of the pass rate over judged attempts.
-    pub interval: Interval,
+    pub(crate) interval: Interval,
     /// Whether the judged attempts agreed; `None` when none was judged.
-    pub flakiness: Option<Flakiness>,
+    pub(crate) flakiness: Option<Flakiness>,
     /// Whether attempts were left unsent because the verdict was settled.
-    pub stopped_early: bool,
+    pub(crate) stopped_early: bool,
 }
 
 impl RepeatRecord {
     /// Returns the number of judged attempts (passed or failed).
     #[must_use]
-    pub fn judged(&self) -> u32 {
+    pub(crate) fn judged(&self) -> u32 {
         self.passed + self.failed
     }
 
     /// Returns the observed pass rate over judged attempts (0 when none was judged).
     #[must_use]
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         if self.judged() == 0 {
             0.0
         } else {
@@ -72,7 +72,7 @@ impl RepeatRecord {
 
     /// Returns the one-line account of the attempts that reports show.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = format!(
             "{}/{} attempts passed ({}), required {} ({}); {} interval {}–{}",
             self.passed,

@@ -8,32 +8,32 @@ use crate::plan::TestPlan;
 
 /// Metadata of a run.
 #[derive(Debug, Clone)]
-pub struct RunMeta {
+pub(crate) struct RunMeta {
     /// When the run started.
-    pub started_at: jiff::Timestamp,
+    pub(crate) started_at: jiff::Timestamp,
     /// Wall time of the run.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// The git commit of the project, when known.
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
     /// Whether the run was interrupted.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
 }
 
 /// Everything the reports need.
 #[derive(Debug, Clone, Copy)]
-pub struct RunSummary<'a> {
+pub(crate) struct RunSummary<'a> {
     /// The plan that ran.
-    pub plan: &'a TestPlan,
+    pub(crate) plan: &'a TestPlan,
     /// One result per case, in plan order.
-    pub results: &'a [CaseResult],
+    pub(crate) results: &'a [CaseResult],
     /// The run's metadata.
-    pub meta: &'a RunMeta,
+    pub(crate) meta: &'a RunMeta,
 }
 
 impl RunSummary<'_> {
     /// Returns the counts over every case.
     #[must_use]
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for result in self.results {
             counts.add(result.status);
@@ -43,7 +43,7 @@ impl RunSummary<'_> {
 
     /// Returns the counts of each suite, by suite index.
     #[must_use]
-    pub fn suite_counts(&self) -> Vec<Counts> {
+    pub(crate) fn suite_counts(&self) -> Vec<Counts> {
         let mut counts = vec![Counts::default(); self.plan.suites.len()];
         for (case, result) in self.plan.cases.iter().zip(self.results) {
             counts[case.suite].add(result.status);
@@ -53,13 +53,13 @@ impl RunSummary<'_> {
 
     /// Returns how many answers came from the response cache or a recording.
     #[must_use]
-    pub fn cached(&self) -> usize {
+    pub(crate) fn cached(&self) -> usize {
         self.results.iter().filter(|result| result.cached).count()
     }
 
     /// Returns the total prompt and completion tokens the provider reported.
     #[must_use]
-    pub fn tokens(&self) -> (u64, u64) {
+    pub(crate) fn tokens(&self) -> (u64, u64) {
         self.results.iter().filter_map(|result| result.usage).fold(
             (0, 0),
             |(prompt, completion), usage| {

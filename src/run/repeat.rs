@@ -23,7 +23,7 @@ use crate::stats::wilson;
 
 /// Sends a case under `policy`: once when it is not repeated, else in waves of parallel
 /// attempts (numbered from 1) until all are sent or the verdict is settled.
-pub async fn run_repeated<F, Fut>(policy: &RepeatPolicy, attempt: F) -> CaseResult
+pub(crate) async fn run_repeated<F, Fut>(policy: &RepeatPolicy, attempt: F) -> CaseResult
 where
     F: Fn(u32) -> Fut,
     Fut: Future<Output = CaseResult>,
@@ -60,7 +60,7 @@ where
 /// Turns the attempts of a case into its result: the verdict, the pass-rate line first among
 /// the assertions, the representative attempt's answer and assertions, and summed usage.
 #[must_use]
-pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
+pub(crate) fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
     let count = |status| {
         u32::try_from(
             attempts
@@ -296,7 +296,7 @@ mod tests {
 
     #[expect(
         clippy::print_stderr,
-        reason = "the numbers go into the README and the notes"
+        reason = "prints the simulated pass shares and call counts when run with --nocapture"
     )]
     fn report_simulation(rows: &[(f64, f64, f64)]) {
         for (p, pass_share, mean_calls) in rows {

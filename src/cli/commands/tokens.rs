@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{build_plan, stdout};
-use crate::cli::TokensArgs;
+use crate::cli::args::TokensArgs;
+use crate::cli::support::{build_plan, stdout};
 use crate::config::Config;
 use crate::error::{Error, exit_code};
 use crate::tokens::Tokenizer;

@@ -4,11 +4,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::stdout;
-use crate::cli::MergeArgs;
+use crate::cli::args::MergeArgs;
+use crate::cli::support::stdout;
 use crate::decide::{FailOn, verdict};
 use crate::error::{Error, InvalidInput, exit_code};
-use crate::report::{junit, write};
+use crate::report::junit;
 use crate::results::{JsonReport, merge};
 use crate::util::format::plural;
 use crate::util::path::display_path;
@@ -71,7 +71,7 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
         FailOn::Failures,
     )
     .exit_code;
-    crate::commands::github::emit(
+    crate::cli::github::emit(
         args.github,
         &merged,
         code == exit_code::SUCCESS,
@@ -82,6 +82,6 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
 }
 
 fn prepare(path: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>, Error> {
-    path.map(|path| write::prepare_output(&cwd.join(path)))
+    path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
         .transpose()
 }

@@ -5,12 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::stdout;
-use crate::cli::DiffArgs;
+use crate::cli::args::DiffArgs;
+use crate::cli::support::{load_report, stdout};
 use crate::decide::{CompareOptions, PairedExact, compare_baseline, report_confidence};
 use crate::error::{Error, exit_code};
 use crate::report::comparison::{render_markdown, render_text};
-use crate::results::JsonReport;
 use crate::util::path::display_path;
 
 /// Compares two reports and prints the tables.
@@ -22,7 +21,7 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
     let confidence = report_confidence(&head);
     let options = CompareOptions {
         growth: args.growth,
-        regression_test: args.regression_test,
+        regression_test: args.regression_test.into(),
         confidence,
     };
     let comparison = compare_baseline(
@@ -43,10 +42,4 @@ pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {
     } else {
         exit_code::SUCCESS
     })
-}
-
-/// Reads a JSON report written by `promptci run --json` (for `--baseline` and `diff`).
-pub(crate) fn load_report(path: &Path, cwd: &Path) -> Result<JsonReport, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
-    Ok(JsonReport::parse(&display_path(path, cwd), &text)?)
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::app::stdout;
-use crate::cli::{ProbesArgs, ProbesCommand};
+use crate::cli::args::{ProbesArgs, ProbesCommand};
+use crate::cli::support::stdout;
 use crate::error::exit_code;
 use crate::probe::catalogue::{CANARY_CHECK, CheckKind, Delivery, Family, FamilyKind, ProbeDef};
 use crate::util::format::plural;

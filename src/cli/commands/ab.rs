@@ -5,15 +5,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::stdout;
-use crate::cli::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
+use crate::cli::args::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
+use crate::cli::support::stdout;
 use crate::config::{Config, TargetOverrides};
 use crate::decide::{CaseOutcomes, compare_ab, experiment};
 use crate::error::{Error, exit_code};
 use crate::plan::{PlanOptions, TestPlan};
 use crate::registry::{Registry, Selector};
 use crate::report::ab::render;
-use crate::report::write;
 use crate::run::RunOptions;
 use crate::util::path::display_path;
 
@@ -148,7 +147,7 @@ fn compare_variants(
     let json_path = args
         .json
         .as_deref()
-        .map(|path| write::prepare_output(&cwd.join(path)))
+        .map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
         .transpose()?;
     let scratch = tempfile::tempdir().map_err(|error| Error::Infrastructure {
         message: format!("cannot create a scratch directory for registry versions: {error}"),
@@ -157,8 +156,8 @@ fn compare_variants(
     let b = Variant::parse(b_text, cwd);
     let plan_a = plan_for(&a, args, config, cwd, &scratch.path().join("a"))?;
     let plan_b = plan_for(&b, args, config, cwd, &scratch.path().join("b"))?;
-    let providers_a = super::run::providers_for(&plan_a)?;
-    let providers_b = super::run::providers_for(&plan_b)?;
+    let providers_a = crate::cli::support::providers_for(&plan_a)?;
+    let providers_b = crate::cli::support::providers_for(&plan_b)?;
     let options = RunOptions {
         concurrency: args.concurrency,
         ..RunOptions::default()
@@ -250,10 +249,10 @@ fn plan_for(
         Variant::Registry(text) => {
             let registry = Registry::open(&config.root);
             let selector = Selector::parse(text)
-                .map_err(|error| super::registry::into_error(&error, &registry))?;
+                .map_err(|error| crate::cli::support::into_error(&error, &registry))?;
             let resolved = registry
                 .resolve(&selector)
-                .map_err(|error| super::registry::into_error(&error, &registry))?;
+                .map_err(|error| crate::cli::support::into_error(&error, &registry))?;
             for file in &resolved.files {
                 let path = scratch.join(&file.name);
                 let written = path

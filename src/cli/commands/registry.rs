@@ -13,17 +13,16 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::app::stdout;
-use crate::cli::{
-    BumpArg, ExportStatusArg, PromoteStatusArg, RegistryArgs, RegistryCommand, RegistryDiffArgs,
-    RegistryExportArgs, RegistryNewArgs, RegistryPromoteArgs, RegistryRollbackArgs,
+use crate::cli::args::{
+    RegistryArgs, RegistryCommand, RegistryDiffArgs, RegistryExportArgs, RegistryNewArgs,
+    RegistryPromoteArgs, RegistryRollbackArgs,
 };
+use crate::cli::support::{governance, into_error, problem_of, stdout};
 use crate::config::{Config, TargetOverrides};
-use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
-use crate::plan::TestPlan;
+use crate::error::{Error, InvalidInput, exit_code};
 use crate::registry::{
-    Bump, CheckProblem, Expected, HistoryEntry, LiveState, NewVersion, Registry, RegistryError,
-    RegistryErrorKind, Selector, Status, Which,
+    Expected, HistoryEntry, LiveState, NewVersion, Registry, RegistryError, RegistryErrorKind,
+    Selector, Status, Which,
 };
 use crate::suite::Suite;
 use crate::util::format::plural;
@@ -200,11 +199,7 @@ fn new(
     };
     let request = NewVersion {
         id: args.id.clone(),
-        bump: match args.bump {
-            BumpArg::Major => Bump::Major,
-            BumpArg::Minor => Bump::Minor,
-            BumpArg::Patch => Bump::Patch,
-        },
+        bump: args.bump.into(),
         changelog: args.changelog.clone(),
         template: Some(template),
         template_root,
@@ -341,12 +336,7 @@ fn promote(registry: &Registry, args: &RegistryPromoteArgs) -> Result<i32, Error
             ))
         })?,
     };
-    let to = match args.to {
-        PromoteStatusArg::Testing => Status::Testing,
-        PromoteStatusArg::Staging => Status::Staging,
-        PromoteStatusArg::Production => Status::Production,
-        PromoteStatusArg::Archived => Status::Archived,
-    };
+    let to = Status::from(args.to);
     match registry.promote_expecting(&args.id, &version, to, &args.reason, &expected) {
         Ok(outcome) => {
             let mut out = stdout();
@@ -516,11 +506,8 @@ fn diff(registry: &Registry, args: &RegistryDiffArgs) -> Result<i32, RegistryErr
 }
 
 fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<i32, Error> {
-    let status = match args.status {
-        ExportStatusArg::Staging => Status::Staging,
-        ExportStatusArg::Production => Status::Production,
-    };
-    let path = crate::report::write::prepare_output(&cwd.join(&args.out))?;
+    let status = Status::from(args.status);
+    let path = crate::cli::support::prepare_output(&cwd.join(&args.out))?;
     let export = registry
         .export(status)
         .map_err(|error| into_error(&error, registry))?;
@@ -542,112 +529,10 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
     Ok(exit_code::SUCCESS)
 }
 
-/// Runs the registry's governance check and reports its problems on stderr.
-///
-/// Returns 0 when it passes, 1 when a template was edited without a version or a production
-/// version lacks passing evidence; a corrupt registry file, stored content that does not match
-/// its hash, or a missing template is invalid input (`Err`, exit 2).
-pub(crate) fn governance(registry: &Registry) -> Result<i32, Error> {
-    let report = registry
-        .check()
-        .map_err(|error| into_error(&error, registry))?;
-    if report.passed() {
-        return Ok(exit_code::SUCCESS);
-    }
-    let is_input = |problem: &CheckProblem| {
-        matches!(
-            problem,
-            CheckProblem::Unreadable(_)
-                | CheckProblem::HashMismatch { .. }
-                | CheckProblem::TemplateUnreadable { .. }
-        )
-    };
-    if report.problems.iter().any(is_input) {
-        let mut input = InvalidInput::default();
-        for problem in report.problems {
-            match problem {
-                CheckProblem::Unreadable(unreadable) => {
-                    input.push(problem_of(&unreadable.error, registry));
-                }
-                other => input.push(Problem::new(other.to_string())),
-            }
-        }
-        return Err(Error::Input(input));
-    }
-    let mut err = std::io::stderr().lock();
-    for problem in &report.problems {
-        let _ = writeln!(err, "error: {problem}");
-    }
-    let _ = writeln!(
-        err,
-        "error: registry check failed: {}",
-        plural(report.problems.len(), "problem", "problems")
-    );
-    Ok(exit_code::GATE_FAILED)
-}
-
-/// Fills each suite's `registry_version` with the registered version of its prompt whose content
-/// hash matches, when the project has a registry. A registry that cannot be read leaves them
-/// empty: `promptci check` is where its problems are reported.
-pub(crate) fn fill_registry_versions(plan: &mut TestPlan, root: &Path) {
-    let registry = Registry::open(root);
-    if !registry.dir().is_dir() {
-        return;
-    }
-    for suite in &mut plan.suites {
-        let (Some(id), Some(hash)) = (&suite.prompt_id, &suite.content_hash) else {
-            continue;
-        };
-        suite.registry_version = registry
-            .load_optional(id)
-            .ok()
-            .flatten()
-            .and_then(|record| record.by_hash(hash).map(|v| v.version.to_string()));
-    }
-}
-
 fn parse_version(text: &str) -> Result<semver::Version, Error> {
     semver::Version::parse(text).map_err(|error| {
         Error::usage(format!(
             "`{text}` is not a semantic version such as `1.2.0`: {error}"
         ))
     })
-}
-
-/// Turns a registry error into the command line's error: a located problem for a corrupt file,
-/// an infrastructure error when the registry could not be locked or written (exit 3), and
-/// invalid input for everything else (exit 2).
-pub(crate) fn into_error(error: &RegistryError, registry: &Registry) -> Error {
-    match error.kind() {
-        RegistryErrorKind::Locked { .. } => Error::Infrastructure {
-            message: error.chain(),
-        },
-        RegistryErrorKind::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
-            Error::Infrastructure {
-                message: error.chain(),
-            }
-        }
-        _ => Error::from(problem_of(error, registry)),
-    }
-}
-
-/// Returns a registry error as a problem, located at `file:line:col` with a snippet when a
-/// registry file does not parse.
-fn problem_of(error: &RegistryError, registry: &Registry) -> Problem {
-    if let RegistryErrorKind::Corrupt { location, message } = error.kind()
-        && let Ok(text) = std::fs::read_to_string(registry.project_root().join(&location.path))
-    {
-        let shown = location.path.display().to_string();
-        let source = SourceFile::new(shown.clone(), text);
-        return Problem::at_line(
-            &source,
-            location.line,
-            location.column,
-            format!("not a valid registry file: {message}; it was not rewritten"),
-        )
-        .with_help(format!(
-            "fix it by hand or restore it with `git checkout -- {shown}`, then run `promptci registry check`"
-        ));
-    }
-    Problem::new(error.chain())
 }

@@ -5,11 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::stdout;
-use crate::cli::GithubArg;
+use super::support::stdout;
+use super::value_enums::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
-use crate::report::write;
 use crate::results::JsonReport;
 use crate::util::git::git_stdout;
 
@@ -44,12 +43,28 @@ pub(crate) fn emit(
     let _ = out.write_all(github.annotations().as_bytes());
     let _ = out.flush();
     if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
-        write::append(&path, github.step_summary().as_bytes())?;
+        append(&path, github.step_summary().as_bytes())?;
     }
     if let Some(path) = env_path("GITHUB_OUTPUT") {
-        write::append(&path, outputs(report, report_paths).as_bytes())?;
+        append(&path, outputs(report, report_paths).as_bytes())?;
     }
     Ok(())
+}
+
+/// Appends `bytes` to `path`, creating the file: how GitHub's step summary and output files
+/// are written (other steps append to them too, so they are never replaced).
+pub(crate) fn append(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let error = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    file.write_all(bytes).map_err(error)
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {

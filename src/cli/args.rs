@@ -1,8 +1,15 @@
-//! The command line, as clap derive structs only. Behaviour lives in [`app`](crate::app).
+//! The command line, as clap derive structs only. Behaviour lives in [`app`](super::app) and
+//! [`commands`](super::commands); value enums and their mapping to core types live in
+//! [`value_enums`](super::value_enums).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use super::value_enums::{
+    BumpArg, CacheModeArg, ExportStatusArg, FailOnArg, GithubArg, PromoteStatusArg,
+    RegressionTestArg,
+};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -16,19 +23,19 @@ Exit codes:
 /// A CI test harness for LLM prompts: render, run, assert, report, gate.
 #[derive(Debug, Parser)]
 #[command(name = "promptci", version, after_help = EXIT_CODES, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The configuration file (default: `promptci.yaml` in the working directory or a parent).
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// The command to run.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run suites against their targets, write reports, and gate the build.
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
@@ -54,175 +61,162 @@ pub enum Command {
 
 /// Options of `promptci probes`.
 #[derive(Debug, Args)]
-pub struct ProbesArgs {
+pub(crate) struct ProbesArgs {
     /// The probes command.
     #[command(subcommand)]
-    pub command: ProbesCommand,
+    pub(crate) command: ProbesCommand,
 }
 
 /// The `promptci probes` commands.
 #[derive(Debug, Subcommand)]
-pub enum ProbesCommand {
+pub(crate) enum ProbesCommand {
     /// Print the catalogue: every probe, what it sends, and how its answer is judged.
     List(JsonOutputArgs),
 }
 
 /// Which suites and cases to use, and where to send them.
 #[derive(Debug, Args, Clone)]
-pub struct SelectArgs {
+pub(crate) struct SelectArgs {
     /// Suite files or directories to search for `*.yaml` / `*.yml` suites.
     #[arg(default_value = "suites", value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
 
     /// Select cases whose id (`suite-path::case-name`) matches a glob, or contains the text.
     #[arg(long, value_name = "PATTERN")]
-    pub filter: Vec<String>,
+    pub(crate) filter: Vec<String>,
 
     /// Select cases with this tag (repeatable: any of them).
     #[arg(long, value_name = "TAG")]
-    pub tag: Vec<String>,
+    pub(crate) tag: Vec<String>,
 
     /// Run every suite against this target from `promptci.yaml`.
     #[arg(long, value_name = "NAME")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
 
     /// Send requests to this OpenAI-compatible base URL (for example `http://127.0.0.1:8080/v1`).
     #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
 
     /// Use this model name.
     #[arg(long, value_name = "NAME")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
 
     /// Seed the nonces and canaries of generated probes, to reproduce a run (default: fresh
     /// each run; the JSON report records the seed used).
     #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Select only suites whose file, template or included templates changed since this git
     /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
     #[arg(long, value_name = "REF")]
-    pub changed_since: Option<String>,
+    pub(crate) changed_since: Option<String>,
 
     /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::plan::Shard>,
+    pub(crate) shard: Option<crate::plan::Shard>,
 }
 
 /// Options of `promptci run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Which suites and cases.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 
     /// The most requests in flight at once (each target also has its own limit).
     #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
 
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
 
     /// Write a JSON report here.
     #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 
     /// Stop starting cases after the first failure or error.
     #[arg(long)]
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
 
     /// Compare with an earlier JSON report: regressions, new and removed cases, growth.
     #[arg(long, value_name = "PATH")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
 
     /// The prompt-token and cost growth over the baseline that fails the gate when the pass
     /// rate did not improve, in percent.
     #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_growth)]
-    pub growth: f64,
+    pub(crate) growth: f64,
 
     /// What fails the build: every failed case, or only cases that passed (or were absent) in
     /// the baseline.
     #[arg(long, value_enum, default_value = "failures", value_name = "WHAT")]
-    pub fail_on: crate::decide::FailOn,
+    pub(crate) fail_on: FailOnArg,
 
     /// What regressions against the baseline gate on: each case's own test (single shots:
     /// passed before, fails now; repeats: a significant drop of the pass rate), or the exact
     /// McNemar test over the whole suite (for single-shot runs against non-deterministic
     /// models).
     #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
-    pub regression_test: crate::results::RegressionTest,
+    pub(crate) regression_test: RegressionTestArg,
 
     /// Send every case N times (over the suites' `repeat`); a case passes when its pass rate
     /// meets its `pass-rate` (default 1.0).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub repeat: Option<u32>,
+    pub(crate) repeat: Option<u32>,
 
     /// How to use the response cache [default: read-write, or off when `CI` is set].
     #[arg(long, value_enum, value_name = "MODE")]
-    pub cache: Option<CacheModeArg>,
+    pub(crate) cache: Option<CacheModeArg>,
 
     /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
     /// `.promptci/cache` under the project root].
     #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
 
     /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
     #[arg(long, value_name = "DIR")]
-    pub record: Option<PathBuf>,
+    pub(crate) record: Option<PathBuf>,
 
     /// GitHub Actions output: annotations, the step summary and step outputs.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
-    pub github: GithubArg,
-}
-
-/// How a run uses the response cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CacheModeArg {
-    /// Use cached answers and store new ones.
-    ReadWrite,
-    /// Use cached answers, store nothing.
-    ReadOnly,
-    /// Ignore the cache.
-    Off,
-    /// Ask the model again and overwrite the cache.
-    Refresh,
+    pub(crate) github: GithubArg,
 }
 
 /// Options of `promptci diff`.
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The earlier JSON report.
     #[arg(value_name = "BASE.json")]
-    pub base: PathBuf,
+    pub(crate) base: PathBuf,
 
     /// The later JSON report.
     #[arg(value_name = "HEAD.json")]
-    pub head: PathBuf,
+    pub(crate) head: PathBuf,
 
     /// Print Markdown tables (for pull-request comments) instead of text.
     #[arg(long)]
-    pub markdown: bool,
+    pub(crate) markdown: bool,
 
     /// The prompt-token and cost growth that fails the gate, in percent.
     #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_growth)]
-    pub growth: f64,
+    pub(crate) growth: f64,
 
     /// What regressions gate on: each case's own test, or the exact McNemar test over the
     /// whole suite (for single-shot runs against non-deterministic models).
     #[arg(long, value_enum, default_value = "case", value_name = "TEST")]
-    pub regression_test: crate::results::RegressionTest,
+    pub(crate) regression_test: RegressionTestArg,
 }
 
 /// Options of `promptci tokens`.
 #[derive(Debug, Args)]
-pub struct TokensArgs {
+pub(crate) struct TokensArgs {
     /// Which suites and cases.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 
     /// Show every case, not only each suite's summary.
     #[arg(long)]
-    pub cases: bool,
+    pub(crate) cases: bool,
 }
 
 /// Parses a growth limit: `10%`, `10` (percent) or `12.5%`, into a fraction.
@@ -236,78 +230,67 @@ fn parse_growth(text: &str) -> Result<f64, String> {
     }
 }
 
-/// When to write GitHub Actions output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GithubArg {
-    /// When `GITHUB_ACTIONS=true`.
-    Auto,
-    /// Always: annotations on stdout; the summary and outputs when their variables are set.
-    Always,
-    /// Never.
-    Never,
-}
-
 /// Options of `promptci merge`.
 #[derive(Debug, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The JSON reports of every shard of one run.
     #[arg(required = true, value_name = "REPORT")]
-    pub reports: Vec<PathBuf>,
+    pub(crate) reports: Vec<PathBuf>,
 
     /// Write the merged JSON report here.
     #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 
     /// Write the merged JUnit XML report here.
     #[arg(long, value_name = "PATH")]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
 
     /// GitHub Actions output for the merged report.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
-    pub github: GithubArg,
+    pub(crate) github: GithubArg,
 }
 
 /// Options of `promptci ab`.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-pub struct AbArgs {
+pub(crate) struct AbArgs {
     /// Online experiments: bucket users, analyse recorded outcomes.
     #[command(subcommand)]
-    pub command: Option<AbCommand>,
+    pub(crate) command: Option<AbCommand>,
 
     /// Which suites and cases.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 
     /// The baseline variant: a template path, `ID@VERSION` (or `ID@production`) from the
     /// registry, or `target:NAME`.
     #[arg(long = "a", value_name = "VARIANT", required = true)]
-    pub a: Option<String>,
+    pub(crate) a: Option<String>,
 
     /// The candidate variant, in the same forms as `--a`.
     #[arg(long = "b", value_name = "VARIANT", required = true)]
-    pub b: Option<String>,
+    pub(crate) b: Option<String>,
 
     /// Attempts per case and variant [default: the suite's `repeat`, else 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub repeat: Option<u32>,
+    pub(crate) repeat: Option<u32>,
 
     /// The confidence of the interval; B is significantly worse when p < 1 − confidence.
     #[arg(long, default_value_t = 0.95, value_name = "P")]
-    pub confidence: f64,
+    pub(crate) confidence: f64,
 
     /// The most requests in flight at once.
     #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
 
     /// Write the comparison as JSON here.
     #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// The online-experiment commands of `promptci ab`.
 #[derive(Debug, Subcommand)]
-pub enum AbCommand {
+pub(crate) enum AbCommand {
     /// Print the sticky bucket of a user: the same experiment and user always get the same
     /// variant.
     Assign(AbAssignArgs),
@@ -317,71 +300,71 @@ pub enum AbCommand {
 
 /// Options of `promptci ab assign`.
 #[derive(Debug, Args)]
-pub struct AbAssignArgs {
+pub(crate) struct AbAssignArgs {
     /// The experiment name.
     #[arg(long, value_name = "NAME")]
-    pub experiment: String,
+    pub(crate) experiment: String,
 
     /// The user id.
     #[arg(long, value_name = "ID")]
-    pub user: String,
+    pub(crate) user: String,
 
     /// The share of users who get the treatment, from 0 to 1.
     #[arg(long, value_name = "F")]
-    pub fraction: f64,
+    pub(crate) fraction: f64,
 
     /// Print JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci ab analyze`.
 #[derive(Debug, Args)]
-pub struct AbAnalyzeArgs {
+pub(crate) struct AbAnalyzeArgs {
     /// A CSV file with a header naming `variant` (`control`/`treatment`) and `value` columns.
     #[arg(value_name = "OUTCOMES.csv")]
-    pub outcomes: PathBuf,
+    pub(crate) outcomes: PathBuf,
 
     /// The significance is judged at p < 1 − confidence.
     #[arg(long, default_value_t = 0.95, value_name = "P")]
-    pub confidence: f64,
+    pub(crate) confidence: f64,
 
     /// Print JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci render`.
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The case id: `suite-path::case-name` (as `promptci list` prints it).
     #[arg(value_name = "SUITE::CASE")]
-    pub case: String,
+    pub(crate) case: String,
 
     /// Print the messages as the JSON array sent to chat APIs.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Which suites to load.
     #[command(flatten)]
-    pub select: SelectArgs,
+    pub(crate) select: SelectArgs,
 }
 
 /// Options of `promptci registry`.
 #[derive(Debug, Args)]
-pub struct RegistryArgs {
+pub(crate) struct RegistryArgs {
     /// The registry command.
     #[command(subcommand)]
-    pub command: RegistryCommand,
+    pub(crate) command: RegistryCommand,
 
     /// Who acts, as recorded in the history (default: `git config user.name`, else `$USER`).
     #[arg(long, global = true, env = "PROMPTCI_AUTHOR", value_name = "NAME")]
-    pub author: Option<String>,
+    pub(crate) author: Option<String>,
 }
 
 /// The `promptci registry` commands.
 #[derive(Debug, Subcommand)]
-pub enum RegistryCommand {
+pub(crate) enum RegistryCommand {
     /// Show every prompt: its production, staging and latest versions, and what is on disk.
     Status(JsonOutputArgs),
     /// Snapshot a prompt's current template (and its includes) as a new draft version.
@@ -407,170 +390,137 @@ pub enum RegistryCommand {
 
 /// A `--json` switch for commands machines read.
 #[derive(Debug, Args)]
-pub struct JsonOutputArgs {
+pub(crate) struct JsonOutputArgs {
     /// Print JSON instead of text.
     #[arg(long)]
-    pub json: bool,
-}
-
-/// Which part of the version number `registry new` bumps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BumpArg {
-    /// `1.2.3` → `2.0.0`.
-    Major,
-    /// `1.2.3` → `1.3.0`.
-    Minor,
-    /// `1.2.3` → `1.2.4`.
-    Patch,
-}
-
-/// The statuses `registry promote` moves a version to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PromoteStatusArg {
-    /// Under test (from draft).
-    Testing,
-    /// The release candidate (needs passing evidence).
-    Staging,
-    /// Live (needs passing evidence).
-    Production,
-    /// Retired.
-    Archived,
-}
-
-/// The statuses `registry export` exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportStatusArg {
-    /// The staging versions.
-    Staging,
-    /// The production versions.
-    Production,
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci registry new`.
 #[derive(Debug, Args)]
-pub struct RegistryNewArgs {
+pub(crate) struct RegistryNewArgs {
     /// The prompt id (the suite's `prompt.id`).
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub(crate) id: String,
 
     /// Which part of the version to bump (a prompt's first version bumps from 0.0.0).
     #[arg(long, value_enum, value_name = "PART")]
-    pub bump: BumpArg,
+    pub(crate) bump: BumpArg,
 
     /// What changed and why.
     #[arg(long, value_name = "TEXT")]
-    pub changelog: String,
+    pub(crate) changelog: String,
 
     /// The target the version is meant for; evidence must come from it (default: the suite's).
     #[arg(long, value_name = "NAME")]
-    pub model_target: Option<String>,
+    pub(crate) model_target: Option<String>,
 
     /// A label for the version (repeatable).
     #[arg(long, value_name = "TAG")]
-    pub tag: Vec<String>,
+    pub(crate) tag: Vec<String>,
 
     /// Where to find the suite that declares the prompt.
     #[arg(long = "suites", default_value = "suites", value_name = "PATH")]
-    pub suites: Vec<PathBuf>,
+    pub(crate) suites: Vec<PathBuf>,
 }
 
 /// Options of `promptci registry record`.
 #[derive(Debug, Args)]
-pub struct RegistryRecordArgs {
+pub(crate) struct RegistryRecordArgs {
     /// A JSON report written by `promptci run --json`.
     #[arg(value_name = "REPORT")]
-    pub report: PathBuf,
+    pub(crate) report: PathBuf,
 }
 
 /// Options of `promptci registry promote`.
 #[derive(Debug, Args)]
-pub struct RegistryPromoteArgs {
+pub(crate) struct RegistryPromoteArgs {
     /// The prompt id.
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub(crate) id: String,
 
     /// The version to promote, such as `1.1.0`.
     #[arg(value_name = "VERSION")]
-    pub version: String,
+    pub(crate) version: String,
 
     /// The status to move it to.
     #[arg(long, value_enum, value_name = "STATUS")]
-    pub to: PromoteStatusArg,
+    pub(crate) to: PromoteStatusArg,
 
     /// Why (recorded in the history).
     #[arg(long, value_name = "TEXT", default_value = "")]
-    pub reason: String,
+    pub(crate) reason: String,
 
     /// Refuse unless this version (or `none`) holds the status now, so a concurrent promotion
     /// of another version is not silently replaced.
     #[arg(long, value_name = "VERSION|none")]
-    pub expect_current: Option<String>,
+    pub(crate) expect_current: Option<String>,
 }
 
 /// Options of `promptci registry rollback`.
 #[derive(Debug, Args)]
-pub struct RegistryRollbackArgs {
+pub(crate) struct RegistryRollbackArgs {
     /// The prompt id.
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub(crate) id: String,
 
     /// The earlier production version to restore (default: the previous one).
     #[arg(long, value_name = "VERSION")]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
 
     /// Why (recorded in the history).
     #[arg(long, value_name = "TEXT", default_value = "")]
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Options of `promptci registry history`.
 #[derive(Debug, Args)]
-pub struct RegistryHistoryArgs {
+pub(crate) struct RegistryHistoryArgs {
     /// The prompt id.
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub(crate) id: String,
 
     /// Print JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci registry show`.
 #[derive(Debug, Args)]
-pub struct RegistryShowArgs {
+pub(crate) struct RegistryShowArgs {
     /// `ID` (production, else the latest), `ID@1.2.3`, `ID@production` or `ID@staging`.
     #[arg(value_name = "ID[@VERSION]")]
-    pub selector: String,
+    pub(crate) selector: String,
 
     /// Print JSON instead of text.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci registry diff`.
 #[derive(Debug, Args)]
-pub struct RegistryDiffArgs {
+pub(crate) struct RegistryDiffArgs {
     /// The prompt id.
     #[arg(value_name = "ID")]
-    pub id: String,
+    pub(crate) id: String,
 
     /// The old side: a version (`1.0.0`) or a status (`production`).
     #[arg(value_name = "A")]
-    pub from: String,
+    pub(crate) from: String,
 
     /// The new side: a version or a status.
     #[arg(value_name = "B")]
-    pub to: String,
+    pub(crate) to: String,
 }
 
 /// Options of `promptci registry export`.
 #[derive(Debug, Args)]
-pub struct RegistryExportArgs {
+pub(crate) struct RegistryExportArgs {
     /// Which versions to export.
     #[arg(long, value_enum, default_value = "production", value_name = "STATUS")]
-    pub status: ExportStatusArg,
+    pub(crate) status: ExportStatusArg,
 
     /// The bundle file to write.
     #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }

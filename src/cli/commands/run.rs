@@ -3,18 +3,16 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{build_plan, stdout};
-use crate::cli::{CacheModeArg, RunArgs};
+use crate::cli::args::RunArgs;
+use crate::cli::support::{build_plan, stdout};
 use crate::config::Config;
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
 use crate::decide::{FailOn, SuiteBudget, Verdict};
-use crate::error::{Error, InvalidInput, Problem, exit_code};
+use crate::error::{Error, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::{
-    CacheMode, DEFAULT_CACHE_DIR, HttpClient, Provider, Recorder, ResponseCache,
-};
+use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
-use crate::report::{json, junit, write};
+use crate::report::{json, junit};
 use crate::results::CaseStatus;
 use crate::results::JsonReport;
 use crate::results::{RunMeta, RunSummary};
@@ -27,7 +25,7 @@ use crate::util::path::display_path;
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
     crate::decide::prewarm(config, args.select.model.as_deref());
     let mut plan = build_plan(&args.select, config, cwd)?;
-    crate::commands::registry::fill_registry_versions(&mut plan, &config.root);
+    crate::cli::support::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
         plan.set_repeat(repeat);
     }
@@ -36,7 +34,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     }
     // Everything that can be checked is checked before the first request.
     let prepare = |path: Option<&Path>| {
-        path.map(|path| write::prepare_output(&cwd.join(path)))
+        path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
             .transpose()
     };
     let (junit_path, json_path) = (
@@ -45,7 +43,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     );
     let baseline = load_baseline(args, cwd)?;
     crate::decide::validate_prices(&plan, config)?;
-    let providers = providers_for(&plan)?;
+    let providers = crate::cli::support::providers_for(&plan)?;
     let cache = response_cache(args, config, cwd, &providers);
     let record_dir = args
         .record
@@ -114,7 +112,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
         console.note(&write_recording(dir, recorder, cwd)?);
     }
-    crate::commands::github::emit(
+    crate::cli::github::emit(
         args.github,
         report,
         gated.verdict.passed(),
@@ -177,7 +175,7 @@ fn gate(
         let confidence = report_confidence(&report);
         let options = CompareOptions {
             growth: args.growth,
-            regression_test: args.regression_test,
+            regression_test: args.regression_test.into(),
             confidence,
         };
         crate::decide::compare_baseline(
@@ -193,7 +191,7 @@ fn gate(
         summary.meta.interrupted,
         &budgets,
         report.baseline.as_ref(),
-        args.fail_on,
+        args.fail_on.into(),
     );
     Gated {
         report,
@@ -212,7 +210,7 @@ fn show_summary<W: Write>(
     if let Some(comparison) = &gated.report.baseline {
         sections.push_str(&crate::report::comparison::render_text(comparison));
     }
-    console.finish_gated(
+    console.finish(
         summary,
         Some(&GateLines {
             sections: &sections,
@@ -259,7 +257,7 @@ fn styles() -> Styles {
 /// Reads `--baseline` before any request, so a wrong path fails fast.
 fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonReport)>, Error> {
     let Some(path) = &args.baseline else {
-        if args.fail_on == FailOn::Regressions {
+        if FailOn::from(args.fail_on) == FailOn::Regressions {
             return Err(Error::usage(
                 "`--fail-on regressions` needs `--baseline PATH` (an earlier `--json` report) to know which failures are known",
             ));
@@ -267,7 +265,7 @@ fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonRepor
         return Ok(None);
     };
     let full = cwd.join(path);
-    let report = crate::commands::diff::load_report(&full, cwd)?;
+    let report = crate::cli::support::load_report(&full, cwd)?;
     Ok(Some((display_path(&full, cwd), report)))
 }
 
@@ -304,7 +302,7 @@ fn write_reports<W: Write>(
 
 /// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
 /// error).
-fn nothing_selected(select: &crate::cli::SelectArgs) -> String {
+fn nothing_selected(select: &crate::cli::args::SelectArgs) -> String {
     let mut why = Vec::new();
     if let Some(reference) = &select.changed_since {
         why.push(format!("no suite changed since `{reference}`"));
@@ -370,13 +368,9 @@ fn response_cache(
     cwd: &Path,
     providers: &[Provider],
 ) -> Option<std::sync::Arc<ResponseCache>> {
-    let mode = match args.cache {
-        Some(CacheModeArg::ReadWrite) => CacheMode::ReadWrite,
-        Some(CacheModeArg::ReadOnly) => CacheMode::ReadOnly,
-        Some(CacheModeArg::Off) => CacheMode::Off,
-        Some(CacheModeArg::Refresh) => CacheMode::Refresh,
-        None => CacheMode::default_for_environment(),
-    };
+    let mode = args
+        .cache
+        .map_or_else(CacheMode::default_for_environment, CacheMode::from);
     if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
         return None;
     }
@@ -405,18 +399,4 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
         source,
     })?;
     Ok(dir.to_owned())
-}
-
-/// Builds one provider per target of the plan, checking API keys before any request.
-pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
-    let client = HttpClient::default();
-    let mut problems = InvalidInput::default();
-    let mut providers = Vec::with_capacity(plan.targets.len());
-    for target in &plan.targets {
-        match Provider::for_target(target, &client) {
-            Ok(provider) => providers.push(provider),
-            Err(message) => problems.push(Problem::new(message)),
-        }
-    }
-    problems.into_result(providers)
 }

@@ -1,10 +1,11 @@
-//! `promptci check`, `list` and `render`: everything that needs no model.
+//! `promptci check`: everything that needs no model — config, suites, templates, regexes,
+//! schemas, `prompt-tokens` budgets on the rendered prompts, and the registry's governance.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::app::{build_plan, stdout};
-use crate::cli::{RenderArgs, SelectArgs};
+use crate::cli::args::SelectArgs;
+use crate::cli::support::{build_plan, governance, stdout};
 use crate::config::Config;
 use crate::error::{Error, exit_code};
 use crate::util::format::plural;
@@ -63,7 +64,7 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
     if !registry.dir().is_dir() {
         return Ok(exit_code::SUCCESS);
     }
-    let code = crate::commands::registry::governance(&registry)?;
+    let code = governance(&registry)?;
     if code == exit_code::SUCCESS {
         let _ = writeln!(
             stdout(),
@@ -71,55 +72,4 @@ pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i3
         );
     }
     Ok(code)
-}
-
-/// Prints every selected case id with its file and line.
-pub(crate) fn list(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    let plan = build_plan(args, config, cwd)?;
-    let mut out = stdout();
-    for case in &plan.cases {
-        let suite = &plan.suites[case.suite];
-        let skip = if case.skip.is_some() { " [skip]" } else { "" };
-        let _ = writeln!(out, "{}  {}:{}{skip}", case.id, suite.name, case.line);
-    }
-    let _ = writeln!(out, "{}", plural(plan.cases.len(), "case", "cases"));
-    Ok(exit_code::SUCCESS)
-}
-
-/// Prints the messages a case sends.
-pub(crate) fn render(args: &RenderArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    let mut select = args.select.clone();
-    if let Some((suite, _)) = args.case.split_once("::")
-        && select.paths == [PathBuf::from("suites")]
-        && cwd.join(suite).is_file()
-    {
-        select.paths = vec![PathBuf::from(suite)];
-    }
-    let plan = build_plan(&select, config, cwd)?;
-    let Some(case) = plan.cases.iter().find(|case| case.id == args.case) else {
-        let ids: Vec<&str> = plan.cases.iter().map(|case| case.id.as_str()).collect();
-        let hint = crate::error::did_you_mean(&args.case, ids.iter().copied()).map_or_else(
-            || "run `promptci list` to see case ids".to_owned(),
-            |close| format!("did you mean `{close}`?"),
-        );
-        return Err(Error::usage(format!(
-            "no case `{}` (hint: {hint})",
-            args.case
-        )));
-    };
-    let mut out = stdout();
-    if args.json {
-        let text = serde_json::to_string_pretty(&case.messages).expect("messages serialise");
-        let _ = writeln!(out, "{text}");
-    } else {
-        for message in &case.messages {
-            let _ = writeln!(
-                out,
-                "--- {} ---\n{}",
-                message.role.as_str(),
-                message.content
-            );
-        }
-    }
-    Ok(exit_code::SUCCESS)
 }
