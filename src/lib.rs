@@ -28,7 +28,6 @@
 mod assert;
 mod changed;
 mod chat;
-mod chat_template;
 mod cli;
 mod config;
 mod decide;

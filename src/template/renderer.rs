@@ -1,7 +1,5 @@
-//! Prompt rendering with minijinja: [`Renderer`].
-//!
-//! Undefined variables are errors, `include`/`import` resolve beside the template, and values
-//! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
+//! [`Renderer`]: text templates rendered with minijinja, one environment per directory, and the
+//! settings every prompt shares ([`prompt_environment`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -60,10 +60,10 @@ pub(crate) fn is_chat_file(template: &str) -> bool {
 }
 
 /// Returns a prompt environment for chat contents in `dir`: the same settings as every prompt
-/// ([`prompt_environment`](crate::template::prompt_environment)), includes resolved in `dir`,
+/// ([`prompt_environment`](super::prompt_environment)), includes resolved in `dir`,
 /// and trailing newlines kept.
 pub(crate) fn chat_environment(dir: &Path) -> Environment<'static> {
-    let mut environment = crate::template::prompt_environment();
+    let mut environment = super::prompt_environment();
     environment.set_loader(minijinja::path_loader(dir));
     environment.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
@@ -196,7 +196,7 @@ impl ChatTemplate {
                     if error.name() == Some(name.as_str()) {
                         self.problem(&error, index, vars)
                     } else {
-                        crate::template::template_problem(&error, dir, root, vars)
+                        super::template_problem(&error, dir, root, vars)
                     }
                 })?;
             messages.push(Message::new(turn.role, content));
@@ -208,7 +208,7 @@ impl ChatTemplate {
     /// looked up in the file's lines from where the content starts (exact for plain, quoted and
     /// `|` block contents); when it cannot be found, the content's start is used.
     fn problem(&self, error: &minijinja::Error, index: usize, vars: &Vars) -> Problem {
-        let (message, help) = crate::template::describe_error(error, vars);
+        let (message, help) = super::describe_error(error, vars);
         let turn = &self.turns[index];
         let content_line = error.line().unwrap_or(1);
         let column_in_line = error.range().map_or(0, |range| {

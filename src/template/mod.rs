@@ -1,0 +1,11 @@
+//! Prompt templates rendered with minijinja: text templates ([`Renderer`]) and chat templates
+//! ([`ChatTemplate`], a list of messages whose contents are templates).
+//!
+//! Undefined variables are errors, `include`/`import` resolve beside the template, and values
+//! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
+
+mod chat;
+mod renderer;
+
+pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file};
+pub(crate) use renderer::{Renderer, describe_error, prompt_environment, template_problem};
