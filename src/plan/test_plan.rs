@@ -81,6 +81,8 @@ pub(crate) struct TestInstance {
     pub(crate) skip: Option<String>,
     /// The mock target's scripted answer.
     pub(crate) mock_answer: Option<String>,
+    /// Whether the prompt is a chat template (the echo target answers it as JSON).
+    pub(crate) chat_prompt: bool,
     /// What a generated probe case probes; `None` for written cases.
     pub(crate) probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
@@ -254,6 +256,7 @@ pub(crate) fn build(
                 target,
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
+                chat_prompt: false,
                 probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
             });

@@ -10,19 +10,20 @@
 //!   conversation as a JSON array of `{"role", "content"}` objects, two-space indented, with
 //!   the same escapes as JavaScript's `JSON.stringify`.
 
-use super::model::{ChatRequest, Message, ModelOutput, Role};
+use super::model::ChatRequest;
+use crate::chat::{Message, ModelOutput, Role};
 use crate::config::Target;
 
 /// The built-in target that echoes its prompt.
 #[derive(Debug, Clone)]
-pub struct EchoProvider {
+pub(crate) struct EchoProvider {
     model: String,
 }
 
 impl EchoProvider {
     /// Creates the echo target for `target`.
     #[must_use]
-    pub fn new(target: &Target) -> Self {
+    pub(crate) fn new(target: &Target) -> Self {
         Self {
             model: target.model.clone(),
         }
@@ -30,7 +31,7 @@ impl EchoProvider {
 
     /// Answers a request at once.
     #[must_use]
-    pub fn complete(&self, request: &ChatRequest<'_>) -> ModelOutput {
+    pub(crate) fn complete(&self, request: &ChatRequest<'_>) -> ModelOutput {
         ModelOutput {
             text: echo(request.messages, request.chat_prompt),
             model: Some(self.model.clone()),
