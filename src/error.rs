@@ -105,7 +105,7 @@ impl Problem {
 
     /// Creates a problem at a place that has no source to quote, such as a row of a streamed
     /// data file: `location` is shown as written (`suites/cases.csv:7:3`).
-    pub fn located(location: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn located(location: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             location: Some(location.into()),
             ..Self::new(message)

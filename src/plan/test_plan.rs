@@ -4,7 +4,7 @@
 //! suite stops the run before any money is spent. Plan order (suites by path, cases in file
 //! order) is the order of every report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::config::RawBudget;
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem};
 use crate::prompt_files::PromptFiles;
-use crate::suite::{Case, Suite, Vars};
+use crate::suite::{Case, PromptRole, PromptShape, Suite, SuitePrompt, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
@@ -166,7 +166,7 @@ pub(crate) fn build(
     let selector = Selector::new(options)?;
     let mut renderer = Renderer::new();
     let mut problems = InvalidInput::default();
-    let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
+    let mut render_failures: HashSet<(String, String)> = HashSet::new();
     let mut plan = TestPlan::default();
     let mut target_index: HashMap<String, usize> = HashMap::new();
     let probe_seed = crate::probe::ProbeSeed::given_or_fresh(options.probe_seed);
@@ -218,30 +218,19 @@ pub(crate) fn build(
             let mut messages = Vec::with_capacity(2);
             if let Some(prompt) = &suite.prompt {
                 let vars = merged_vars(&suite.vars, &case.vars);
-                match renderer.render(&suite.dir, &prompt.template, &vars, &config.root) {
-                    Ok(system) => messages.push(Message::new(Role::System, system)),
+                match render_prompt(&mut renderer, suite, prompt, &vars, &config.root) {
+                    Ok(mut prompt_messages) => messages.append(&mut prompt_messages),
                     Err(problem) => {
-                        let key = (
-                            problem.location().unwrap_or_default().to_owned(),
-                            problem.message().to_owned(),
-                        );
-                        let seen = render_failures.entry(key).or_insert(0);
-                        *seen += 1;
-                        if *seen == 1 {
-                            let message = format!(
-                                "{} (rendering `{id}`, {}:{})",
-                                problem.message(),
-                                suite.name,
-                                case.line
-                            );
-                            problems.push(problem.with_message(message));
-                        }
+                        let rendering = format!("rendering `{id}`, {}:{}", suite.name, case.line);
+                        report_once(problem, &rendering, &mut render_failures, &mut problems);
                         continue;
                     }
                 }
             }
+            let from_prompt = messages.len();
             messages.extend(case.conversation.messages());
-            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, &mut problems)
+            let Some(assertions) =
+                assertions_of(case, probe, (&mut messages, from_prompt), suite, &mut problems)
             else {
                 continue;
             };
@@ -265,6 +254,44 @@ pub(crate) fn build(
     plan.probe_seed =
         (plan.cases.iter().any(|case| case.probe.is_some())).then(|| probe_seed.value());
     problems.into_result(plan)
+}
+
+/// Records a rendering problem, naming the case it was found in (`rendering`), unless the
+/// same problem at the same place was already recorded for an earlier case.
+fn report_once(
+    problem: Problem,
+    rendering: &str,
+    seen: &mut HashSet<(String, String)>,
+    problems: &mut InvalidInput,
+) {
+    let key = (
+        problem.location().unwrap_or_default().to_owned(),
+        problem.message().to_owned(),
+    );
+    if seen.insert(key) {
+        let message = format!("{} ({rendering})", problem.message());
+        problems.push(problem.with_message(message));
+    }
+}
+
+/// Renders the messages of a suite's prompt for one case's variables.
+fn render_prompt(
+    renderer: &mut Renderer,
+    suite: &Suite,
+    prompt: &SuitePrompt,
+    vars: &Vars,
+    root: &Path,
+) -> Result<Vec<Message>, Problem> {
+    match &prompt.shape {
+        PromptShape::Text(role) => {
+            let text = renderer.render(&suite.dir, &prompt.template, vars, root)?;
+            let role = match role {
+                PromptRole::System => Role::System,
+                PromptRole::User => Role::User,
+            };
+            Ok(vec![Message::new(role, text)])
+        }
+    }
 }
 
 /// Generates a suite's probe cases for the model of its target (an unknown target is reported
@@ -301,12 +328,13 @@ fn selected_cases<'a>(
         .collect()
 }
 
-/// Returns a case's assertions. A probe is first bound to its rendered messages (canary,
-/// built-in checks); an untrusted variable that never reaches the prompt is reported once.
+/// Returns a case's assertions. A probe is first bound to its rendered messages, the first
+/// `from_prompt` of them rendered from the suite's template (canary, built-in checks); an
+/// untrusted variable that never reaches the prompt is reported once.
 fn assertions_of(
     case: &Case,
     probe: Option<&Arc<Probe>>,
-    messages: &mut [Message],
+    (messages, from_prompt): (&mut [Message], usize),
     suite: &Suite,
     problems: &mut InvalidInput,
 ) -> Option<Vec<Assertion>> {
@@ -314,7 +342,7 @@ fn assertions_of(
         return Some(case.assertions.clone());
     };
     probe
-        .bind(messages, &case.assertions)
+        .bind(messages, from_prompt, &case.assertions)
         .map_err(|message| {
             let known = problems.problems.iter().any(|known| known.message() == message);
             if !known {

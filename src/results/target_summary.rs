@@ -9,49 +9,49 @@ use crate::stats::Interval;
 
 /// One target's results in a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetSummary {
+pub(crate) struct TargetSummary {
     /// The target's name.
-    pub target: String,
+    pub(crate) target: String,
     /// The model it ran.
-    pub model: String,
+    pub(crate) model: String,
     /// Case counts.
     #[serde(flatten)]
-    pub counts: Counts,
+    pub(crate) counts: Counts,
     /// Passed cases among judged (passed or failed) ones, with its interval; absent when no
     /// case was judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pass_rate: Option<PassRate>,
+    pub(crate) pass_rate: Option<PassRate>,
     /// Prompt tokens of the answered cases (the provider's counts, else offline ones).
-    pub prompt_tokens: u64,
+    pub(crate) prompt_tokens: u64,
     /// Completion tokens of the answered cases.
-    pub completion_tokens: u64,
+    pub(crate) completion_tokens: u64,
     /// The cost of the answered cases in US dollars, when prices are configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
     /// The median request latency in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_p50_ms: Option<u64>,
+    pub(crate) latency_p50_ms: Option<u64>,
     /// The 95th percentile of request latency in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_p95_ms: Option<u64>,
+    pub(crate) latency_p95_ms: Option<u64>,
 }
 
 /// A pass rate with its Wilson interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PassRate {
+pub(crate) struct PassRate {
     /// Passed over judged.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// The confidence of the interval.
-    pub confidence: f64,
+    pub(crate) confidence: f64,
     /// The interval.
-    pub interval: Interval,
+    pub(crate) interval: Interval,
 }
 
 /// Returns each target's summary, in the order the report lists its targets (targets with no
 /// case are left out). `confidence` is the interval's (the report's, see
 /// `report_confidence`).
 #[must_use]
-pub fn target_summaries(report: &JsonReport, confidence: f64) -> Vec<TargetSummary> {
+pub(crate) fn target_summaries(report: &JsonReport, confidence: f64) -> Vec<TargetSummary> {
     let mut names: Vec<&str> = report
         .run
         .targets

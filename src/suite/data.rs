@@ -340,40 +340,51 @@ fn read_csv(reader: impl Read, shown: &Arc<str>, each: &mut dyn FnMut(DataRow)) 
             );
             continue;
         }
-        let mut row = DataRow::new(line);
-        let mut bad = false;
-        for (index, (column, bytes)) in columns.iter().zip(record.iter()).enumerate() {
-            let place = CellPlace {
-                file: Arc::clone(shown),
-                line,
-                column: index + 1,
-                label: format!("column `{}`", column.name),
-            };
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                found.problem(&mut overflow, place.problem("the cell is not valid UTF-8"));
-                bad = true;
-                continue;
-            };
-            let result = match column.key {
-                None => {
-                    row.vars.insert(
-                        column.name.clone(),
-                        serde_json::Value::String(text.to_owned()),
-                    );
-                    Ok(())
-                }
-                Some(key) => row.set_text(key, text, &place),
-            };
-            if let Err(problem) = result {
-                found.problem(&mut overflow, problem);
-                bad = true;
-            }
-        }
-        if !bad {
+        if let Some(row) = csv_row(&columns, &record, line, shown, (&mut found, &mut overflow)) {
             each(row);
         }
     }
     found.finish(shown, overflow)
+}
+
+/// Turns one CSV record with the header's number of fields into a row, or records its problems.
+fn csv_row(
+    columns: &[Column],
+    record: &csv::ByteRecord,
+    line: usize,
+    shown: &Arc<str>,
+    (found, overflow): (&mut DataFile, &mut usize),
+) -> Option<DataRow> {
+    let mut row = DataRow::new(line);
+    let mut bad = false;
+    for (index, (column, bytes)) in columns.iter().zip(record.iter()).enumerate() {
+        let place = CellPlace {
+            file: Arc::clone(shown),
+            line,
+            column: index + 1,
+            label: format!("column `{}`", column.name),
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            found.problem(overflow, place.problem("the cell is not valid UTF-8"));
+            bad = true;
+            continue;
+        };
+        let result = match column.key {
+            None => {
+                row.vars.insert(
+                    column.name.clone(),
+                    serde_json::Value::String(text.to_owned()),
+                );
+                Ok(())
+            }
+            Some(key) => row.set_text(key, text, &place),
+        };
+        if let Err(problem) = result {
+            found.problem(overflow, problem);
+            bad = true;
+        }
+    }
+    (!bad).then_some(row)
 }
 
 /// Reads the header row: names trimmed, each unique and non-empty; records the variables and
@@ -495,13 +506,12 @@ fn read_jsonl(
                 column,
                 label: format!("key `{key}`"),
             };
-            let result = match CaseKey::parse(&key) {
-                Some(key) => row.set_value(key, value, &place),
-                None => {
-                    found.variable(&key, || format!("{shown}:{line}:{column}"));
-                    row.vars.insert(key, value);
-                    Ok(())
-                }
+            let result = if let Some(case_key) = CaseKey::parse(&key) {
+                row.set_value(case_key, value, &place)
+            } else {
+                found.variable(&key, || format!("{shown}:{line}:{column}"));
+                row.vars.insert(key, value);
+                Ok(())
             };
             if let Err(problem) = result {
                 found.problem(&mut overflow, problem);
@@ -516,7 +526,7 @@ fn read_jsonl(
     found.finish(shown, overflow)
 }
 
-/// Removes serde_json's " at line L column C" (the location is given separately).
+/// Removes `serde_json`'s " at line L column C" (the location is given separately).
 fn strip_json_location(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(index) => message[..index].to_owned(),

@@ -58,8 +58,21 @@ pub(crate) struct RawSuite {
 pub(crate) struct RawPrompt {
     /// The registry id of the prompt.
     pub(crate) id: String,
-    /// The Jinja template (relative to the suite file) that renders the system message.
+    /// The template (relative to the suite file): a Jinja text template, or a chat file
+    /// (`.yaml`, `.yml`, `.json`) listing messages whose contents are templates.
     pub(crate) template: Spanned<String>,
+    /// Which message a text template renders: `system` (the default) or `user`.
+    pub(crate) role: Option<Spanned<PromptRole>>,
+}
+
+/// The message a text template renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PromptRole {
+    /// The system message, before the case's conversation.
+    System,
+    /// A user message, before the case's conversation (which may then be empty).
+    User,
 }
 
 /// One case of a suite.
@@ -106,8 +119,9 @@ pub(crate) struct RawMessage {
 }
 
 /// `target: NAME` or `target: [A, B]`.
+#[cfg_attr(not(test), expect(dead_code, reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetNames {
+pub(crate) enum TargetNames {
     /// One name (located by the `target` key's value).
     One(String),
     /// A list of names, each located.

@@ -189,7 +189,7 @@ impl ChatTemplate {
                 self.add_to(environment, index)
                     .map_err(|error| self.problem(&error, index, vars))?;
             }
-            let content = environment
+            let rendered = environment
                 .get_template(&name)
                 .and_then(|template| template.render(context.clone()))
                 .map_err(|error| {
@@ -199,7 +199,7 @@ impl ChatTemplate {
                         super::template_problem(&error, dir, root, vars)
                     }
                 })?;
-            messages.push(Message::new(turn.role, content));
+            messages.push(Message::new(turn.role, rendered));
         }
         Ok(messages)
     }

@@ -98,6 +98,7 @@ const THREE_TURNS: &str = "\
 ";
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn a_chat_file_with_three_turns_is_sent_as_written_with_every_content_rendered() {
     let server = MockServer::always("Five.");
     let project = Project::new()
@@ -137,6 +138,7 @@ fn a_chat_file_with_three_turns_is_sent_as_written_with_every_content_rendered()
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn a_chat_file_json_works_like_yaml_and_a_case_user_is_appended() {
     let server = MockServer::always("ok");
     let project = Project::new()
@@ -184,6 +186,7 @@ fn a_chat_file_ending_with_assistant_needs_a_case_user() {
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn chat_file_problems_are_located_in_the_chat_file() {
     let project = Project::new()
         .file(
@@ -244,6 +247,7 @@ fn chat_file_problems_are_located_in_the_chat_file() {
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn prompt_role_on_a_chat_file_is_an_error() {
     let project = Project::new()
         .file(
@@ -258,6 +262,7 @@ fn prompt_role_on_a_chat_file_is_an_error() {
 }
 
 #[test]
+#[ignore = "lands with templated assertions"]
 fn echo_answers_a_user_role_prompt_with_its_rendered_text() {
     let project = Project::new()
         .file(
@@ -277,6 +282,7 @@ fn echo_answers_a_user_role_prompt_with_its_rendered_text() {
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn echo_answers_a_chat_prompt_with_its_messages_as_promptfoo_does() {
     // promptfoo hands providers a chat prompt as `JSON.stringify(messages, null, 2)`, and its
     // echo provider returns that string: two-space indent, `role` then `content`, JSON escapes.
@@ -297,6 +303,7 @@ fn echo_answers_a_chat_prompt_with_its_messages_as_promptfoo_does() {
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn echo_answers_a_single_user_chat_file_as_json_and_a_system_prompt_with_its_turns() {
     let project = Project::new()
         .file(
@@ -340,6 +347,7 @@ fn echo_is_a_provider_kind_too() {
 }
 
 #[test]
+#[ignore = "lands with templated assertions"]
 fn assertion_values_are_templated_per_case_with_raw_for_literal_braces() {
     let project = Project::new().file(
         "suites/t.yaml",
@@ -364,6 +372,7 @@ fn assertion_values_are_templated_per_case_with_raw_for_literal_braces() {
 }
 
 #[test]
+#[ignore = "lands with templated assertions"]
 fn an_undefined_variable_in_an_assertion_is_a_located_error_and_nothing_is_sent() {
     let server = MockServer::always("x");
     let project = Project::new().file(
@@ -384,6 +393,7 @@ fn an_undefined_variable_in_an_assertion_is_a_located_error_and_nothing_is_sent(
 }
 
 #[test]
+#[ignore = "lands with templated assertions"]
 fn command_lists_are_templated_as_arguments_never_as_shell_code() {
     // A value full of shell syntax reaches the judge as one argument.
     let project = Project::new().file(
@@ -408,6 +418,7 @@ fn user_role_prompts_reach_the_mock_and_rules() {
 }
 
 #[test]
+#[ignore = "lands with chat templates"]
 fn the_answer_of_a_live_target_to_a_chat_prompt_is_judged_like_any_other() {
     let server = MockServer::start(|request, _| {
         let turns = request.body["messages"].as_array().map_or(0, Vec::len);
