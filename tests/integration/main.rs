@@ -16,6 +16,7 @@ mod install;
 mod mock_server;
 mod probes;
 mod prompt_shapes;
+mod promptfoo;
 mod real_model;
 mod record_replay;
 mod registry;
