@@ -229,9 +229,13 @@ pub(crate) fn build(
             }
             let from_prompt = messages.len();
             messages.extend(case.conversation.messages());
-            let Some(assertions) =
-                assertions_of(case, probe, (&mut messages, from_prompt), suite, &mut problems)
-            else {
+            let Some(assertions) = assertions_of(
+                case,
+                probe,
+                (&mut messages, from_prompt),
+                suite,
+                &mut problems,
+            ) else {
                 continue;
             };
             plan.cases.push(TestInstance {

@@ -15,5 +15,11 @@ pub(crate) mod github;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod table;
-#[cfg_attr(not(test), expect(dead_code, reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"))]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
+    )
+)]
 pub(crate) mod targets;

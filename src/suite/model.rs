@@ -119,7 +119,13 @@ pub(crate) struct RawMessage {
 }
 
 /// `target: NAME` or `target: [A, B]`.
-#[cfg_attr(not(test), expect(dead_code, reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"))]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TargetNames {
     /// One name (located by the `target` key's value).
