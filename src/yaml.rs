@@ -8,23 +8,22 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 /// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
 /// "did you mean" hint for unknown keys and kinds.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
-    parse_yaml_text(&source.text, None).map_err(|error| error.at(source))
+    parse_yaml_text(&source.text).map_err(|error| error.at(source))
 }
 
 /// The first error of a YAML text, where it is, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct YamlError {
     /// What is wrong, without the location.
-    pub message: String,
+    pub(crate) message: String,
     /// The 1-based line and column in the parsed text, when the parser knows it.
-    pub at: Option<(usize, usize)>,
+    pub(crate) at: Option<(usize, usize)>,
     /// A "did you mean" hint for unknown keys and kinds.
-    pub help: Option<String>,
+    pub(crate) help: Option<String>,
 }
 
 impl YamlError {
-    /// Returns the problem located in `source`, whose text starts `lines_before` lines into the
-    /// text that was parsed (0 when the whole file was).
+    /// Returns the problem located in `source`, the text that was parsed.
     pub(crate) fn at(self, source: &SourceFile) -> Problem {
         self.shifted(source, 0)
     }
@@ -45,20 +44,23 @@ impl YamlError {
     }
 }
 
-/// Parses YAML `text` into `T` with promptci's options (`budget` replaces the default limits,
-/// for data files larger than a suite), keeping the first error as a [`YamlError`].
-pub(crate) fn parse_yaml_text<T: DeserializeOwned>(
-    text: &str,
-    budget: Option<serde_saphyr::Budget>,
-) -> Result<T, YamlError> {
-    let mut options = serde_saphyr::options! {
+/// Parses YAML `text` into `T` with promptci's options, keeping the first error as a
+/// [`YamlError`].
+pub(crate) fn parse_yaml_text<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    // The parser's default budget (250,000 nodes, a million events, 64 MiB of scalars) stops
+    // a suite of ~10,000 cases in one file. Limits that grow with the file keep the protection
+    // that matters, against aliases expanding far beyond the input, and accept any large file.
+    let size = text.len();
+    let options = serde_saphyr::options! {
         with_snippet: false,
         // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
         strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_nodes: 250_000 + size,
+            max_events: 1_000_000 + 2 * size,
+            max_total_scalar_bytes: (64 << 20) + size,
+        },
     };
-    if budget.is_some() {
-        options.budget = budget;
-    }
     serde_saphyr::from_str_with_options(text, options).map_err(|error| {
         let message = strip_location(&error.to_string());
         YamlError {
@@ -135,5 +137,24 @@ mod tests {
             "invalid u32"
         );
         assert_eq!(strip_location("plain"), "plain");
+    }
+
+    #[test]
+    fn a_file_of_more_than_250000_nodes_parses() {
+        let text = format!("[{}]", vec!["1"; 300_000].join(","));
+        let parsed: Vec<u8> = parse_yaml(&SourceFile::new("big.yaml", text)).unwrap();
+        assert_eq!(parsed.len(), 300_000);
+    }
+
+    #[test]
+    fn aliases_that_expand_far_beyond_the_file_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let previous = format!("*a{}", level - 1);
+            let list = [previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{list}]\n"));
+        }
+        let parsed: Result<serde_json::Value, _> = parse_yaml(&SourceFile::new("bomb.yaml", text));
+        assert!(parsed.is_err());
     }
 }

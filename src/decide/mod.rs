@@ -10,15 +10,18 @@ mod baseline;
 mod budget;
 pub(crate) mod experiment;
 mod policy;
+mod trend;
 mod verdict;
 
 pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
 pub(crate) use accounting::{
-    annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget, prewarm,
+    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
+    prewarm,
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };
 pub(crate) use policy::PairedExact;
-pub(crate) use verdict::{FailOn, Verdict, verdict};
+pub(crate) use trend::{CaseFlips, Trend, TrendPoint};
+pub(crate) use verdict::{FailOn, Verdict, report_verdict, verdict};

@@ -24,9 +24,6 @@ use crate::yaml::{YamlError, parse_yaml_text, span_start};
 /// file with every row wrong does not bury the terminal.
 const PROBLEM_LIMIT: usize = 100;
 
-/// YAML data files hold many more nodes than a suite; alias limits stay as they are.
-const YAML_DATA_MAX_NODES: usize = 50_000_000;
-
 /// The format of a data file, by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DataFormat {
@@ -571,14 +568,10 @@ impl<'de> Deserialize<'de> for YamlRow {
     }
 }
 
-fn yaml_budget() -> Option<serde_saphyr::Budget> {
-    serde_saphyr::budget! { max_nodes: YAML_DATA_MAX_NODES }
-}
-
 fn read_yaml(source: &SourceFile, each: &mut dyn FnMut(DataRow)) -> DataFile {
     let mut found = DataFile::default();
     let mut overflow = 0;
-    match parse_yaml_text::<Option<Vec<Spanned<YamlRow>>>>(&source.text, yaml_budget()) {
+    match parse_yaml_text::<Option<Vec<Spanned<YamlRow>>>>(&source.text) {
         Ok(rows) => {
             for row in rows.unwrap_or_default() {
                 yaml_row(source, row, &mut found, &mut overflow, each);
@@ -651,7 +644,7 @@ fn yaml_row(
 /// own indentation), and its errors are located in the whole file.
 fn yaml_item_problems(source: &SourceFile, first: YamlError) -> Vec<Problem> {
     let starts: Vec<(usize, usize)> =
-        match parse_yaml_text::<Option<Vec<Spanned<IgnoredAny>>>>(&source.text, yaml_budget()) {
+        match parse_yaml_text::<Option<Vec<Spanned<IgnoredAny>>>>(&source.text) {
             Ok(items) => items.unwrap_or_default().iter().map(span_start).collect(),
             Err(_) => {
                 return vec![first.at(source).with_help(
@@ -680,7 +673,7 @@ fn yaml_item_problems(source: &SourceFile, first: YamlError) -> Vec<Problem> {
                 text.push_str(text_line);
             }
         }
-        if let Err(error) = parse_yaml_text::<Spanned<YamlRow>>(&text, yaml_budget()) {
+        if let Err(error) = parse_yaml_text::<Spanned<YamlRow>>(&text) {
             problems.push(error.shifted(source, line - 1));
         }
     }
@@ -903,7 +896,7 @@ fn cell_yaml<T: serde::de::DeserializeOwned>(
     place: &CellPlace,
     expected: &str,
 ) -> Result<T, Problem> {
-    parse_yaml_text(text, None).map_err(|error| cell_problem(error, place, expected))
+    parse_yaml_text(text).map_err(|error| cell_problem(error, place, expected))
 }
 
 /// Parses an `assert` cell: a flow list of assertions, or one assertion mapping.

@@ -15,6 +15,7 @@ mod probes;
 
 pub(crate) use discover::discover;
 pub(crate) use load::{
-    Case, Conversation, PromptShape, RepeatSettings, Suite, SuitePrompt, load_suites,
+    Case, Conversation, PromptShape, RepeatSettings, Suite, SuitePrompt, for_each_suite,
+    load_suites,
 };
 pub(crate) use model::{PromptRole, Vars};
