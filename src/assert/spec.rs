@@ -43,7 +43,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 }
 
 /// An assertion as written in a suite: one key naming the kind, and its argument.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) enum AssertionSpec {
     /// The answer equals the text exactly (surrounding whitespace ignored).
@@ -145,7 +145,7 @@ where
 }
 
 /// `rubric:` what a good answer does, judged by a grader model.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RubricSpec {
     /// The rubric.
@@ -171,7 +171,7 @@ impl TextOrOptions for RubricSpec {
 }
 
 /// `factuality:` the reference answer the answer's facts are compared with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct FactualitySpec {
     /// The reference answer.
@@ -197,7 +197,7 @@ impl TextOrOptions for FactualitySpec {
 }
 
 /// `similar:` texts the answer's embedding must be close to (any one of them).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct SimilarSpec {
     /// The reference texts.

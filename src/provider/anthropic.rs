@@ -256,6 +256,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
             judge: None,
         };
         let body = provider.body(&request);

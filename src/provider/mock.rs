@@ -120,6 +120,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: Some("scripted"),
+            chat_prompt: false,
             judge: None,
         };
         assert_eq!(provider.complete(&scripted).text, "scripted");
@@ -128,6 +129,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
             judge: None,
         };
         assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
@@ -137,6 +139,7 @@ mod tests {
             attempt: 1,
             messages: &other,
             mock_answer: None,
+            chat_prompt: false,
             judge: None,
         };
         assert_eq!(provider.complete(&echoed).text, "mock: hello");

@@ -186,6 +186,7 @@ mod tests {
             attempt: 1,
             messages,
             mock_answer: None,
+            chat_prompt: false,
             judge: None,
         }
     }

@@ -243,6 +243,7 @@ async fn ask(
         attempt,
         messages,
         mock_answer: None,
+        chat_prompt: false,
         judge: Some(JudgeCall { slot, seed }),
     };
     let cache = lanes.options.cache.as_deref().and_then(|cache| {

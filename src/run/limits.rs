@@ -286,6 +286,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
             judge: None,
         };
         assert_eq!(estimate_tokens(&request, None), 100 + 4 + 1 + 4);

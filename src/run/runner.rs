@@ -189,6 +189,7 @@ async fn run_case(
         attempt,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
+        chat_prompt: case.chat_prompt,
         judge: None,
     };
     let cache = options.cache.as_deref().and_then(|cache| {
