@@ -213,10 +213,6 @@ impl<'a> PlanBuilder<'a> {
 
     /// Plans a suite's selected cases, collecting its problems. Fails only when the target
     /// named on the command line does not exist, which no suite can fix.
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one pass over a suite's cases, collecting every problem"
-    )]
     pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
         let (config, options) = (self.config, self.options);
         let plan = &mut self.plan;

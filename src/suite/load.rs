@@ -307,8 +307,7 @@ fn located(written: Spanned<String>) -> (String, usize, usize) {
 
 /// Returns the judge prompts a suite names, reporting files that do not exist.
 fn judge_templates(
-    rubric: Option<Spanned<String>>,
-    factuality: Option<Spanned<String>>,
+    (rubric, factuality): (Option<Spanned<String>>, Option<Spanned<String>>),
     dir: &Path,
     source: &SourceFile,
     problems: &mut InvalidInput,
@@ -425,13 +424,8 @@ fn validate(
 
     let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
-    let judge_templates = judge_templates(
-        raw.rubric_template,
-        raw.factuality_template,
-        &dir,
-        &source,
-        &mut problems,
-    );
+    let templates = (raw.rubric_template, raw.factuality_template);
+    let judge_templates = judge_templates(templates, &dir, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
