@@ -13,9 +13,9 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::Vars;
 use crate::chat::{Message, Role};
 use crate::error::{InvalidInput, Problem, SourceFile};
-use crate::suite::Vars;
 use crate::util::path::display_path;
 use crate::yaml::{parse_yaml, span_start};
 

@@ -7,5 +7,8 @@
 mod chat;
 mod renderer;
 
+/// Template variables: names to any YAML value.
+pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
+
 pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file, keep_trailing_newlines};
 pub(crate) use renderer::{Renderer, describe_error, prompt_environment, template_problem};

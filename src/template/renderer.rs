@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use super::Vars;
 use super::{ChatTemplate, chat_environment};
 use crate::chat::Message;
 use crate::error::{Problem, SourceFile};
-use crate::suite::Vars;
 use crate::util::path::display_path;
 
 /// Returns a template environment with promptci's prompt settings and no loader: undefined
