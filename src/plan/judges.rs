@@ -56,12 +56,14 @@ impl JudgeResolver {
         &mut self,
         assertions: &[Assertion],
         suite: &Suite,
-        case_target: &Target,
+        case_target: usize,
         config: &Config,
         targets: &mut Vec<Target>,
         target_index: &mut HashMap<String, usize>,
         problems: &mut InvalidInput,
     ) -> Option<Vec<JudgeLeaf>> {
+        let case_target = targets[case_target].clone();
+        let case_target = &case_target;
         let mut leaves = Vec::new();
         let mut ok = true;
         for judged in Assertion::judged_leaves(assertions) {

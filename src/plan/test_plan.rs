@@ -282,11 +282,10 @@ impl<'a> PlanBuilder<'a> {
             else {
                 continue;
             };
-            let case_target = plan.targets[target].clone();
             let Some(leaves) = self.judges.leaves(
                 &assertions,
                 suite,
-                &case_target,
+                target,
                 config,
                 &mut plan.targets,
                 &mut self.target_index,
@@ -294,7 +293,6 @@ impl<'a> PlanBuilder<'a> {
             ) else {
                 continue;
             };
-            let vars = (!leaves.is_empty()).then(|| Arc::new(merged_vars(&suite.vars, &case.vars)));
             plan.cases.push(TestInstance {
                 id,
                 suite: suite_index,
@@ -312,8 +310,8 @@ impl<'a> PlanBuilder<'a> {
                     .is_some_and(|prompt| matches!(prompt.shape, PromptShape::Chat(_))),
                 probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
+                vars: (!leaves.is_empty()).then(|| Arc::new(merged_vars(&suite.vars, &case.vars))),
                 judges: leaves.into(),
-                vars,
             });
         }
         Ok(())
