@@ -47,7 +47,7 @@ struct Server {
     _runtime: tokio::runtime::Runtime,
 }
 
-/// SplitMix64: a small, well-known generator; the draw for request `n` depends only on the
+/// `SplitMix64`: a small, well-known generator; the draw for request `n` depends only on the
 /// seed and `n`, so runs of different builds meet the same faults in the same order.
 fn draw(seed: u64, n: u64) -> f64 {
     let mut z = seed
@@ -134,6 +134,12 @@ fn project(dir: &Path, cases: usize, base_url: &str, timeout: f64) {
     std::fs::write(dir.join("suites/bench.yaml"), suite).expect("suite");
 }
 
+/// Writes a line to stdout (the bench's only output).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 /// Runs one scenario and prints its line.
 fn scenario(settings: &Settings, name: &str, p429: f64, hang: f64) {
     let server = Server::start(p429, hang, settings.latency, settings.seed);
@@ -162,7 +168,7 @@ fn scenario(settings: &Settings, name: &str, p429: f64, hang: f64) {
         let passed = cases.iter().filter(|c| c["status"] == "passed").count();
         (passed, cases.len())
     });
-    println!(
+    say(&format!(
         "{name:<6} {:>8.1} s  exit {:<3} passed {:>5}/{:<5} requests {:>6}  429s {:>5}  hangs {:>4}",
         wall.as_secs_f64(),
         output.status.code().unwrap_or(-1),
@@ -171,7 +177,7 @@ fn scenario(settings: &Settings, name: &str, p429: f64, hang: f64) {
         server.counts.requests.load(Ordering::Relaxed),
         server.counts.throttled.load(Ordering::Relaxed),
         server.counts.hung.load(Ordering::Relaxed),
-    );
+    ));
 }
 
 fn parse_args() -> Settings {
@@ -208,7 +214,7 @@ fn parse_args() -> Settings {
 
 fn main() {
     let settings = parse_args();
-    println!(
+    say(&format!(
         "{} cases, concurrency 16, latency {} ms, timeout {} s, 429s {:.0}%, hangs {:.1}%, seed {}: {}",
         settings.cases,
         settings.latency.as_millis(),
@@ -217,7 +223,7 @@ fn main() {
         settings.hang * 100.0,
         settings.seed,
         settings.binary.display()
-    );
+    ));
     let wanted = |name: &str| settings.only.as_deref().is_none_or(|only| only == name);
     if wanted("429") {
         scenario(&settings, "429", settings.p429, 0.0);
