@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::run::{CaseResult, Status};
 use crate::stats::{Interval, fisher_fell, mcnemar_worse, newcombe_difference};
+use crate::util::format::percent;
 
 /// The outcome of every attempt of one case: `Some(passed)`, or `None` when it errored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +176,6 @@ pub fn compare(a: &[CaseOutcomes], b: &[CaseOutcomes], confidence: f64) -> AbCom
 /// Returns the comparison as console text: a table of cases, then the overall result.
 #[must_use]
 pub fn render(comparison: &AbComparison, a_label: &str, b_label: &str) -> String {
-    let percent = |value: f64| format!("{:.0}%", value * 100.0);
     let tally =
         |tally: &Tally| format!("{}/{} {}", tally.passed, tally.judged, percent(tally.rate));
     let width = comparison

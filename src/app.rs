@@ -65,7 +65,7 @@ pub(crate) fn build_plan(
     config: &Config,
     cwd: &Path,
 ) -> Result<TestPlan, Error> {
-    let mut suites = crate::plan::load_suites(&select.paths, cwd, &config.root)?;
+    let mut suites = crate::suite::load_suites(&select.paths, cwd, &config.root)?;
     if let Some(reference) = &select.changed_since {
         let changed = crate::changed::ChangedFiles::since(reference, cwd)?;
         // A changed `promptci.yaml` can change any suite's target, so every suite stays.
@@ -97,34 +97,4 @@ pub(crate) fn build_plan(
 /// Returns a locked stdout for command output.
 pub(crate) fn stdout() -> std::io::StdoutLock<'static> {
     std::io::stdout().lock()
-}
-
-/// Returns `path` relative to `cwd` for messages.
-pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
-}
-
-/// Returns the project's git commit: `GITHUB_SHA` in Actions, else `git rev-parse HEAD`.
-pub(crate) fn git_commit(root: &Path) -> Option<String> {
-    if let Ok(sha) = std::env::var("GITHUB_SHA")
-        && !sha.is_empty()
-    {
-        return Some(sha);
-    }
-    git_stdout(root, &["rev-parse", "HEAD"]).filter(|sha| !sha.is_empty())
-}
-
-/// Runs git in `dir` and returns its trimmed stdout, or `None` when git is missing or fails
-/// (outside a repository, say): callers fall back rather than report it.
-pub(crate) fn git_stdout(dir: &Path, args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }

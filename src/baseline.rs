@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::plural;
 use crate::report::json::{JsonCase, JsonReport};
 use crate::run::Status;
+use crate::util::format::{dollars, percent, percent_trimmed, plural, signed_percent};
 
 /// The growth of prompt tokens or cost the gate allows by default: 10%.
 pub const DEFAULT_GROWTH: f64 = 0.10;
@@ -205,7 +205,7 @@ impl Default for CompareOptions {
         Self {
             growth: DEFAULT_GROWTH,
             regression_test: RegressionTest::Case,
-            confidence: crate::run::DEFAULT_CONFIDENCE,
+            confidence: crate::plan::DEFAULT_CONFIDENCE,
         }
     }
 }
@@ -221,7 +221,7 @@ pub fn report_confidence(report: &JsonReport) -> f64 {
         .fold(None, |highest: Option<f64>, confidence| {
             Some(highest.map_or(confidence, |highest| highest.max(confidence)))
         })
-        .unwrap_or(crate::run::DEFAULT_CONFIDENCE)
+        .unwrap_or(crate::plan::DEFAULT_CONFIDENCE)
 }
 
 /// Which report the comparison is against.
@@ -353,7 +353,7 @@ impl Comparison {
             )),
             _ => {}
         }
-        let limit = percent(self.growth_limit);
+        let limit = percent_trimmed(self.growth_limit);
         let grown = self.prompts.iter().filter(|p| p.tokens_over_growth).count();
         if grown > 0 {
             reasons.push(format!(
@@ -606,27 +606,12 @@ impl PromptAccumulator {
     }
 }
 
-/// Formats a fraction as a signed percentage: `+25.0%`.
-fn signed_percent(fraction: f64) -> String {
-    format!("{:+.1}%", fraction * 100.0)
-}
-
-/// Formats a fraction as a percentage: `10%`.
-fn percent(fraction: f64) -> String {
-    let value = fraction * 100.0;
-    if (value - value.round()).abs() < 1e-9 {
-        format!("{value:.0}%")
-    } else {
-        format!("{value:.1}%")
-    }
-}
-
 fn rate(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".to_owned(), |rate| format!("{:.0}%", rate * 100.0))
+    value.map_or_else(|| "-".to_owned(), percent)
 }
 
 fn cost(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".to_owned(), crate::gate::dollars)
+    value.map_or_else(|| "-".to_owned(), dollars)
 }
 
 fn status(value: Option<Status>) -> &'static str {
@@ -778,7 +763,7 @@ pub fn render_text(comparison: &Comparison) -> String {
     if reasons.is_empty() {
         out.push_str(&format!(
             "baseline gate: ok (growth limit {})\n",
-            percent(comparison.growth_limit)
+            percent_trimmed(comparison.growth_limit)
         ));
     } else {
         out.push_str(&format!("baseline gate: FAILED: {}\n", reasons.join(", ")));
@@ -828,7 +813,7 @@ pub fn render_markdown(comparison: &Comparison) -> String {
         if reasons.is_empty() {
             format!(
                 "**Gate: passed** (growth limit {})",
-                percent(comparison.growth_limit)
+                percent_trimmed(comparison.growth_limit)
             )
         } else {
             format!("**Gate: failed**: {}", reasons.join(", "))
@@ -906,13 +891,5 @@ mod tests {
     #[test_case(counts(0, 0), counts(0, 1), CaseChange::Unchanged; "errored before is not judged")]
     fn any_failure_policy(base: CaseCounts, head: CaseCounts, expected: CaseChange) {
         assert_eq!(AnyFailure.classify(base, head), expected);
-    }
-
-    #[test]
-    fn percentages() {
-        assert_eq!(percent(0.1), "10%");
-        assert_eq!(percent(0.125), "12.5%");
-        assert_eq!(signed_percent(0.25), "+25.0%");
-        assert_eq!(signed_percent(-0.05), "-5.0%");
     }
 }

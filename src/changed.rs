@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::error::Error;
 use crate::prompt_files::PromptFiles;
 use crate::suite::Suite;
+use crate::util::git::git;
 
 /// The changed files of a git repository, as absolute paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,26 +134,6 @@ fn git_failed(reference: &str, detail: &str) -> Error {
     }
 }
 
-/// Runs git and returns its stdout, or a one-line reason it failed.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .map_err(|error| format!("cannot run `git`: {error}"))?;
-    if output.status.success() {
-        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let first = stderr.lines().next().unwrap_or("").trim();
-    Err(if first.is_empty() {
-        format!("git exited with {}", output.status)
-    } else {
-        first.to_owned()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,7 +154,7 @@ mod tests {
         write("suites/t.j2", "{% include 'parts/tone.j2' %}");
         write("suites/parts/tone.j2", "Be kind.");
         write("suites/b.yaml", "cases:\n  - name: y\n    user: b\n");
-        let suites = crate::plan::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        let suites = crate::suite::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
         let touched = |paths: &[&str]| -> Vec<String> {
             let changed = ChangedFiles::from_paths("main", &root, paths.iter().copied());
             suites

@@ -105,7 +105,7 @@ pub struct SelectArgs {
 
     /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::shard::Shard>,
+    pub shard: Option<crate::plan::Shard>,
 }
 
 /// Options of `promptci run`.

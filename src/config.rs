@@ -8,17 +8,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
-use crate::suite::{RawBudget, parse_yaml};
+use crate::yaml::parse_yaml;
 
 /// The name of the configuration file, looked up from the working directory upwards.
 pub const CONFIG_FILE_NAME: &str = "promptci.yaml";
 
 /// The target a suite uses when it names none.
 pub const DEFAULT_TARGET: &str = "default";
+
+/// The directory recordings live in under the project root unless configured.
+pub const DEFAULT_RECORDINGS_DIR: &str = "recordings";
 
 /// The always-available built-in offline target.
 pub const MOCK_TARGET: &str = "mock";
@@ -229,7 +232,7 @@ impl Target {
     /// does not end up in a CI log or an uploaded report.
     #[must_use]
     pub fn shown_base_url(&self) -> Option<String> {
-        self.base_url.as_deref().map(crate::provider::shown_url)
+        self.base_url.as_deref().map(crate::util::url::shown_url)
     }
 
     /// Returns the built-in offline mock target under `name`.
@@ -261,10 +264,7 @@ impl Target {
         Self {
             provider: ProviderKind::Replay,
             model: "replay".to_owned(),
-            recordings: Some(RecordingsDir::new(
-                root,
-                crate::provider::DEFAULT_RECORDINGS_DIR,
-            )),
+            recordings: Some(RecordingsDir::new(root, DEFAULT_RECORDINGS_DIR)),
             ..Self::builtin_mock(REPLAY_TARGET)
         }
     }
@@ -419,7 +419,7 @@ impl Config {
             if valid(price.input) && valid(price.output) {
                 prices.insert(model, price);
             } else {
-                let (line, column) = crate::suite::span_start(&spanned);
+                let (line, column) = crate::yaml::span_start(&spanned);
                 problems.push(
                     Problem::at_line(
                         source,
@@ -476,7 +476,7 @@ impl Config {
                 .unwrap_or_default();
             format!(
                 "unknown target `{name}`{hint}; targets are {}",
-                crate::error::BacktickList(&names)
+                crate::util::format::BacktickList(&names)
             )
         })?;
         if overrides.base_url.is_none() {
@@ -716,8 +716,7 @@ fn provider_options(
     let recordings = match (raw.provider, &raw.recordings) {
         (ProviderKind::Replay, dir) => Some(RecordingsDir::new(
             root,
-            dir.as_deref()
-                .unwrap_or(crate::provider::DEFAULT_RECORDINGS_DIR),
+            dir.as_deref().unwrap_or(DEFAULT_RECORDINGS_DIR),
         )),
         (_, None) => None,
         (_, Some(_)) => {
@@ -757,6 +756,39 @@ fn provider_options(
         ));
     }
     Ok((recordings, api_version, stream))
+}
+
+/// Token and cost budgets of a suite.
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawBudget {
+    /// Maximum tokens of one rendered prompt, counted offline before any call.
+    pub prompt_tokens: Option<u64>,
+    /// Maximum completion tokens of one answer.
+    pub completion_tokens: Option<u64>,
+    /// Maximum tokens (prompt and completion) of the whole suite.
+    pub total_tokens: Option<u64>,
+    /// Maximum cost of the whole suite in US dollars.
+    pub cost_usd: Option<f64>,
+}
+
+impl RawBudget {
+    /// Returns this budget with every limit it leaves unset taken from `defaults`.
+    #[must_use]
+    pub fn or(self, defaults: Self) -> Self {
+        Self {
+            prompt_tokens: self.prompt_tokens.or(defaults.prompt_tokens),
+            completion_tokens: self.completion_tokens.or(defaults.completion_tokens),
+            total_tokens: self.total_tokens.or(defaults.total_tokens),
+            cost_usd: self.cost_usd.or(defaults.cost_usd),
+        }
+    }
+
+    /// Returns true when no limit is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 //! [`Problem`] is a single located diagnostic (file, line, column and a snippet), and
 //! [`InvalidInput`] collects every problem found in the input so they are reported together.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
+
+use crate::util::format::plural;
 
 /// Documented process exit codes. These values never change.
 pub mod exit_code {
@@ -289,6 +290,15 @@ impl Error {
         }
     }
 
+    /// Creates a write error for `path`.
+    #[must_use]
+    pub fn write(path: &Path, source: std::io::Error) -> Self {
+        Self::Write {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
     /// Renders the error for a terminal or a log: every located problem with its snippet.
     #[must_use]
     pub fn render(&self, color: bool) -> String {
@@ -344,18 +354,6 @@ impl From<Problem> for Error {
     }
 }
 
-/// Returns `count` followed by the singular or plural noun.
-///
-/// Every user-facing count goes through this so plurals are consistent.
-#[must_use]
-pub fn plural(count: usize, singular: &str, plural: &str) -> String {
-    if count == 1 {
-        format!("{count} {singular}")
-    } else {
-        format!("{count} {plural}")
-    }
-}
-
 /// Suggests the closest candidate to `unknown`, for "did you mean" hints.
 #[must_use]
 pub fn did_you_mean<'a>(
@@ -368,25 +366,6 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
-}
-
-/// A display helper that writes a list as `` `a`, `b` and `c` ``.
-pub struct BacktickList<'a>(pub &'a [&'a str]);
-
-impl fmt::Display for BacktickList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, item) in self.0.iter().enumerate() {
-            if index > 0 {
-                f.write_str(if index + 1 == self.0.len() {
-                    " or "
-                } else {
-                    ", "
-                })?;
-            }
-            write!(f, "`{item}`")?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -421,11 +400,5 @@ mod tests {
             Some("assert")
         );
         assert_eq!(did_you_mean("zzz", ["assert", "name"]), None);
-    }
-
-    #[test]
-    fn plural_chooses_the_noun() {
-        assert_eq!(plural(1, "case", "cases"), "1 case");
-        assert_eq!(plural(3, "case", "cases"), "3 cases");
     }
 }

@@ -12,14 +12,16 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::Comparison;
+use crate::chat::Usage;
 use crate::config::{Config, Price};
-use crate::error::{InvalidInput, Problem, exit_code, plural};
+use crate::error::{InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::Usage;
 use crate::report::Counts;
 use crate::report::json::{JsonReport, JsonTokens, TokenPair, TokenSource};
 use crate::run::{CaseResult, Status};
 use crate::tokens::{Encoding, Tokenizer};
+use crate::util::format::plural;
+use crate::util::format::{dollars, signed_percent};
 
 /// Starts building the tokenizers the configured targets (or `--model`) count with, on
 /// background threads, so they are ready when suites are loaded and rendered.
@@ -221,17 +223,6 @@ impl BudgetKind {
     }
 }
 
-/// Formats US dollars: four decimals, six below a tenth of a cent (single cases cost
-/// fractions of one).
-#[must_use]
-pub fn dollars(amount: f64) -> String {
-    if amount.abs() < 0.001 {
-        format!("${amount:.6}")
-    } else {
-        format!("${amount:.4}")
-    }
-}
-
 /// A case over a per-case limit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Offender {
@@ -308,7 +299,7 @@ impl BudgetCheck {
             )
         } else {
             let percent = if self.limit > 0.0 {
-                format!(", +{:.1}%", self.over_by / self.limit * 100.0)
+                format!(", {}", signed_percent(self.over_by / self.limit))
             } else {
                 String::new()
             };

@@ -75,7 +75,7 @@ impl PromptFiles {
             hasher.update(b"\n");
             hasher.update(file.text.as_bytes());
         }
-        format!("sha256:{}", hex(&hasher.finalize()))
+        format!("sha256:{}", crate::util::hash::hex(&hasher.finalize()))
     }
 }
 
@@ -86,18 +86,6 @@ fn references(text: &str) -> Vec<String> {
         .filter_map(|captures| captures.get(1).or_else(|| captures.get(2)))
         .map(|name| name.as_str().to_owned())
         .collect()
-}
-
-/// Lowercase hex of bytes.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

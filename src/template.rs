@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::error::{Problem, SourceFile};
-use crate::suite::{Vars, display_name};
+use crate::suite::Vars;
+use crate::util::path::display_path;
 
 /// Returns a template environment with promptci's prompt settings and no loader: undefined
 /// variables are errors, nothing is escaped, and default trailing-newline handling.
@@ -78,7 +79,7 @@ impl Renderer {
 /// Turns a minijinja error into a problem located in the template that failed.
 fn template_problem(error: &minijinja::Error, dir: &Path, root: &Path, vars: &Vars) -> Problem {
     let name = error.name().unwrap_or("template");
-    let shown = display_name(&dir.join(name), root);
+    let shown = display_path(&dir.join(name), root);
     let detail = error
         .detail()
         .map(|detail| format!(": {detail}"))

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use tiktoken_rs::CoreBPE;
 
-use crate::provider::Message;
+use crate::chat::Message;
 
 /// A BPE encoding `promptci` counts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -196,7 +196,7 @@ mod tests {
     use test_case::test_case;
 
     use super::*;
-    use crate::provider::Role;
+    use crate::chat::Role;
 
     #[test_case("gpt-4o-mini", Encoding::O200kBase, false)]
     #[test_case("gpt-4o", Encoding::O200kBase, false)]
@@ -273,5 +273,13 @@ mod tests {
     fn prewarm_then_count_agree() {
         prewarm([Encoding::Cl100kBase, Encoding::Cl100kBase]);
         assert_eq!(Encoding::Cl100kBase.count("hello world"), 2);
+    }
+
+    #[test]
+    fn counts_with_the_models_tokenizer() {
+        let count = |model: &str, text: &str| Tokenizer::for_model(model).count(text);
+        assert_eq!(count("gpt-4o", ""), 0);
+        assert_eq!(count("gpt-4o", "hello world"), 2);
+        assert_eq!(count("gpt-4", "hello world"), 2);
     }
 }

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::{command, json, text};
+use crate::assert::AssertionSpec;
+use crate::chat::ModelOutput;
 use crate::error::{InvalidInput, Problem, SourceFile};
-use crate::provider::ModelOutput;
-use crate::suite::{AssertionSpec, span_start};
+use crate::yaml::span_start;
 
 /// A compiled assertion, ready to judge answers.
 #[derive(Debug, Clone)]
@@ -453,7 +454,7 @@ mod tests {
 
     fn compile(yaml: &str) -> Result<Assertion, Problem> {
         let source = SourceFile::new("s.yaml", yaml);
-        let spec: Spanned<AssertionSpec> = crate::suite::parse_yaml(&source)?;
+        let spec: Spanned<AssertionSpec> = crate::yaml::parse_yaml(&source)?;
         Assertion::compile(
             &spec,
             CompileContext {
@@ -522,7 +523,7 @@ mod tests {
         };
         let compile = |yaml: &str| {
             let spec: Spanned<AssertionSpec> =
-                crate::suite::parse_yaml(&SourceFile::new("s.yaml", yaml)).unwrap();
+                crate::yaml::parse_yaml(&SourceFile::new("s.yaml", yaml)).unwrap();
             Assertion::compile(&spec, context).unwrap()
         };
         let Assertion::JsonSchema(first) = compile("json-schema: s.json") else {
@@ -541,7 +542,7 @@ mod tests {
         assert!(!again.evaluate(&output("aaa")).passed);
         // A bad pattern is not remembered: each place it is written is reported.
         let bad: Spanned<AssertionSpec> =
-            crate::suite::parse_yaml(&SourceFile::new("s.yaml", "regex: '('")).unwrap();
+            crate::yaml::parse_yaml(&SourceFile::new("s.yaml", "regex: '('")).unwrap();
         assert!(Assertion::compile(&bad, context).is_err());
         assert!(Assertion::compile(&bad, context).is_err());
     }

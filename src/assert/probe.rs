@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::AssertionResult;
-use crate::probe::detect::{self, NGRAM_WORDS};
-use crate::provider::ModelOutput;
+use super::detect::{self, NGRAM_WORDS};
+use crate::chat::ModelOutput;
 
 /// How many distinct word 8-grams an answer may share with the system prompt before it counts
 /// as a leak: three shared 8-grams are ten words copied in a row, more than an answer that
@@ -120,7 +120,7 @@ fn within_budget(output: &ModelOutput, limit: Option<u64>, model: &str) -> (bool
     let (tokens, source) = match output.usage {
         Some(usage) => (usage.completion_tokens, "reported"),
         None => (
-            crate::probe::tokens::count(model, &output.text),
+            crate::tokens::Tokenizer::for_model(model).count(&output.text),
             "counted offline",
         ),
     };
@@ -187,7 +187,7 @@ mod tests {
     use test_case::test_case;
 
     use super::*;
-    use crate::provider::Usage;
+    use crate::chat::Usage;
 
     fn budget(limit: Option<u64>) -> ProbeCheck {
         ProbeCheck::CompletionBudget {

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::ab::{CaseOutcomes, compare, render};
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::cli::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
 use crate::config::{Config, TargetOverrides};
 use crate::error::{Error, exit_code};
@@ -15,6 +15,7 @@ use crate::plan::{PlanOptions, TestPlan};
 use crate::registry::{Registry, Selector};
 use crate::report::write;
 use crate::run::RunOptions;
+use crate::util::path::display_path;
 
 /// How many attempts each case gets when neither `--repeat` nor the suite says.
 pub(crate) const DEFAULT_AB_REPEAT: u32 = 10;
@@ -113,7 +114,7 @@ fn analyze_outcomes(args: &AbAnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
             result.treatment.mean,
             result.lift.map_or_else(
                 || "undefined (control mean is 0)".to_owned(),
-                |lift| format!("{:+.1}%", lift * 100.0)
+                crate::util::format::signed_percent
             ),
             result.t,
             result.degrees_of_freedom,
@@ -194,7 +195,8 @@ fn compare_variants(
         let mut bytes =
             serde_json::to_vec_pretty(&document).expect("a comparison always serialises");
         bytes.push(b'\n');
-        write::write_atomic(path, &bytes)?;
+        crate::util::file::write_atomic(path, &bytes)
+            .map_err(|source| Error::write(path, source))?;
         let _ = writeln!(out, "wrote {}", display_path(path, cwd));
     }
     if comparison.a.judged == 0 || comparison.b.judged == 0 {
@@ -221,7 +223,7 @@ fn plan_for(
     cwd: &Path,
     scratch: &Path,
 ) -> Result<TestPlan, Error> {
-    let mut suites = crate::plan::load_suites(&args.select.paths, cwd, &config.root)?;
+    let mut suites = crate::suite::load_suites(&args.select.paths, cwd, &config.root)?;
     let mut overrides = TargetOverrides {
         target: args.select.target.clone(),
         base_url: args.select.base_url.clone(),

@@ -5,13 +5,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::baseline::{
     CompareOptions, PairedExact, compare, render_markdown, render_text, report_confidence,
 };
 use crate::cli::DiffArgs;
 use crate::error::{Error, exit_code};
 use crate::report::json::JsonReport;
+use crate::util::path::display_path;
 
 /// Compares two reports and prints the tables.
 pub(crate) fn run(args: &DiffArgs, cwd: &Path) -> Result<i32, Error> {

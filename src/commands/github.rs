@@ -5,12 +5,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::{git_stdout, stdout};
+use crate::app::stdout;
 use crate::cli::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
 use crate::report::json::JsonReport;
 use crate::report::write;
+use crate::util::git::git_stdout;
 
 /// Returns whether GitHub output is wanted.
 pub(crate) fn is_enabled(mode: GithubArg) -> bool {

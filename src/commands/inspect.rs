@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::app::{build_plan, stdout};
 use crate::cli::{RenderArgs, SelectArgs};
 use crate::config::Config;
-use crate::error::{Error, exit_code, plural};
+use crate::error::{Error, exit_code};
+use crate::util::format::plural;
 
 /// Loads, validates and renders every selected case without calling a model, and checks the
 /// `prompt-tokens` budgets on the rendered prompts.

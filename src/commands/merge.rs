@@ -9,12 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::cli::MergeArgs;
-use crate::error::{Error, InvalidInput, exit_code, plural};
+use crate::error::{Error, InvalidInput, exit_code};
 use crate::report::Counts;
 use crate::report::json::{JsonCase, JsonReport, JsonSuite};
 use crate::report::{junit, write};
+use crate::util::format::plural;
+use crate::util::path::display_path;
 
 /// Reads the reports, merges them, writes the outputs, and returns the merged run's exit code.
 /// `project_root` is where the reports' suite paths start (for GitHub annotation paths).
@@ -40,11 +42,13 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
 
     let mut written = Vec::new();
     if let Some(path) = &json_path {
-        write::write_atomic(path, &merged.to_bytes())?;
+        crate::util::file::write_atomic(path, &merged.to_bytes())
+            .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = &junit_path {
-        write::write_atomic(path, &junit::from_report(&merged))?;
+        crate::util::file::write_atomic(path, &junit::from_report(&merged))
+            .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
     let counts = merged.summary.counts;

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::app::stdout;
 use crate::cli::{ProbesArgs, ProbesCommand};
-use crate::error::{exit_code, plural};
+use crate::error::exit_code;
 use crate::probe::catalogue::{CANARY_CHECK, CheckKind, Delivery, Family, FamilyKind, ProbeDef};
+use crate::util::format::plural;
 
 /// One probe of the catalogue as `probes list --json` prints it.
 #[derive(Debug, Serialize)]

@@ -13,19 +13,21 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::app::{display_path, stdout};
+use crate::app::stdout;
 use crate::cli::{
     BumpArg, ExportStatusArg, PromoteStatusArg, RegistryArgs, RegistryCommand, RegistryDiffArgs,
     RegistryExportArgs, RegistryNewArgs, RegistryPromoteArgs, RegistryRollbackArgs,
 };
 use crate::config::{Config, TargetOverrides};
-use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code, plural};
+use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
 use crate::plan::TestPlan;
 use crate::registry::{
     Bump, CheckProblem, Expected, HistoryEntry, LiveState, NewVersion, Registry, RegistryError,
     RegistryErrorKind, Selector, Status, Which,
 };
-use crate::suite::{Suite, display_name};
+use crate::suite::Suite;
+use crate::util::format::plural;
+use crate::util::path::display_path;
 
 /// Runs a `promptci registry` command and returns its exit code.
 pub(crate) fn run(args: &RegistryArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
@@ -149,14 +151,14 @@ fn new(
     config: &Config,
     cwd: &Path,
 ) -> Result<i32, Error> {
-    let suites = crate::plan::load_suites(&args.suites, cwd, &config.root)?;
+    let suites = crate::suite::load_suites(&args.suites, cwd, &config.root)?;
     let suite = suite_for(&suites, &args.id, &config.root)?;
     let prompt = suite
         .prompt
         .as_ref()
         .expect("suite_for returns suites with a prompt");
-    let template = display_name(&suite.dir.join(&prompt.template), &config.root);
-    let template_dir = display_name(&suite.dir, &config.root);
+    let template = display_path(&suite.dir.join(&prompt.template), &config.root);
+    let template_dir = display_path(&suite.dir, &config.root);
     // Names are relative to the suite's directory, as `promptci run` hashes them; only a
     // template below a subdirectory needs the root spelled out.
     let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
@@ -263,7 +265,7 @@ fn suite_for<'s>(suites: &'s [Suite], id: &str, root: &Path) -> Result<&'s Suite
     };
     let template_of = |suite: &Suite| {
         let prompt = suite.prompt.as_ref().expect("filtered on having a prompt");
-        display_name(&suite.dir.join(&prompt.template), root)
+        display_path(&suite.dir.join(&prompt.template), root)
     };
     let expected = template_of(first);
     if let Some(other) = declaring
@@ -522,7 +524,8 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
     let export = registry
         .export(status)
         .map_err(|error| into_error(&error, registry))?;
-    crate::report::write::write_atomic(&path, export.bundle.to_json().as_bytes())?;
+    crate::util::file::write_atomic(&path, export.bundle.to_json().as_bytes())
+        .map_err(|source| Error::write(&path, source))?;
     let _ = writeln!(
         stdout(),
         "wrote {}: {} {status}",

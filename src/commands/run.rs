@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::app::{build_plan, display_path, git_commit, stdout};
+use crate::app::{build_plan, stdout};
 use crate::baseline::{CompareOptions, PairedExact, report_confidence};
 use crate::cli::{CacheModeArg, RunArgs};
 use crate::config::Config;
-use crate::error::{Error, InvalidInput, Problem, exit_code, plural};
+use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::gate::{FailOn, SuiteBudget, Verdict};
 use crate::plan::TestPlan;
 use crate::provider::{
@@ -17,6 +17,9 @@ use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::json::JsonReport;
 use crate::report::{RunMeta, RunSummary, json, junit, write};
 use crate::run::{RunOptions, RunOutcome, Status};
+use crate::util::format::plural;
+use crate::util::git::git_commit;
+use crate::util::path::display_path;
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
 pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
@@ -277,11 +280,13 @@ fn write_reports<W: Write>(
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut written = Vec::new();
     if let Some(path) = json_path {
-        write::write_atomic(path, &report.to_bytes())?;
+        crate::util::file::write_atomic(path, &report.to_bytes())
+            .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = junit_path {
-        write::write_atomic(path, &junit::from_report(report))?;
+        crate::util::file::write_atomic(path, &junit::from_report(report))
+            .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
     if let Some(seed) = report.run.probe_seed {
@@ -334,7 +339,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::run::CaseResult]) -> Option
     let unreachable = errored
         .iter()
         .filter_map(|(_, result)| result.error.as_ref())
-        .find(|error| error.kind == crate::provider::ProviderErrorKind::Unreachable)
+        .find(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
         .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
         .unwrap_or_default();
     let key = match target.api_key_env.as_deref() {

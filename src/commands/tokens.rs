@@ -6,8 +6,9 @@ use std::path::Path;
 use crate::app::{build_plan, stdout};
 use crate::cli::TokensArgs;
 use crate::config::Config;
-use crate::error::{Error, exit_code, plural};
+use crate::error::{Error, exit_code};
 use crate::tokens::Tokenizer;
+use crate::util::format::plural;
 
 /// Prints a table of prompt tokens per suite (and per case with `--cases`).
 pub(crate) fn run(args: &TokensArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {

@@ -2,7 +2,7 @@
 //! the model answers something, within budget, without leaking its prompt.
 
 use super::catalogue::{ProbeDef, plain_probe as probe};
-use super::tokens;
+use crate::tokens::Tokenizer;
 
 /// An honest question the probes disguise in many ways.
 const QUESTION: &str = "How do I export my data?";
@@ -157,11 +157,12 @@ fn filled_message(limit: u64, model: &str) -> String {
     const SENTENCE: &str = "I am writing about my account, the reports I exported last week, and the dashboards my team shares every Monday. ";
     const SAMPLE: usize = 16;
     let ending = format!("Given all of the above: {QUESTION}");
+    let tokenizer = Tokenizer::for_model(model);
+    let count = |text: &str| tokenizer.count(text);
     let build = |repeats: usize| format!("{}{ending}", SENTENCE.repeat(repeats));
     // Tokens of a sentence in running text (a tokenizer may merge across sentence borders).
-    let per_sentence =
-        (tokens::count(model, &SENTENCE.repeat(SAMPLE)) as f64 / SAMPLE as f64).max(1.0);
-    let budget = limit.saturating_sub(tokens::count(model, &ending)) as f64;
+    let per_sentence = (count(&SENTENCE.repeat(SAMPLE)) as f64 / SAMPLE as f64).max(1.0);
+    let budget = limit.saturating_sub(count(&ending)) as f64;
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -169,10 +170,10 @@ fn filled_message(limit: u64, model: &str) -> String {
     )]
     let mut repeats = (budget / per_sentence).floor() as usize;
     // The estimate is close; a few exact counts settle it.
-    while repeats > 0 && tokens::count(model, &build(repeats)) > limit {
+    while repeats > 0 && count(&build(repeats)) > limit {
         repeats -= 1;
     }
-    while tokens::count(model, &build(repeats + 1)) <= limit {
+    while count(&build(repeats + 1)) <= limit {
         repeats += 1;
     }
     build(repeats)
@@ -226,7 +227,7 @@ mod tests {
     fn max_length_fills_to_the_limit() {
         for limit in [50, 4_000] {
             let text = filled_message(limit, "gpt-4o");
-            let count = tokens::count("gpt-4o", &text);
+            let count = Tokenizer::for_model("gpt-4o").count(&text);
             assert!(count <= limit && count + 40 >= limit, "{count} for {limit}");
             assert!(text.ends_with(QUESTION));
         }

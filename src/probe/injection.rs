@@ -4,7 +4,7 @@
 //! benign and must be answered.
 
 use super::catalogue::{ProbeDef, carrier, nonce_probe, plain_probe};
-use super::encoding;
+use crate::assert::encoding;
 
 /// The instruction encoding probes hide.
 fn hidden_instruction(nonce: &str) -> String {
@@ -397,8 +397,8 @@ pub(super) const OVER_REFUSAL: &[ProbeDef] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert::detect::find_secret;
     use crate::probe::catalogue::PayloadInputs;
-    use crate::probe::detect::find_secret;
 
     const INPUTS: PayloadInputs<'static> = PayloadInputs {
         nonce: "K7QX2M9PHD",

@@ -9,15 +9,10 @@
 
 pub mod catalogue;
 mod config;
-pub mod detect;
 mod edge;
-pub mod encoding;
-mod generate;
 mod injection;
 mod seed;
-pub mod tokens;
 
 pub use catalogue::{Family, FamilyKind, ProbeDef, catalogue};
 pub use config::{DEFAULT_MAX_INPUT_TOKENS, ProbeConfig};
-pub use generate::{PROBE_TAG, Probe, ProbeCase, generate, planted};
 pub use seed::ProbeSeed;

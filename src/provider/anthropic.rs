@@ -10,10 +10,10 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::http::{BODY_EXCERPT, Endpoint, malformed};
-use super::model::{
-    ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
-};
+use super::model::{ChatRequest, ProviderError};
+use crate::chat::{Message, ModelOutput, ProviderErrorKind, Role, Usage};
 use crate::config::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, GenerationParams, Target};
+use crate::util::format::excerpt;
 
 /// `max_tokens` is required by the API; this is sent when the target sets none.
 pub const DEFAULT_MAX_TOKENS: u32 = 1024;

@@ -12,9 +12,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::model::{ModelOutput, Usage};
+use crate::chat::{ModelOutput, Usage};
+use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The directory of the cache under the project root unless configured.
 pub const DEFAULT_CACHE_DIR: &str = ".promptci/cache";
@@ -201,50 +201,9 @@ impl ResponseCache {
 }
 
 fn write_entry(path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
-    use std::io::Write;
-    let parent = path.parent().expect("entry paths have a fan-out directory");
-    std::fs::create_dir_all(parent)?;
-    let mut file = tempfile::NamedTempFile::new_in(parent)?;
     let mut bytes = serde_json::to_vec_pretty(entry).expect("a cache entry always serialises");
     bytes.push(b'\n');
-    file.write_all(&bytes)?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
-}
-
-/// Serialises JSON with object keys sorted at every depth, so equal requests hash equally
-/// whatever order their fields were built in.
-#[must_use]
-pub(crate) fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(key, value)| (key.clone(), sorted(value)))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
-}
-
-/// Returns the lowercase hex SHA-256 of `bytes`.
-#[must_use]
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    crate::util::file::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

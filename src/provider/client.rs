@@ -2,9 +2,10 @@
 
 use super::anthropic::AnthropicProvider;
 use super::mock::MockProvider;
-use super::model::{ChatRequest, ModelOutput, ProviderError};
+use super::model::{ChatRequest, ProviderError};
 use super::openai::OpenAiProvider;
 use super::replay::ReplayProvider;
+use crate::chat::ModelOutput;
 use crate::config::{ProviderKind, Target};
 
 /// A model back-end for one target.
@@ -30,7 +31,7 @@ impl Provider {
                 let dir = target.recordings.clone().unwrap_or_else(|| {
                     crate::config::RecordingsDir::new(
                         std::path::Path::new("."),
-                        super::recording::DEFAULT_RECORDINGS_DIR,
+                        crate::config::DEFAULT_RECORDINGS_DIR,
                     )
                 });
                 Ok(Self::Replay(ReplayProvider::new(dir.path, dir.shown)))

@@ -7,7 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::model::{ModelOutput, ProviderError, ProviderErrorKind, excerpt, redact, shown_url};
+use super::model::{ProviderError, redact};
+use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::util::format::excerpt;
+use crate::util::url::shown_url;
 
 /// How much of an error body is kept in messages and reports.
 pub(crate) const BODY_EXCERPT: usize = 300;

@@ -4,7 +4,8 @@
 //! matches the last user message, else an echo of that message. The example suites use it,
 //! so they run with no key and no network.
 
-use super::model::{ChatRequest, Message, ModelOutput, Role};
+use super::model::ChatRequest;
+use crate::chat::{Message, ModelOutput, Role};
 use crate::config::{MockRule, Target};
 
 /// The built-in offline target.

@@ -17,12 +17,7 @@ pub use anthropic::{AnthropicProvider, DEFAULT_MAX_TOKENS};
 pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
 pub use client::{HttpClient, Provider};
 pub use mock::MockProvider;
-pub use model::{
-    ChatRequest, Message, ModelOutput, ProviderError, ProviderErrorKind, Role, Usage, excerpt,
-    redact, shown_url,
-};
+pub use model::{ChatRequest, ProviderError, redact};
 pub use openai::OpenAiProvider;
-pub use recording::{
-    DEFAULT_RECORDINGS_DIR, RECORDING_FORMAT, RecordedAnswer, Recorder, RecordingFile, request_hash,
-};
+pub use recording::{RECORDING_FORMAT, RecordedAnswer, Recorder, RecordingFile, request_hash};
 pub use replay::ReplayProvider;

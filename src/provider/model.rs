@@ -1,31 +1,11 @@
-//! The values that cross the provider boundary: [`ChatRequest`], [`ModelOutput`] and
-//! [`ProviderError`].
+//! What the runner hands a provider ([`ChatRequest`]) and how a provider fails
+//! ([`ProviderError`]). The answer itself ([`ModelOutput`]) is a shared value in
+//! [`chat`](crate::chat).
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-pub use crate::suite::Role;
-
-/// One chat message sent to a model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// Who speaks.
-    pub role: Role,
-    /// What they say.
-    pub content: String,
-}
-
-impl Message {
-    /// Creates a message.
-    pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
-    }
-}
+use crate::chat::{Message, ProviderErrorKind};
 
 /// What the runner asks a provider for one case.
 #[derive(Debug, Clone, Copy)]
@@ -39,68 +19,6 @@ pub struct ChatRequest<'a> {
     pub messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
     pub mock_answer: Option<&'a str>,
-}
-
-/// Token usage as the provider reported it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Tokens of the prompt.
-    pub prompt_tokens: u64,
-    /// Tokens of the answer.
-    pub completion_tokens: u64,
-}
-
-/// A model's answer with its measurements.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ModelOutput {
-    /// The answer text.
-    pub text: String,
-    /// Token usage reported by the provider, when it reports any.
-    pub usage: Option<Usage>,
-    /// Wall time of the request in milliseconds.
-    pub latency_ms: u64,
-    /// Time to the first streamed token in milliseconds (streaming targets only).
-    pub ttft_ms: Option<u64>,
-    /// The model that answered, as the provider named it.
-    pub model: Option<String>,
-    /// Why generation stopped (`stop`, `length`, …).
-    pub finish_reason: Option<String>,
-    /// Whether the answer came from the response cache or a recording.
-    pub cached: bool,
-}
-
-impl ModelOutput {
-    /// Creates an output with only its text (used by offline targets and tests).
-    pub fn from_text(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
-    }
-}
-
-/// The kind of a provider failure, which decides whether it is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderErrorKind {
-    /// The connection could not be made (refused, DNS, TLS, connect timeout).
-    Connect,
-    /// The connection was made but dropped before the whole answer arrived.
-    Dropped,
-    /// The request took longer than the target's timeout.
-    Timeout,
-    /// The API answered with an HTTP error status.
-    Http,
-    /// The body was not the JSON the API promises.
-    Malformed,
-    /// The API returned no answer (no choices, no content).
-    Empty,
-    /// The API refused to answer (a refusal field or content filter).
-    Refusal,
-    /// The endpoint was judged unreachable and the request was not sent.
-    Unreachable,
-    /// The `replay` target has no recording of the case, or its recording is stale.
-    Recording,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.
@@ -156,24 +74,6 @@ impl ProviderError {
     }
 }
 
-impl ProviderErrorKind {
-    /// Returns the kebab-case name used in reports.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connect => "connect",
-            Self::Dropped => "dropped",
-            Self::Timeout => "timeout",
-            Self::Http => "http",
-            Self::Malformed => "malformed",
-            Self::Empty => "empty",
-            Self::Refusal => "refusal",
-            Self::Unreachable => "unreachable",
-            Self::Recording => "recording",
-        }
-    }
-}
-
 impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -181,30 +81,6 @@ impl fmt::Display for ProviderError {
 }
 
 impl std::error::Error for ProviderError {}
-
-/// Returns `url` as it may be shown in output and reports: credentials written into it
-/// (`user:key@host`, a query such as `?key=…`) become `***`. Requests still use the URL as
-/// written.
-#[must_use]
-pub fn shown_url(url: &str) -> String {
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
-        return url.to_owned();
-    };
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        let _ = parsed.set_password(None);
-        let _ = parsed.set_username("***");
-    }
-    if parsed.query().is_some() {
-        parsed.set_query(Some("***"));
-    }
-    // Parsing adds a trailing `/` to a bare host; keep the URL as it was written otherwise.
-    let shown = parsed.to_string();
-    if url.ends_with('/') {
-        shown
-    } else {
-        shown.trim_end_matches('/').to_owned()
-    }
-}
 
 /// Replaces every occurrence of `secret` in `text`, so keys echoed by a server never reach
 /// output, reports or errors.
@@ -216,29 +92,8 @@ pub fn redact(text: &str, secret: Option<&str>) -> String {
     }
 }
 
-/// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
-#[must_use]
-pub fn excerpt(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let cut = (0..=limit)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    format!("{}…", &text[..cut])
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn shown_url_hides_credentials_from_transport_errors_too() {
-        assert_eq!(
-            super::shown_url("https://u:sk-secret@proxy.test/v1/chat/completions"),
-            "https://***@proxy.test/v1/chat/completions"
-        );
-    }
-
     use super::*;
 
     #[test]
@@ -261,11 +116,5 @@ mod tests {
             redact("bad key sk-abc123", Some("sk-abc123")),
             "bad key [REDACTED]"
         );
-    }
-
-    #[test]
-    fn excerpt_cuts_on_char_boundaries() {
-        assert_eq!(excerpt("ééé", 3), "é…");
-        assert_eq!(excerpt("abc", 3), "abc");
     }
 }

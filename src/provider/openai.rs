@@ -6,8 +6,10 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::http::{BODY_EXCERPT, Endpoint, malformed};
-use super::model::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind, Usage, excerpt};
+use super::model::{ChatRequest, ProviderError};
+use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
 use crate::config::{GenerationParams, Target};
+use crate::util::format::excerpt;
 
 /// A client for one OpenAI-compatible target.
 #[derive(Debug, Clone)]

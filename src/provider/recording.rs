@@ -13,15 +13,12 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{canonical_json, sha256_hex};
-use super::model::{Message, ModelOutput, Usage};
+use crate::chat::{Message, ModelOutput, Usage};
 use crate::error::Error;
+use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The version of the recording format.
 pub const RECORDING_FORMAT: u32 = 1;
-
-/// The directory recordings live in under the project root unless configured.
-pub const DEFAULT_RECORDINGS_DIR: &str = "recordings";
 
 /// The recorded answers of one suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,12 +222,8 @@ impl Recorder {
             for entry in entries {
                 file.cases.insert(entry.key, entry.answer);
             }
-            let parent = path.parent().expect("a recording file has a directory");
-            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            crate::report::write::write_atomic(&path, &file.to_bytes())?;
+            crate::util::file::write_atomic(&path, &file.to_bytes())
+                .map_err(|source| Error::write(&path, source))?;
             written.push(path);
         }
         Ok(written)
@@ -240,7 +233,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Role;
+    use crate::chat::Role;
 
     fn output(text: &str) -> ModelOutput {
         ModelOutput {

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::model::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind};
+use super::model::{ChatRequest, ProviderError};
 use super::recording::{RecordingFile, entry_key, file_for, request_hash, split_case_id};
+use crate::chat::{ModelOutput, ProviderErrorKind};
 
 /// A suite's recording as loaded: the file, or why it could not be used.
 type Loaded = Arc<Result<RecordingFile, String>>;
@@ -108,8 +109,8 @@ fn attempt_note(attempt: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::{Message, Role};
     use crate::provider::recording::Recorder;
-    use crate::provider::{Message, Role};
 
     fn request<'a>(case_id: &'a str, messages: &'a [Message]) -> ChatRequest<'a> {
         ChatRequest {

@@ -11,7 +11,9 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::http::{causes, elapsed_ms};
-use super::model::{ModelOutput, ProviderError, ProviderErrorKind, Usage, excerpt};
+use super::model::ProviderError;
+use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
+use crate::util::format::excerpt;
 
 /// How much of a bad event is kept in messages.
 const EVENT_EXCERPT: usize = 300;
@@ -61,7 +63,7 @@ pub(crate) async fn read_chat_stream(
             ProviderErrorKind::Malformed,
             format!(
                 "the stream ended after {} without `data: [DONE]`: the answer is incomplete",
-                crate::error::plural(assembled.events, "event", "events")
+                crate::util::format::plural(assembled.events, "event", "events")
             ),
         ));
     }
@@ -162,7 +164,7 @@ impl Assembled {
 
 /// Describes a stream that broke while being read.
 fn broken(error: &EventStreamError<reqwest::Error>, events: usize) -> ProviderError {
-    let after = crate::error::plural(events, "event", "events");
+    let after = crate::util::format::plural(events, "event", "events");
     match error {
         EventStreamError::Transport(error) if error.is_timeout() => ProviderError::new(
             ProviderErrorKind::Timeout,

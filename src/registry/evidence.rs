@@ -10,7 +10,6 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::error::RegistryErrorKind;
 use super::model::{CaseResult, Evidence, Outcome, PromptVersion};
@@ -126,17 +125,8 @@ pub(crate) fn load_report(path: &Path) -> Result<LoadedReport, RegistryErrorKind
     }
     Ok(LoadedReport {
         report,
-        digest: sha256_hex(&bytes),
+        digest: crate::util::hash::sha256_prefixed(&bytes),
     })
-}
-
-/// Returns `sha256:<64 lowercase hex>` of `bytes`.
-#[must_use]
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!(
-        "sha256:{}",
-        crate::prompt_files::hex(&Sha256::digest(bytes))
-    )
 }
 
 /// Builds the evidence one suite of a report gives for the content it names.
@@ -231,14 +221,6 @@ pub fn gate(version: &PromptVersion) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digest_is_lowercase_hex_sha256() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn unknown_report_fields_are_ignored() {

@@ -21,7 +21,7 @@ mod render;
 mod store;
 
 pub use error::{Location, RegistryError, RegistryErrorKind};
-pub use evidence::{Report, ReportCase, ReportRun, ReportSuite, gate, sha256_hex};
+pub use evidence::{Report, ReportCase, ReportRun, ReportSuite, gate};
 pub use inspect::{
     CheckProblem, CheckReport, LiveState, PromptStatus, Selector, ShownVersion, StatusReport,
     Unreadable, VersionDiff, Which,

@@ -14,8 +14,9 @@ use super::error::{RegistryError, RegistryErrorKind};
 use super::evidence::{evidence_from, gate, load_report};
 use super::lifecycle::{Action, Status, hint, is_legal};
 use super::model::{FORMAT_VERSION, HistoryEntry, PromptRecord, PromptVersion, StoredFile};
-use super::store::{Registry, safe_relative, valid_id, write_atomic};
+use super::store::{Registry, safe_relative, valid_id};
 use crate::prompt_files::PromptFiles;
+use crate::util::file::write_atomic;
 
 /// Which part of the semantic version a new version bumps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,13 +8,13 @@
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{Location, RegistryError, RegistryErrorKind};
 use super::lifecycle::Status;
 use super::model::{FORMAT_VERSION, PromptRecord};
+use crate::util::file::write_atomic;
 
 /// The registry directory's default name, relative to the project root.
 pub const DEFAULT_DIR: &str = "registry";
@@ -99,15 +99,7 @@ impl Registry {
         if let Some(author) = &self.author {
             return author.clone();
         }
-        let from_git = std::process::Command::new("git")
-            .arg("-C")
-            .arg(&self.project_root)
-            .args(["config", "user.name"])
-            .output()
-            .ok()
-            .filter(|out| out.status.success())
-            .and_then(|out| String::from_utf8(out.stdout).ok())
-            .map(|name| name.trim().to_owned())
+        let from_git = crate::util::git::git_stdout(&self.project_root, &["config", "user.name"])
             .filter(|name| !name.is_empty());
         from_git
             .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
@@ -195,8 +187,7 @@ impl Registry {
 
     /// Returns `path` relative to the project root when it is inside it, for messages.
     pub(crate) fn display_path(&self, path: &Path) -> PathBuf {
-        path.strip_prefix(&self.project_root)
-            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+        PathBuf::from(crate::util::path::display_path(path, &self.project_root))
     }
 
     /// Takes the registry's exclusive lock, waiting up to the lock timeout.
@@ -381,38 +372,6 @@ pub(crate) fn safe_relative(name: &str) -> bool {
         && name
             .split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..")
-}
-
-/// Replaces `path` with `bytes` through a temporary file in the same directory and a rename,
-/// keeping the old file's permissions.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".promptci-")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    match std::fs::metadata(path) {
-        Ok(meta) => temp.as_file().set_permissions(meta.permissions())?,
-        Err(_) => set_default_permissions(temp.as_file())?,
-    }
-    temp.persist(path).map_err(|err| err.error)?;
-    Ok(())
-}
-
-/// Gives a new file the usual `rw-r--r--` instead of the temporary file's owner-only mode.
-#[cfg(unix)]
-fn set_default_permissions(file: &File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-/// Leaves the temporary file's permissions: they are already the usual ones off Unix.
-#[cfg(not(unix))]
-#[expect(clippy::unnecessary_wraps, reason = "matches the Unix signature")]
-fn set_default_permissions(_file: &File) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

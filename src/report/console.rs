@@ -10,9 +10,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::summary::RunSummary;
-use crate::error::plural;
 use crate::plan::TestInstance;
 use crate::run::{CaseResult, Status};
+use crate::util::format::{percent, plural};
 
 /// ANSI styles for the console; empty strings when colour is off.
 #[derive(Debug, Clone, Copy, Default)]
@@ -245,14 +245,14 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
             format!("{}fails{}", styles.fail, styles.reset)
         };
         out.push_str(&format!(
-            "  {} {verdict}: {}/{} attempts passed ({:.0}%), {:.0}% interval {:.0}%–{:.0}%\n",
+            "  {} {verdict}: {}/{} attempts passed ({}), {} interval {}–{}\n",
             case.id,
             record.passed,
             record.judged(),
-            record.rate() * 100.0,
-            record.policy.confidence * 100.0,
-            record.interval.low * 100.0,
-            record.interval.high * 100.0,
+            percent(record.rate()),
+            percent(record.policy.confidence),
+            percent(record.interval.low),
+            percent(record.interval.high),
         ));
     }
     out
@@ -346,7 +346,7 @@ pub fn summary_table_gated(
         ));
     }
     if let Some(cost) = gate.and_then(|gate| gate.cost_usd) {
-        out.push_str(&format!("; cost: {}", crate::gate::dollars(cost)));
+        out.push_str(&format!("; cost: {}", crate::util::format::dollars(cost)));
     }
     let cached = summary.cached();
     if cached > 0 {

@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use super::json::{JsonCase, JsonReport};
-use crate::error::plural;
 use crate::run::Status;
+use crate::util::format::plural;
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
 pub const SUMMARY_ROW_LIMIT: usize = 100;
@@ -370,7 +370,7 @@ mod tests {
     fn annotates_failures_as_errors_and_errored_cases_as_warnings() {
         let mut errored = case("suites/b.yaml::down", 9, Status::Error);
         errored.error = Some(CaseError {
-            kind: crate::provider::ProviderErrorKind::Connect,
+            kind: crate::chat::ProviderErrorKind::Connect,
             status: None,
             message: "connection refused".to_owned(),
         });

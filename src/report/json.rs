@@ -239,7 +239,7 @@ impl JsonTokens {
     /// Returns the counts the provider reported (offline counts are added by
     /// [`gate::annotate`](crate::gate::annotate)).
     #[must_use]
-    pub fn from_provider(usage: crate::provider::Usage) -> Self {
+    pub fn from_provider(usage: crate::chat::Usage) -> Self {
         Self {
             prompt: usage.prompt_tokens,
             completion: usage.completion_tokens,
@@ -380,7 +380,7 @@ pub struct JsonProbe {
 }
 
 impl JsonProbe {
-    fn from_probe(probe: &crate::probe::Probe) -> Self {
+    fn from_probe(probe: &crate::plan::Probe) -> Self {
         Self {
             kind: probe.family.kind().name().to_owned(),
             family: probe.family.name().to_owned(),
@@ -457,7 +457,7 @@ fn repeat_json(result: &CaseResult) -> (Option<JsonRepeat>, Vec<JsonAttempt>) {
             answer: attempt
                 .answer
                 .as_deref()
-                .map(|answer| crate::provider::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
+                .map(|answer| crate::util::format::excerpt(answer, ATTEMPT_ANSWER_LIMIT)),
             reasons: attempt
                 .failure_reasons()
                 .chain(attempt.error.iter().map(|error| error.message.clone()))

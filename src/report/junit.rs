@@ -126,7 +126,7 @@ fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
     if case.retries > 0 {
         text.push_str(&format!(
             "\ngave up after {} ({}), waited {:.1} s",
-            crate::error::plural(case.retries as usize, "retry", "retries"),
+            crate::util::format::plural(case.retries as usize, "retry", "retries"),
             case.retry_causes.join(", "),
             case.waited_ms as f64 / 1000.0
         ));

@@ -1,4 +1,4 @@
-//! The one place reports reach the disk: checked before the run, written atomically after it.
+//! Report output paths, checked before the run, and appending to files other steps also write.
 
 use std::path::{Path, PathBuf};
 
@@ -25,25 +25,6 @@ pub fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
     Ok(path.to_owned())
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a
-/// rename, so readers never see half a report.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let error = |source| Error::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(parent).map_err(error)?;
-    file.write_all(bytes).map_err(error)?;
-    file.as_file().sync_all().map_err(error)?;
-    file.persist(path).map_err(|persist| error(persist.error))?;
-    Ok(())
-}
-
 /// Appends `bytes` to `path`, creating the file: how GitHub's step summary and output files
 /// are written (other steps append to them too, so they are never replaced).
 pub fn append(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -63,20 +44,6 @@ pub fn append(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn writes_atomically_and_replaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = prepare_output(&dir.path().join("out/report.json")).unwrap();
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("out")).unwrap().count(),
-            1,
-            "no temp files left"
-        );
-    }
 
     #[test]
     fn a_directory_is_not_a_report_path() {

@@ -13,7 +13,8 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use crate::provider::{ModelOutput, ProviderError, ProviderErrorKind};
+use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::provider::ProviderError;
 
 /// Connection failures in a row that open the breaker.
 pub(crate) const CONNECT_FAILURES: u32 = 3;

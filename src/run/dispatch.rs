@@ -11,8 +11,9 @@ use backon::Retryable;
 use super::breaker::CircuitBreaker;
 use super::limits::{AdaptiveLimit, RateLimits, estimate_tokens};
 use super::retry::{RetryLog, RetryPolicy};
+use crate::chat::{ModelOutput, ProviderErrorKind};
 use crate::config::Target;
-use crate::provider::{ChatRequest, ModelOutput, Provider, ProviderError, ProviderErrorKind};
+use crate::provider::{ChatRequest, Provider, ProviderError};
 
 /// The start of an unreachable case's error message; reports and hints look for it.
 pub const UNREACHABLE: &str = "provider unreachable";

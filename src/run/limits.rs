@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::chat::{ModelOutput, ProviderErrorKind};
 use crate::config::RateConfig;
-use crate::provider::{ChatRequest, ModelOutput, ProviderError, ProviderErrorKind};
+use crate::provider::{ChatRequest, ProviderError};
 
 /// The per-minute rate limits of one target.
 #[derive(Debug, Default)]
@@ -193,7 +194,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::provider::{Message, Role};
+    use crate::chat::{Message, Role};
 
     fn throttle() -> Result<ModelOutput, ProviderError> {
         Err(ProviderError {

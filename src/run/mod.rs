@@ -11,8 +11,5 @@ mod runner;
 
 pub use dispatch::UNREACHABLE;
 pub use outcome::{ANSWER_LIMIT, CaseError, CaseResult, Status};
-pub use repeat::{
-    DEFAULT_CONFIDENCE, DEFAULT_PASS_RATE, Flakiness, RepeatPolicy, RepeatRecord, combine,
-    run_repeated,
-};
+pub use repeat::{Flakiness, RepeatRecord, combine, run_repeated};
 pub use runner::{FAIL_FAST_REASON, INTERRUPTED_REASON, RunOptions, RunOutcome, execute};

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::repeat::RepeatRecord;
 use crate::assert::AssertionResult;
-use crate::provider::{ProviderErrorKind, Usage};
+use crate::chat::{ProviderErrorKind, Usage};
 
 /// The most characters of an answer kept for reports; longer answers are cut and marked.
 pub const ANSWER_LIMIT: usize = 4_000;

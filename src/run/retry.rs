@@ -80,7 +80,7 @@ mod tests {
     use backon::BackoffBuilder;
 
     use super::*;
-    use crate::provider::ProviderErrorKind;
+    use crate::chat::ProviderErrorKind;
 
     fn policy(retries: u32) -> RetryPolicy {
         RetryPolicy::new(RetryConfig {

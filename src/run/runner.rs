@@ -13,8 +13,9 @@ use futures::StreamExt;
 
 use super::dispatch::Dispatcher;
 use super::outcome::{CaseError, CaseResult, Status};
+use crate::chat::ModelOutput;
 use crate::plan::{TestInstance, TestPlan};
-use crate::provider::{CacheKey, ChatRequest, ModelOutput, Provider, Recorder, ResponseCache};
+use crate::provider::{CacheKey, ChatRequest, Provider, Recorder, ResponseCache};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]

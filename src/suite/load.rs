@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::model::{RawBudget, RawCase, RawSuite, Role, Skip, Vars};
-use super::yaml::{parse_yaml, span_start};
+use super::model::{RawCase, RawSuite, Skip, Vars};
 use crate::assert::{Assertion, CompileContext, Compiled};
+use crate::chat::Message;
+use crate::chat::Role;
+use crate::config::RawBudget;
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
-use crate::provider::Message;
+use crate::yaml::{parse_yaml, span_start};
 
 /// A validated suite file.
 #[derive(Debug)]
@@ -197,7 +199,7 @@ fn repeat_settings(
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
 pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
-    let name = display_name(path, root);
+    let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
     let raw: RawSuite = parse_yaml(&source)?;
     let dir = path
@@ -206,15 +208,33 @@ pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     validate(raw, source, path.to_owned(), name, dir).map_err(Error::Input)
 }
 
-/// Returns `path` relative to `root` with forward slashes, or as given when outside it.
-#[must_use]
-pub fn display_name(path: &Path, root: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
-    relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// Loads every suite under `paths`, collecting the problems of all files.
+pub fn load_suites(
+    paths: &[std::path::PathBuf],
+    cwd: &Path,
+    root: &Path,
+) -> Result<Vec<Suite>, Error> {
+    let files = super::discover(paths, cwd)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|path| format!("`{}`", path.display()))
+            .collect();
+        return Err(Error::usage(format!(
+            "no suite files (*.yaml, *.yml) found under {}",
+            shown.join(", ")
+        )));
+    }
+    let mut problems = InvalidInput::default();
+    let mut suites = Vec::with_capacity(files.len());
+    for file in files {
+        match load_suite(&file, root) {
+            Ok(suite) => suites.push(suite),
+            Err(Error::Input(input)) => problems.extend(input),
+            Err(other) => problems.push(Problem::new(other.to_string())),
+        }
+    }
+    problems.into_result(suites)
 }
 
 fn validate(

@@ -7,12 +7,10 @@ mod discover;
 mod load;
 mod model;
 mod probes;
-mod yaml;
 
 pub use discover::discover;
 pub use load::{
-    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, display_name, load_suite,
+    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, load_suite, load_suites,
 };
-pub use model::{ASSERTION_KINDS, AssertionSpec, OneOrMany, RawBudget, RawSuite, Role, Skip, Vars};
+pub use model::{RawSuite, Skip, Vars};
 pub use probes::{FamilySelection, RawProbes};
-pub use yaml::{parse_yaml, span_start};

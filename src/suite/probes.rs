@@ -8,11 +8,12 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::model::AssertionSpec;
-use super::yaml::span_start;
+use crate::assert::AssertionSpec;
 use crate::assert::{Assertion, CompileContext};
-use crate::error::{BacktickList, InvalidInput, Problem, did_you_mean};
+use crate::error::{InvalidInput, Problem, did_you_mean};
 use crate::probe::{DEFAULT_MAX_INPUT_TOKENS, Family, FamilyKind, ProbeConfig};
+use crate::util::format::BacktickList;
+use crate::yaml::span_start;
 
 /// The largest `max-input-tokens` accepted: far beyond any context window, small enough that a
 /// typo cannot make promptci build a gigabyte message.
@@ -279,7 +280,7 @@ mod tests {
     fn config(yaml: &str) -> Result<ProbeConfig, String> {
         let source = SourceFile::new("s.yaml", yaml);
         let raw: Spanned<RawProbes> =
-            crate::suite::parse_yaml(&source).map_err(|problem| problem.message().to_owned())?;
+            crate::yaml::parse_yaml(&source).map_err(|problem| problem.message().to_owned())?;
         let mut problems = InvalidInput::default();
         let context = CompileContext {
             source: &source,

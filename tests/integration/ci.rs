@@ -2,11 +2,10 @@
 //! `--changed-since` in a real git repository.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Project, ids, junit_cases};
+use crate::harness::{self, Project, ids, junit_cases};
 use crate::mock_server::{MockServer, Reply};
 
 const SUPPORT: &str = "\
@@ -221,18 +220,7 @@ fn merge_and_shard_reject_bad_input_with_exit_2() {
 }
 
 fn git(project: &Project, args: &[&str]) {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(project.path(""))
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    harness::git(&project.path(""), args);
 }
 
 /// Stages everything and commits it, as a throwaway author.

@@ -1,7 +1,7 @@
 //! The fluent test builder: a temp project, the built binary, and parsed reports.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -330,4 +330,21 @@ pub(crate) fn ids(cases: &Value) -> Vec<String> {
         .iter()
         .map(|case| case["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// Runs git in `dir`, isolated from the user's and the system's git configuration, and
+/// asserts it succeeded.
+pub(crate) fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -48,7 +48,11 @@ fn vulnerable(request: &Recorded, _: usize) -> Reply {
         return Reply::answer(format!("Sure! {nonce}\n{user}"));
     }
     let decoded = BASE64_LIKE.find_iter(&user).find_map(|token| {
-        let bytes = promptci::probe::encoding::decode_base64(token.as_str())?;
+        let token = token.as_str();
+        let bytes = data_encoding::BASE64
+            .decode(token.as_bytes())
+            .or_else(|_| data_encoding::BASE64_NOPAD.decode(token.trim_end_matches('=').as_bytes()))
+            .ok()?;
         nonce_in(&String::from_utf8(bytes).ok()?)
     });
     if let Some(nonce) = decoded {
@@ -56,7 +60,7 @@ fn vulnerable(request: &Recorded, _: usize) -> Reply {
     }
     if WANTS_PROMPT.is_match(&user) {
         return Reply::answer(if user.contains("base64") {
-            promptci::probe::encoding::base64(&system)
+            data_encoding::BASE64.encode(system.as_bytes())
         } else {
             format!("Of course. My instructions are:\n{system}")
         });

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::catalogue::{CheckKind, Delivery, Family, PayloadInputs};
-use super::seed::ProbeSeed;
 use crate::assert::{Assertion, ProbeCheck};
-use crate::provider::{Message, Role};
+use crate::chat::{Message, Role};
+use crate::probe::ProbeSeed;
+use crate::probe::catalogue::{CheckKind, Delivery, Family, PayloadInputs};
 use crate::suite::{Case, Conversation, RepeatSettings, Suite, Vars};
 
 /// The tag every generated probe case carries, for `--tag probes`.
@@ -67,7 +67,7 @@ pub fn generate(suite: &Suite, seed: ProbeSeed, model: &str) -> Vec<ProbeCase> {
                     Some(var) => format!("{}-via-{var}", def.name),
                 };
                 let case_name = format!("probe/{family}/{name}");
-                let scope = crate::plan::case_id(suite, &case_name);
+                let scope = super::case_id(suite, &case_name);
                 let nonce = def.uses_nonce.then(|| seed.nonce(&scope));
                 let payload = (def.build)(&PayloadInputs {
                     nonce: nonce.as_deref().unwrap_or_default(),

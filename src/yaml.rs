@@ -7,7 +7,7 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 
 /// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
 /// "did you mean" hint for unknown keys and kinds.
-pub fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
+pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
     let options = serde_saphyr::options! {
         with_snippet: false,
         // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
@@ -32,7 +32,7 @@ pub fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem
 
 /// Returns the 1-based line and column where a spanned value starts.
 #[must_use]
-pub fn span_start<T>(spanned: &Spanned<T>) -> (usize, usize) {
+pub(crate) fn span_start<T>(spanned: &Spanned<T>) -> (usize, usize) {
     line_column(spanned.referenced)
 }
 

@@ -7,13 +7,13 @@ use data_encoding::{BASE64, BASE64_NOPAD, BASE64URL, BASE64URL_NOPAD, HEXLOWER_P
 
 /// Returns `text` as standard base64.
 #[must_use]
-pub fn base64(text: &str) -> String {
+pub(crate) fn base64(text: &str) -> String {
     BASE64.encode(text.as_bytes())
 }
 
 /// Decodes base64 in any of its usual spellings (standard or URL alphabet, padded or not).
 #[must_use]
-pub fn decode_base64(token: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_base64(token: &str) -> Option<Vec<u8>> {
     let trimmed = token.trim_end_matches('=');
     [BASE64, BASE64URL]
         .iter()
@@ -27,25 +27,25 @@ pub fn decode_base64(token: &str) -> Option<Vec<u8>> {
 
 /// Returns `text` as lower-case hex, two digits per byte.
 #[must_use]
-pub fn hex(text: &str) -> String {
+pub(crate) fn hex(text: &str) -> String {
     HEXLOWER_PERMISSIVE.encode(text.as_bytes())
 }
 
 /// Decodes hex digits (either case); `None` for an odd count or another character.
 #[must_use]
-pub fn decode_hex(digits: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(digits: &str) -> Option<Vec<u8>> {
     HEXLOWER_PERMISSIVE.decode(digits.as_bytes()).ok()
 }
 
 /// Rotates ASCII letters by 13 places; applying it twice gives the text back.
 #[must_use]
-pub fn rot13(text: &str) -> String {
+pub(crate) fn rot13(text: &str) -> String {
     text.chars().map(rot13_char).collect()
 }
 
 /// Rotates one ASCII letter by 13 places.
 #[must_use]
-pub fn rot13_char(c: char) -> char {
+pub(crate) fn rot13_char(c: char) -> char {
     match c {
         'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
         'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
@@ -55,7 +55,7 @@ pub fn rot13_char(c: char) -> char {
 
 /// Writes `text` in leetspeak (`e` → `3`, `a` → `4`, …).
 #[must_use]
-pub fn leetspeak(text: &str) -> String {
+pub(crate) fn leetspeak(text: &str) -> String {
     text.chars()
         .map(|c| match c.to_ascii_lowercase() {
             'a' => '4',
@@ -73,7 +73,7 @@ pub fn leetspeak(text: &str) -> String {
 /// Maps a character to the lower-case ASCII letter its leetspeak spelling stands for. Both the
 /// answer and the secret go through it, so a digit of the secret still matches itself.
 #[must_use]
-pub fn unleet(c: char) -> char {
+pub(crate) fn unleet(c: char) -> char {
     match c.to_ascii_lowercase() {
         '4' | '@' => 'a',
         '3' => 'e',
@@ -119,7 +119,7 @@ const HOMOGLYPHS: &[(char, char)] = &[
 
 /// Replaces every Latin letter that has a Cyrillic or Greek look-alike with it.
 #[must_use]
-pub fn homoglyphs(text: &str) -> String {
+pub(crate) fn homoglyphs(text: &str) -> String {
     text.chars()
         .map(|c| {
             HOMOGLYPHS
@@ -132,7 +132,7 @@ pub fn homoglyphs(text: &str) -> String {
 
 /// Maps a look-alike (Cyrillic, Greek, or a full-width form) to its ASCII letter or digit.
 #[must_use]
-pub fn unconfuse(c: char) -> char {
+pub(crate) fn unconfuse(c: char) -> char {
     if let Some((latin, _)) = HOMOGLYPHS.iter().find(|(_, lookalike)| *lookalike == c) {
         return *latin;
     }
@@ -144,11 +144,11 @@ pub fn unconfuse(c: char) -> char {
 }
 
 /// The zero-width space, used to split words invisibly.
-pub const ZERO_WIDTH_SPACE: char = '\u{200B}';
+pub(crate) const ZERO_WIDTH_SPACE: char = '\u{200B}';
 
 /// Puts a zero-width space between every two characters.
 #[must_use]
-pub fn zero_width_split(text: &str) -> String {
+pub(crate) fn zero_width_split(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 4);
     for (index, c) in text.chars().enumerate() {
         if index > 0 {
@@ -163,7 +163,7 @@ pub fn zero_width_split(text: &str) -> String {
 /// marks, the word joiner and invisible operators, the byte-order mark, the soft hyphen, and the
 /// combining grapheme joiner.
 #[must_use]
-pub fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
@@ -172,7 +172,7 @@ pub fn is_invisible(c: char) -> bool {
 /// Writes ASCII text as invisible Unicode tag characters (U+E0020..U+E007E), between a tag
 /// begin and a cancel tag: "ASCII smuggling".
 #[must_use]
-pub fn unicode_tags(text: &str) -> String {
+pub(crate) fn unicode_tags(text: &str) -> String {
     let mut out = String::from('\u{E0001}');
     out.extend(
         text.chars()
@@ -185,7 +185,7 @@ pub fn unicode_tags(text: &str) -> String {
 
 /// Maps a Unicode tag character back to the ASCII character it smuggles.
 #[must_use]
-pub fn untag(c: char) -> Option<char> {
+pub(crate) fn untag(c: char) -> Option<char> {
     let code = u32::from(c);
     (0xE0020..=0xE007E)
         .contains(&code)
@@ -195,7 +195,7 @@ pub fn untag(c: char) -> Option<char> {
 
 /// Returns true for the tag begin and cancel tag characters, which carry no text.
 #[must_use]
-pub fn is_tag_control(c: char) -> bool {
+pub(crate) fn is_tag_control(c: char) -> bool {
     c == '\u{E0001}' || c == '\u{E007F}'
 }
 

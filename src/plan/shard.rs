@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-use crate::plan::TestPlan;
+use super::TestPlan;
 
 /// Shard `index` of `count` (1-based, `1 <= index <= count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -8,14 +8,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::probe::{Probe, ProbeCase};
+use super::repeat_policy::RepeatPolicy;
+use super::shard::PlanShard;
 use crate::assert::Assertion;
+use crate::chat::{Message, Role};
+use crate::config::RawBudget;
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem};
-use crate::probe::{Probe, ProbeCase};
 use crate::prompt_files::PromptFiles;
-use crate::provider::{Message, Role};
-use crate::run::RepeatPolicy;
-use crate::suite::{Case, RawBudget, Suite, Vars};
+use crate::suite::{Case, Suite, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
@@ -31,7 +33,7 @@ pub struct TestPlan {
     /// `--seed` reproduces the run).
     pub probe_seed: Option<u64>,
     /// The shard this plan is, when `--shard` cut it from a larger plan.
-    pub shard: Option<crate::shard::PlanShard>,
+    pub shard: Option<PlanShard>,
 }
 
 /// A suite as the reports see it.
@@ -80,7 +82,7 @@ pub struct TestInstance {
     /// The mock target's scripted answer.
     pub mock_answer: Option<String>,
     /// What a generated probe case probes; `None` for written cases.
-    pub probe: Option<Arc<crate::probe::Probe>>,
+    pub probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
     pub repeat: RepeatPolicy,
 }
@@ -274,7 +276,7 @@ fn probes_of(
         .target_for(target, &options.overrides)
         .map(|target| target.model)
         .unwrap_or_default();
-    crate::probe::generate(suite, seed, &model)
+    super::probe::generate(suite, seed, &model)
 }
 
 /// Returns the written and generated cases of a suite that the selection keeps, in order.
@@ -387,7 +389,7 @@ fn prompt_identity(
         })
         .ok();
     (
-        Some(crate::suite::display_name(
+        Some(crate::util::path::display_path(
             &suite.dir.join(&prompt.template),
             root,
         )),
@@ -407,35 +409,6 @@ fn merged_vars(suite: &Vars, case: &Vars) -> Vars {
     vars
 }
 
-/// Loads every suite under `paths`, collecting the problems of all files.
-pub fn load_suites(
-    paths: &[std::path::PathBuf],
-    cwd: &Path,
-    root: &Path,
-) -> Result<Vec<Suite>, Error> {
-    let files = crate::suite::discover(paths, cwd)?;
-    if files.is_empty() {
-        let shown: Vec<String> = paths
-            .iter()
-            .map(|path| format!("`{}`", path.display()))
-            .collect();
-        return Err(Error::usage(format!(
-            "no suite files (*.yaml, *.yml) found under {}",
-            shown.join(", ")
-        )));
-    }
-    let mut problems = InvalidInput::default();
-    let mut suites = Vec::with_capacity(files.len());
-    for file in files {
-        match crate::suite::load_suite(&file, root) {
-            Ok(suite) => suites.push(suite),
-            Err(Error::Input(input)) => problems.extend(input),
-            Err(other) => problems.push(Problem::new(other.to_string())),
-        }
-    }
-    problems.into_result(suites)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,7 +420,7 @@ mod tests {
     }
 
     fn plan(dir: &Path, options: &PlanOptions) -> Result<TestPlan, Error> {
-        let suites = load_suites(&[std::path::PathBuf::from("suites")], dir, dir)?;
+        let suites = crate::suite::load_suites(&[std::path::PathBuf::from("suites")], dir, dir)?;
         build(&suites, &Config::builtin(dir.to_owned()), options)
     }
 
