@@ -15,16 +15,16 @@ use crate::util::git::git;
 
 /// The changed files of a git repository, as absolute paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFiles {
+pub(crate) struct ChangedFiles {
     /// The revision they changed since, as the user wrote it.
-    pub reference: String,
+    pub(crate) reference: String,
     files: HashSet<PathBuf>,
 }
 
 impl ChangedFiles {
     /// Returns the changed files from `paths` (relative to `repository_root`).
     #[must_use]
-    pub fn from_paths<'a>(
+    pub(crate) fn from_paths<'a>(
         reference: &str,
         repository_root: &Path,
         paths: impl IntoIterator<Item = &'a str>,
@@ -40,7 +40,7 @@ impl ChangedFiles {
     }
 
     /// Asks git, from `cwd`, which files changed since `reference`.
-    pub fn since(reference: &str, cwd: &Path) -> Result<Self, Error> {
+    pub(crate) fn since(reference: &str, cwd: &Path) -> Result<Self, Error> {
         let toplevel = git(cwd, &["rev-parse", "--show-toplevel"]).map_err(|detail| {
             Error::usage(format!(
                 "`--changed-since` needs a git repository, but `{}` is not in one ({detail})",
@@ -90,7 +90,7 @@ impl ChangedFiles {
 
     /// Returns whether `path` changed.
     #[must_use]
-    pub fn contains(&self, path: &Path) -> bool {
+    pub(crate) fn contains(&self, path: &Path) -> bool {
         self.files.contains(path)
             || std::fs::canonicalize(path).is_ok_and(|real| self.files.contains(&real))
     }
@@ -99,7 +99,7 @@ impl ChangedFiles {
     /// includes, imports or extends changed. A template that cannot be read counts as touched,
     /// so the run reports the problem instead of silently skipping the suite.
     #[must_use]
-    pub fn touches(&self, suite: &Suite) -> bool {
+    pub(crate) fn touches(&self, suite: &Suite) -> bool {
         if self.contains(&suite.path) {
             return true;
         }
@@ -113,18 +113,6 @@ impl ChangedFiles {
                 .any(|file| self.contains(&suite.dir.join(&file.name))),
             Err(_) => true,
         }
-    }
-
-    /// Returns how many files changed.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    /// Returns whether nothing changed.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
     }
 }
 

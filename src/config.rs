@@ -15,19 +15,19 @@ use crate::error::{Error, InvalidInput, Problem, SourceFile};
 use crate::yaml::parse_yaml;
 
 /// The name of the configuration file, looked up from the working directory upwards.
-pub const CONFIG_FILE_NAME: &str = "promptci.yaml";
+pub(crate) const CONFIG_FILE_NAME: &str = "promptci.yaml";
 
 /// The target a suite uses when it names none.
-pub const DEFAULT_TARGET: &str = "default";
+pub(crate) const DEFAULT_TARGET: &str = "default";
 
 /// The directory recordings live in under the project root unless configured.
-pub const DEFAULT_RECORDINGS_DIR: &str = "recordings";
+pub(crate) const DEFAULT_RECORDINGS_DIR: &str = "recordings";
 
 /// The always-available built-in offline target.
-pub const MOCK_TARGET: &str = "mock";
+pub(crate) const MOCK_TARGET: &str = "mock";
 
 /// The always-available built-in target that answers from `recordings/`.
-pub const REPLAY_TARGET: &str = "replay";
+pub(crate) const REPLAY_TARGET: &str = "replay";
 
 /// `promptci.yaml` as written.
 #[derive(Debug, Deserialize)]
@@ -48,17 +48,17 @@ struct RawConfig {
 /// What a model costs, in US dollars per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Price {
+pub(crate) struct Price {
     /// Per million prompt (input) tokens.
-    pub input: f64,
+    pub(crate) input: f64,
     /// Per million completion (output) tokens.
-    pub output: f64,
+    pub(crate) output: f64,
 }
 
 impl Price {
     /// Returns the cost of a request in US dollars.
     #[must_use]
-    pub fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
+    pub(crate) fn cost(&self, prompt_tokens: u64, completion_tokens: u64) -> f64 {
         (prompt_tokens as f64 * self.input + completion_tokens as f64 * self.output) / 1_000_000.0
     }
 }
@@ -114,7 +114,7 @@ struct RawMockRule {
 /// The kind of API a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
+pub(crate) enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, Ollama, …).
     Openai,
     /// The Anthropic Messages API.
@@ -128,7 +128,7 @@ pub enum ProviderKind {
 impl ProviderKind {
     /// Returns the name used in `promptci.yaml` and reports.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Openai => "openai",
             Self::Anthropic => "anthropic",
@@ -139,7 +139,7 @@ impl ProviderKind {
 
     /// Returns true for targets answered over the network (worth caching and recording).
     #[must_use]
-    pub fn is_live(self) -> bool {
+    pub(crate) fn is_live(self) -> bool {
         match self {
             Self::Openai | Self::Anthropic => true,
             Self::Mock | Self::Replay => false,
@@ -149,76 +149,76 @@ impl ProviderKind {
 
 /// Generation parameters sent with every request of a target.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct GenerationParams {
+pub(crate) struct GenerationParams {
     /// Sampling temperature.
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     /// Maximum completion tokens.
-    pub max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     /// Sampling seed, where the API supports one.
-    pub seed: Option<i64>,
+    pub(crate) seed: Option<i64>,
     /// Free-form extra request fields.
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub(crate) extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A mock rule with its compiled pattern.
 #[derive(Debug, Clone)]
-pub struct MockRule {
+pub(crate) struct MockRule {
     /// Matched against the last user message.
-    pub pattern: regex::Regex,
+    pub(crate) pattern: regex::Regex,
     /// The answer given when the pattern matches.
-    pub answer: String,
+    pub(crate) answer: String,
 }
 
 /// A resolved target: where requests go and with which parameters.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// The name in `promptci.yaml`.
-    pub name: String,
+    pub(crate) name: String,
     /// The API it speaks.
-    pub provider: ProviderKind,
+    pub(crate) provider: ProviderKind,
     /// The model name sent to the API.
-    pub model: String,
+    pub(crate) model: String,
     /// The API base URL (for example `https://api.openai.com/v1`).
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// The environment variable that, when set, holds the base URL instead.
-    pub base_url_env: Option<String>,
+    pub(crate) base_url_env: Option<String>,
     /// The environment variable holding the API key.
-    pub api_key_env: Option<String>,
+    pub(crate) api_key_env: Option<String>,
     /// Generation parameters.
-    pub params: GenerationParams,
+    pub(crate) params: GenerationParams,
     /// How long one request may take.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// How many requests to this target may be in flight at once.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// When and how often failed requests are retried, and how long a case may take.
-    pub retry: RetryConfig,
+    pub(crate) retry: RetryConfig,
     /// Requests and tokens per minute this target accepts.
-    pub rate: RateConfig,
+    pub(crate) rate: RateConfig,
     /// Mock rules, in order.
-    pub rules: Vec<MockRule>,
+    pub(crate) rules: Vec<MockRule>,
     /// Where the target is defined, as `file:line`, for error messages.
-    pub defined_at: Option<String>,
+    pub(crate) defined_at: Option<String>,
     /// The recordings a `replay` target answers from.
-    pub recordings: Option<RecordingsDir>,
+    pub(crate) recordings: Option<RecordingsDir>,
     /// The `anthropic-version` header (Anthropic targets).
-    pub api_version: Option<String>,
+    pub(crate) api_version: Option<String>,
     /// Whether answers are streamed (server-sent events), which measures time to first token.
-    pub stream: bool,
+    pub(crate) stream: bool,
 }
 
 /// The directory of recordings a `replay` target reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordingsDir {
+pub(crate) struct RecordingsDir {
     /// The directory (absolute, under the project root unless configured elsewhere).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The directory as written, for messages such as "re-record with `--record DIR`".
-    pub shown: String,
+    pub(crate) shown: String,
 }
 
 impl RecordingsDir {
     /// Resolves `dir` as written against the project root.
     #[must_use]
-    pub fn new(root: &Path, dir: &str) -> Self {
+    pub(crate) fn new(root: &Path, dir: &str) -> Self {
         Self {
             path: root.join(dir),
             shown: dir.to_owned(),
@@ -231,13 +231,13 @@ impl Target {
     /// (`https://user:key@host`, `?key=...`) are replaced by `***`, so a key kept in the URL
     /// does not end up in a CI log or an uploaded report.
     #[must_use]
-    pub fn shown_base_url(&self) -> Option<String> {
+    pub(crate) fn shown_base_url(&self) -> Option<String> {
         self.base_url.as_deref().map(crate::util::url::shown_url)
     }
 
     /// Returns the built-in offline mock target under `name`.
     #[must_use]
-    pub fn builtin_mock(name: &str) -> Self {
+    pub(crate) fn builtin_mock(name: &str) -> Self {
         Self {
             name: name.to_owned(),
             provider: ProviderKind::Mock,
@@ -260,7 +260,7 @@ impl Target {
 
     /// Returns the built-in `replay` target, reading `recordings/` under `root`.
     #[must_use]
-    pub fn builtin_replay(root: &Path) -> Self {
+    pub(crate) fn builtin_replay(root: &Path) -> Self {
         Self {
             provider: ProviderKind::Replay,
             model: "replay".to_owned(),
@@ -271,28 +271,28 @@ impl Target {
 }
 
 /// The Anthropic API's base URL unless a target says otherwise.
-pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub(crate) const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 
 /// The `anthropic-version` header sent unless a target says otherwise.
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// How long one request may take unless a target says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How many requests one target may have in flight unless it says otherwise.
-pub const DEFAULT_TARGET_CONCURRENCY: usize = 16;
+pub(crate) const DEFAULT_TARGET_CONCURRENCY: usize = 16;
 
 /// Retry settings of a target: `retries`, `retry-delay`, `retry-max-delay` and `deadline`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
+pub(crate) struct RetryConfig {
     /// Retries after the first request (so at most `retries + 1` requests per case).
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// The wait before the first retry; each later wait doubles, plus jitter.
-    pub delay: Duration,
+    pub(crate) delay: Duration,
     /// The longest wait between two retries (a server's `Retry-After` may ask for more).
-    pub max_delay: Duration,
+    pub(crate) max_delay: Duration,
     /// How long one case may take in total, retries and waits included.
-    pub deadline: Duration,
+    pub(crate) deadline: Duration,
 }
 
 impl Default for RetryConfig {
@@ -312,46 +312,46 @@ impl Default for RetryConfig {
 
 /// Rate limits of a target, on top of its concurrency.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateConfig {
+pub(crate) struct RateConfig {
     /// `requests-per-minute`.
-    pub requests_per_minute: Option<std::num::NonZeroU32>,
+    pub(crate) requests_per_minute: Option<std::num::NonZeroU32>,
     /// `tokens-per-minute` (prompt estimate plus `max-tokens`).
-    pub tokens_per_minute: Option<std::num::NonZeroU32>,
+    pub(crate) tokens_per_minute: Option<std::num::NonZeroU32>,
 }
 
 /// The project configuration: its root and its targets.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// The project root: the directory of `promptci.yaml`, else the working directory.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The configuration file, when there is one.
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// Targets by name, including the built-in `default`, `mock` and `replay` unless
     /// configured.
-    pub targets: BTreeMap<String, Target>,
+    pub(crate) targets: BTreeMap<String, Target>,
     /// Budgets for every suite that does not set its own (`budget:` in `promptci.yaml`).
-    pub budget: RawBudget,
+    pub(crate) budget: RawBudget,
     /// Prices per model name (`prices:` in `promptci.yaml`).
-    pub prices: BTreeMap<String, Price>,
+    pub(crate) prices: BTreeMap<String, Price>,
     /// The response cache directory from `cache-dir`, resolved against the root.
-    pub cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
 }
 
 /// Command-line overrides applied to the selected target.
 #[derive(Debug, Clone, Default)]
-pub struct TargetOverrides {
+pub(crate) struct TargetOverrides {
     /// `--target`: run every suite against this target.
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// `--base-url`: send requests here (turns the mock into an OpenAI-compatible target).
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// `--model`: use this model name.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
 }
 
 impl Config {
     /// Finds and loads the configuration: `explicit` when given, else `promptci.yaml` in the
     /// working directory or the nearest parent.
-    pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Self, Error> {
+    pub(crate) fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Self, Error> {
         let path = match explicit {
             Some(path) => {
                 let path = cwd.join(path);
@@ -384,7 +384,7 @@ impl Config {
 
     /// Returns the configuration used when there is no `promptci.yaml`.
     #[must_use]
-    pub fn builtin(root: PathBuf) -> Self {
+    pub(crate) fn builtin(root: PathBuf) -> Self {
         let mut config = Self {
             root,
             path: None,
@@ -398,7 +398,11 @@ impl Config {
     }
 
     /// Parses the text of a configuration file.
-    pub fn parse(source: &SourceFile, root: PathBuf, path: Option<PathBuf>) -> Result<Self, Error> {
+    pub(crate) fn parse(
+        source: &SourceFile,
+        root: PathBuf,
+        path: Option<PathBuf>,
+    ) -> Result<Self, Error> {
         let raw: RawConfig = parse_yaml(source)?;
         let mut problems = InvalidInput::default();
         let mut targets = BTreeMap::new();
@@ -459,7 +463,7 @@ impl Config {
     }
 
     /// Returns the target a suite runs against, after command-line overrides.
-    pub fn target_for(
+    pub(crate) fn target_for(
         &self,
         suite_target: Option<&str>,
         overrides: &TargetOverrides,
@@ -761,21 +765,21 @@ fn provider_options(
 /// Token and cost budgets of a suite.
 #[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawBudget {
+pub(crate) struct RawBudget {
     /// Maximum tokens of one rendered prompt, counted offline before any call.
-    pub prompt_tokens: Option<u64>,
+    pub(crate) prompt_tokens: Option<u64>,
     /// Maximum completion tokens of one answer.
-    pub completion_tokens: Option<u64>,
+    pub(crate) completion_tokens: Option<u64>,
     /// Maximum tokens (prompt and completion) of the whole suite.
-    pub total_tokens: Option<u64>,
+    pub(crate) total_tokens: Option<u64>,
     /// Maximum cost of the whole suite in US dollars.
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
 }
 
 impl RawBudget {
     /// Returns this budget with every limit it leaves unset taken from `defaults`.
     #[must_use]
-    pub fn or(self, defaults: Self) -> Self {
+    pub(crate) fn or(self, defaults: Self) -> Self {
         Self {
             prompt_tokens: self.prompt_tokens.or(defaults.prompt_tokens),
             completion_tokens: self.completion_tokens.or(defaults.completion_tokens),
@@ -786,7 +790,7 @@ impl RawBudget {
 
     /// Returns true when no limit is set.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 }

@@ -12,32 +12,32 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use crate::util::format::plural;
 
 /// Documented process exit codes. These values never change.
-pub mod exit_code {
+pub(crate) mod exit_code {
     /// Every gate passed.
-    pub const SUCCESS: i32 = 0;
+    pub(crate) const SUCCESS: i32 = 0;
     /// The gate failed: a case failed, a regression against the baseline, or a budget overrun.
-    pub const GATE_FAILED: i32 = 1;
+    pub(crate) const GATE_FAILED: i32 = 1;
     /// Invalid input: configuration, suite, template or arguments.
-    pub const INVALID_INPUT: i32 = 2;
+    pub(crate) const INVALID_INPUT: i32 = 2;
     /// Infrastructure: the model could not be reached or kept erroring, reports could not be
     /// written, and nothing failed on its merits.
-    pub const INFRASTRUCTURE: i32 = 3;
+    pub(crate) const INFRASTRUCTURE: i32 = 3;
     /// The run was interrupted (Ctrl-C); reports were still written.
-    pub const INTERRUPTED: i32 = 130;
+    pub(crate) const INTERRUPTED: i32 = 130;
 }
 
 /// A source file held in memory so diagnostics can quote it.
 #[derive(Clone, Debug)]
-pub struct SourceFile {
+pub(crate) struct SourceFile {
     /// The path shown to users (relative to the project root where possible).
-    pub name: String,
+    pub(crate) name: String,
     /// The full text of the file.
-    pub text: Arc<str>,
+    pub(crate) text: Arc<str>,
 }
 
 impl SourceFile {
     /// Creates a source file from its display name and text.
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+    pub(crate) fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         Self {
             name: name.into(),
             text: text.into(),
@@ -46,7 +46,7 @@ impl SourceFile {
 
     /// Returns the byte offset of a 1-based line and column (columns count characters).
     #[must_use]
-    pub fn offset(&self, line: usize, column: usize) -> usize {
+    pub(crate) fn offset(&self, line: usize, column: usize) -> usize {
         let mut offset = 0;
         for (index, text) in self.text.split_inclusive('\n').enumerate() {
             if index + 1 == line {
@@ -63,7 +63,7 @@ impl SourceFile {
 
     /// Returns the 1-based line and column of a byte offset.
     #[must_use]
-    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -78,7 +78,7 @@ impl SourceFile {
 /// One problem in the input, with its location when it has one.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-pub struct Problem {
+pub(crate) struct Problem {
     message: String,
     #[source_code]
     source_code: Option<NamedSource<Arc<str>>>,
@@ -92,7 +92,7 @@ pub struct Problem {
 
 impl Problem {
     /// Creates a problem without a location (for example, a missing file).
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             source_code: None,
@@ -104,7 +104,7 @@ impl Problem {
     }
 
     /// Creates a problem pointing at a byte range in a source file.
-    pub fn at(
+    pub(crate) fn at(
         source: &SourceFile,
         range: std::ops::Range<usize>,
         message: impl Into<String>,
@@ -123,7 +123,7 @@ impl Problem {
     }
 
     /// Creates a problem pointing at a 1-based line and column in a source file.
-    pub fn at_line(
+    pub(crate) fn at_line(
         source: &SourceFile,
         line: usize,
         column: usize,
@@ -134,36 +134,29 @@ impl Problem {
         Self::at(source, start..end, message)
     }
 
-    /// Sets the label shown under the highlighted span.
-    #[must_use]
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
-        self
-    }
-
     /// Adds a hint that says what to do.
     #[must_use]
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// Replaces the message, keeping the location and hint.
     #[must_use]
-    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = message.into();
         self
     }
 
     /// Returns the message without location.
     #[must_use]
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
 
     /// Returns `file:line:col` when the problem has a location.
     #[must_use]
-    pub fn location(&self) -> Option<&str> {
+    pub(crate) fn location(&self) -> Option<&str> {
         self.location.as_deref()
     }
 }
@@ -179,30 +172,30 @@ fn token_end(text: &str, start: usize) -> usize {
 
 /// Every problem found in the input, reported together.
 #[derive(Debug, Default)]
-pub struct InvalidInput {
+pub(crate) struct InvalidInput {
     /// The problems, in the order they were found.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl InvalidInput {
     /// Returns true when no problem was recorded.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.problems.is_empty()
     }
 
     /// Records a problem.
-    pub fn push(&mut self, problem: Problem) {
+    pub(crate) fn push(&mut self, problem: Problem) {
         self.problems.push(problem);
     }
 
     /// Appends the problems of another collection.
-    pub fn extend(&mut self, other: InvalidInput) {
+    pub(crate) fn extend(&mut self, other: InvalidInput) {
         self.problems.extend(other.problems);
     }
 
     /// Returns `Ok(value)` when no problem was recorded, else the collected problems.
-    pub fn into_result<T>(self, value: T) -> Result<T, Error> {
+    pub(crate) fn into_result<T>(self, value: T) -> Result<T, Error> {
         if self.problems.is_empty() {
             Ok(value)
         } else {
@@ -223,7 +216,7 @@ impl From<Problem> for InvalidInput {
 ///
 /// A failing prompt test is never an `Error`; it is a result.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// Suites, templates, configuration or arguments are invalid.
     #[error("{}", invalid_input_summary(.0))]
     Input(InvalidInput),
@@ -267,7 +260,7 @@ fn invalid_input_summary(input: &InvalidInput) -> String {
 impl Error {
     /// Returns the documented exit code for this error.
     #[must_use]
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Self::Input(_) | Self::Usage { .. } | Self::Read { .. } => exit_code::INVALID_INPUT,
             Self::Write { .. } | Self::Infrastructure { .. } => exit_code::INFRASTRUCTURE,
@@ -275,7 +268,7 @@ impl Error {
     }
 
     /// Creates a usage error.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::Usage {
             message: message.into(),
         }
@@ -283,7 +276,7 @@ impl Error {
 
     /// Creates a read error for `path`.
     #[must_use]
-    pub fn read(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn read(path: &Path, source: std::io::Error) -> Self {
         Self::Read {
             path: path.to_owned(),
             source,
@@ -292,7 +285,7 @@ impl Error {
 
     /// Creates a write error for `path`.
     #[must_use]
-    pub fn write(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn write(path: &Path, source: std::io::Error) -> Self {
         Self::Write {
             path: path.to_owned(),
             source,
@@ -301,7 +294,7 @@ impl Error {
 
     /// Renders the error for a terminal or a log: every located problem with its snippet.
     #[must_use]
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let handler = miette::GraphicalReportHandler::new_themed(if color {
             miette::GraphicalTheme::unicode()
         } else {
@@ -356,7 +349,7 @@ impl From<Problem> for Error {
 
 /// Suggests the closest candidate to `unknown`, for "did you mean" hints.
 #[must_use]
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     unknown: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

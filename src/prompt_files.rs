@@ -11,20 +11,20 @@ use sha2::{Digest, Sha256};
 
 /// One file of a prompt: its name relative to the template root (forward slashes) and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptFile {
+pub(crate) struct PromptFile {
     /// The name relative to the template root, with `/` separators.
-    pub name: String,
+    pub(crate) name: String,
     /// The exact text of the file.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// A prompt template and every template it includes, imports, or extends, found transitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptFiles {
+pub(crate) struct PromptFiles {
     /// The directory the names are relative to.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The entry template first, then the others sorted by name.
-    pub files: Vec<PromptFile>,
+    pub(crate) files: Vec<PromptFile>,
 }
 
 /// Matches `{% include "x" %}`, `{% import "x" as y %}`, `{% from "x" import y %}` and
@@ -36,7 +36,7 @@ static REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
 
 impl PromptFiles {
     /// Reads `entry` (a name relative to `root`) and, transitively, every template it references.
-    pub fn load(root: &Path, entry: &str) -> std::io::Result<Self> {
+    pub(crate) fn load(root: &Path, entry: &str) -> std::io::Result<Self> {
         let entry_text = std::fs::read_to_string(root.join(entry))?;
         let mut others: BTreeMap<String, String> = BTreeMap::new();
         let mut pending: Vec<String> = references(&entry_text);
@@ -66,7 +66,7 @@ impl PromptFiles {
     /// Returns `sha256:<64 lowercase hex>` over, for each file in order: its name, a newline,
     /// its byte length in decimal, a newline, and its bytes.
     #[must_use]
-    pub fn content_hash(&self) -> String {
+    pub(crate) fn content_hash(&self) -> String {
         let mut hasher = Sha256::new();
         for file in &self.files {
             hasher.update(file.name.as_bytes());

@@ -9,30 +9,32 @@ use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Hypergeometric,
 
 /// An interval of probabilities, both ends in `[0, 1]` (or `[-1, 1]` for a difference).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Interval {
+pub(crate) struct Interval {
     /// The lower end.
-    pub low: f64,
+    pub(crate) low: f64,
     /// The upper end.
-    pub high: f64,
+    pub(crate) high: f64,
 }
 
 impl Interval {
     /// Returns whether the whole interval lies strictly above `value`.
+    #[cfg(test)]
     #[must_use]
-    pub fn is_above(self, value: f64) -> bool {
+    pub(crate) fn is_above(self, value: f64) -> bool {
         self.low > value
     }
 
     /// Returns whether the whole interval lies strictly below `value`.
+    #[cfg(test)]
     #[must_use]
-    pub fn is_below(self, value: f64) -> bool {
+    pub(crate) fn is_below(self, value: f64) -> bool {
         self.high < value
     }
 }
 
 /// Returns the two-sided standard normal quantile for `confidence` (1.96 for 0.95).
 #[must_use]
-pub fn z_for(confidence: f64) -> f64 {
+pub(crate) fn z_for(confidence: f64) -> f64 {
     let normal = Normal::standard();
     normal.inverse_cdf(1.0 - (1.0 - confidence.clamp(1e-9, 1.0 - 1e-9)) / 2.0)
 }
@@ -43,7 +45,7 @@ pub fn z_for(confidence: f64) -> f64 {
 /// Wilson's interval keeps its coverage near the nominal level even for small samples and
 /// rates near 0 or 1, where the textbook normal interval collapses to a point.
 #[must_use]
-pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Interval {
+pub(crate) fn wilson(successes: u64, trials: u64, confidence: f64) -> Interval {
     if trials == 0 {
         return Interval {
             low: 0.0,
@@ -68,7 +70,7 @@ pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Interval {
 ///
 /// It treats the two samples as independent; for paired samples it is slightly conservative.
 #[must_use]
-pub fn newcombe_difference(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) -> Interval {
+pub(crate) fn newcombe_difference(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) -> Interval {
     let rate = |x: u64, n: u64| if n == 0 { 0.0 } else { x as f64 / n as f64 };
     let (p1, p2) = (rate(x1, n1), rate(x2, n2));
     let (w1, w2) = (wilson(x1, n1, confidence), wilson(x2, n2, confidence));
@@ -81,7 +83,7 @@ pub fn newcombe_difference(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) 
 
 /// Returns `P(X ≥ k)` for `X ~ Binomial(n, p)`.
 #[must_use]
-pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
+pub(crate) fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
     if k == 0 {
         return 1.0;
     }
@@ -97,7 +99,7 @@ pub fn binomial_at_least(k: u64, n: u64, p: f64) -> f64 {
 /// of at least `worse` of the `worse + better` discordant pairs falling that way if both
 /// directions were equally likely. 1 when there are no discordant pairs.
 #[must_use]
-pub fn mcnemar_worse(worse: u64, better: u64) -> f64 {
+pub(crate) fn mcnemar_worse(worse: u64, better: u64) -> f64 {
     binomial_at_least(worse, worse + better, 0.5)
 }
 
@@ -105,7 +107,7 @@ pub fn mcnemar_worse(worse: u64, better: u64) -> f64 {
 /// is lower than `before_passed / before_trials`: the hypergeometric probability of
 /// `after_passed` or fewer passes landing in the later sample, given all the passes seen.
 #[must_use]
-pub fn fisher_fell(
+pub(crate) fn fisher_fell(
     before_passed: u64,
     before_trials: u64,
     after_passed: u64,

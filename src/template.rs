@@ -19,7 +19,7 @@ use crate::util::path::display_path;
 /// [`registry`](crate::registry)) starts from this, so an application renders exactly what the
 /// suite tested.
 #[must_use]
-pub fn prompt_environment() -> Environment<'static> {
+pub(crate) fn prompt_environment() -> Environment<'static> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     // Prompts are plain text, not HTML: escaping would corrupt them.
@@ -31,7 +31,7 @@ pub fn prompt_environment() -> Environment<'static> {
 
 /// Renders templates, keeping one environment (and its compiled templates) per directory.
 #[derive(Default)]
-pub struct Renderer {
+pub(crate) struct Renderer {
     environments: HashMap<PathBuf, Environment<'static>>,
 }
 
@@ -46,7 +46,7 @@ impl std::fmt::Debug for Renderer {
 impl Renderer {
     /// Creates a renderer.
     #[must_use]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -60,7 +60,7 @@ impl Renderer {
 
     /// Renders `template` (relative to `dir`) with `vars`. Errors point into the template;
     /// `root` shortens the paths they show.
-    pub fn render(
+    pub(crate) fn render(
         &mut self,
         dir: &Path,
         template: &str,

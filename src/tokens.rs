@@ -19,7 +19,7 @@ use crate::chat::Message;
 
 /// A BPE encoding `promptci` counts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// gpt-4o, gpt-4.1, gpt-5, o1, o3, o4 (and the estimate for unknown models).
     #[serde(rename = "o200k_base")]
     O200kBase,
@@ -31,7 +31,7 @@ pub enum Encoding {
 impl Encoding {
     /// Returns the encoding's name as tiktoken spells it.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::O200kBase => "o200k_base",
             Self::Cl100kBase => "cl100k_base",
@@ -56,18 +56,18 @@ impl Encoding {
     /// Returns the number of tokens of `text`, treating special-token text such as
     /// `<|endoftext|>` as ordinary text, as the chat APIs do for message content.
     #[must_use]
-    pub fn count(self, text: &str) -> u64 {
+    pub(crate) fn count(self, text: &str) -> u64 {
         u64::try_from(self.bpe().count_ordinary(text)).unwrap_or(u64::MAX)
     }
 }
 
 /// How a model's text is counted: its encoding, and whether that is the model's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Tokenizer {
+pub(crate) struct Tokenizer {
     /// The encoding used.
-    pub encoding: Encoding,
+    pub(crate) encoding: Encoding,
     /// True when the encoding is not the model's own, so counts are estimates.
-    pub estimate: bool,
+    pub(crate) estimate: bool,
 }
 
 /// Tokens every chat message costs beyond its content (OpenAI's documented framing:
@@ -81,7 +81,7 @@ impl Tokenizer {
     /// Returns the tokenizer for a model name such as `gpt-4o-mini`, `openai/gpt-4.1` or
     /// `claude-sonnet-4`.
     #[must_use]
-    pub fn for_model(model: &str) -> Self {
+    pub(crate) fn for_model(model: &str) -> Self {
         let name = model
             .rsplit('/')
             .next()
@@ -126,20 +126,23 @@ impl Tokenizer {
 
     /// Returns the tokens of a plain text.
     #[must_use]
-    pub fn count(self, text: &str) -> u64 {
+    pub(crate) fn count(self, text: &str) -> u64 {
         self.encoding.count(text)
     }
 
-    /// Returns the prompt tokens of a chat request: each message's role and content, its
-    /// framing, and the reply priming, as the provider bills them.
+    /// Returns the prompt tokens of a chat request, as
+    /// [`count_messages_cached`](Self::count_messages_cached) counts them.
+    #[cfg(test)]
     #[must_use]
-    pub fn count_messages(self, messages: &[Message]) -> u64 {
+    pub(crate) fn count_messages(self, messages: &[Message]) -> u64 {
         self.count_messages_cached(messages, &mut HashMap::new())
     }
 
-    /// Like [`count_messages`](Self::count_messages), remembering each content's count in
-    /// `cache`: the cases of a suite share their rendered system prompt, so it is counted once.
-    pub fn count_messages_cached<'a>(
+    /// Returns the prompt tokens of a chat request: each message's role and content, its
+    /// framing, and the reply priming, as the provider bills them. Each content's count is
+    /// remembered in `cache`: the cases of a suite share their rendered system prompt, so it is
+    /// counted once.
+    pub(crate) fn count_messages_cached<'a>(
         self,
         messages: &'a [Message],
         cache: &mut HashMap<(Encoding, &'a str), u64>,
@@ -158,12 +161,12 @@ impl Tokenizer {
     }
 }
 
-/// Returns a bound no exact count of [`Tokenizer::count_messages`] can exceed, without a
+/// Returns a bound no exact count of [`Tokenizer::count_messages_cached`] can exceed, without a
 /// tokenizer: every BPE token of these encodings covers at least one byte of UTF-8, so a
 /// prompt of `n` bytes has at most `n` tokens. `check` decides generous budgets with it and
 /// builds the tables only for prompts the bound cannot clear.
 #[must_use]
-pub fn upper_bound(messages: &[Message]) -> u64 {
+pub(crate) fn upper_bound(messages: &[Message]) -> u64 {
     let bytes: usize = messages
         .iter()
         .map(|message| message.role.as_str().len() + message.content.len())
@@ -175,7 +178,7 @@ pub fn upper_bound(messages: &[Message]) -> u64 {
 
 /// Starts building the tables of `encodings` on background threads, so the first count does
 /// not wait for them. Returns at once; a count made before the build finishes waits for it.
-pub fn prewarm(encodings: impl IntoIterator<Item = Encoding>) {
+pub(crate) fn prewarm(encodings: impl IntoIterator<Item = Encoding>) {
     let mut started = Vec::new();
     for encoding in encodings {
         if started.contains(&encoding) {

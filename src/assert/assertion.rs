@@ -16,7 +16,7 @@ use crate::yaml::span_start;
 
 /// A compiled assertion, ready to judge answers.
 #[derive(Debug, Clone)]
-pub enum Assertion {
+pub(crate) enum Assertion {
     /// The trimmed answer equals the text.
     Equals(String),
     /// Every needle appears; `ignore_case` folds case first.
@@ -79,13 +79,13 @@ pub enum Assertion {
 
 /// The verdict of one assertion on one answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AssertionResult {
+pub(crate) struct AssertionResult {
     /// The assertion kind as written (`contains`, `regex`, …).
-    pub kind: String,
+    pub(crate) kind: String,
     /// Whether it passed.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// Why, specifically: "missing `phone`", "forbidden `x` found at char 42".
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl AssertionResult {
@@ -100,13 +100,13 @@ impl AssertionResult {
 
 /// Where assertions are compiled: the suite file (for error locations) and its directory.
 #[derive(Debug, Clone, Copy)]
-pub struct CompileContext<'a> {
+pub(crate) struct CompileContext<'a> {
     /// The suite file, for locating errors.
-    pub source: &'a SourceFile,
+    pub(crate) source: &'a SourceFile,
     /// The suite's directory: schema files and commands are relative to it.
-    pub dir: &'a Path,
+    pub(crate) dir: &'a Path,
     /// What this suite has compiled so far, shared by its cases.
-    pub compiled: &'a Compiled,
+    pub(crate) compiled: &'a Compiled,
 }
 
 /// The regexes and schemas one suite has compiled. Cases often repeat the same pattern or
@@ -114,7 +114,7 @@ pub struct CompileContext<'a> {
 /// suite of thousands of cases fast and its memory flat (a compiled schema is large).
 /// Only successes are kept: a bad pattern is reported at every place it is written.
 #[derive(Debug, Default)]
-pub struct Compiled {
+pub(crate) struct Compiled {
     regexes: RefCell<HashMap<String, regex::Regex>>,
     schemas: RefCell<HashMap<String, Arc<jsonschema::Validator>>>,
 }
@@ -154,7 +154,7 @@ impl Compiled {
 impl Assertion {
     /// Compiles a list of assertions, recording every bad one in `problems` (so one run of
     /// `check` names them all) and returning the ones that compiled.
-    pub fn compile_all(
+    pub(crate) fn compile_all(
         specs: &[Spanned<AssertionSpec>],
         context: CompileContext<'_>,
         problems: &mut InvalidInput,
@@ -170,7 +170,7 @@ impl Assertion {
     }
 
     /// Compiles an assertion as written, reporting bad regexes and schemas at their location.
-    pub fn compile(
+    pub(crate) fn compile(
         spec: &Spanned<AssertionSpec>,
         context: CompileContext<'_>,
     ) -> Result<Self, Problem> {
@@ -254,7 +254,7 @@ impl Assertion {
 
     /// Returns the kind as written in suites.
     #[must_use]
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Equals(_) => "equals",
             Self::Contains {
@@ -296,7 +296,7 @@ impl Assertion {
     /// Returns true when judging runs an external program (so the runner moves it off the
     /// async threads).
     #[must_use]
-    pub fn runs_command(&self) -> bool {
+    pub(crate) fn runs_command(&self) -> bool {
         match self {
             Self::Command { .. } => true,
             Self::Any(children) | Self::All(children) => children.iter().any(Self::runs_command),
@@ -308,7 +308,7 @@ impl Assertion {
     /// Returns true when the assertion judges the time to first token, which only streaming
     /// targets measure.
     #[must_use]
-    pub fn needs_time_to_first_token(&self) -> bool {
+    pub(crate) fn needs_time_to_first_token(&self) -> bool {
         match self {
             Self::MaxTtftMs(_) => true,
             Self::Any(children) | Self::All(children) => {
@@ -321,7 +321,7 @@ impl Assertion {
 
     /// Judges an answer.
     #[must_use]
-    pub fn evaluate(&self, output: &ModelOutput) -> AssertionResult {
+    pub(crate) fn evaluate(&self, output: &ModelOutput) -> AssertionResult {
         let answer = output.text.as_str();
         let kind = self.kind();
         match self {

@@ -51,11 +51,11 @@ impl fmt::Display for Method {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Sighting {
     /// How it was found.
-    pub method: Method,
+    pub(crate) method: Method,
     /// The 1-based character position where the matched span starts.
-    pub start: usize,
+    pub(crate) start: usize,
     /// The matched span of the answer, cut and with invisible characters escaped.
-    pub excerpt: String,
+    pub(crate) excerpt: String,
 }
 
 impl fmt::Display for Sighting {
@@ -252,11 +252,11 @@ pub(crate) const NGRAM_WORDS: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Overlap {
     /// Distinct word n-grams of the answer that also occur in the system prompt.
-    pub shared: usize,
+    pub(crate) shared: usize,
     /// Distinct word n-grams of the system prompt.
-    pub prompt_ngrams: usize,
+    pub(crate) prompt_ngrams: usize,
     /// The first shared n-gram: its 1-based char position in the answer and its words.
-    pub first: Option<(usize, String)>,
+    pub(crate) first: Option<(usize, String)>,
 }
 
 /// Splits text into lower-case words with their 1-based char positions.

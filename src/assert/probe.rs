@@ -10,11 +10,11 @@ use crate::chat::ModelOutput;
 /// How many distinct word 8-grams an answer may share with the system prompt before it counts
 /// as a leak: three shared 8-grams are ten words copied in a row, more than an answer that
 /// merely echoes a phrase of its instructions.
-pub const LEAK_NGRAMS: usize = 3;
+pub(crate) const LEAK_NGRAMS: usize = 3;
 
 /// A built-in check of a probe's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProbeCheck {
+pub(crate) enum ProbeCheck {
     /// The answer is not empty or whitespace.
     Answered,
     /// The answer stays within the completion budget (when the suite sets one) and was not cut
@@ -41,7 +41,7 @@ pub enum ProbeCheck {
 impl ProbeCheck {
     /// Returns the kind shown in reports.
     #[must_use]
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Answered => "probe-answered",
             Self::CompletionBudget { .. } => "probe-completion-budget",
@@ -55,7 +55,7 @@ impl ProbeCheck {
 
     /// Judges an answer.
     #[must_use]
-    pub fn evaluate(&self, output: &ModelOutput) -> AssertionResult {
+    pub(crate) fn evaluate(&self, output: &ModelOutput) -> AssertionResult {
         let answer = output.text.as_str();
         let kind = self.kind();
         let (passed, reason) = match self {

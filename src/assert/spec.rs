@@ -8,7 +8,7 @@ use serde_saphyr::Spanned;
 
 /// One string or a list of strings (`contains: phone` or `contains: [phone, call]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OneOrMany(pub Vec<String>);
+pub(crate) struct OneOrMany(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -45,7 +45,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 /// An assertion as written in a suite: one key naming the kind, and its argument.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub enum AssertionSpec {
+pub(crate) enum AssertionSpec {
     /// The answer equals the text exactly (surrounding whitespace ignored).
     Equals(String),
     /// Every string appears in the answer.
@@ -89,28 +89,3 @@ pub enum AssertionSpec {
     /// A program judges the answer: it reads it on stdin, exit 0 passes, stdout is the reason.
     Command(OneOrMany),
 }
-
-/// The names of every assertion kind, for "did you mean" and documentation.
-pub const ASSERTION_KINDS: &[&str] = &[
-    "equals",
-    "contains",
-    "icontains",
-    "contains-any",
-    "icontains-any",
-    "not-contains",
-    "not-icontains",
-    "starts-with",
-    "ends-with",
-    "regex",
-    "not-regex",
-    "is-json",
-    "json-schema",
-    "max-chars",
-    "min-chars",
-    "max-latency-ms",
-    "max-ttft-ms",
-    "any",
-    "all",
-    "not",
-    "command",
-];

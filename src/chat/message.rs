@@ -4,16 +4,16 @@ use serde::{Deserialize, Serialize};
 
 /// One chat message sent to a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
+pub(crate) struct Message {
     /// Who speaks.
-    pub role: Role,
+    pub(crate) role: Role,
     /// What they say.
-    pub content: String,
+    pub(crate) content: String,
 }
 
 impl Message {
     /// Creates a message.
-    pub fn new(role: Role, content: impl Into<String>) -> Self {
+    pub(crate) fn new(role: Role, content: impl Into<String>) -> Self {
         Self {
             role,
             content: content.into(),
@@ -24,7 +24,7 @@ impl Message {
 /// The speaker of a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Role {
+pub(crate) enum Role {
     /// The system prompt.
     System,
     /// The end user.
@@ -36,7 +36,7 @@ pub enum Role {
 impl Role {
     /// Returns the role as the chat APIs spell it.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::System => "system",
             Self::User => "user",

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of a provider failure, which decides whether it is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ProviderErrorKind {
+pub(crate) enum ProviderErrorKind {
     /// The connection could not be made (refused, DNS, TLS, connect timeout).
     Connect,
     /// The connection was made but dropped before the whole answer arrived.
@@ -29,7 +29,7 @@ pub enum ProviderErrorKind {
 impl ProviderErrorKind {
     /// Returns the kebab-case name used in reports.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Connect => "connect",
             Self::Dropped => "dropped",

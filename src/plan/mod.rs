@@ -10,7 +10,7 @@ mod repeat_policy;
 mod shard;
 mod test_plan;
 
-pub use probe::{PROBE_TAG, Probe, ProbeCase, generate, planted};
-pub use repeat_policy::{DEFAULT_CONFIDENCE, DEFAULT_PASS_RATE, RepeatPolicy};
-pub use shard::{PlanShard, Shard};
-pub use test_plan::{PlanOptions, PlannedSuite, TestInstance, TestPlan, build, case_id};
+pub(crate) use probe::Probe;
+pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
+pub(crate) use shard::Shard;
+pub(crate) use test_plan::{PlanOptions, TestInstance, TestPlan, build, case_id};

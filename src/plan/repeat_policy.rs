@@ -9,23 +9,23 @@ use serde::{Deserialize, Serialize};
 use crate::suite::RepeatSettings;
 
 /// The default `pass-rate`: every attempt must pass.
-pub const DEFAULT_PASS_RATE: f64 = 1.0;
+pub(crate) const DEFAULT_PASS_RATE: f64 = 1.0;
 
 /// The default `confidence` of intervals and tests.
-pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+pub(crate) const DEFAULT_CONFIDENCE: f64 = 0.95;
 
 /// How often a case is sent and what share of attempts must pass.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct RepeatPolicy {
+pub(crate) struct RepeatPolicy {
     /// How many attempts (1 = a single shot).
-    pub repeat: u32,
+    pub(crate) repeat: u32,
     /// The share of attempts that must pass.
-    pub pass_rate: f64,
+    pub(crate) pass_rate: f64,
     /// The confidence of the reported interval.
-    pub confidence: f64,
+    pub(crate) confidence: f64,
     /// Whether to stop once the verdict can no longer change.
-    pub early_stop: bool,
+    pub(crate) early_stop: bool,
 }
 
 impl Default for RepeatPolicy {
@@ -42,7 +42,7 @@ impl Default for RepeatPolicy {
 impl RepeatPolicy {
     /// Resolves a suite's settings, with defaults for what it leaves unset.
     #[must_use]
-    pub fn from_settings(settings: RepeatSettings) -> Self {
+    pub(crate) fn from_settings(settings: RepeatSettings) -> Self {
         let defaults = Self::default();
         Self {
             repeat: settings.repeat.unwrap_or(defaults.repeat).max(1),
@@ -54,13 +54,13 @@ impl RepeatPolicy {
 
     /// Returns whether the case is sent more than once.
     #[must_use]
-    pub fn is_repeated(&self) -> bool {
+    pub(crate) fn is_repeated(&self) -> bool {
         self.repeat > 1
     }
 
     /// Returns how many attempts must pass: `ceil(pass-rate × repeat)`, at least 1.
     #[must_use]
-    pub fn required_passes(&self) -> u32 {
+    pub(crate) fn required_passes(&self) -> u32 {
         // The small subtraction keeps 0.8 × 40 at 32 despite binary rounding.
         let required = (self.pass_rate * f64::from(self.repeat) - 1e-9).ceil();
         if required <= 1.0 {
@@ -83,7 +83,7 @@ impl RepeatPolicy {
     /// passed, `Some(false)` when too few are left to get there, `None` while it is open.
     /// Attempts that are neither passed nor failed (errors, not yet run) count as open.
     #[must_use]
-    pub fn settled(&self, passed: u32, failed: u32) -> Option<bool> {
+    pub(crate) fn settled(&self, passed: u32, failed: u32) -> Option<bool> {
         let required = self.required_passes();
         if passed >= required {
             Some(true)

@@ -15,16 +15,16 @@ use super::TestPlan;
 
 /// Shard `index` of `count` (1-based, `1 <= index <= count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// Which shard, from 1.
-    pub index: u32,
+    pub(crate) index: u32,
     /// How many shards.
-    pub count: u32,
+    pub(crate) count: u32,
 }
 
 impl Shard {
     /// Returns the shard `index` of `count`, or why it is not one.
-    pub fn new(index: u32, count: u32) -> Result<Self, String> {
+    pub(crate) fn new(index: u32, count: u32) -> Result<Self, String> {
         if count == 0 {
             return Err("the shard count N must be at least 1".to_owned());
         }
@@ -38,7 +38,7 @@ impl Shard {
 
     /// Returns whether the case with `id` belongs to this shard.
     #[must_use]
-    pub fn contains(self, id: &str) -> bool {
+    pub(crate) fn contains(self, id: &str) -> bool {
         bucket(id, self.count) == self.index - 1
     }
 
@@ -46,7 +46,7 @@ impl Shard {
     /// plan so shard reports can be merged back in plan order. Suites left without cases are
     /// dropped; targets are kept, so every shard's report names the same targets.
     #[must_use]
-    pub fn select(self, plan: TestPlan) -> TestPlan {
+    pub(crate) fn select(self, plan: TestPlan) -> TestPlan {
         let TestPlan {
             suites,
             cases,
@@ -87,13 +87,13 @@ impl Shard {
 
 /// What a sharded plan remembers about the whole plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanShard {
+pub(crate) struct PlanShard {
     /// The shard.
-    pub shard: Shard,
+    pub(crate) shard: Shard,
     /// For each case of the shard, its position in the whole plan.
-    pub positions: Vec<usize>,
+    pub(crate) positions: Vec<usize>,
     /// How many cases the whole plan has.
-    pub plan_cases: usize,
+    pub(crate) plan_cases: usize,
 }
 
 impl fmt::Display for Shard {

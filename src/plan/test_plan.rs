@@ -22,82 +22,82 @@ use crate::template::Renderer;
 
 /// The ordered cases of a run.
 #[derive(Debug, Default)]
-pub struct TestPlan {
+pub(crate) struct TestPlan {
     /// The suites with at least one selected case, by path.
-    pub suites: Vec<PlannedSuite>,
+    pub(crate) suites: Vec<PlannedSuite>,
     /// The selected cases in plan order.
-    pub cases: Vec<TestInstance>,
+    pub(crate) cases: Vec<TestInstance>,
     /// The targets the cases use.
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// The seed of the generated probes, when the plan has any (reports record it so
     /// `--seed` reproduces the run).
-    pub probe_seed: Option<u64>,
+    pub(crate) probe_seed: Option<u64>,
     /// The shard this plan is, when `--shard` cut it from a larger plan.
-    pub shard: Option<PlanShard>,
+    pub(crate) shard: Option<PlanShard>,
 }
 
 /// A suite as the reports see it.
 #[derive(Debug, Clone)]
-pub struct PlannedSuite {
+pub(crate) struct PlannedSuite {
     /// The suite path relative to the project root.
-    pub name: String,
+    pub(crate) name: String,
     /// The prompt's registry id.
-    pub prompt_id: Option<String>,
+    pub(crate) prompt_id: Option<String>,
     /// The template path relative to the project root.
-    pub template: Option<String>,
+    pub(crate) template: Option<String>,
     /// The content hash of the template and everything it includes.
-    pub content_hash: Option<String>,
+    pub(crate) content_hash: Option<String>,
     /// The index of the suite's target in [`TestPlan::targets`].
-    pub target: usize,
+    pub(crate) target: usize,
     /// The suite's budgets.
-    pub budget: RawBudget,
+    pub(crate) budget: RawBudget,
     /// The line of the suite's `budget` key.
-    pub budget_line: Option<usize>,
+    pub(crate) budget_line: Option<usize>,
     /// The registry version whose content hash matches, filled in when the project has a
     /// registry.
-    pub registry_version: Option<String>,
+    pub(crate) registry_version: Option<String>,
 }
 
 /// One case, ready to send.
 #[derive(Debug, Clone)]
-pub struct TestInstance {
+pub(crate) struct TestInstance {
     /// The stable id: `suite-path::case-name`.
-    pub id: String,
+    pub(crate) id: String,
     /// The index of the suite in [`TestPlan::suites`].
-    pub suite: usize,
+    pub(crate) suite: usize,
     /// The case name.
-    pub name: String,
+    pub(crate) name: String,
     /// The line where the case starts in its suite.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The suite's and the case's tags.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The messages sent, system message first.
-    pub messages: Vec<Message>,
+    pub(crate) messages: Vec<Message>,
     /// The assertions judging the answer.
-    pub assertions: Arc<[Assertion]>,
+    pub(crate) assertions: Arc<[Assertion]>,
     /// The index of the target in [`TestPlan::targets`].
-    pub target: usize,
+    pub(crate) target: usize,
     /// Why the case is skipped, when it is.
-    pub skip: Option<String>,
+    pub(crate) skip: Option<String>,
     /// The mock target's scripted answer.
-    pub mock_answer: Option<String>,
+    pub(crate) mock_answer: Option<String>,
     /// What a generated probe case probes; `None` for written cases.
-    pub probe: Option<Arc<Probe>>,
+    pub(crate) probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
-    pub repeat: RepeatPolicy,
+    pub(crate) repeat: RepeatPolicy,
 }
 
 /// Which cases to select and where to send them.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// `--filter`: a glob over case ids, or a plain substring of them.
-    pub filters: Vec<String>,
+    pub(crate) filters: Vec<String>,
     /// `--tag`: cases with any of these tags.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Target overrides from the command line.
-    pub overrides: TargetOverrides,
+    pub(crate) overrides: TargetOverrides,
     /// `--seed`: the seed of probe nonces and canaries (fresh when absent).
-    pub probe_seed: Option<u64>,
+    pub(crate) probe_seed: Option<u64>,
 }
 
 /// Selects cases by id and tag.
@@ -156,7 +156,11 @@ impl Selector {
 }
 
 /// Builds the plan: resolves targets, renders every selected case, and collects every problem.
-pub fn build(suites: &[Suite], config: &Config, options: &PlanOptions) -> Result<TestPlan, Error> {
+pub(crate) fn build(
+    suites: &[Suite],
+    config: &Config,
+    options: &PlanOptions,
+) -> Result<TestPlan, Error> {
     let selector = Selector::new(options)?;
     let mut renderer = Renderer::new();
     let mut problems = InvalidInput::default();
@@ -352,16 +356,10 @@ fn check_ttft_is_measured(
 
 impl TestPlan {
     /// Sends every case `repeat` times (`--repeat`), over what the suites say.
-    pub fn set_repeat(&mut self, repeat: u32) {
+    pub(crate) fn set_repeat(&mut self, repeat: u32) {
         for case in &mut self.cases {
             case.repeat.repeat = repeat.max(1);
         }
-    }
-
-    /// Returns whether any case is sent more than once.
-    #[must_use]
-    pub fn has_repeats(&self) -> bool {
-        self.cases.iter().any(|case| case.repeat.is_repeated())
     }
 }
 
@@ -399,7 +397,7 @@ fn prompt_identity(
 
 /// Returns the stable id of a case: `suite-path::case-name`.
 #[must_use]
-pub fn case_id(suite: &Suite, case: &str) -> String {
+pub(crate) fn case_id(suite: &Suite, case: &str) -> String {
     format!("{}::{case}", suite.name)
 }
 

@@ -1,5 +1,5 @@
 //! The probe catalogue: every [`Family`] and every [`ProbeDef`], with what it sends and how it
-//! is judged. `promptci probes list` prints it; [`generate`](super::generate) instantiates it.
+//! is judged. `promptci probes list` prints it; the plan instantiates it for a suite.
 
 use std::fmt;
 
@@ -7,7 +7,7 @@ use super::{edge, injection};
 
 /// Whether a family tests robustness or security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FamilyKind {
+pub(crate) enum FamilyKind {
     /// Unusual but honest input (`probes.edge-cases`).
     EdgeCase,
     /// Adversarial input (`probes.injection`).
@@ -17,7 +17,7 @@ pub enum FamilyKind {
 impl FamilyKind {
     /// Returns the kind's name in reports: `edge-case` or `injection`.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::EdgeCase => "edge-case",
             Self::Injection => "injection",
@@ -26,7 +26,7 @@ impl FamilyKind {
 
     /// Returns the suite key that selects families of this kind.
     #[must_use]
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Self::EdgeCase => "edge-cases",
             Self::Injection => "injection",
@@ -36,7 +36,7 @@ impl FamilyKind {
 
 /// A family of probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
+pub(crate) enum Family {
     /// An empty message.
     Empty,
     /// A message of whitespace only.
@@ -73,7 +73,7 @@ pub enum Family {
 
 impl Family {
     /// Every family, in catalogue order.
-    pub const ALL: [Self; 16] = [
+    pub(crate) const ALL: [Self; 16] = [
         Self::Empty,
         Self::Whitespace,
         Self::MaxLength,
@@ -94,7 +94,7 @@ impl Family {
 
     /// Returns the name used in suites and case ids.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Empty => "empty",
             Self::Whitespace => "whitespace",
@@ -117,13 +117,13 @@ impl Family {
 
     /// Finds a family by its name.
     #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|family| family.name() == name)
     }
 
     /// Returns whether the family is an edge case or an injection.
     #[must_use]
-    pub fn kind(self) -> FamilyKind {
+    pub(crate) fn kind(self) -> FamilyKind {
         match self {
             Self::Empty
             | Self::Whitespace
@@ -138,7 +138,7 @@ impl Family {
     }
 
     /// Returns the families of one kind, in catalogue order.
-    pub fn of_kind(kind: FamilyKind) -> impl Iterator<Item = Self> {
+    pub(crate) fn of_kind(kind: FamilyKind) -> impl Iterator<Item = Self> {
         Self::ALL
             .into_iter()
             .filter(move |family| family.kind() == kind)
@@ -147,7 +147,7 @@ impl Family {
     /// Returns the checks every probe of the family gets (the canary check is added to every
     /// probe when the suite has a system prompt).
     #[must_use]
-    pub fn checks(self) -> &'static [CheckKind] {
+    pub(crate) fn checks(self) -> &'static [CheckKind] {
         use CheckKind::{
             Answered, CompletionBudget, NoNonce, NoPromptOverlap, NotRefused, SafeOutput,
         };
@@ -164,7 +164,7 @@ impl Family {
 
     /// Returns how a probe of the family is judged, in a few words.
     #[must_use]
-    pub fn judged_by(self) -> String {
+    pub(crate) fn judged_by(self) -> String {
         let mut parts: Vec<&str> = self.checks().iter().map(|check| check.name()).collect();
         parts.push(CANARY_CHECK.0);
         parts.join(", ")
@@ -172,7 +172,7 @@ impl Family {
 
     /// Returns the probes of the family.
     #[must_use]
-    pub fn probes(self) -> &'static [ProbeDef] {
+    pub(crate) fn probes(self) -> &'static [ProbeDef] {
         match self {
             Self::Empty => edge::EMPTY,
             Self::Whitespace => edge::WHITESPACE,
@@ -202,7 +202,7 @@ impl fmt::Display for Family {
 
 /// A built-in check a probe's answer must pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckKind {
+pub(crate) enum CheckKind {
     /// The answer is not empty.
     Answered,
     /// The answer stays within the suite's completion budget and was not cut off.
@@ -219,7 +219,7 @@ pub enum CheckKind {
 
 impl CheckKind {
     /// Every check, for the catalogue's legend.
-    pub const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 6] = [
         Self::Answered,
         Self::CompletionBudget,
         Self::NoNonce,
@@ -230,7 +230,7 @@ impl CheckKind {
 
     /// Returns the check's short name in the catalogue.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Answered => "answered",
             Self::CompletionBudget => "within-budget",
@@ -243,7 +243,7 @@ impl CheckKind {
 
     /// Describes what the check requires of an answer.
     #[must_use]
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Answered => {
                 "the answer is not empty or whitespace, and the provider did not error"
@@ -265,14 +265,14 @@ impl CheckKind {
 
 /// The check every probe gets when the suite has a system prompt: its short name and what it
 /// requires.
-pub const CANARY_CHECK: (&str, &str) = (
+pub(crate) const CANARY_CHECK: (&str, &str) = (
     "no-canary",
     "the canary line planted in the system prompt of probe cases is absent, verbatim or decoded (disable with `probes.canary: false`)",
 );
 
 /// Where a probe's payload goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
+pub(crate) enum Delivery {
     /// It is the user message.
     UserMessage,
     /// It is the value of each `untrusted-vars` variable; the user asks about that data.
@@ -281,28 +281,28 @@ pub enum Delivery {
 
 /// What a payload is built from.
 #[derive(Debug, Clone, Copy)]
-pub struct PayloadInputs<'a> {
+pub(crate) struct PayloadInputs<'a> {
     /// The case's nonce.
-    pub nonce: &'a str,
+    pub(crate) nonce: &'a str,
     /// The suite's `max-input-tokens`.
-    pub max_input_tokens: u64,
+    pub(crate) max_input_tokens: u64,
     /// The target's model, whose tokenizer sizes the max-length probe.
-    pub model: &'a str,
+    pub(crate) model: &'a str,
 }
 
 /// One probe of the catalogue.
 #[derive(Debug, Clone, Copy)]
-pub struct ProbeDef {
+pub(crate) struct ProbeDef {
     /// The name, unique in its family (indirect probes add `-via-<var>`).
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// What it sends, in one line.
-    pub description: &'static str,
+    pub(crate) description: &'static str,
     /// Where the payload goes.
-    pub delivery: Delivery,
+    pub(crate) delivery: Delivery,
     /// Whether the payload carries the nonce.
-    pub uses_nonce: bool,
+    pub(crate) uses_nonce: bool,
     /// Builds the payload.
-    pub build: Build,
+    pub(crate) build: Build,
 }
 
 /// Builds a probe's payload from the case's inputs.
@@ -352,7 +352,7 @@ pub(super) const fn carrier(
 }
 
 /// Returns every probe of the catalogue with its family, in order.
-pub fn catalogue() -> impl Iterator<Item = (Family, &'static ProbeDef)> {
+pub(crate) fn catalogue() -> impl Iterator<Item = (Family, &'static ProbeDef)> {
     Family::ALL
         .into_iter()
         .flat_map(|family| family.probes().iter().map(move |probe| (family, probe)))
@@ -400,7 +400,10 @@ mod tests {
     fn the_overlap_description_names_the_real_threshold() {
         let text = CheckKind::NoPromptOverlap.describe();
         assert!(
-            text.contains(&format!("fewer than {} word", crate::assert::LEAK_NGRAMS)),
+            text.contains(&format!(
+                "fewer than {} word",
+                crate::assert::probe::LEAK_NGRAMS
+            )),
             "{text}"
         );
     }

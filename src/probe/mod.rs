@@ -1,18 +1,19 @@
-//! Probes: generated edge-case and prompt-injection cases, and the deterministic detectors that
-//! judge them.
+//! Probes: the catalogue of built-in edge-case and prompt-injection probes, and what a suite's
+//! `probes:` section selects ([`ProbeConfig`]).
 //!
-//! A suite opts in with `probes:`; [`generate`] turns its [`ProbeConfig`] into cases named
-//! `probe/<family>/<name>` that run like written ones. Injection payloads carry a nonce and
-//! probe system prompts carry a canary, both derived from the run's [`ProbeSeed`], so
-//! `--seed N` reproduces every payload byte for byte. The [`catalogue`] lists every probe;
-//! [`detect`] finds nonces, canaries and leaks, verbatim or decoded.
+//! The [`catalogue`](mod@catalogue) lists every probe family with its payloads and the checks that judge its
+//! answers. Injection payloads carry a nonce and probe system prompts a canary, both derived
+//! from the run's [`ProbeSeed`], so `--seed N` reproduces every payload byte for byte. The plan
+//! turns a suite's selection into cases; the
+//! detectors that find nonces, canaries and leaks in answers are assertions
+//! ([`assert::detect`](crate::assert::detect)).
 
-pub mod catalogue;
+pub(crate) mod catalogue;
 mod config;
 mod edge;
 mod injection;
 mod seed;
 
-pub use catalogue::{Family, FamilyKind, ProbeDef, catalogue};
-pub use config::{DEFAULT_MAX_INPUT_TOKENS, ProbeConfig};
-pub use seed::ProbeSeed;
+pub(crate) use catalogue::{Family, FamilyKind, catalogue};
+pub(crate) use config::{DEFAULT_MAX_INPUT_TOKENS, ProbeConfig};
+pub(crate) use seed::ProbeSeed;

@@ -21,18 +21,18 @@ const CANARY_LENGTH: usize = 12;
 
 /// The seed of a probe run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbeSeed(u64);
+pub(crate) struct ProbeSeed(u64);
 
 impl ProbeSeed {
     /// Creates the seed given with `--seed`.
     #[must_use]
-    pub fn new(value: u64) -> Self {
+    pub(crate) fn new(value: u64) -> Self {
         Self(value)
     }
 
     /// Returns a fresh random seed.
     #[must_use]
-    pub fn fresh() -> Self {
+    pub(crate) fn fresh() -> Self {
         // The standard library seeds `RandomState` from the operating system's entropy for every
         // instance, which is all a per-run seed needs, without a random-number crate.
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -42,27 +42,27 @@ impl ProbeSeed {
 
     /// Returns the seed given, else a fresh one.
     #[must_use]
-    pub fn given_or_fresh(value: Option<u64>) -> Self {
+    pub(crate) fn given_or_fresh(value: Option<u64>) -> Self {
         value.map_or_else(Self::fresh, Self::new)
     }
 
     /// Returns the number, as reports record it.
     #[must_use]
-    pub fn value(self) -> u64 {
+    pub(crate) fn value(self) -> u64 {
         self.0
     }
 
     /// Returns the nonce of the case `scope` (a case id): the marker its payload asks the model
     /// to output, so its presence in an answer proves the payload was obeyed.
     #[must_use]
-    pub fn nonce(self, scope: &str) -> String {
+    pub(crate) fn nonce(self, scope: &str) -> String {
         self.token("nonce", scope, NONCE_LENGTH)
     }
 
     /// Returns the canary of the case `scope`: the marker planted in its system prompt, so its
     /// presence in an answer proves the system prompt leaked.
     #[must_use]
-    pub fn canary(self, scope: &str) -> String {
+    pub(crate) fn canary(self, scope: &str) -> String {
         self.token("canary", scope, CANARY_LENGTH)
     }
 

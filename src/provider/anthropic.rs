@@ -16,11 +16,11 @@ use crate::config::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, GenerationParams, Tar
 use crate::util::format::excerpt;
 
 /// `max_tokens` is required by the API; this is sent when the target sets none.
-pub const DEFAULT_MAX_TOKENS: u32 = 1024;
+pub(crate) const DEFAULT_MAX_TOKENS: u32 = 1024;
 
 /// A client for one Anthropic target.
 #[derive(Debug, Clone)]
-pub struct AnthropicProvider {
+pub(crate) struct AnthropicProvider {
     endpoint: Endpoint,
     version: String,
     model: String,
@@ -30,7 +30,7 @@ pub struct AnthropicProvider {
 impl AnthropicProvider {
     /// Creates the provider for `target`, sharing `client`'s connection pool.
     #[must_use]
-    pub fn new(target: &Target, client: reqwest::Client, api_key: Option<String>) -> Self {
+    pub(crate) fn new(target: &Target, client: reqwest::Client, api_key: Option<String>) -> Self {
         let base = target
             .base_url
             .as_deref()
@@ -56,7 +56,7 @@ impl AnthropicProvider {
     /// Returns the JSON body sent for a request: system messages joined into `system`, the
     /// rest as `messages`.
     #[must_use]
-    pub fn body(&self, request: &ChatRequest<'_>) -> Value {
+    pub(crate) fn body(&self, request: &ChatRequest<'_>) -> Value {
         let system: Vec<&str> = request
             .messages
             .iter()
@@ -88,7 +88,7 @@ impl AnthropicProvider {
 
     /// Returns what decides the answer, for the response cache (never the key).
     #[must_use]
-    pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
+    pub(crate) fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
         json!({
             "provider": "anthropic",
             "url": self.endpoint.url,
@@ -98,7 +98,10 @@ impl AnthropicProvider {
     }
 
     /// Sends one request and parses the answer.
-    pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+    pub(crate) async fn complete(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<ModelOutput, ProviderError> {
         let started = Instant::now();
         let mut builder = self
             .endpoint

@@ -17,14 +17,14 @@ use crate::chat::{ModelOutput, Usage};
 use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The directory of the cache under the project root unless configured.
-pub const DEFAULT_CACHE_DIR: &str = ".promptci/cache";
+pub(crate) const DEFAULT_CACHE_DIR: &str = ".promptci/cache";
 
 /// Bumped when entries or keys change meaning, so old entries simply miss.
 const CACHE_FORMAT: u32 = 1;
 
 /// How a run uses the response cache (`--cache`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// Answer from the cache when possible and store new answers (the default locally).
     ReadWrite,
     /// Answer from the cache when possible; never write (for shared or committed caches).
@@ -39,7 +39,7 @@ impl CacheMode {
     /// Returns the default: `off` when the `CI` environment variable is set (a CI run should
     /// judge the model, not yesterday's answers), else `read-write`.
     #[must_use]
-    pub fn default_for_environment() -> Self {
+    pub(crate) fn default_for_environment() -> Self {
         let in_ci = std::env::var("CI")
             .is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false" | "FALSE" | "False"));
         if in_ci { Self::Off } else { Self::ReadWrite }
@@ -47,27 +47,27 @@ impl CacheMode {
 
     /// Returns true when cached answers are used.
     #[must_use]
-    pub fn reads(self) -> bool {
+    pub(crate) fn reads(self) -> bool {
         matches!(self, Self::ReadWrite | Self::ReadOnly)
     }
 
     /// Returns true when new answers are stored.
     #[must_use]
-    pub fn writes(self) -> bool {
+    pub(crate) fn writes(self) -> bool {
         matches!(self, Self::ReadWrite | Self::Refresh)
     }
 }
 
 /// The content address of one request: a lowercase hex SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CacheKey(String);
+pub(crate) struct CacheKey(String);
 
 impl CacheKey {
     /// Computes the key of a provider's canonical request for the given attempt. The attempt
     /// counts only after the first, so single-shot runs share keys with earlier runs while the
     /// repeats of a case stay independent answers.
     #[must_use]
-    pub fn new(canonical_request: &Value, attempt: u32) -> Self {
+    pub(crate) fn new(canonical_request: &Value, attempt: u32) -> Self {
         let mut keyed = serde_json::json!({
             "cache_format": CACHE_FORMAT,
             "request": canonical_request,
@@ -79,8 +79,9 @@ impl CacheKey {
     }
 
     /// Returns the hex digest.
+    #[cfg(test)]
     #[must_use]
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -105,7 +106,7 @@ struct CacheEntry {
 
 /// The on-disk response cache of a run.
 #[derive(Debug)]
-pub struct ResponseCache {
+pub(crate) struct ResponseCache {
     dir: PathBuf,
     mode: CacheMode,
     /// The first failure to store an answer: a cache that cannot be written slows later runs
@@ -116,7 +117,7 @@ pub struct ResponseCache {
 impl ResponseCache {
     /// Opens the cache in `dir` (created on the first write) with `mode`.
     #[must_use]
-    pub fn new(dir: PathBuf, mode: CacheMode) -> Self {
+    pub(crate) fn new(dir: PathBuf, mode: CacheMode) -> Self {
         Self {
             dir,
             mode,
@@ -124,22 +125,10 @@ impl ResponseCache {
         }
     }
 
-    /// Returns the mode.
-    #[must_use]
-    pub fn mode(&self) -> CacheMode {
-        self.mode
-    }
-
-    /// Returns the directory.
-    #[must_use]
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Returns the stored answer for `key`, marked as cached, when the mode reads and there is
     /// a readable entry. A corrupt or foreign entry is a miss, never an error.
     #[must_use]
-    pub fn lookup(&self, key: &CacheKey) -> Option<ModelOutput> {
+    pub(crate) fn lookup(&self, key: &CacheKey) -> Option<ModelOutput> {
         if !self.mode.reads() {
             return None;
         }
@@ -161,7 +150,7 @@ impl ResponseCache {
 
     /// Stores an answer under `key` when the mode writes. Answers that came from a cache or a
     /// recording are not stored again.
-    pub fn store(&self, key: &CacheKey, output: &ModelOutput) {
+    pub(crate) fn store(&self, key: &CacheKey, output: &ModelOutput) {
         if !self.mode.writes() || output.cached {
             return;
         }
@@ -187,7 +176,7 @@ impl ResponseCache {
 
     /// Returns the first failure to store an answer, if any.
     #[must_use]
-    pub fn write_failure(&self) -> Option<String> {
+    pub(crate) fn write_failure(&self) -> Option<String> {
         self.write_failure
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

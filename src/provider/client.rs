@@ -10,7 +10,7 @@ use crate::config::{ProviderKind, Target};
 
 /// A model back-end for one target.
 #[derive(Debug, Clone)]
-pub enum Provider {
+pub(crate) enum Provider {
     /// An OpenAI-compatible HTTP API.
     OpenAi(OpenAiProvider),
     /// The Anthropic Messages API.
@@ -24,7 +24,7 @@ pub enum Provider {
 impl Provider {
     /// Creates the provider for `target`. Reads the API key from the environment variable the
     /// target names, and fails (before any request) when it is not set.
-    pub fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {
+    pub(crate) fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {
         match target.provider {
             ProviderKind::Mock => Ok(Self::Mock(MockProvider::new(target))),
             ProviderKind::Replay => {
@@ -56,7 +56,10 @@ impl Provider {
     }
 
     /// Sends one request.
-    pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+    pub(crate) async fn complete(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<ModelOutput, ProviderError> {
         match self {
             Self::OpenAi(provider) => provider.complete(request).await,
             Self::Anthropic(provider) => provider.complete(request).await,
@@ -67,7 +70,7 @@ impl Provider {
 
     /// Returns true when answers come over the network: only those are cached and recorded.
     #[must_use]
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         match self {
             Self::OpenAi(_) | Self::Anthropic(_) => true,
             Self::Mock(_) | Self::Replay(_) => false,
@@ -78,7 +81,7 @@ impl Provider {
     /// parameters and messages, never the key — as the response cache's input; `None` for
     /// offline targets, whose answers cost nothing to make again.
     #[must_use]
-    pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Option<serde_json::Value> {
+    pub(crate) fn canonical_request(&self, request: &ChatRequest<'_>) -> Option<serde_json::Value> {
         match self {
             Self::OpenAi(provider) => Some(provider.canonical_request(request)),
             Self::Anthropic(provider) => Some(provider.canonical_request(request)),
@@ -113,13 +116,13 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The one HTTP client of a run, built on first use so offline runs never pay for TLS setup.
 #[derive(Debug, Default)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     client: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl HttpClient {
     /// Returns the shared client, building it on first use.
-    pub fn get(&self) -> Result<reqwest::Client, String> {
+    pub(crate) fn get(&self) -> Result<reqwest::Client, String> {
         if let Some(client) = self.client.get() {
             return Ok(client.clone());
         }

@@ -10,7 +10,7 @@ use crate::config::{MockRule, Target};
 
 /// The built-in offline target.
 #[derive(Debug, Clone)]
-pub struct MockProvider {
+pub(crate) struct MockProvider {
     model: String,
     rules: Vec<MockRule>,
 }
@@ -18,7 +18,7 @@ pub struct MockProvider {
 impl MockProvider {
     /// Creates the mock for `target`.
     #[must_use]
-    pub fn new(target: &Target) -> Self {
+    pub(crate) fn new(target: &Target) -> Self {
         Self {
             model: target.model.clone(),
             rules: target.rules.clone(),
@@ -27,7 +27,7 @@ impl MockProvider {
 
     /// Answers a request at once.
     #[must_use]
-    pub fn complete(&self, request: &ChatRequest<'_>) -> ModelOutput {
+    pub(crate) fn complete(&self, request: &ChatRequest<'_>) -> ModelOutput {
         let text = request.mock_answer.map_or_else(
             || {
                 let user = last_user_message(request.messages);

@@ -1,4 +1,6 @@
-//! Model back-ends: the [`Provider`] enum and the values that cross its boundary.
+//! Model back-ends: the [`Provider`] enum (OpenAI-compatible, Anthropic, the offline `mock` and
+//! `replay` targets), the response cache and recordings. The values that cross the boundary
+//! are in [`chat`](crate::chat).
 //!
 //! Async lives here and in [`run`](crate::run) only.
 
@@ -13,11 +15,7 @@ mod recording;
 mod replay;
 mod stream;
 
-pub use anthropic::{AnthropicProvider, DEFAULT_MAX_TOKENS};
-pub use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
-pub use client::{HttpClient, Provider};
-pub use mock::MockProvider;
-pub use model::{ChatRequest, ProviderError, redact};
-pub use openai::OpenAiProvider;
-pub use recording::{RECORDING_FORMAT, RecordedAnswer, Recorder, RecordingFile, request_hash};
-pub use replay::ReplayProvider;
+pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
+pub(crate) use client::{HttpClient, Provider};
+pub(crate) use model::{ChatRequest, ProviderError};
+pub(crate) use recording::Recorder;

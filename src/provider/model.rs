@@ -1,5 +1,5 @@
 //! What the runner hands a provider ([`ChatRequest`]) and how a provider fails
-//! ([`ProviderError`]). The answer itself ([`ModelOutput`]) is a shared value in
+//! ([`ProviderError`]). The answer itself (`ModelOutput`) is a shared value in
 //! [`chat`](crate::chat).
 
 use std::fmt;
@@ -9,34 +9,34 @@ use crate::chat::{Message, ProviderErrorKind};
 
 /// What the runner asks a provider for one case.
 #[derive(Debug, Clone, Copy)]
-pub struct ChatRequest<'a> {
+pub(crate) struct ChatRequest<'a> {
     /// The stable id of the case (`suite-path::case-name`); replay looks answers up by it.
-    pub case_id: &'a str,
+    pub(crate) case_id: &'a str,
     /// Which answer to this case this is, from 1; repeats of a case are independent calls, so
     /// attempts after the first are cached and recorded under their own keys.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The conversation, system message first.
-    pub messages: &'a [Message],
+    pub(crate) messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
-    pub mock_answer: Option<&'a str>,
+    pub(crate) mock_answer: Option<&'a str>,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderError {
+pub(crate) struct ProviderError {
     /// What went wrong.
-    pub kind: ProviderErrorKind,
+    pub(crate) kind: ProviderErrorKind,
     /// The HTTP status, when there was a response.
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// A human-readable description with a body excerpt (secrets redacted).
-    pub message: String,
+    pub(crate) message: String,
     /// How long the server asked us to wait (`Retry-After`).
-    pub retry_after: Option<Duration>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl ProviderError {
     /// Creates an error of `kind` with a message.
-    pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             status: None,
@@ -48,7 +48,7 @@ impl ProviderError {
     /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, failed or
     /// dropped connections and truncated or malformed bodies.
     #[must_use]
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         match self.kind {
             ProviderErrorKind::Connect
             | ProviderErrorKind::Dropped
@@ -66,7 +66,7 @@ impl ProviderError {
 impl ProviderError {
     /// Returns a short label of the failure for reports: `http-429`, `connect`, `timeout`, ….
     #[must_use]
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match (self.kind, self.status) {
             (ProviderErrorKind::Http, Some(status)) => format!("http-{status}"),
             (kind, _) => kind.as_str().to_owned(),
@@ -85,7 +85,7 @@ impl std::error::Error for ProviderError {}
 /// Replaces every occurrence of `secret` in `text`, so keys echoed by a server never reach
 /// output, reports or errors.
 #[must_use]
-pub fn redact(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn redact(text: &str, secret: Option<&str>) -> String {
     match secret {
         Some(secret) if secret.len() >= 4 => text.replace(secret, "[REDACTED]"),
         _ => text.to_owned(),

@@ -13,7 +13,7 @@ use crate::util::format::excerpt;
 
 /// A client for one OpenAI-compatible target.
 #[derive(Debug, Clone)]
-pub struct OpenAiProvider {
+pub(crate) struct OpenAiProvider {
     endpoint: Endpoint,
     model: String,
     params: GenerationParams,
@@ -23,7 +23,7 @@ pub struct OpenAiProvider {
 impl OpenAiProvider {
     /// Creates the provider for `target`, sharing `client`'s connection pool.
     #[must_use]
-    pub fn new(target: &Target, client: reqwest::Client, api_key: Option<String>) -> Self {
+    pub(crate) fn new(target: &Target, client: reqwest::Client, api_key: Option<String>) -> Self {
         let base = target
             .base_url
             .as_deref()
@@ -43,7 +43,7 @@ impl OpenAiProvider {
 
     /// Returns the JSON body sent for a request.
     #[must_use]
-    pub fn body(&self, request: &ChatRequest<'_>) -> Value {
+    pub(crate) fn body(&self, request: &ChatRequest<'_>) -> Value {
         let mut body = json!({
             "model": self.model,
             "messages": request.messages,
@@ -72,7 +72,7 @@ impl OpenAiProvider {
     /// Returns what decides the answer, for the response cache: the endpoint and the exact
     /// body (model, parameters, messages). The key is a header and never part of it.
     #[must_use]
-    pub fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
+    pub(crate) fn canonical_request(&self, request: &ChatRequest<'_>) -> Value {
         json!({
             "provider": "openai",
             "url": self.endpoint.url,
@@ -81,7 +81,10 @@ impl OpenAiProvider {
     }
 
     /// Sends one request and parses the answer, streamed or whole.
-    pub async fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+    pub(crate) async fn complete(
+        &self,
+        request: &ChatRequest<'_>,
+    ) -> Result<ModelOutput, ProviderError> {
         let started = Instant::now();
         let mut builder = self.endpoint.post().json(&self.body(request));
         if let Some(key) = self.endpoint.api_key() {

@@ -18,44 +18,44 @@ use crate::error::Error;
 use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The version of the recording format.
-pub const RECORDING_FORMAT: u32 = 1;
+pub(crate) const RECORDING_FORMAT: u32 = 1;
 
 /// The recorded answers of one suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecordingFile {
+pub(crate) struct RecordingFile {
     /// The format's version.
-    pub format_version: u32,
+    pub(crate) format_version: u32,
     /// The suite path relative to the project root.
-    pub suite: String,
+    pub(crate) suite: String,
     /// Answers by case name (`name`, or `name#N` for the N-th answer of a repeated case).
-    pub cases: BTreeMap<String, RecordedAnswer>,
+    pub(crate) cases: BTreeMap<String, RecordedAnswer>,
 }
 
 /// One recorded answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecordedAnswer {
+pub(crate) struct RecordedAnswer {
     /// The hash of the messages sent ([`request_hash`]); a different hash means the prompt
     /// changed since the answer was recorded.
-    pub request_hash: String,
+    pub(crate) request_hash: String,
     /// The model that answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// The answer text.
-    pub answer: String,
+    pub(crate) answer: String,
     /// Why generation stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_reason: Option<String>,
+    pub(crate) finish_reason: Option<String>,
     /// Token usage the provider reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
 }
 
 impl RecordedAnswer {
     /// Returns the answer as a model output, marked as not from a live model.
     #[must_use]
-    pub fn to_output(&self) -> ModelOutput {
+    pub(crate) fn to_output(&self) -> ModelOutput {
         ModelOutput {
             text: self.answer.clone(),
             usage: self.usage,
@@ -72,7 +72,7 @@ impl RecordedAnswer {
 /// Returns the hash identifying the messages of a request (the first 16 hex digits of their
 /// SHA-256): enough to notice an edit, short enough to read in a diff.
 #[must_use]
-pub fn request_hash(messages: &[Message]) -> String {
+pub(crate) fn request_hash(messages: &[Message]) -> String {
     let json = serde_json::to_value(messages).expect("messages always serialise");
     sha256_hex(canonical_json(&json).as_bytes())[..16].to_owned()
 }
@@ -110,7 +110,7 @@ pub(crate) fn file_for(dir: &Path, suite: &str) -> PathBuf {
 
 impl RecordingFile {
     /// Parses a recording, naming the file and position in errors.
-    pub fn parse(name: &str, text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(name: &str, text: &str) -> Result<Self, String> {
         let file: Self = serde_json::from_str(text).map_err(|error| {
             format!(
                 "`{name}`:{}:{} is not a promptci recording: {error}",
@@ -129,7 +129,7 @@ impl RecordingFile {
 
     /// Serialises the recording as pretty JSON with a trailing newline.
     #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("a recording always serialises");
         bytes.push(b'\n');
         bytes
@@ -146,19 +146,25 @@ struct Pending {
 
 /// Collects the live answers of a run (`--record DIR`) and writes them per suite at the end.
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     pending: Mutex<Vec<Pending>>,
 }
 
 impl Recorder {
     /// Creates an empty recorder.
     #[must_use]
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Keeps one answer of a case.
-    pub fn add(&self, case_id: &str, attempt: u32, messages: &[Message], output: &ModelOutput) {
+    pub(crate) fn add(
+        &self,
+        case_id: &str,
+        attempt: u32,
+        messages: &[Message],
+        output: &ModelOutput,
+    ) {
         let (suite, name) = split_case_id(case_id);
         let pending = Pending {
             suite: suite.to_owned(),
@@ -179,23 +185,17 @@ impl Recorder {
 
     /// Returns how many answers were collected.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 
-    /// Returns true when no answer was collected.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Writes one file per suite under `dir`, returning the files written. Answers of cases
     /// not run this time (filtered out, or errored) are kept from the existing file, so a
     /// partial re-record never loses the rest.
-    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    pub(crate) fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         let pending = std::mem::take(
             &mut *self
                 .pending

@@ -17,7 +17,7 @@ type Loaded = Arc<Result<RecordingFile, String>>;
 
 /// Answers from recordings under one directory.
 #[derive(Debug, Clone)]
-pub struct ReplayProvider {
+pub(crate) struct ReplayProvider {
     dir: PathBuf,
     /// The directory as the user wrote it, for hints.
     shown_dir: String,
@@ -28,7 +28,7 @@ pub struct ReplayProvider {
 impl ReplayProvider {
     /// Creates a replay provider reading `dir`, shown as `shown_dir` in messages.
     #[must_use]
-    pub fn new(dir: PathBuf, shown_dir: String) -> Self {
+    pub(crate) fn new(dir: PathBuf, shown_dir: String) -> Self {
         Self {
             dir,
             shown_dir,
@@ -37,7 +37,7 @@ impl ReplayProvider {
     }
 
     /// Answers a request from its suite's recording.
-    pub fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
+    pub(crate) fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
         let (suite, name) = split_case_id(request.case_id);
         let key = entry_key(name, request.attempt);
         let file = self.load(suite);

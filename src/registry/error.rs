@@ -16,7 +16,7 @@ pub struct RegistryError {
 
 impl RegistryError {
     /// Creates an error from what was being done and why it failed.
-    pub fn new(context: impl Into<String>, kind: RegistryErrorKind) -> Self {
+    pub(crate) fn new(context: impl Into<String>, kind: RegistryErrorKind) -> Self {
         Self {
             context: context.into(),
             kind: Box::new(kind),

@@ -1,5 +1,5 @@
-//! Test evidence: reading a run [`Report`] (`promptci run --json`) and the promotion gate
-//! ([`gate`]).
+//! Test evidence: reading a run's JSON report (`promptci run --json`, the
+//! [`JsonReport`] of the results model) and the promotion gate ([`evidence_gate`]).
 //!
 //! The gate looks at the latest report recorded on the version's model target for its exact
 //! content hash: every suite of that report must have passed with no failures and no errors. A
@@ -12,101 +12,22 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::error::RegistryErrorKind;
-use super::model::{CaseResult, Evidence, Outcome, PromptVersion};
-
-/// The parts of a run report the registry reads; unknown fields are ignored.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Report {
-    /// The report format version; 1 is read.
-    pub format_version: u32,
-    /// Facts about the run.
-    #[serde(default)]
-    pub run: ReportRun,
-    /// One entry per suite that ran.
-    #[serde(default)]
-    pub suites: Vec<ReportSuite>,
-    /// One entry per case.
-    #[serde(default)]
-    pub cases: Vec<ReportCase>,
-}
-
-/// Facts about a run.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ReportRun {
-    /// When the run started.
-    #[serde(default)]
-    pub started_at: Option<String>,
-    /// The commit that was tested.
-    #[serde(default)]
-    pub git_commit: Option<String>,
-    /// Whether the run was interrupted: its unfinished cases never ran, so it proves nothing.
-    #[serde(default)]
-    pub interrupted: bool,
-}
-
-/// One suite's result in a run report.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReportSuite {
-    /// The suite file.
-    pub path: String,
-    /// The prompt id the suite declares, if any.
-    #[serde(default)]
-    pub prompt_id: Option<String>,
-    /// The template the suite rendered.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// The content hash of the rendered template and its includes.
-    #[serde(default)]
-    pub content_hash: Option<String>,
-    /// The target.
-    #[serde(default = "default_target")]
-    pub target: String,
-    /// The provider.
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// The model.
-    #[serde(default)]
-    pub model: Option<String>,
-    /// Cases in the suite.
-    #[serde(default)]
-    pub total: u64,
-    /// Cases that passed.
-    #[serde(default)]
-    pub passed: u64,
-    /// Cases that failed.
-    #[serde(default)]
-    pub failed: u64,
-    /// Cases that errored.
-    #[serde(default)]
-    pub errors: u64,
-    /// Cases skipped.
-    #[serde(default)]
-    pub skipped: u64,
-}
-
-/// One case in a run report.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReportCase {
-    /// The case id.
-    pub id: String,
-    /// The suite file the case belongs to.
-    #[serde(default)]
-    pub suite: String,
-    /// The case status.
-    pub status: String,
-}
-
-fn default_target() -> String {
-    "default".to_owned()
-}
+use super::model::{Evidence, EvidenceCase, Outcome, PromptVersion};
+use crate::results::{JsonReport, JsonSuite};
 
 /// A parsed report with the digest of its exact bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct LoadedReport {
     /// The report.
-    pub report: Report,
+    pub(crate) report: JsonReport,
     /// `sha256:<hex>` of the report file's bytes.
-    pub digest: String,
+    pub(crate) digest: String,
+}
+
+/// The first thing read from a report: its format version.
+#[derive(Deserialize)]
+struct FormatVersion {
+    format_version: u32,
 }
 
 /// Reads and parses the report at `path`.
@@ -116,13 +37,17 @@ pub(crate) fn load_report(path: &Path) -> Result<LoadedReport, RegistryErrorKind
         path: path.to_path_buf(),
         message,
     };
-    let report: Report = serde_json::from_slice(&bytes).map_err(|err| bad(format!("{err}")))?;
-    if report.format_version != 1 {
+    // The version is checked first, so a report from a newer promptci is refused as such
+    // rather than for a field this version does not know the shape of.
+    let version: FormatVersion =
+        serde_json::from_slice(&bytes).map_err(|err| bad(format!("{err}")))?;
+    if version.format_version != 1 {
         return Err(bad(format!(
             "format_version {} is not supported (1 is)",
-            report.format_version
+            version.format_version
         )));
     }
+    let report: JsonReport = serde_json::from_slice(&bytes).map_err(|err| bad(format!("{err}")))?;
     Ok(LoadedReport {
         report,
         digest: crate::util::hash::sha256_prefixed(&bytes),
@@ -132,11 +57,20 @@ pub(crate) fn load_report(path: &Path) -> Result<LoadedReport, RegistryErrorKind
 /// Builds the evidence one suite of a report gives for the content it names.
 pub(crate) fn evidence_from(
     loaded: &LoadedReport,
-    suite: &ReportSuite,
+    suite: &JsonSuite,
     content_hash: &str,
     recorded_by: &str,
 ) -> Evidence {
-    let ran = suite.total.saturating_sub(suite.skipped);
+    let count = |count: usize| u64::try_from(count).unwrap_or(u64::MAX);
+    let counts = &suite.counts;
+    let (total, passed, failed, errors, skipped) = (
+        count(counts.total),
+        count(counts.passed),
+        count(counts.failed),
+        count(counts.errors),
+        count(counts.skipped),
+    );
+    let ran = total.saturating_sub(skipped);
     #[expect(
         clippy::cast_precision_loss,
         reason = "case counts are far below 2^52, and a rate needs no more precision"
@@ -144,13 +78,9 @@ pub(crate) fn evidence_from(
     let pass_rate = if ran == 0 {
         0.0
     } else {
-        suite.passed as f64 / ran as f64
+        passed as f64 / ran as f64
     };
-    let outcome = if suite.failed == 0
-        && suite.errors == 0
-        && suite.passed > 0
-        && !loaded.report.run.interrupted
-    {
+    let outcome = if failed == 0 && errors == 0 && passed > 0 && !loaded.report.run.interrupted {
         Outcome::Pass
     } else {
         Outcome::Fail
@@ -159,28 +89,28 @@ pub(crate) fn evidence_from(
         recorded_at: Timestamp::now(),
         recorded_by: recorded_by.to_owned(),
         report_digest: loaded.digest.clone(),
-        run_started_at: loaded.report.run.started_at.clone(),
+        run_started_at: Some(loaded.report.run.started_at.clone()),
         git_commit: loaded.report.run.git_commit.clone(),
         suite: suite.path.clone(),
         content_hash: content_hash.to_owned(),
         target: suite.target.clone(),
-        provider: suite.provider.clone(),
-        model: suite.model.clone(),
+        provider: Some(suite.provider.clone()),
+        model: Some(suite.model.clone()),
         outcome,
         pass_rate,
-        total: suite.total,
-        passed: suite.passed,
-        failed: suite.failed,
-        errors: suite.errors,
-        skipped: suite.skipped,
+        total,
+        passed,
+        failed,
+        errors,
+        skipped,
         cases: loaded
             .report
             .cases
             .iter()
             .filter(|case| case.suite == suite.path)
-            .map(|case| CaseResult {
+            .map(|case| EvidenceCase {
                 id: case.id.clone(),
-                status: case.status.clone(),
+                status: case.status.as_str().to_owned(),
             })
             .collect(),
     }
@@ -193,7 +123,7 @@ pub(crate) fn evidence_from(
 ///
 /// Returns a short description when there is no evidence on the version's target, or the latest
 /// report on it failed.
-pub fn gate(version: &PromptVersion) -> Result<String, String> {
+pub(crate) fn evidence_gate(version: &PromptVersion) -> Result<String, String> {
     let on_target: Vec<&Evidence> = version.evidence_on_target().collect();
     let Some(latest) = on_target.last() else {
         return Err(if version.evidence.is_empty() {
@@ -229,9 +159,12 @@ mod tests {
         std::fs::write(
             &path,
             r#"{"format_version":1,"extra":{"x":1},"run":{"started_at":"t","other":2},
-               "summary":{"total":1},"suites":[{"path":"s.yaml","content_hash":"sha256:x","total":2,
-               "passed":1,"failed":0,"errors":0,"skipped":1,"new_field":true}],
-               "cases":[{"id":"s.yaml::a","suite":"s.yaml","status":"passed","output":"…"}]}"#,
+               "summary":{"total":2,"passed":1,"failed":0,"errors":0,"skipped":1,"more":3},
+               "suites":[{"path":"s.yaml","content_hash":"sha256:x","target":"default",
+               "provider":"mock","model":"m","total":2,"passed":1,"failed":0,"errors":0,
+               "skipped":1,"new_field":true}],
+               "cases":[{"id":"s.yaml::a","suite":"s.yaml","name":"a","line":3,
+               "status":"passed","output":"…"}]}"#,
         )
         .expect("write report");
         let loaded = load_report(&path).expect("report parses");

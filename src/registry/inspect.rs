@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use similar::TextDiff;
 
 use super::error::{RegistryError, RegistryErrorKind};
-use super::evidence::gate;
+use super::evidence::evidence_gate;
 use super::lifecycle::Status;
 use super::model::{HistoryEntry, PromptRecord, PromptVersion, StoredFile};
 use super::store::Registry;
@@ -83,7 +83,7 @@ impl Which {
     /// # Errors
     ///
     /// Fails when the prompt has no such version.
-    pub fn pick<'r>(
+    pub(crate) fn pick<'r>(
         &self,
         record: &'r PromptRecord,
     ) -> Result<&'r PromptVersion, RegistryErrorKind> {
@@ -128,7 +128,7 @@ impl fmt::Display for Which {
 
 /// How a prompt's live template relates to its versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LiveState {
+pub(crate) enum LiveState {
     /// The live files equal this version's stored files.
     Matches {
         /// The matching version.
@@ -147,46 +147,46 @@ pub enum LiveState {
 
 /// One prompt's row in `registry status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptStatus {
+pub(crate) struct PromptStatus {
     /// The prompt id.
-    pub id: String,
+    pub(crate) id: String,
     /// The entry template, relative to the project root.
-    pub template: String,
+    pub(crate) template: String,
     /// The live files' content hash, when they could be read.
-    pub live_hash: Option<String>,
+    pub(crate) live_hash: Option<String>,
     /// How the live files relate to the versions.
-    pub live: LiveState,
+    pub(crate) live: LiveState,
     /// The production version.
-    pub production: Option<semver::Version>,
+    pub(crate) production: Option<semver::Version>,
     /// The staging version.
-    pub staging: Option<semver::Version>,
+    pub(crate) staging: Option<semver::Version>,
     /// The highest version.
-    pub latest: Option<semver::Version>,
+    pub(crate) latest: Option<semver::Version>,
     /// Draft and testing versions with no evidence at all.
-    pub untested: Vec<semver::Version>,
+    pub(crate) untested: Vec<semver::Version>,
 }
 
 /// A registry file that could not be read, in `status` and `check`.
 #[derive(Debug)]
-pub struct Unreadable {
+pub(crate) struct Unreadable {
     /// The registry file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Why (with `file:line:col` for a parse error).
-    pub error: RegistryError,
+    pub(crate) error: RegistryError,
 }
 
 /// `registry status`: every prompt's row, and the registry files that could not be read.
 #[derive(Debug)]
-pub struct StatusReport {
+pub(crate) struct StatusReport {
     /// One row per readable prompt, sorted by id.
-    pub prompts: Vec<PromptStatus>,
+    pub(crate) prompts: Vec<PromptStatus>,
     /// Registry files that could not be read.
-    pub unreadable: Vec<Unreadable>,
+    pub(crate) unreadable: Vec<Unreadable>,
 }
 
 /// One governance problem found by `registry check`.
 #[derive(Debug)]
-pub enum CheckProblem {
+pub(crate) enum CheckProblem {
     /// The live template matches no registered version.
     UnversionedEdit {
         /// The prompt.
@@ -272,43 +272,41 @@ impl fmt::Display for CheckProblem {
 
 /// `registry check`: the governance problems found; an empty list passes.
 #[derive(Debug)]
-pub struct CheckReport {
-    /// How many prompts were checked.
-    pub prompts_checked: usize,
+pub(crate) struct CheckReport {
     /// The problems found.
-    pub problems: Vec<CheckProblem>,
+    pub(crate) problems: Vec<CheckProblem>,
 }
 
 impl CheckReport {
     /// Returns whether governance passed.
     #[must_use]
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.problems.is_empty()
     }
 }
 
 /// A version as `registry show` presents it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ShownVersion {
+pub(crate) struct ShownVersion {
     /// The prompt id.
-    pub id: String,
+    pub(crate) id: String,
     /// The template the prompt tracks.
-    pub template: String,
+    pub(crate) template: String,
     /// The version, with its files and evidence.
-    pub version: PromptVersion,
+    pub(crate) version: PromptVersion,
 }
 
 /// `registry diff`: a unified diff of two versions' stored files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionDiff {
+pub(crate) struct VersionDiff {
     /// The prompt id.
-    pub id: String,
+    pub(crate) id: String,
     /// The old side.
-    pub from: semver::Version,
+    pub(crate) from: semver::Version,
     /// The new side.
-    pub to: semver::Version,
+    pub(crate) to: semver::Version,
     /// The unified diff, file by file; empty when the contents are equal.
-    pub unified: String,
+    pub(crate) unified: String,
 }
 
 /// Every readable prompt with its status row, and the registry files that could not be read.
@@ -321,7 +319,7 @@ impl Registry {
     ///
     /// Fails only when the registry directory cannot be listed; unreadable files are listed in
     /// the report.
-    pub fn status(&self) -> Result<StatusReport, RegistryError> {
+    pub(crate) fn status(&self) -> Result<StatusReport, RegistryError> {
         let (rows, unreadable) = self.scan()?;
         Ok(StatusReport {
             prompts: rows.into_iter().map(|(_, row)| row).collect(),
@@ -397,9 +395,8 @@ impl Registry {
     ///
     /// Fails only when the registry directory cannot be listed; every other problem is in the
     /// report.
-    pub fn check(&self) -> Result<CheckReport, RegistryError> {
+    pub(crate) fn check(&self) -> Result<CheckReport, RegistryError> {
         let (rows, unreadable) = self.scan()?;
-        let prompts_checked = rows.len() + unreadable.len();
         let mut problems: Vec<CheckProblem> = unreadable
             .into_iter()
             .map(CheckProblem::Unreadable)
@@ -431,7 +428,7 @@ impl Registry {
                     });
                 }
                 if version.status == Status::Production
-                    && let Err(detail) = gate(version)
+                    && let Err(detail) = evidence_gate(version)
                 {
                     problems.push(CheckProblem::ProductionWithoutEvidence {
                         id: record.id.clone(),
@@ -441,10 +438,7 @@ impl Registry {
                 }
             }
         }
-        Ok(CheckReport {
-            prompts_checked,
-            problems,
-        })
+        Ok(CheckReport { problems })
     }
 
     /// Returns prompt `id`'s status changes, oldest first.
@@ -452,7 +446,7 @@ impl Registry {
     /// # Errors
     ///
     /// Fails when the prompt's file cannot be read.
-    pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, RegistryError> {
+    pub(crate) fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, RegistryError> {
         Ok(self.load(id)?.history)
     }
 
@@ -461,7 +455,7 @@ impl Registry {
     /// # Errors
     ///
     /// Fails when the prompt's file cannot be read or has no such version.
-    pub fn show(&self, selector: &Selector) -> Result<ShownVersion, RegistryError> {
+    pub(crate) fn show(&self, selector: &Selector) -> Result<ShownVersion, RegistryError> {
         let record = self.load(&selector.id)?;
         let version = selector
             .which
@@ -479,7 +473,12 @@ impl Registry {
     /// # Errors
     ///
     /// Fails when the prompt's file cannot be read or either version does not exist.
-    pub fn diff(&self, id: &str, from: &Which, to: &Which) -> Result<VersionDiff, RegistryError> {
+    pub(crate) fn diff(
+        &self,
+        id: &str,
+        from: &Which,
+        to: &Which,
+    ) -> Result<VersionDiff, RegistryError> {
         let record = self.load(id)?;
         let context = || format!("cannot diff `{id}` {from} and {to}");
         let old = from
@@ -549,6 +548,8 @@ fn error_text(kind: &RegistryErrorKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::test_helpers::{ID, Project, TEMPLATE};
+    use crate::registry::{Bump, CheckProblem, Selector, Which};
 
     #[test]
     fn selectors_parse() {
@@ -575,5 +576,87 @@ mod tests {
                 err.chain()
             );
         }
+    }
+
+    #[test]
+    fn diff_shows_stored_changes() {
+        let p = Project::new();
+        p.new_version(Bump::Major, "first", 10);
+        p.write(
+            TEMPLATE,
+            "You are a support agent for {{ company }}.\nBe brief.\n{% include \"footer.j2\" %}\n",
+        );
+        p.new_version(Bump::Minor, "brief", 10);
+        let diff = p
+            .registry
+            .diff(
+                ID,
+                &Which::parse("1.0.0").expect("which"),
+                &Which::parse("1.1.0").expect("which"),
+            )
+            .expect("diff");
+        assert!(
+            diff.unified
+                .starts_with("--- a/system.j2@1.0.0\n+++ b/system.j2@1.1.0\n"),
+            "{}",
+            diff.unified
+        );
+        assert!(diff.unified.contains("\n+Be brief.\n"), "{}", diff.unified);
+        assert!(
+            !diff.unified.contains("footer.j2@"),
+            "unchanged files are left out:\n{}",
+            diff.unified
+        );
+        let same = p
+            .registry
+            .diff(ID, &Which::Current, &Which::parse("1.1.0").expect("which"))
+            .expect("diff");
+        assert!(same.unified.is_empty());
+    }
+
+    #[test]
+    fn tampered_content_fails_check_and_is_never_served() {
+        let p = Project::new();
+        p.released(1, Bump::Major, "first");
+        let path = p.registry.prompt_path(ID);
+        let text = std::fs::read_to_string(&path)
+            .expect("read")
+            .replace("Be kind.", "Be rude.");
+        std::fs::write(&path, text).expect("tamper");
+        p.write(
+            "suites/support/footer.j2",
+            "Be rude.\r\n\tThanks — 🙂 naïve 日本語",
+        );
+        let check = p.registry.check().expect("check");
+        assert!(
+            check
+                .problems
+                .iter()
+                .any(|c| matches!(c, CheckProblem::HashMismatch { .. })),
+            "{:?}",
+            check.problems
+        );
+        assert!(p.registry.production(ID).is_err());
+        assert!(p.registry.export(Status::Production).is_err());
+    }
+
+    #[test]
+    fn production_without_evidence_fails_check() {
+        let p = Project::new();
+        p.new_version(Bump::Major, "first", 10);
+        let path = p.registry.prompt_path(ID);
+        let text = std::fs::read_to_string(&path)
+            .expect("read")
+            .replace("\"status\": \"draft\"", "\"status\": \"production\"");
+        std::fs::write(&path, text).expect("hand edit");
+        let check = p.registry.check().expect("check");
+        assert_eq!(check.problems.len(), 1);
+        assert!(
+            check.problems[0]
+                .to_string()
+                .contains("in production without passing evidence"),
+            "{}",
+            check.problems[0]
+        );
     }
 }

@@ -48,7 +48,7 @@ impl Status {
 
     /// Parses a lowercase status name.
     #[must_use]
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         [
             Self::Draft,
             Self::Testing,
@@ -62,13 +62,13 @@ impl Status {
 
     /// Returns whether at most one version of a prompt may have this status.
     #[must_use]
-    pub fn is_exclusive(self) -> bool {
+    pub(crate) fn is_exclusive(self) -> bool {
         matches!(self, Self::Staging | Self::Production)
     }
 
     /// Returns whether reaching this status through a promotion requires passing evidence.
     #[must_use]
-    pub fn is_gated(self) -> bool {
+    pub(crate) fn is_gated(self) -> bool {
         matches!(self, Self::Staging | Self::Production)
     }
 }
@@ -82,7 +82,7 @@ impl fmt::Display for Status {
 /// The operation that changes a status, recorded in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub(crate) enum Action {
     /// `registry new` created the version as a draft.
     Create,
     /// `registry record` attached the first evidence to a draft.
@@ -111,7 +111,7 @@ impl fmt::Display for Action {
 }
 
 /// Every legal status change and the actions that may make it.
-pub const TRANSITIONS: &[(Status, Status, &[Action])] = &[
+pub(crate) const TRANSITIONS: &[(Status, Status, &[Action])] = &[
     (
         Status::Draft,
         Status::Testing,
@@ -137,7 +137,7 @@ pub const TRANSITIONS: &[(Status, Status, &[Action])] = &[
 
 /// Returns whether `action` may move a version from `from` to `to`.
 #[must_use]
-pub fn is_legal(from: Status, to: Status, action: Action) -> bool {
+pub(crate) fn is_legal(from: Status, to: Status, action: Action) -> bool {
     TRANSITIONS
         .iter()
         .any(|(f, t, actions)| *f == from && *t == to && actions.contains(&action))
@@ -145,7 +145,7 @@ pub fn is_legal(from: Status, to: Status, action: Action) -> bool {
 
 /// Returns a hint naming what `action` can do from `from`, for an illegal-transition error.
 #[must_use]
-pub fn hint(from: Status, action: Action) -> String {
+pub(crate) fn hint(from: Status, action: Action) -> String {
     let targets: Vec<&str> = TRANSITIONS
         .iter()
         .filter(|(f, _, actions)| *f == from && actions.contains(&action))

@@ -1,40 +1,44 @@
 //! The prompt registry: immutable, hashed versions of each prompt, a gated status lifecycle,
-//! one-command rollback, and governance checks. [`Registry`] is the entry point.
+//! one-command rollback, and governance checks. [`Registry`] is the entry point, and this
+//! module is promptci's public library API.
 //!
 //! A registry is a directory (default `registry/` at the project root) with one JSON file per
-//! prompt ([`PromptRecord`]), committed with the suites. Each [`PromptVersion`] stores every file
-//! of the prompt byte for byte, so rollback and rendering never need git. Versions move through
-//! the [`lifecycle`] (draft → testing → staging → production → archived); staging and production
-//! require passing [`Evidence`] for the exact content hash. Applications resolve a version with
-//! [`Registry::production`] or from an exported [`Bundle`] and render it from the stored files.
+//! prompt, committed with the suites. Each version stores every file of the prompt byte for
+//! byte, so rollback and rendering never need git. Versions move through the lifecycle (draft →
+//! testing → staging → production → archived, see [`Status`]); staging and production require
+//! passing evidence for the exact content hash, read from run reports through the results
+//! model. Applications resolve a version with [`Registry::production`],
+//! [`Registry::staging`] or [`Registry::resolve`], or from an exported [`Bundle`], and render it
+//! from the stored files ([`ResolvedPrompt::render`]).
 //!
-//! Every write holds the registry lock and replaces files atomically; a registry file that does
-//! not parse is reported with its `file:line:col` and never rewritten.
+//! The registry reads results; it never runs a suite. Every write (`new_version`, `record`,
+//! `promote_expecting`, `rollback`, one file each) holds the registry lock and replaces files
+//! atomically; a registry file that does not parse is reported with its `file:line:col` and
+//! never rewritten.
 
 mod error;
 mod evidence;
 mod inspect;
-pub mod lifecycle;
+mod lifecycle;
 mod model;
-mod ops;
+mod new_version;
+mod promote;
+mod record;
 mod render;
+mod rollback;
 mod store;
+#[cfg(test)]
+mod test_helpers;
 
 pub use error::{Location, RegistryError, RegistryErrorKind};
-pub use evidence::{Report, ReportCase, ReportRun, ReportSuite, gate};
-pub use inspect::{
-    CheckProblem, CheckReport, LiveState, PromptStatus, Selector, ShownVersion, StatusReport,
-    Unreadable, VersionDiff, Which,
-};
-pub use lifecycle::{Action, Status};
-pub use model::{
-    CaseResult, Evidence, FORMAT_VERSION, HistoryEntry, Outcome, PromptRecord, PromptVersion,
-    StoredFile,
-};
-pub use ops::{
-    AttachedEvidence, Bump, Expected, NewOutcome, NewVersion, NewWarning, PromoteOutcome,
-    RecordOutcome, RollbackOutcome, UnmatchedSuite,
-};
-pub use render::{Bundle, BundleFile, BundlePrompt, Export, RenderedPrompt, ResolvedPrompt};
+pub use inspect::{Selector, Which};
+pub use lifecycle::Status;
+pub use model::StoredFile;
+pub use render::{Bundle, BundleFile, BundlePrompt, RenderedPrompt, ResolvedPrompt};
 pub use semver::Version;
-pub use store::{DEFAULT_DIR, LOCK_FILE, Registry, RegistryLock, valid_id};
+pub use store::Registry;
+
+pub(crate) use inspect::{CheckProblem, LiveState};
+pub(crate) use model::{HistoryEntry, Outcome};
+pub(crate) use new_version::{Bump, NewVersion};
+pub(crate) use promote::Expected;

@@ -4,7 +4,7 @@
 //! # File format
 //!
 //! Each prompt is one pretty-printed JSON file, `registry/<id>.json`. Template text is stored as
-//! [`StoredFile::lines`]: the text split on `\n`, one JSON string per line, so a diff of the
+//! lines: the text split on `\n`, one JSON string per line, so a diff of the
 //! registry file shows template lines as lines, and a version added by two branches appends to an
 //! array instead of rewriting one big string. Splitting on `\n` and joining with `\n` is exact by
 //! construction: a `\r` before the newline stays in the line as `\r`, a final `""` means the text
@@ -13,8 +13,6 @@
 //! survive) and needs indentation and chomping indicators to keep leading spaces and trailing
 //! newlines, which is easy to get subtly wrong.
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -22,59 +20,59 @@ use super::lifecycle::{Action, Status};
 use crate::prompt_files::{PromptFile, PromptFiles};
 
 /// The registry file format version this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// One prompt's registry file: which template it tracks, its versions and its status history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PromptRecord {
+pub(crate) struct PromptRecord {
     /// The registry file format version ([`FORMAT_VERSION`]).
-    pub format_version: u32,
+    pub(crate) format_version: u32,
     /// The prompt id; the file is named `<id>.json`.
-    pub id: String,
+    pub(crate) id: String,
     /// The entry template, relative to the project root, with forward slashes.
-    pub template: String,
+    pub(crate) template: String,
     /// The directory stored file names are relative to, relative to the project root; the
     /// template's directory when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template_root: Option<String>,
+    pub(crate) template_root: Option<String>,
     /// Every version, in the order they were created.
-    pub versions: Vec<PromptVersion>,
+    pub(crate) versions: Vec<PromptVersion>,
     /// Every status change, oldest first.
-    pub history: Vec<HistoryEntry>,
+    pub(crate) history: Vec<HistoryEntry>,
 }
 
 /// One immutable version of a prompt: its content never changes; only its status and evidence
 /// grow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PromptVersion {
+pub(crate) struct PromptVersion {
     /// The semantic version.
-    pub version: semver::Version,
+    pub(crate) version: semver::Version,
     /// Where the version is in its lifecycle.
-    pub status: Status,
+    pub(crate) status: Status,
     /// The hash of [`files`](Self::files), as [`PromptFiles::content_hash`] computes it.
-    pub content_hash: String,
+    pub(crate) content_hash: String,
     /// Who created the version.
-    pub author: String,
+    pub(crate) author: String,
     /// When the version was created.
-    pub created_at: Timestamp,
+    pub(crate) created_at: Timestamp,
     /// What changed and why.
-    pub changelog: String,
+    pub(crate) changelog: String,
     /// The suite target (model configuration) the version is meant for; evidence must come from
     /// it.
-    pub model_target: String,
+    pub(crate) model_target: String,
     /// Free-form labels.
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The token count of the rendered default prompt, as the host measured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_count: Option<u64>,
+    pub(crate) token_count: Option<u64>,
     /// The entry template first, then every template it includes, with their exact text.
-    pub files: Vec<StoredFile>,
+    pub(crate) files: Vec<StoredFile>,
     /// Test runs recorded against this exact content, oldest first.
     #[serde(default)]
-    pub evidence: Vec<Evidence>,
+    pub(crate) evidence: Vec<Evidence>,
 }
 
 /// One stored template file, byte for byte.
@@ -115,37 +113,22 @@ impl From<StoredFile> for StoredFileRepr {
 
 impl StoredFile {
     /// Returns the lines as stored: the text split on `\n`.
+    #[cfg(test)]
     #[must_use]
-    pub fn lines(&self) -> Vec<&str> {
+    pub(crate) fn lines(&self) -> Vec<&str> {
         self.text.split('\n').collect()
     }
 }
 
 impl PromptVersion {
-    /// Returns the stored files as [`PromptFiles`] rooted at `root`.
-    #[must_use]
-    pub fn prompt_files(&self, root: &Path) -> PromptFiles {
-        PromptFiles {
-            root: root.to_path_buf(),
-            files: self
-                .files
-                .iter()
-                .map(|file| PromptFile {
-                    name: file.name.clone(),
-                    text: file.text.clone(),
-                })
-                .collect(),
-        }
-    }
-
     /// Returns the hash of the stored files, to compare with [`content_hash`](Self::content_hash).
     #[must_use]
-    pub fn computed_hash(&self) -> String {
+    pub(crate) fn computed_hash(&self) -> String {
         stored_hash(&self.files)
     }
 
     /// Returns the evidence recorded on the version's own model target for its own content.
-    pub fn evidence_on_target(&self) -> impl Iterator<Item = &Evidence> {
+    pub(crate) fn evidence_on_target(&self) -> impl Iterator<Item = &Evidence> {
         self.evidence
             .iter()
             .filter(|e| e.target == self.model_target && e.content_hash == self.content_hash)
@@ -170,7 +153,7 @@ pub(crate) fn stored_hash(files: &[StoredFile]) -> String {
 /// Whether a recorded run passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Every case that ran passed, none failed or errored.
     Pass,
     /// At least one case failed or errored, or none ran.
@@ -180,90 +163,90 @@ pub enum Outcome {
 /// The result of one suite of one test run, attached to the version whose content it tested.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// When the evidence was recorded.
-    pub recorded_at: Timestamp,
+    pub(crate) recorded_at: Timestamp,
     /// Who recorded it.
-    pub recorded_by: String,
+    pub(crate) recorded_by: String,
     /// `sha256:<hex>` of the report file's bytes.
-    pub report_digest: String,
+    pub(crate) report_digest: String,
     /// When the run started, as the report says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_started_at: Option<String>,
+    pub(crate) run_started_at: Option<String>,
     /// The commit the run tested, as the report says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub git_commit: Option<String>,
+    pub(crate) git_commit: Option<String>,
     /// The suite file, relative to the project root.
-    pub suite: String,
+    pub(crate) suite: String,
     /// The content hash the suite rendered.
-    pub content_hash: String,
+    pub(crate) content_hash: String,
     /// The suite target the run used.
-    pub target: String,
+    pub(crate) target: String,
     /// The model provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
     /// The model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Pass or fail.
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
     /// Passed cases divided by cases that ran (not skipped), from 0 to 1.
-    pub pass_rate: f64,
+    pub(crate) pass_rate: f64,
     /// Cases in the suite.
-    pub total: u64,
+    pub(crate) total: u64,
     /// Cases that passed.
-    pub passed: u64,
+    pub(crate) passed: u64,
     /// Cases that failed an assertion.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Cases that could not run to completion.
-    pub errors: u64,
+    pub(crate) errors: u64,
     /// Cases skipped.
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Each case's id and status.
     #[serde(default)]
-    pub cases: Vec<CaseResult>,
+    pub(crate) cases: Vec<EvidenceCase>,
 }
 
 /// One case's status in a recorded run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseResult {
+pub(crate) struct EvidenceCase {
     /// The case id (`suite::case`).
-    pub id: String,
+    pub(crate) id: String,
     /// `passed`, `failed`, `error` or `skipped`, as the report says.
-    pub status: String,
+    pub(crate) status: String,
 }
 
 /// One status change: who, when, which version, from what, to what, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HistoryEntry {
+pub(crate) struct HistoryEntry {
     /// When it happened.
-    pub at: Timestamp,
+    pub(crate) at: Timestamp,
     /// Who did it.
-    pub by: String,
+    pub(crate) by: String,
     /// The version that changed.
-    pub version: semver::Version,
+    pub(crate) version: semver::Version,
     /// Its status before; `None` when the version was created.
-    pub from: Option<Status>,
+    pub(crate) from: Option<Status>,
     /// Its status after.
-    pub to: Status,
+    pub(crate) to: Status,
     /// The operation.
-    pub action: Action,
+    pub(crate) action: Action,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl PromptRecord {
     /// Returns the version with this exact semantic version.
     #[must_use]
-    pub fn version(&self, version: &semver::Version) -> Option<&PromptVersion> {
+    pub(crate) fn version(&self, version: &semver::Version) -> Option<&PromptVersion> {
         self.versions.iter().find(|v| &v.version == version)
     }
 
     /// Returns the version with this status (for staging and production there is at most one;
     /// for other statuses, the latest).
     #[must_use]
-    pub fn with_status(&self, status: Status) -> Option<&PromptVersion> {
+    pub(crate) fn with_status(&self, status: Status) -> Option<&PromptVersion> {
         self.versions
             .iter()
             .filter(|v| v.status == status)
@@ -272,7 +255,7 @@ impl PromptRecord {
 
     /// Returns the version with the highest semantic version.
     #[must_use]
-    pub fn latest(&self) -> Option<&PromptVersion> {
+    pub(crate) fn latest(&self) -> Option<&PromptVersion> {
         self.versions
             .iter()
             .max_by(|a, b| a.version.cmp(&b.version))
@@ -280,13 +263,13 @@ impl PromptRecord {
 
     /// Returns the version whose content hash is `hash`.
     #[must_use]
-    pub fn by_hash(&self, hash: &str) -> Option<&PromptVersion> {
+    pub(crate) fn by_hash(&self, hash: &str) -> Option<&PromptVersion> {
         self.versions.iter().find(|v| v.content_hash == hash)
     }
 
     /// Returns the template root relative to the project root.
     #[must_use]
-    pub fn template_root(&self) -> &str {
+    pub(crate) fn template_root(&self) -> &str {
         match &self.template_root {
             Some(root) => root,
             None => self.template.rsplit_once('/').map_or("", |(dir, _)| dir),
@@ -295,7 +278,7 @@ impl PromptRecord {
 
     /// Returns the entry template's name relative to the template root.
     #[must_use]
-    pub fn entry(&self) -> &str {
+    pub(crate) fn entry(&self) -> &str {
         let root = self.template_root();
         if root.is_empty() {
             &self.template
@@ -309,7 +292,7 @@ impl PromptRecord {
 
     /// Returns whether `version` was ever in production, according to the history.
     #[must_use]
-    pub fn was_in_production(&self, version: &semver::Version) -> bool {
+    pub(crate) fn was_in_production(&self, version: &semver::Version) -> bool {
         self.history
             .iter()
             .any(|h| &h.version == version && h.to == Status::Production)

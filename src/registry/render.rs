@@ -74,8 +74,8 @@ impl ResolvedPrompt {
     }
 
     /// Returns a template environment that loads only this version's stored files, with the
-    /// same settings `promptci run` renders suites with
-    /// ([`prompt_environment`](crate::template::prompt_environment)).
+    /// same settings `promptci run` renders suites with (undefined variables are errors,
+    /// nothing is escaped).
     #[must_use]
     pub fn environment(&self) -> Environment<'static> {
         let mut env = crate::template::prompt_environment();
@@ -162,11 +162,11 @@ pub struct BundleFile {
 
 /// `registry export`: the bundle and the prompts left out of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Export {
+pub(crate) struct Export {
     /// The bundle to write.
-    pub bundle: Bundle,
+    pub(crate) bundle: Bundle,
     /// Prompts with no version in the exported status.
-    pub without_version: Vec<String>,
+    pub(crate) without_version: Vec<String>,
 }
 
 impl Bundle {
@@ -268,7 +268,7 @@ impl Registry {
     ///
     /// Fails when a registry file cannot be read or a version's content does not match its
     /// hash: a bundle is never built from unverified content.
-    pub fn export(&self, status: Status) -> Result<Export, RegistryError> {
+    pub(crate) fn export(&self, status: Status) -> Result<Export, RegistryError> {
         let mut prompts = Vec::new();
         let mut without_version = Vec::new();
         for id in self.ids()? {
@@ -301,5 +301,68 @@ impl Registry {
             },
             without_version,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::test_helpers::{ID, Project};
+    use crate::registry::{Bump, RegistryErrorKind};
+
+    #[test]
+    fn rendering_uses_stored_includes_and_strict_variables() {
+        let p = Project::new();
+        let first = p.released(1, Bump::Major, "first");
+        p.write("suites/support/footer.j2", "EDITED ON DISK");
+
+        let prompt = p.registry.production(ID).expect("production");
+        let rendered = prompt
+            .render(minijinja::context! { company => "Acme" })
+            .expect("render");
+        assert!(
+            rendered
+                .text
+                .starts_with("You are a support agent for Acme.\nBe kind.\r\n\tThanks"),
+            "{:?}",
+            rendered.text
+        );
+        assert!(!rendered.text.contains("EDITED"));
+        assert_eq!(
+            (rendered.version, rendered.content_hash),
+            (first.version.clone(), first.content_hash.clone())
+        );
+        let strict = prompt
+            .render(minijinja::context! {})
+            .expect_err("undefined variable");
+        assert!(matches!(strict.kind(), RegistryErrorKind::Render { .. }));
+
+        let export = p.registry.export(Status::Production).expect("export");
+        assert!(export.without_version.is_empty());
+        let bundle = Bundle::from_json(&export.bundle.to_json()).expect("bundle parses");
+        assert_eq!(bundle.prompts[0].version, first.version);
+        let from_bundle = bundle
+            .get(ID)
+            .expect("in bundle")
+            .render(minijinja::context! { company => "Acme" })
+            .expect("render");
+        assert_eq!(
+            from_bundle.text,
+            p.registry
+                .production(ID)
+                .expect("production")
+                .render(minijinja::context! { company => "Acme" })
+                .expect("render")
+                .text
+        );
+        assert!(
+            p.registry
+                .export(Status::Staging)
+                .expect("export")
+                .bundle
+                .prompts
+                .is_empty()
+        );
+        assert!(p.registry.staging(ID).is_err());
     }
 }

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use super::error::{Location, RegistryError, RegistryErrorKind};
 use super::lifecycle::Status;
 use super::model::{FORMAT_VERSION, PromptRecord};
+use crate::prompt_files::PromptFiles;
 use crate::util::file::write_atomic;
 
 /// The registry directory's default name, relative to the project root.
-pub const DEFAULT_DIR: &str = "registry";
+pub(crate) const DEFAULT_DIR: &str = "registry";
 
 /// The lock file's name inside the registry directory.
-pub const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = ".lock";
 
 /// A prompt registry in a project: one JSON file per prompt in a directory.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ pub struct Registry {
 
 /// Proof that the registry's exclusive lock is held; it is released on drop.
 #[derive(Debug)]
-pub struct RegistryLock {
+pub(crate) struct RegistryLock {
     // Held for its lock, which the OS releases when the file is closed.
     _file: File,
 }
@@ -53,49 +54,43 @@ impl Registry {
         }
     }
 
-    /// Uses `dir` as the registry directory (relative paths are relative to the project root).
-    #[must_use]
-    pub fn with_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.dir = self.project_root.join(dir);
-        self
-    }
-
     /// Records `author` as who acts, instead of `git config user.name`.
     #[must_use]
-    pub fn with_author(mut self, author: impl Into<String>) -> Self {
+    pub(crate) fn with_author(mut self, author: impl Into<String>) -> Self {
         self.author = Some(author.into());
         self
     }
 
     /// Waits at most `timeout` for another process's lock before failing.
+    #[cfg(test)]
     #[must_use]
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
         self
     }
 
     /// Returns the project root.
     #[must_use]
-    pub fn project_root(&self) -> &Path {
+    pub(crate) fn project_root(&self) -> &Path {
         &self.project_root
     }
 
     /// Returns the registry directory.
     #[must_use]
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Returns the registry file of prompt `id`.
     #[must_use]
-    pub fn prompt_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn prompt_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.json"))
     }
 
     /// Returns who acts: the configured author, else `git config user.name`, else `$USER`, else
     /// `unknown`.
     #[must_use]
-    pub fn author(&self) -> String {
+    pub(crate) fn author(&self) -> String {
         if let Some(author) = &self.author {
             return author.clone();
         }
@@ -112,7 +107,7 @@ impl Registry {
     /// # Errors
     ///
     /// Fails when the registry directory exists but cannot be listed.
-    pub fn ids(&self) -> Result<Vec<String>, RegistryError> {
+    pub(crate) fn ids(&self) -> Result<Vec<String>, RegistryError> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -148,7 +143,7 @@ impl Registry {
     ///
     /// Fails when the prompt is not registered, the file cannot be read, does not parse (with its
     /// `file:line:col`), or breaks an invariant.
-    pub fn load(&self, id: &str) -> Result<PromptRecord, RegistryError> {
+    pub(crate) fn load(&self, id: &str) -> Result<PromptRecord, RegistryError> {
         let context = || format!("cannot read prompt `{id}`");
         self.load_optional(id)?.ok_or_else(|| {
             RegistryError::new(
@@ -196,7 +191,7 @@ impl Registry {
     ///
     /// Fails when the registry directory or lock file cannot be created, or another process
     /// holds the lock past the timeout.
-    pub fn lock(&self) -> Result<RegistryLock, RegistryError> {
+    pub(crate) fn lock(&self) -> Result<RegistryLock, RegistryError> {
         let context = "cannot lock the registry";
         std::fs::create_dir_all(&self.dir)
             .map_err(|err| RegistryError::new(context, RegistryErrorKind::io(&self.dir, err)))?;
@@ -261,12 +256,25 @@ impl Registry {
         write_atomic(&path, json.as_bytes())
             .map_err(|err| RegistryError::new(context(), RegistryErrorKind::io(&path, err)))
     }
+
+    /// Reads the live template files a record tracks.
+    pub(crate) fn live_files(
+        &self,
+        record: &PromptRecord,
+    ) -> Result<PromptFiles, RegistryErrorKind> {
+        let root = self.project_root().join(record.template_root());
+        PromptFiles::load(&root, record.entry()).map_err(|source| RegistryErrorKind::Template {
+            id: record.id.clone(),
+            path: PathBuf::from(&record.template),
+            source,
+        })
+    }
 }
 
 /// Returns whether `id` can name a registry file: ASCII letters, digits, `_`, `-`, `.`, not
 /// starting with `.`.
 #[must_use]
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
         && id
@@ -377,6 +385,8 @@ pub(crate) fn safe_relative(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::test_helpers::{ID, Project, TEMPLATE, v};
+    use crate::registry::{Bump, NewVersion, Selector};
 
     #[test]
     fn ids_are_file_safe() {
@@ -425,5 +435,88 @@ mod tests {
     fn missing_registry_is_empty() {
         let dir = tempfile::tempdir().expect("temp dir");
         assert!(Registry::open(dir.path()).ids().expect("ids").is_empty());
+    }
+
+    #[test]
+    fn corrupted_file_is_reported_with_its_location_and_left_alone() {
+        let p = Project::new();
+        p.new_version(Bump::Major, "first", 10);
+        let path = p.registry.prompt_path(ID);
+        let good = std::fs::read_to_string(&path).expect("read registry file");
+        let line = good
+            .lines()
+            .position(|l| l.contains("\"status\": \"draft\""))
+            .expect("status line")
+            + 1;
+        let corrupted = good.replacen("\"status\": \"draft\"", "\"status\": draft", 1);
+        std::fs::write(&path, &corrupted).expect("corrupt it");
+
+        let err = p
+            .registry
+            .promote(ID, &v("1.0.0"), Status::Testing, "")
+            .expect_err("corrupt");
+        let RegistryErrorKind::Corrupt { location, .. } = err.kind() else {
+            panic!("{}", err.chain())
+        };
+        assert_eq!(location.line, line);
+        assert_eq!(location.path, PathBuf::from("registry/support_system.json"));
+        let at = format!("registry/support_system.json:{line}:");
+        assert!(err.chain().contains(&at), "{}", err.chain());
+        assert!(
+            err.chain().contains("it was not rewritten"),
+            "{}",
+            err.chain()
+        );
+
+        p.write(TEMPLATE, "edited\n");
+        assert!(
+            p.registry
+                .new_version(&NewVersion::new(ID, Bump::Patch, "x"))
+                .is_err()
+        );
+        assert!(p.registry.rollback(ID, None, "").is_err());
+        let check = p.registry.check().expect("check runs");
+        assert!(!check.passed());
+        assert!(
+            check.problems[0].to_string().contains(&at),
+            "{}",
+            check.problems[0]
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            corrupted,
+            "never rewritten"
+        );
+    }
+
+    #[test]
+    fn stored_content_round_trips_byte_for_byte_through_the_file() {
+        let p = Project::new();
+        let system = "line one\r\nline two\r\n\ttabbed\t{{ x }}\n  spaces  \n{% include \"nested/inc.j2\" %}";
+        let inc = "ünïcödé ✓ 🚀\u{feff}\n\n\n";
+        p.write(TEMPLATE, system);
+        p.write("suites/support/nested/inc.j2", inc);
+        let created = p.new_version(Bump::Major, "odd bytes", 10);
+        let live = PromptFiles::load(&p.path("suites/support"), "system.j2").expect("load live");
+        assert_eq!(created.content_hash, live.content_hash());
+
+        let shown = p
+            .registry
+            .show(&Selector::parse("support_system@1.0.0").expect("selector"))
+            .expect("show");
+        assert_eq!(shown.version.files[0].text.as_bytes(), system.as_bytes());
+        assert_eq!(shown.version.files[1].name, "nested/inc.j2");
+        assert_eq!(shown.version.files[1].text.as_bytes(), inc.as_bytes());
+        assert_eq!(shown.version.computed_hash(), created.content_hash);
+        let raw = std::fs::read_to_string(p.registry.prompt_path(ID)).expect("raw file");
+        assert!(
+            raw.contains("\"line one\\r\",\n"),
+            "one line per line:\n{raw}"
+        );
+        assert!(
+            raw.contains("ünïcödé ✓ 🚀"),
+            "unicode stays readable:\n{raw}"
+        );
+        assert!(raw.ends_with("}\n"));
     }
 }

@@ -9,28 +9,28 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::summary::RunSummary;
 use crate::plan::TestInstance;
-use crate::run::{CaseResult, Status};
+use crate::results::RunSummary;
+use crate::results::{CaseResult, CaseStatus};
 use crate::util::format::{percent, plural};
 
 /// ANSI styles for the console; empty strings when colour is off.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Styles {
+pub(crate) struct Styles {
     /// Passed.
-    pub pass: &'static str,
+    pub(crate) pass: &'static str,
     /// Failed and errored.
-    pub fail: &'static str,
+    pub(crate) fail: &'static str,
     /// Skipped and secondary text.
-    pub dim: &'static str,
+    pub(crate) dim: &'static str,
     /// Ends a style.
-    pub reset: &'static str,
+    pub(crate) reset: &'static str,
 }
 
 impl Styles {
     /// Returns colour styles.
     #[must_use]
-    pub fn colored() -> Self {
+    pub(crate) fn colored() -> Self {
         Self {
             pass: "\x1b[32m",
             fail: "\x1b[31m",
@@ -42,7 +42,7 @@ impl Styles {
 
 /// How cases are shown while the run goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Display {
+pub(crate) enum Display {
     /// A progress bar; only failures and errors get lines (for terminals).
     Progress,
     /// One plain line per case (for CI logs and pipes).
@@ -52,7 +52,7 @@ pub enum Display {
 impl Display {
     /// Chooses a progress bar on an interactive terminal, plain lines in CI or a pipe.
     #[must_use]
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         use std::io::IsTerminal;
         if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
             Self::Progress
@@ -63,7 +63,7 @@ impl Display {
 }
 
 /// Shows progress and results on the console.
-pub struct ConsoleReporter<W: Write> {
+pub(crate) struct ConsoleReporter<W: Write> {
     out: W,
     styles: Styles,
     progress: Option<ProgressBar>,
@@ -80,7 +80,7 @@ impl<W: Write> std::fmt::Debug for ConsoleReporter<W> {
 impl<W: Write> ConsoleReporter<W> {
     /// Creates a reporter writing lines to `out`; a progress bar (on stderr) for `total` cases
     /// when `display` asks for one.
-    pub fn new(out: W, styles: Styles, display: Display, total: usize) -> Self {
+    pub(crate) fn new(out: W, styles: Styles, display: Display, total: usize) -> Self {
         let progress = (display == Display::Progress).then(|| {
             let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
             bar.set_style(
@@ -100,12 +100,12 @@ impl<W: Write> ConsoleReporter<W> {
     }
 
     /// Shows one finished case.
-    pub fn case_finished(&mut self, case: &TestInstance, result: &CaseResult) {
+    pub(crate) fn case_finished(&mut self, case: &TestInstance, result: &CaseResult) {
         let line = case_line(case, result, self.styles);
         match &self.progress {
             Some(bar) => {
                 bar.inc(1);
-                if matches!(result.status, Status::Failed | Status::Error) {
+                if matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                     let out = &mut self.out;
                     bar.suspend(|| {
                         let _ = out.write_all(line.as_bytes());
@@ -118,20 +118,15 @@ impl<W: Write> ConsoleReporter<W> {
         }
     }
 
-    /// Removes the progress bar and writes the summary table.
-    pub fn finish(&mut self, summary: &RunSummary<'_>) {
-        self.finish_gated(summary, None);
-    }
-
     /// Removes the progress bar and writes the summary table with the gate's sections and
     /// verdict.
-    pub fn finish_gated(&mut self, summary: &RunSummary<'_>, gate: Option<&GateLines<'_>>) {
+    pub(crate) fn finish(&mut self, summary: &RunSummary<'_>, gate: Option<&GateLines<'_>>) {
         if let Some(bar) = self.progress.take() {
             bar.finish_and_clear();
         }
         let _ = self
             .out
-            .write_all(summary_table_gated(summary, self.styles, gate).as_bytes());
+            .write_all(summary_table(summary, self.styles, gate).as_bytes());
         if let Some(retried) = retry_note(summary.results) {
             let _ = writeln!(self.out, "{retried}");
         }
@@ -139,7 +134,7 @@ impl<W: Write> ConsoleReporter<W> {
     }
 
     /// Writes a free-form line (warnings, notes) without breaking the progress bar.
-    pub fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         let out = &mut self.out;
         let mut write = || {
             let _ = writeln!(out, "{text}");
@@ -153,12 +148,12 @@ impl<W: Write> ConsoleReporter<W> {
 
 /// Returns the console line(s) for a finished case.
 #[must_use]
-pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
+pub(crate) fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> String {
     let (label, style) = match result.status {
-        Status::Passed => ("PASS ", styles.pass),
-        Status::Failed => ("FAIL ", styles.fail),
-        Status::Error => ("ERROR", styles.fail),
-        Status::Skipped => ("SKIP ", styles.dim),
+        CaseStatus::Passed => ("PASS ", styles.pass),
+        CaseStatus::Failed => ("FAIL ", styles.fail),
+        CaseStatus::Error => ("ERROR", styles.fail),
+        CaseStatus::Skipped => ("SKIP ", styles.dim),
     };
     let mut line = format!("{style}{label}{} {}", styles.reset, case.id);
     if let Some(record) = result.repeat.as_deref() {
@@ -182,7 +177,7 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
     }
     line.push('\n');
     match result.status {
-        Status::Failed => {
+        CaseStatus::Failed => {
             for reason in result.failure_reasons() {
                 line.push_str(&format!(
                     "      {}✗{} {reason}\n",
@@ -190,39 +185,39 @@ pub fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles) -> St
                 ));
             }
         }
-        Status::Error => {
+        CaseStatus::Error => {
             if let Some(error) = &result.error {
                 line.push_str(&format!("      {}\n", error.message));
             }
         }
-        Status::Skipped => {
+        CaseStatus::Skipped => {
             if let Some(reason) = &result.skip_reason {
                 line.push_str(&format!("      {}{reason}{}\n", styles.dim, styles.reset));
             }
         }
-        Status::Passed => {}
+        CaseStatus::Passed => {}
     }
     line
 }
 
 /// What the gate adds to the end-of-run summary.
 #[derive(Debug, Clone, Copy)]
-pub struct GateLines<'a> {
+pub(crate) struct GateLines<'a> {
     /// Sections (budgets, baseline) printed between the table and the verdict line.
-    pub sections: &'a str,
+    pub(crate) sections: &'a str,
     /// Whether the gate failed (the verdict line then says FAILED).
-    pub failed: bool,
+    pub(crate) failed: bool,
     /// Why the gate failed.
-    pub reasons: &'a [String],
+    pub(crate) reasons: &'a [String],
     /// Prompt and completion tokens of the answered cases (provider's, else offline).
-    pub tokens: (u64, u64),
+    pub(crate) tokens: (u64, u64),
     /// The cost of the answered cases, when prices are configured.
-    pub cost_usd: Option<f64>,
+    pub(crate) cost_usd: Option<f64>,
 }
 
 /// Returns the list of flaky cases (repeated cases whose attempts disagreed), or nothing.
 #[must_use]
-pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
+pub(crate) fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
     let flaky: Vec<_> = summary
         .plan
         .cases
@@ -230,7 +225,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
         .zip(summary.results)
         .filter_map(|(case, result)| {
             let record = result.repeat.as_deref()?;
-            (record.flakiness == Some(crate::run::Flakiness::Flaky))
+            (record.flakiness == Some(crate::results::Flakiness::Flaky))
                 .then_some((case, result, record))
         })
         .collect();
@@ -239,7 +234,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
     }
     let mut out = format!("\nflaky ({}):\n", plural(flaky.len(), "case", "cases"));
     for (case, result, record) in flaky {
-        let verdict = if result.status == Status::Passed {
+        let verdict = if result.status == CaseStatus::Passed {
             format!("{}passes{}", styles.pass, styles.reset)
         } else {
             format!("{}fails{}", styles.fail, styles.reset)
@@ -261,7 +256,7 @@ pub fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
 /// Returns a line on what retries cost the run, like `retried 12 requests (http-429 ×8,
 /// http-500 ×4), waiting 9.1 s in all`, or `None` when nothing was retried.
 #[must_use]
-pub fn retry_note(results: &[CaseResult]) -> Option<String> {
+pub(crate) fn retry_note(results: &[CaseResult]) -> Option<String> {
     let retries: u32 = results.iter().map(|result| result.retries).sum();
     if retries == 0 {
         return None;
@@ -287,15 +282,9 @@ pub fn retry_note(results: &[CaseResult]) -> Option<String> {
     ))
 }
 
-/// Returns the end-of-run summary: a table per suite and the totals.
-#[must_use]
-pub fn summary_table(summary: &RunSummary<'_>, styles: Styles) -> String {
-    summary_table_gated(summary, styles, None)
-}
-
 /// Returns the end-of-run summary with the gate's sections and verdict.
 #[must_use]
-pub fn summary_table_gated(
+pub(crate) fn summary_table(
     summary: &RunSummary<'_>,
     styles: Styles,
     gate: Option<&GateLines<'_>>,
@@ -367,7 +356,7 @@ pub fn summary_table_gated(
 
 #[cfg(test)]
 mod tests {
-    use crate::run::CaseResult;
+    use crate::results::CaseResult;
 
     #[test]
     fn retry_note_counts_causes_and_waits() {

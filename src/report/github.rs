@@ -2,54 +2,54 @@
 //! outputs, all built from a [`JsonReport`].
 //!
 //! The main type is [`GithubReport`]. The summary also lists budget overruns and, with a
-//! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is pure: it returns the text, and
-//! [`write`](super::write) appends it to the files GitHub names (`$GITHUB_STEP_SUMMARY`,
-//! `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
+//! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is
+//! pure: it returns the text, and the command line appends it to the files GitHub names
+//! (`$GITHUB_STEP_SUMMARY`, `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
 //! GitHub un-escapes exactly these sequences, so anything else would show up literally.
 
 use std::fmt::Write as _;
 
-use super::json::{JsonCase, JsonReport};
-use crate::run::Status;
+use crate::results::CaseStatus;
+use crate::results::{JsonCase, JsonReport};
 use crate::util::format::plural;
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
-pub const SUMMARY_ROW_LIMIT: usize = 100;
+pub(crate) const SUMMARY_ROW_LIMIT: usize = 100;
 
 /// The most characters of a reason or answer shown in one summary table cell.
 const CELL_LIMIT: usize = 300;
 
 /// A report as GitHub shows it.
 #[derive(Debug, Clone, Copy)]
-pub struct GithubReport<'a> {
+pub(crate) struct GithubReport<'a> {
     /// The report.
-    pub report: &'a JsonReport,
+    pub(crate) report: &'a JsonReport,
     /// Where the project root is inside the repository, with a trailing `/` (empty when the
     /// project is the repository root). Suite paths in reports are relative to the project
     /// root, annotations need them relative to the repository root.
-    pub path_prefix: &'a str,
+    pub(crate) path_prefix: &'a str,
     /// Whether the run's gate passed (failures, regressions and budgets, as `--fail-on`
     /// decided), for the summary's headline.
-    pub gate_passed: bool,
+    pub(crate) gate_passed: bool,
 }
 
 impl GithubReport<'_> {
     /// Returns one workflow command per failed case (`::error`) and errored case (`::warning`),
     /// each on its own line, pointing at the case's line in its suite file.
     #[must_use]
-    pub fn annotations(&self) -> String {
+    pub(crate) fn annotations(&self) -> String {
         let mut out = String::new();
         for case in &self.report.cases {
             let (command, message) = match case.status {
-                Status::Failed => ("error", failure_reasons(case).join("\n")),
-                Status::Error => (
+                CaseStatus::Failed => ("error", failure_reasons(case).join("\n")),
+                CaseStatus::Error => (
                     "warning",
                     case.error.as_ref().map_or_else(
                         || "the case could not be run".to_owned(),
                         |error| format!("not run: {}", error.message),
                     ),
                 ),
-                Status::Passed | Status::Skipped => continue,
+                CaseStatus::Passed | CaseStatus::Skipped => continue,
             };
             let file = format!("{}{}", self.path_prefix, case.suite);
             let _ = writeln!(
@@ -67,7 +67,7 @@ impl GithubReport<'_> {
     /// Returns the Markdown step summary: totals, the failed cases with their reasons, and the
     /// errored cases.
     #[must_use]
-    pub fn step_summary(&self) -> String {
+    pub(crate) fn step_summary(&self) -> String {
         let report = self.report;
         let counts = &report.summary.counts;
         let verdict = if self.gate_passed {
@@ -114,7 +114,7 @@ impl GithubReport<'_> {
         self.budget_table(&mut out);
         if let Some(comparison) = &report.baseline {
             out.push('\n');
-            out.push_str(&crate::baseline::render_markdown(comparison));
+            out.push_str(&crate::report::comparison::render_markdown(comparison));
         }
         out.push('\n');
         out
@@ -150,7 +150,7 @@ impl GithubReport<'_> {
     }
 
     fn failed_table(&self, out: &mut String) {
-        let failed: Vec<&JsonCase> = self.cases_with(Status::Failed).collect();
+        let failed: Vec<&JsonCase> = self.cases_with(CaseStatus::Failed).collect();
         if failed.is_empty() {
             return;
         }
@@ -177,7 +177,7 @@ impl GithubReport<'_> {
     }
 
     fn errored_table(&self, out: &mut String) {
-        let errored: Vec<&JsonCase> = self.cases_with(Status::Error).collect();
+        let errored: Vec<&JsonCase> = self.cases_with(CaseStatus::Error).collect();
         if errored.is_empty() {
             return;
         }
@@ -204,7 +204,7 @@ impl GithubReport<'_> {
         more_rows(out, errored.len());
     }
 
-    fn cases_with(&self, status: Status) -> impl Iterator<Item = &JsonCase> {
+    fn cases_with(&self, status: CaseStatus) -> impl Iterator<Item = &JsonCase> {
         self.report
             .cases
             .iter()
@@ -215,7 +215,7 @@ impl GithubReport<'_> {
 /// Returns step outputs in the `name=value` lines `$GITHUB_OUTPUT` takes: the counts, the
 /// regressions against the baseline (0 without one), and the report paths that were written.
 #[must_use]
-pub fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
+pub(crate) fn outputs(report: &JsonReport, report_paths: &[(&str, String)]) -> String {
     let counts = &report.summary.counts;
     let mut out = String::new();
     let regressions = report
@@ -253,7 +253,7 @@ fn output_line(name: &str, value: &str) -> String {
 
 /// Escapes a workflow command's message: `%`, CR and LF.
 #[must_use]
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -262,7 +262,7 @@ pub fn escape_data(text: &str) -> String {
 /// Escapes a workflow command's property value: as [`escape_data`], plus `:` and `,`, which
 /// would otherwise end the property.
 #[must_use]
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -305,11 +305,11 @@ fn more_rows(out: &mut String, shown_of: usize) {
 mod tests {
     use super::*;
     use crate::assert::AssertionResult;
-    use crate::report::Counts;
-    use crate::report::json::JsonSummary;
-    use crate::run::CaseError;
+    use crate::results::CaseError;
+    use crate::results::Counts;
+    use crate::results::json_report::JsonSummary;
 
-    fn case(id: &str, line: usize, status: Status) -> JsonCase {
+    fn case(id: &str, line: usize, status: CaseStatus) -> JsonCase {
         let (suite, name) = id.split_once("::").unwrap();
         serde_json::from_value(serde_json::json!({
             "id": id, "suite": suite, "name": name, "line": line,
@@ -343,7 +343,7 @@ mod tests {
     }
 
     fn failing(id: &str, line: usize, reason: &str) -> JsonCase {
-        let mut case = case(id, line, Status::Failed);
+        let mut case = case(id, line, CaseStatus::Failed);
         case.assertions = vec![
             AssertionResult {
                 kind: "contains".to_owned(),
@@ -368,14 +368,14 @@ mod tests {
 
     #[test]
     fn annotates_failures_as_errors_and_errored_cases_as_warnings() {
-        let mut errored = case("suites/b.yaml::down", 9, Status::Error);
+        let mut errored = case("suites/b.yaml::down", 9, CaseStatus::Error);
         errored.error = Some(CaseError {
             kind: crate::chat::ProviderErrorKind::Connect,
             status: None,
             message: "connection refused".to_owned(),
         });
         let report = report(vec![
-            case("suites/a.yaml::ok", 3, Status::Passed),
+            case("suites/a.yaml::ok", 3, CaseStatus::Passed),
             failing("suites/a.yaml::bad", 7, "no match for `x`\n100%"),
             errored,
         ]);
@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn summary_has_totals_and_a_safe_failure_table() {
         let report = report(vec![
-            case("suites/a.yaml::ok", 3, Status::Passed),
+            case("suites/a.yaml::ok", 3, CaseStatus::Passed),
             failing("suites/a.yaml::bad", 7, "missing <b>|x</b>"),
         ]);
         let text = GithubReport {
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn outputs_use_the_heredoc_form_for_multiline_values() {
-        let report = report(vec![case("s.yaml::a", 1, Status::Passed)]);
+        let report = report(vec![case("s.yaml::a", 1, CaseStatus::Passed)]);
         let text = outputs(
             &report,
             &[

@@ -6,24 +6,17 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
-use super::json::{JsonAttempt, JsonCase, JsonReport};
-use super::summary::RunSummary;
-use crate::gate::BudgetCheck;
-use crate::run::Status;
+use crate::results::BudgetCheck;
+use crate::results::CaseStatus;
+use crate::results::{JsonAttempt, JsonCase, JsonReport};
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
-pub const BUDGET_TESTCASE: &str = "budget";
-
-/// Serialises a run as JUnit XML.
-#[must_use]
-pub fn serialize(summary: &RunSummary<'_>) -> Vec<u8> {
-    from_report(&JsonReport::from_summary(summary))
-}
+pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
 /// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
 /// report's JUnit equals a single run's).
 #[must_use]
-pub fn from_report(json: &JsonReport) -> Vec<u8> {
+pub(crate) fn from_report(json: &JsonReport) -> Vec<u8> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let mut suites: Vec<TestSuite> = json
@@ -39,8 +32,8 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
         .collect();
     for case in &json.cases {
         let status = match case.status {
-            Status::Passed => TestCaseStatus::success(),
-            Status::Failed => {
+            CaseStatus::Passed => TestCaseStatus::success(),
+            CaseStatus::Failed => {
                 let reasons = case.failed_assertions();
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 status.set_message(reasons.join("; "));
@@ -58,7 +51,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 ));
                 status
             }
-            Status::Error => {
+            CaseStatus::Error => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
@@ -67,7 +60,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
                 }
                 status
             }
-            Status::Skipped => {
+            CaseStatus::Skipped => {
                 let mut status = TestCaseStatus::skipped();
                 if let Some(reason) = &case.skip_reason {
                     status.set_message(reason.as_str());
@@ -121,7 +114,7 @@ pub fn from_report(json: &JsonReport) -> Vec<u8> {
 }
 
 /// Says where the case is, what failed, and what retrying cost.
-fn error_description(case: &JsonCase, error: &crate::run::CaseError) -> String {
+fn error_description(case: &JsonCase, error: &crate::results::CaseError) -> String {
     let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
     if case.retries > 0 {
         text.push_str(&format!(
@@ -140,9 +133,9 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
     let mut main_failure_seen = matches!(status, TestCaseStatus::Success { .. });
     for attempt in attempts {
         let kind = match attempt.status {
-            Status::Failed => NonSuccessKind::Failure,
-            Status::Error => NonSuccessKind::Error,
-            Status::Passed | Status::Skipped => continue,
+            CaseStatus::Failed => NonSuccessKind::Failure,
+            CaseStatus::Error => NonSuccessKind::Error,
+            CaseStatus::Passed | CaseStatus::Skipped => continue,
         };
         if !main_failure_seen {
             main_failure_seen = true;
@@ -211,7 +204,7 @@ fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
     test_case
 }
 
-fn error_type(error: &crate::run::CaseError) -> String {
+fn error_type(error: &crate::results::CaseError) -> String {
     match error.status {
         Some(status) => format!("http-{status}"),
         None => serde_json::to_value(error.kind)

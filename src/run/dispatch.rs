@@ -16,7 +16,7 @@ use crate::config::Target;
 use crate::provider::{ChatRequest, Provider, ProviderError};
 
 /// The start of an unreachable case's error message; reports and hints look for it.
-pub const UNREACHABLE: &str = "provider unreachable";
+pub(crate) const UNREACHABLE: &str = "provider unreachable";
 
 /// Sends requests for every target of a plan, one lane per target.
 #[derive(Debug)]

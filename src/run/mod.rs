@@ -1,15 +1,13 @@
-//! Running a plan: [`execute`] sends cases concurrently and returns a [`CaseResult`] per case;
-//! [`run_repeated`] sends a repeated case's attempts and combines them.
+//! Running a plan: [`execute`] sends cases concurrently through the providers and returns a
+//! [`CaseResult`](crate::results::CaseResult) per case, in plan order; a repeated case's
+//! attempts are sent and combined by `repeat`. With `provider`, the only async code: `execute`
+//! owns its tokio runtime and is synchronous to its callers.
 
 mod breaker;
 mod dispatch;
 mod limits;
-mod outcome;
 mod repeat;
 mod retry;
 mod runner;
 
-pub use dispatch::UNREACHABLE;
-pub use outcome::{ANSWER_LIMIT, CaseError, CaseResult, Status};
-pub use repeat::{Flakiness, RepeatRecord, combine, run_repeated};
-pub use runner::{FAIL_FAST_REASON, INTERRUPTED_REASON, RunOptions, RunOutcome, execute};
+pub(crate) use runner::{RunOptions, RunOutcome, execute};

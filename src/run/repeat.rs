@@ -15,107 +15,15 @@
 use std::future::Future;
 
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
-use super::outcome::{CaseResult, Status};
 use crate::assert::AssertionResult;
 use crate::plan::RepeatPolicy;
-use crate::stats::{Interval, wilson};
-use crate::util::format::percent;
-
-/// Whether a repeated case's attempts agreed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Flakiness {
-    /// Every judged attempt passed.
-    AlwaysPass,
-    /// Every judged attempt failed.
-    AlwaysFail,
-    /// Some passed and some failed.
-    Flaky,
-}
-
-impl Flakiness {
-    /// Returns the name used in reports.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AlwaysPass => "always-pass",
-            Self::AlwaysFail => "always-fail",
-            Self::Flaky => "flaky",
-        }
-    }
-}
-
-/// The attempts of a repeated case and what they add up to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RepeatRecord {
-    /// The policy the case ran under.
-    pub policy: RepeatPolicy,
-    /// Every attempt, in attempt order.
-    pub attempts: Vec<CaseResult>,
-    /// Attempts that passed.
-    pub passed: u32,
-    /// Attempts that failed on their merits.
-    pub failed: u32,
-    /// Attempts that could not be judged (provider errors).
-    pub errors: u32,
-    /// The Wilson interval of the pass rate over judged attempts.
-    pub interval: Interval,
-    /// Whether the judged attempts agreed; `None` when none was judged.
-    pub flakiness: Option<Flakiness>,
-    /// Whether attempts were left unsent because the verdict was settled.
-    pub stopped_early: bool,
-}
-
-impl RepeatRecord {
-    /// Returns the number of judged attempts (passed or failed).
-    #[must_use]
-    pub fn judged(&self) -> u32 {
-        self.passed + self.failed
-    }
-
-    /// Returns the observed pass rate over judged attempts (0 when none was judged).
-    #[must_use]
-    pub fn rate(&self) -> f64 {
-        if self.judged() == 0 {
-            0.0
-        } else {
-            f64::from(self.passed) / f64::from(self.judged())
-        }
-    }
-
-    /// Returns the one-line account of the attempts that reports show.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        let mut text = format!(
-            "{}/{} attempts passed ({}), required {} ({}); {} interval {}–{}",
-            self.passed,
-            self.judged(),
-            percent(self.rate()),
-            self.policy.required_passes(),
-            percent(self.policy.pass_rate),
-            percent(self.policy.confidence),
-            percent(self.interval.low),
-            percent(self.interval.high),
-        );
-        if self.errors > 0 {
-            text.push_str(&format!("; {} errored", self.errors));
-        }
-        if self.stopped_early {
-            text.push_str(&format!(
-                "; stopped early after {} of {} attempts",
-                self.attempts.len(),
-                self.policy.repeat
-            ));
-        }
-        text
-    }
-}
+use crate::results::{CaseResult, CaseStatus, Flakiness, RepeatRecord};
+use crate::stats::wilson;
 
 /// Sends a case under `policy`: once when it is not repeated, else in waves of parallel
 /// attempts (numbered from 1) until all are sent or the verdict is settled.
-pub async fn run_repeated<F, Fut>(policy: &RepeatPolicy, attempt: F) -> CaseResult
+pub(crate) async fn run_repeated<F, Fut>(policy: &RepeatPolicy, attempt: F) -> CaseResult
 where
     F: Fn(u32) -> Fut,
     Fut: Future<Output = CaseResult>,
@@ -136,9 +44,9 @@ where
         sent += wave;
         for result in results {
             match result.status {
-                Status::Passed => passed += 1,
-                Status::Failed => failed += 1,
-                Status::Error | Status::Skipped => {}
+                CaseStatus::Passed => passed += 1,
+                CaseStatus::Failed => failed += 1,
+                CaseStatus::Error | CaseStatus::Skipped => {}
             }
             attempts.push(result);
         }
@@ -152,7 +60,7 @@ where
 /// Turns the attempts of a case into its result: the verdict, the pass-rate line first among
 /// the assertions, the representative attempt's answer and assertions, and summed usage.
 #[must_use]
-pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
+pub(crate) fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
     let count = |status| {
         u32::try_from(
             attempts
@@ -163,15 +71,15 @@ pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
         .unwrap_or(u32::MAX)
     };
     let (passed, failed, errors) = (
-        count(Status::Passed),
-        count(Status::Failed),
-        count(Status::Error),
+        count(CaseStatus::Passed),
+        count(CaseStatus::Failed),
+        count(CaseStatus::Error),
     );
     let status = match policy.settled(passed, failed) {
-        Some(true) => Status::Passed,
-        None if errors > 0 => Status::Error,
+        Some(true) => CaseStatus::Passed,
+        None if errors > 0 => CaseStatus::Error,
         // With every attempt judged the verdict is settled, so `None` only comes with errors.
-        Some(false) | None => Status::Failed,
+        Some(false) | None => CaseStatus::Failed,
     };
     let flakiness = match (passed, failed) {
         (0, 0) => None,
@@ -202,7 +110,7 @@ pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
         .unwrap_or_else(|| CaseResult::skipped("no attempt was sent"));
     let mut assertions = vec![AssertionResult {
         kind: "pass-rate".to_owned(),
-        passed: status == Status::Passed,
+        passed: status == CaseStatus::Passed,
         reason: record.describe(),
     }];
     assertions.extend(representative.assertions.iter().cloned());
@@ -228,7 +136,7 @@ pub fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseResult {
         latency_ms: (!latencies.is_empty())
             .then(|| latencies.iter().sum::<u64>() / latencies.len() as u64),
         ttft_ms: representative.ttft_ms,
-        error: (status == Status::Error)
+        error: (status == CaseStatus::Error)
             .then_some(representative.error)
             .flatten(),
         skip_reason: None,
@@ -315,7 +223,7 @@ mod tests {
             gate,
             vec![judged(true), judged(false), judged(true), judged(false)],
         );
-        assert_eq!(flaky.status, Status::Passed);
+        assert_eq!(flaky.status, CaseStatus::Passed);
         let record = flaky.repeat.as_deref().unwrap();
         assert_eq!(record.flakiness, Some(Flakiness::Flaky));
         assert_eq!((record.passed, record.failed), (2, 2));
@@ -331,14 +239,14 @@ mod tests {
             policy(3, 1.0, false),
             vec![judged(true), judged(false), judged(true)],
         );
-        assert_eq!(failing.status, Status::Failed);
+        assert_eq!(failing.status, CaseStatus::Failed);
         assert_eq!(
             failing.failure_reasons().collect::<Vec<_>>()[1],
             "contains: missing `yes`"
         );
         assert_eq!(failing.answer.as_deref(), Some("no"));
         let error = CaseResult::errored(
-            super::super::outcome::CaseError {
+            crate::results::CaseError {
                 kind: crate::chat::ProviderErrorKind::Timeout,
                 status: None,
                 message: "timed out".to_owned(),
@@ -351,14 +259,18 @@ mod tests {
         );
         assert_eq!(
             open.status,
-            Status::Error,
+            CaseStatus::Error,
             "the errored attempt could decide it"
         );
         let settled = combine(
             policy(3, 0.5, false),
             vec![judged(true), error, judged(true)],
         );
-        assert_eq!(settled.status, Status::Passed, "two of three already pass");
+        assert_eq!(
+            settled.status,
+            CaseStatus::Passed,
+            "two of three already pass"
+        );
     }
 
     #[test]
@@ -368,7 +280,7 @@ mod tests {
             sent.set(sent.get() + 1);
             async { judged(false) }
         }));
-        assert_eq!(result.status, Status::Failed);
+        assert_eq!(result.status, CaseStatus::Failed);
         assert_eq!(
             sent.get(),
             9,
@@ -384,7 +296,7 @@ mod tests {
 
     #[expect(
         clippy::print_stderr,
-        reason = "the numbers go into the README and the notes"
+        reason = "prints the simulated pass shares and call counts when run with --nocapture"
     )]
     fn report_simulation(rows: &[(f64, f64, f64)]) {
         for (p, pass_share, mean_calls) in rows {
@@ -416,8 +328,8 @@ mod tests {
                 let stopped =
                     futures::executor::block_on(run_repeated(&policy(40, 0.8, true), attempt));
                 assert_eq!(full.status, stopped.status, "early stop changed a verdict");
-                full_passes += u32::from(full.status == Status::Passed);
-                stopped_passes += u32::from(stopped.status == Status::Passed);
+                full_passes += u32::from(full.status == CaseStatus::Passed);
+                stopped_passes += u32::from(stopped.status == CaseStatus::Passed);
                 calls += stopped.repeat.as_deref().unwrap().attempts.len() as u64;
             }
             let pass_share = f64::from(full_passes) / f64::from(RUNS);

@@ -12,24 +12,24 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use super::dispatch::Dispatcher;
-use super::outcome::{CaseError, CaseResult, Status};
 use crate::chat::ModelOutput;
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{CacheKey, ChatRequest, Provider, Recorder, ResponseCache};
+use crate::results::{CaseError, CaseResult, CaseStatus};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// The most requests in flight across all targets.
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Stop starting new cases after the first failure or error.
-    pub fail_fast: bool,
+    pub(crate) fail_fast: bool,
     /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
-    pub handle_interrupts: bool,
+    pub(crate) handle_interrupts: bool,
     /// The response cache, when the run uses one.
-    pub cache: Option<Arc<ResponseCache>>,
+    pub(crate) cache: Option<Arc<ResponseCache>>,
     /// Collects live answers for `--record`.
-    pub recorder: Option<Arc<Recorder>>,
+    pub(crate) recorder: Option<Arc<Recorder>>,
 }
 
 impl Default for RunOptions {
@@ -46,26 +46,26 @@ impl Default for RunOptions {
 
 /// What a run produced.
 #[derive(Debug)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     /// One result per case of the plan, in plan order.
-    pub results: Vec<CaseResult>,
+    pub(crate) results: Vec<CaseResult>,
     /// Whether the run was interrupted.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// Wall time of the run.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Keeps the runtime (and its second-Ctrl-C handler) alive until reports are written.
     _runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// The reason a case that never started is skipped after an interrupt.
-pub const INTERRUPTED_REASON: &str = "not run: the run was interrupted";
+pub(crate) const INTERRUPTED_REASON: &str = "not run: the run was interrupted";
 
 /// The reason a case is skipped after an earlier failure under `--fail-fast`.
-pub const FAIL_FAST_REASON: &str = "not run: --fail-fast stopped the run after a failure";
+pub(crate) const FAIL_FAST_REASON: &str = "not run: --fail-fast stopped the run after a failure";
 
 /// Runs every case of `plan` with `providers` (one per target), calling `on_result` as each
 /// case finishes.
-pub fn execute(
+pub(crate) fn execute(
     plan: &TestPlan,
     providers: &[Provider],
     options: &RunOptions,
@@ -120,7 +120,7 @@ pub fn execute(
             tokio::select! {
                 next = stream.next() => {
                     let Some((index, result)) = next else { break false };
-                    if options.fail_fast && matches!(result.status, Status::Failed | Status::Error) {
+                    if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     on_result(&plan.cases[index], &result);

@@ -6,7 +6,7 @@ use crate::config::CONFIG_FILE_NAME;
 use crate::error::{Error, InvalidInput, Problem};
 
 /// Returns every suite file under `paths` (files are taken as given), sorted and deduplicated.
-pub fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
     let mut problems = InvalidInput::default();
     for path in paths {

@@ -15,49 +15,49 @@ use crate::yaml::{parse_yaml, span_start};
 
 /// A validated suite file.
 #[derive(Debug)]
-pub struct Suite {
+pub(crate) struct Suite {
     /// The absolute path of the file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The path shown to users and used in case ids: relative to the project root, with `/`.
-    pub name: String,
+    pub(crate) name: String,
     /// The directory of the file: templates and schema files are relative to it.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// The file's text, kept for diagnostics.
-    pub source: SourceFile,
+    pub(crate) source: SourceFile,
     /// The prompt under test, when the suite has one.
-    pub prompt: Option<SuitePrompt>,
+    pub(crate) prompt: Option<SuitePrompt>,
     /// Variables shared by every case.
-    pub vars: Vars,
+    pub(crate) vars: Vars,
     /// The target the suite names, with its line and column.
-    pub target: Option<(String, usize, usize)>,
+    pub(crate) target: Option<(String, usize, usize)>,
     /// Tags every case carries.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Token and cost budgets.
-    pub budget: RawBudget,
+    pub(crate) budget: RawBudget,
     /// The line of the `budget` key, when there is one.
-    pub budget_line: Option<usize>,
+    pub(crate) budget_line: Option<usize>,
     /// The cases, in file order.
-    pub cases: Vec<Case>,
+    pub(crate) cases: Vec<Case>,
     /// The generated probes the suite opts into.
-    pub probes: Option<crate::probe::ProbeConfig>,
+    pub(crate) probes: Option<crate::probe::ProbeConfig>,
 }
 
 /// The prompt a suite tests.
 #[derive(Debug, Clone)]
-pub struct SuitePrompt {
+pub(crate) struct SuitePrompt {
     /// The registry id.
-    pub id: String,
+    pub(crate) id: String,
     /// The template's name, relative to the suite's directory.
-    pub template: String,
+    pub(crate) template: String,
     /// Where `template:` is written, for errors.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Where `template:` is written, for errors.
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 /// What a case says to the model after the system message.
 #[derive(Debug, Clone)]
-pub enum Conversation {
+pub(crate) enum Conversation {
     /// A single user message.
     User(String),
     /// A multi-turn conversation.
@@ -67,7 +67,7 @@ pub enum Conversation {
 impl Conversation {
     /// Returns the messages sent after the system message.
     #[must_use]
-    pub fn messages(&self) -> Vec<Message> {
+    pub(crate) fn messages(&self) -> Vec<Message> {
         match self {
             Self::User(user) => vec![Message::new(Role::User, user.clone())],
             Self::Messages(conversation) => conversation.clone(),
@@ -77,45 +77,45 @@ impl Conversation {
 
 /// A validated case.
 #[derive(Debug)]
-pub struct Case {
+pub(crate) struct Case {
     /// The name, unique within the suite.
-    pub name: String,
+    pub(crate) name: String,
     /// The 1-based line where the case starts.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Variables for this case, over the suite's.
-    pub vars: Vars,
+    pub(crate) vars: Vars,
     /// What is said to the model.
-    pub conversation: Conversation,
+    pub(crate) conversation: Conversation,
     /// The suite's assertions followed by the case's own.
-    pub assertions: Vec<Assertion>,
+    pub(crate) assertions: Vec<Assertion>,
     /// Why the case is skipped, when it is.
-    pub skip: Option<String>,
+    pub(crate) skip: Option<String>,
     /// The suite's tags and the case's own.
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The mock target's scripted answer.
-    pub mock_answer: Option<String>,
+    pub(crate) mock_answer: Option<String>,
     /// Repeat settings: the case's own over the suite's.
-    pub repeat: RepeatSettings,
+    pub(crate) repeat: RepeatSettings,
 }
 
 /// How often a case is sent and what share of attempts must pass, as the suite (and the case
 /// over it) wrote it; unset values take their defaults in the plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct RepeatSettings {
+pub(crate) struct RepeatSettings {
     /// `repeat`: how many attempts.
-    pub repeat: Option<u32>,
+    pub(crate) repeat: Option<u32>,
     /// `pass-rate`: the share of attempts that must pass.
-    pub pass_rate: Option<f64>,
+    pub(crate) pass_rate: Option<f64>,
     /// `confidence`: of intervals and regression tests.
-    pub confidence: Option<f64>,
+    pub(crate) confidence: Option<f64>,
     /// `early-stop`: stop once the verdict can no longer change.
-    pub early_stop: Option<bool>,
+    pub(crate) early_stop: Option<bool>,
 }
 
 impl RepeatSettings {
     /// Returns these settings with unset values taken from `fallback`.
     #[must_use]
-    pub fn or(self, fallback: Self) -> Self {
+    pub(crate) fn or(self, fallback: Self) -> Self {
         Self {
             repeat: self.repeat.or(fallback.repeat),
             pass_rate: self.pass_rate.or(fallback.pass_rate),
@@ -126,7 +126,7 @@ impl RepeatSettings {
 }
 
 /// The most attempts of one case: beyond this the interval barely narrows and the bill grows.
-pub const MAX_REPEAT: u32 = 10_000;
+pub(crate) const MAX_REPEAT: u32 = 10_000;
 
 fn suite_repeat(
     raw: &RawSuite,
@@ -197,7 +197,7 @@ fn repeat_settings(
 }
 
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
-pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
+pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
     let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
@@ -209,7 +209,7 @@ pub fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
 }
 
 /// Loads every suite under `paths`, collecting the problems of all files.
-pub fn load_suites(
+pub(crate) fn load_suites(
     paths: &[std::path::PathBuf],
     cwd: &Path,
     root: &Path,

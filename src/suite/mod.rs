@@ -8,9 +8,6 @@ mod load;
 mod model;
 mod probes;
 
-pub use discover::discover;
-pub use load::{
-    Case, Conversation, MAX_REPEAT, RepeatSettings, Suite, SuitePrompt, load_suite, load_suites,
-};
-pub use model::{RawSuite, Skip, Vars};
-pub use probes::{FamilySelection, RawProbes};
+pub(crate) use discover::discover;
+pub(crate) use load::{Case, Conversation, RepeatSettings, Suite, load_suites};
+pub(crate) use model::Vars;

@@ -16,98 +16,98 @@ use crate::chat::Role;
 use crate::config::RawBudget;
 
 /// Template variables: names to any YAML value.
-pub type Vars = BTreeMap<String, serde_json::Value>;
+pub(crate) type Vars = BTreeMap<String, serde_json::Value>;
 
 /// A suite file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawSuite {
+pub(crate) struct RawSuite {
     /// The prompt under test: its registry id and template.
-    pub prompt: Option<Spanned<RawPrompt>>,
+    pub(crate) prompt: Option<Spanned<RawPrompt>>,
     /// Variables shared by every case.
     #[serde(default)]
-    pub vars: Vars,
+    pub(crate) vars: Vars,
     /// The target (from `promptci.yaml`) the suite runs against.
-    pub target: Option<Spanned<String>>,
+    pub(crate) target: Option<Spanned<String>>,
     /// Tags every case of the suite carries.
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Assertions every case must also pass.
     #[serde(default)]
-    pub assert: Vec<Spanned<AssertionSpec>>,
+    pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// Token and cost budgets.
-    pub budget: Option<Spanned<RawBudget>>,
+    pub(crate) budget: Option<Spanned<RawBudget>>,
     /// The cases.
     #[serde(default)]
-    pub cases: Vec<Spanned<RawCase>>,
+    pub(crate) cases: Vec<Spanned<RawCase>>,
     /// Generated edge-case and injection probes.
-    pub probes: Option<Spanned<super::probes::RawProbes>>,
+    pub(crate) probes: Option<Spanned<super::probes::RawProbes>>,
     /// How many times every case is sent (each case may override it).
-    pub repeat: Option<Spanned<u32>>,
+    pub(crate) repeat: Option<Spanned<u32>>,
     /// The share of attempts that must pass, from 0 to 1 (default 1).
-    pub pass_rate: Option<Spanned<f64>>,
+    pub(crate) pass_rate: Option<Spanned<f64>>,
     /// The confidence of reported intervals and regression tests (default 0.95).
-    pub confidence: Option<Spanned<f64>>,
+    pub(crate) confidence: Option<Spanned<f64>>,
     /// Stops repeating a case once its verdict can no longer change.
-    pub early_stop: Option<bool>,
+    pub(crate) early_stop: Option<bool>,
 }
 
 /// The prompt a suite tests.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawPrompt {
+pub(crate) struct RawPrompt {
     /// The registry id of the prompt.
-    pub id: String,
+    pub(crate) id: String,
     /// The Jinja template (relative to the suite file) that renders the system message.
-    pub template: Spanned<String>,
+    pub(crate) template: Spanned<String>,
 }
 
 /// One case of a suite.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawCase {
+pub(crate) struct RawCase {
     /// The case name, unique within its suite.
-    pub name: Spanned<String>,
+    pub(crate) name: Spanned<String>,
     /// Variables for this case, over the suite's.
     #[serde(default)]
-    pub vars: Vars,
+    pub(crate) vars: Vars,
     /// The user message (single turn).
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// The conversation after the system message (multi-turn).
-    pub messages: Option<Vec<RawMessage>>,
+    pub(crate) messages: Option<Vec<RawMessage>>,
     /// The assertions the answer must pass.
     #[serde(default)]
-    pub assert: Vec<Spanned<AssertionSpec>>,
+    pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// Skips the case: `true` or a reason.
-    pub skip: Option<Skip>,
+    pub(crate) skip: Option<Skip>,
     /// Tags for `--tag`.
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// The answer the built-in mock target gives for this case.
-    pub mock_answer: Option<String>,
+    pub(crate) mock_answer: Option<String>,
     /// How many times the case is sent (over the suite's `repeat`).
-    pub repeat: Option<Spanned<u32>>,
+    pub(crate) repeat: Option<Spanned<u32>>,
     /// The share of attempts that must pass (over the suite's `pass-rate`).
-    pub pass_rate: Option<Spanned<f64>>,
+    pub(crate) pass_rate: Option<Spanned<f64>>,
     /// The confidence of the case's interval (over the suite's `confidence`).
-    pub confidence: Option<Spanned<f64>>,
+    pub(crate) confidence: Option<Spanned<f64>>,
     /// Stops repeating once the verdict can no longer change (over the suite's).
-    pub early_stop: Option<bool>,
+    pub(crate) early_stop: Option<bool>,
 }
 
 /// A message of a multi-turn case.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawMessage {
+pub(crate) struct RawMessage {
     /// Who speaks.
-    pub role: Role,
+    pub(crate) role: Role,
     /// What they say.
-    pub content: String,
+    pub(crate) content: String,
 }
 
 /// Whether and why a case is skipped: `skip: true` or `skip: "reason"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
+pub(crate) enum Skip {
     /// Not skipped (`skip: false`).
     No,
     /// Skipped, with an optional reason.

@@ -22,25 +22,25 @@ const MAX_INPUT_TOKENS_LIMIT: u64 = 1_000_000;
 /// The `probes:` section as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawProbes {
+pub(crate) struct RawProbes {
     /// Edge-case families: `all` or a list.
-    pub edge_cases: Option<Spanned<FamilySelection>>,
+    pub(crate) edge_cases: Option<Spanned<FamilySelection>>,
     /// Injection families: `all` or a list.
-    pub injection: Option<Spanned<FamilySelection>>,
+    pub(crate) injection: Option<Spanned<FamilySelection>>,
     /// Template variables that carry untrusted data (indirect injection goes through them).
-    pub untrusted_vars: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) untrusted_vars: Option<Spanned<Vec<Spanned<String>>>>,
     /// Assertions every probe answer must also pass.
     #[serde(default)]
-    pub assert: Vec<Spanned<AssertionSpec>>,
+    pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// The size of the max-length probe, in tokens (default 4,000).
-    pub max_input_tokens: Option<Spanned<u64>>,
+    pub(crate) max_input_tokens: Option<Spanned<u64>>,
     /// Whether to plant a canary in the system prompt of probe cases (default true).
-    pub canary: Option<bool>,
+    pub(crate) canary: Option<bool>,
 }
 
 /// `all`, or a list of family names.
 #[derive(Debug)]
-pub enum FamilySelection {
+pub(crate) enum FamilySelection {
     /// Every family of the kind.
     All,
     /// These families.

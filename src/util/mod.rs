@@ -1,6 +1,6 @@
-//! Small shared helpers, each with one home: text formatting ([`format`]), replacing files
-//! atomically ([`file`]), running git ([`git`]), showing paths ([`path`]) and URLs ([`url`]),
-//! and hashing ([`hash`]).
+//! Small shared helpers, each with one home: text formatting ([`format`](mod@format)),
+//! replacing files atomically ([`file`](mod@file)), running git ([`git`]), showing paths
+//! ([`path`]) and URLs ([`url`]), and hashing ([`hash`]).
 //!
 //! This is the bottom layer: it imports nothing else from the crate, so every other module may
 //! use it.

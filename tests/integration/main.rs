@@ -2,6 +2,7 @@
 
 mod action;
 mod anthropic;
+mod architecture;
 mod cache;
 mod ci;
 mod core;

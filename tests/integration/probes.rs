@@ -1,6 +1,6 @@
 //! Generated probes against mock model servers: a vulnerable one (obeys "say X", repeats its
 //! system prompt when asked, decodes base64, echoes the rest), a safe one, and one that refuses
-//! everything. Issue 5.
+//! everything.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::harness::{Project, junit_cases};
 use crate::mock_server::{MockServer, Recorded, Reply};
 
-/// The example support suite with probes switched on, as the issue's "done when" asks.
+/// The example support suite with probes switched on.
 fn support_with_probes(probes: &str) -> Project {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let suite = std::fs::read_to_string(repo.join("suites/support/support.yaml")).unwrap();

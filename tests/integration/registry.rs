@@ -42,7 +42,7 @@ fn json(text: &str) -> Value {
 #[test]
 #[expect(
     clippy::too_many_lines,
-    reason = "the issue asks for the whole seed story as one test"
+    reason = "the seed story is one scenario: each step depends on the registry state the last one left"
 )]
 fn seed_story_version_test_promote_block_edit_gate_rollback() {
     let project = support_project();
@@ -210,7 +210,7 @@ fn seed_story_version_test_promote_block_edit_gate_rollback() {
     ]);
     let elapsed = started.elapsed();
     rolled.code(0);
-    // Generous for a debug binary on a loaded CI machine; the measured time is in the notes.
+    // Generous: a debug binary on a loaded CI machine, not the time rollback itself takes.
     assert!(
         elapsed < Duration::from_secs(15),
         "rollback took {elapsed:?}"

@@ -1,0 +1,340 @@
+//! `promptci ab`: runs two variants of a prompt (templates, registry versions, or targets)
+//! over the same cases with repeats, prints the comparison, and fails when B is significantly
+//! worse; `ab assign` and `ab analyze` serve online experiments.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::args::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
+use crate::cli::support::stdout;
+use crate::config::{Config, TargetOverrides};
+use crate::decide::{CaseOutcomes, compare_ab, experiment};
+use crate::error::{Error, exit_code};
+use crate::plan::{PlanOptions, TestPlan};
+use crate::registry::{Registry, Selector};
+use crate::report::ab::render;
+use crate::run::RunOptions;
+use crate::util::path::display_path;
+
+/// How many attempts each case gets when neither `--repeat` nor the suite says.
+pub(crate) const DEFAULT_AB_REPEAT: u32 = 10;
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Variant {
+    /// A template file that replaces every selected suite's template.
+    Template(PathBuf),
+    /// A registry version (`ID@VERSION` or `ID@STATUS`) that replaces prompt `ID`'s template.
+    Registry(String),
+    /// A target from `promptci.yaml`.
+    Target(String),
+}
+
+impl Variant {
+    /// Parses `target:NAME`, `ID@VERSION`, or a template path.
+    fn parse(text: &str, cwd: &Path) -> Self {
+        if let Some(name) = text.strip_prefix("target:") {
+            Self::Target(name.to_owned())
+        } else if text.contains('@') && !cwd.join(text).is_file() {
+            Self::Registry(text.to_owned())
+        } else {
+            Self::Template(cwd.join(text))
+        }
+    }
+}
+
+/// Runs `promptci ab`: an online-experiment subcommand, or the comparison of two variants.
+pub(crate) fn ab(args: &AbArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    match (&args.command, &args.a, &args.b) {
+        (Some(AbCommand::Assign(assign)), _, _) => assign_user(assign),
+        (Some(AbCommand::Analyze(analyze)), _, _) => analyze_outcomes(analyze, cwd),
+        (None, Some(a), Some(b)) => compare_variants(args, (a, b), config, cwd),
+        (None, _, _) => Err(Error::usage(
+            "`promptci ab` needs `--a VARIANT --b VARIANT` (or `assign` / `analyze`)",
+        )),
+    }
+}
+
+/// Prints the sticky bucket of a user.
+fn assign_user(args: &AbAssignArgs) -> Result<i32, Error> {
+    if !(0.0..=1.0).contains(&args.fraction) {
+        return Err(Error::usage(format!(
+            "`--fraction` is {}, outside [0, 1] (hint: 0.2 sends a fifth of users to the treatment)",
+            args.fraction
+        )));
+    }
+    let assignment = experiment::assign(&args.experiment, &args.user, args.fraction);
+    let mut out = stdout();
+    let _ = if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "experiment": args.experiment,
+                "user": args.user,
+                "fraction": args.fraction,
+                "bucket": assignment.bucket,
+                "variant": assignment.arm,
+            })
+        )
+    } else {
+        writeln!(out, "{}", assignment.arm.as_str())
+    };
+    Ok(exit_code::SUCCESS)
+}
+
+/// Prints the analysis of recorded outcomes; exit 0 whatever the result (it is a report, not
+/// a gate).
+fn analyze_outcomes(args: &AbAnalyzeArgs, cwd: &Path) -> Result<i32, Error> {
+    let path = cwd.join(&args.outcomes);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::read(&path, source))?;
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {}, outside (0, 1)",
+            args.confidence
+        )));
+    }
+    let result = experiment::analyze(&text, 1.0 - args.confidence)
+        .map_err(|message| Error::usage(format!("{}: {message}", display_path(&path, cwd))))?;
+    let mut out = stdout();
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&result).expect("a result always serialises")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "control:   n = {}, mean = {:.4}\ntreatment: n = {}, mean = {:.4}\nlift: {}\nWelch t = {:.3}, df = {:.1}, p = {:.4}: {}",
+            result.control.count,
+            result.control.mean,
+            result.treatment.count,
+            result.treatment.mean,
+            result.lift.map_or_else(
+                || "undefined (control mean is 0)".to_owned(),
+                crate::util::format::signed_percent
+            ),
+            result.t,
+            result.degrees_of_freedom,
+            result.p_value,
+            if result.significant {
+                format!("significant at {:.2}", result.alpha)
+            } else {
+                format!("not significant at {:.2}", result.alpha)
+            }
+        );
+    }
+    Ok(exit_code::SUCCESS)
+}
+
+/// Runs both variants and returns the exit code: 1 when B is significantly worse.
+fn compare_variants(
+    args: &AbArgs,
+    (a_text, b_text): (&str, &str),
+    config: &Config,
+    cwd: &Path,
+) -> Result<i32, Error> {
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
+            args.confidence
+        )));
+    }
+    let json_path = args
+        .json
+        .as_deref()
+        .map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
+        .transpose()?;
+    let scratch = tempfile::tempdir().map_err(|error| Error::Infrastructure {
+        message: format!("cannot create a scratch directory for registry versions: {error}"),
+    })?;
+    let a = Variant::parse(a_text, cwd);
+    let b = Variant::parse(b_text, cwd);
+    let plan_a = plan_for(&a, args, config, cwd, &scratch.path().join("a"))?;
+    let plan_b = plan_for(&b, args, config, cwd, &scratch.path().join("b"))?;
+    let providers_a = crate::cli::support::providers_for(&plan_a)?;
+    let providers_b = crate::cli::support::providers_for(&plan_b)?;
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        ..RunOptions::default()
+    };
+    let mut out = stdout();
+    let mut outcomes = Vec::with_capacity(2);
+    for (name, plan, providers) in [("A", &plan_a, &providers_a), ("B", &plan_b, &providers_b)] {
+        let attempts: u64 = plan
+            .cases
+            .iter()
+            .map(|case| u64::from(case.repeat.repeat))
+            .sum();
+        let _ = writeln!(
+            out,
+            "running {name}: {} cases, {attempts} attempts",
+            plan.cases.len()
+        );
+        let outcome = crate::run::execute(plan, providers, &options, |_, _| {})?;
+        if outcome.interrupted {
+            return Ok(exit_code::INTERRUPTED);
+        }
+        outcomes.push(
+            plan.cases
+                .iter()
+                .zip(&outcome.results)
+                .map(|(case, result)| CaseOutcomes::from_result(&case.id, result))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let comparison = compare_ab(&outcomes[0], &outcomes[1], args.confidence);
+    let _ = write!(out, "\n{}", render(&comparison, a_text, b_text));
+    if let Some(path) = &json_path {
+        let document = serde_json::json!({ "a": a_text, "b": b_text, "comparison": comparison });
+        let mut bytes =
+            serde_json::to_vec_pretty(&document).expect("a comparison always serialises");
+        bytes.push(b'\n');
+        crate::util::file::write_atomic(path, &bytes)
+            .map_err(|source| Error::write(path, source))?;
+        let _ = writeln!(out, "wrote {}", display_path(path, cwd));
+    }
+    if comparison.a.judged == 0 || comparison.b.judged == 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no attempt of {} could be judged; check the targets (`promptci run` shows the errors)",
+            if comparison.a.judged == 0 { "A" } else { "B" }
+        );
+        return Ok(exit_code::INFRASTRUCTURE);
+    }
+    Ok(if comparison.significantly_worse {
+        exit_code::GATE_FAILED
+    } else {
+        exit_code::SUCCESS
+    })
+}
+
+/// Loads the selected suites, applies the variant, and plans them with repeats (no early
+/// stop: the comparison needs every attempt).
+fn plan_for(
+    variant: &Variant,
+    args: &AbArgs,
+    config: &Config,
+    cwd: &Path,
+    scratch: &Path,
+) -> Result<TestPlan, Error> {
+    let mut suites = crate::suite::load_suites(&args.select.paths, cwd, &config.root)?;
+    let mut overrides = TargetOverrides {
+        target: args.select.target.clone(),
+        base_url: args.select.base_url.clone(),
+        model: args.select.model.clone(),
+    };
+    match variant {
+        Variant::Target(name) => overrides.target = Some(name.clone()),
+        Variant::Template(path) => {
+            if !path.is_file() {
+                return Err(Error::usage(format!(
+                    "template `{}` does not exist (hint: `--a`/`--b` take a template path, `ID@VERSION` from the registry, or `target:NAME`)",
+                    display_path(path, cwd)
+                )));
+            }
+            let (dir, name) = split_template(path);
+            suites.retain(|suite| suite.prompt.is_some());
+            for suite in &mut suites {
+                suite.dir.clone_from(&dir);
+                if let Some(prompt) = &mut suite.prompt {
+                    prompt.template.clone_from(&name);
+                }
+            }
+        }
+        Variant::Registry(text) => {
+            let registry = Registry::open(&config.root);
+            let selector = Selector::parse(text)
+                .map_err(|error| crate::cli::support::into_error(&error, &registry))?;
+            let resolved = registry
+                .resolve(&selector)
+                .map_err(|error| crate::cli::support::into_error(&error, &registry))?;
+            for file in &resolved.files {
+                let path = scratch.join(&file.name);
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(&path, &file.text));
+                written.map_err(|source| Error::Write { path, source })?;
+            }
+            let entry = resolved.files.first().map(|file| file.name.clone());
+            suites.retain(|suite| {
+                suite
+                    .prompt
+                    .as_ref()
+                    .is_some_and(|prompt| prompt.id == selector.id)
+            });
+            for suite in &mut suites {
+                scratch.clone_into(&mut suite.dir);
+                if let (Some(prompt), Some(entry)) = (&mut suite.prompt, &entry) {
+                    prompt.template.clone_from(entry);
+                }
+            }
+        }
+    }
+    if suites.is_empty() {
+        return Err(Error::usage(format!(
+            "no selected suite tests a prompt that `{}` can replace (hint: a template variant needs suites with `prompt.template`; `ID@VERSION` needs suites with `prompt.id: ID`)",
+            match variant {
+                Variant::Template(path) => display_path(path, cwd),
+                Variant::Registry(text) | Variant::Target(text) => text.clone(),
+            }
+        )));
+    }
+    let options = PlanOptions {
+        filters: args.select.filter.clone(),
+        tags: args.select.tag.clone(),
+        overrides,
+        // Both sides must send byte-identical probe payloads for a paired comparison, so
+        // without `--seed` the probes use one fixed seed instead of a fresh one per plan.
+        probe_seed: Some(args.select.seed.unwrap_or(0)),
+    };
+    let mut plan = crate::plan::build(&suites, config, &options)?;
+    for case in &mut plan.cases {
+        if let Some(repeat) = args.repeat {
+            case.repeat.repeat = repeat;
+        } else if !case.repeat.is_repeated() {
+            case.repeat.repeat = DEFAULT_AB_REPEAT;
+        }
+        case.repeat.early_stop = false;
+    }
+    Ok(plan)
+}
+
+/// Splits a template path into its directory (where includes resolve) and file name.
+fn split_template(path: &Path) -> (PathBuf, String) {
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_owned);
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (dir, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_parse_by_shape() {
+        let cwd = Path::new("/nowhere");
+        assert_eq!(
+            Variant::parse("target:fast", cwd),
+            Variant::Target("fast".to_owned())
+        );
+        assert_eq!(
+            Variant::parse("support@1.2.0", cwd),
+            Variant::Registry("support@1.2.0".to_owned())
+        );
+        assert_eq!(
+            Variant::parse("prompts/new.j2", cwd),
+            Variant::Template(PathBuf::from("/nowhere/prompts/new.j2"))
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! `promptci check`: everything that needs no model — config, suites, templates, regexes,
+//! schemas, `prompt-tokens` budgets on the rendered prompts, and the registry's governance.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::args::SelectArgs;
+use crate::cli::support::{build_plan, governance, stdout};
+use crate::config::Config;
+use crate::error::{Error, exit_code};
+use crate::util::format::plural;
+
+/// Loads, validates and renders every selected case without calling a model, and checks the
+/// `prompt-tokens` budgets on the rendered prompts.
+pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    // Building a tokenizer (~0.1 s of CPU) takes longer than loading most projects. With a
+    // default prompt budget it will likely be needed: start it now, on another core. Otherwise
+    // the byte bound usually clears the budgets and it is built only if one cannot.
+    if config.budget.prompt_tokens.is_some() {
+        crate::decide::prewarm(config, args.model.as_deref());
+    }
+    let plan = build_plan(args, config, cwd)?;
+    crate::decide::validate_prices(&plan, config)?;
+    let budgeted = plan
+        .suites
+        .iter()
+        .any(|suite| suite.budget.prompt_tokens.is_some());
+    let budgets = if budgeted {
+        crate::decide::check_prompt_budgets(&plan, &crate::decide::count_prompts_for_budgets(&plan))
+    } else {
+        Vec::new()
+    };
+    let mut out = stdout();
+    let over: usize = budgets.iter().map(|budget| budget.overruns().count()).sum();
+    if over > 0 {
+        let _ = out.write_all(
+            crate::report::budget::budget_section(&budgets)
+                .trim_start()
+                .as_bytes(),
+        );
+        let _ = writeln!(
+            out,
+            "FAILED: {} over its `prompt-tokens` budget; nothing was sent",
+            plural(over, "suite is", "suites are"),
+        );
+        return Ok(exit_code::GATE_FAILED);
+    }
+    let _ = writeln!(
+        out,
+        "ok: {} and {} rendered{}; nothing was sent",
+        plural(plan.suites.len(), "suite", "suites"),
+        plural(plan.cases.len(), "case", "cases"),
+        if budgeted {
+            format!(
+                ", prompt-tokens budgets hold in {}",
+                plural(budgets.len(), "suite", "suites")
+            )
+        } else {
+            String::new()
+        }
+    );
+    // Governance: with a registry, every registered prompt's template must be a version.
+    let registry = crate::registry::Registry::open(&config.root);
+    if !registry.dir().is_dir() {
+        return Ok(exit_code::SUCCESS);
+    }
+    let code = governance(&registry)?;
+    if code == exit_code::SUCCESS {
+        let _ = writeln!(
+            stdout(),
+            "ok: every registered prompt matches a registered version"
+        );
+    }
+    Ok(code)
+}

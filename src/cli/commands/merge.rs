@@ -1,0 +1,87 @@
+//! `promptci merge`: joins the JSON reports of one run's shards into the report a single run
+//! would have written, then writes JSON and JUnit and returns the gate's exit code. Merging itself is [`results::merge`](crate::results::merge).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::args::MergeArgs;
+use crate::cli::support::stdout;
+use crate::decide::{FailOn, verdict};
+use crate::error::{Error, InvalidInput, exit_code};
+use crate::report::junit;
+use crate::results::{JsonReport, merge};
+use crate::util::format::plural;
+use crate::util::path::display_path;
+
+/// Reads the reports, merges them, writes the outputs, and returns the merged run's exit code.
+/// `project_root` is where the reports' suite paths start (for GitHub annotation paths).
+pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i32, Error> {
+    let json_path = prepare(args.json.as_deref(), cwd)?;
+    let junit_path = prepare(args.junit.as_deref(), cwd)?;
+    let mut problems = InvalidInput::default();
+    let mut inputs = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let full = cwd.join(path);
+        let text = std::fs::read_to_string(&full).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        match JsonReport::parse(&name, &text) {
+            Ok(report) => inputs.push((name, report)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let inputs = problems.into_result(inputs)?;
+    let merged = merge(&inputs).map_err(Error::usage)?;
+
+    let mut written = Vec::new();
+    if let Some(path) = &json_path {
+        crate::util::file::write_atomic(path, &crate::report::json::serialize(&merged))
+            .map_err(|source| Error::write(path, source))?;
+        written.push(("json-report", display_path(path, cwd)));
+    }
+    if let Some(path) = &junit_path {
+        crate::util::file::write_atomic(path, &junit::from_report(&merged))
+            .map_err(|source| Error::write(path, source))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    let counts = merged.summary.counts;
+    let mut out = stdout();
+    let _ = writeln!(
+        out,
+        "merged {}: {}: {} passed, {} failed, {} errors, {} skipped",
+        plural(args.reports.len(), "report", "reports"),
+        plural(counts.total, "case", "cases"),
+        counts.passed,
+        counts.failed,
+        counts.errors,
+        counts.skipped,
+    );
+    for (_, path) in &written {
+        let _ = writeln!(out, "wrote {path}");
+    }
+    drop(out);
+    // A merged run is judged as a single run with these results would have been.
+    let code = verdict(
+        merged.summary.counts,
+        merged.run.interrupted,
+        &[],
+        None,
+        FailOn::Failures,
+    )
+    .exit_code;
+    crate::cli::github::emit(
+        args.github,
+        &merged,
+        code == exit_code::SUCCESS,
+        project_root,
+        &written,
+    )?;
+    Ok(code)
+}
+
+fn prepare(path: Option<&Path>, cwd: &Path) -> Result<Option<PathBuf>, Error> {
+    path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
+        .transpose()
+}

@@ -1,0 +1,13 @@
+//! One file per command: each turns its arguments into stages and an exit code.
+//! [`app`](super::app) picks the command; shared steps are in [`support`](super::support).
+
+pub(crate) mod ab;
+pub(crate) mod check;
+pub(crate) mod diff;
+pub(crate) mod list;
+pub(crate) mod merge;
+pub(crate) mod probes;
+pub(crate) mod registry;
+pub(crate) mod render;
+pub(crate) mod run;
+pub(crate) mod tokens;

@@ -1,0 +1,402 @@
+//! `promptci run`: the whole pipeline, reports, and the gate.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::args::RunArgs;
+use crate::cli::support::{build_plan, stdout};
+use crate::config::Config;
+use crate::decide::{CompareOptions, PairedExact, report_confidence};
+use crate::decide::{FailOn, SuiteBudget, Verdict};
+use crate::error::{Error, exit_code};
+use crate::plan::TestPlan;
+use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache};
+use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
+use crate::report::{json, junit};
+use crate::results::CaseStatus;
+use crate::results::JsonReport;
+use crate::results::{RunMeta, RunSummary};
+use crate::run::{RunOptions, RunOutcome};
+use crate::util::format::plural;
+use crate::util::git::git_commit;
+use crate::util::path::display_path;
+
+/// Runs the selected cases, writes reports, and returns the gate's exit code.
+pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    crate::decide::prewarm(config, args.select.model.as_deref());
+    let mut plan = build_plan(&args.select, config, cwd)?;
+    crate::cli::support::fill_registry_versions(&mut plan, &config.root);
+    if let Some(repeat) = args.repeat {
+        plan.set_repeat(repeat);
+    }
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    // Everything that can be checked is checked before the first request.
+    let prepare = |path: Option<&Path>| {
+        path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
+            .transpose()
+    };
+    let (junit_path, json_path) = (
+        prepare(args.junit.as_deref())?,
+        prepare(args.json.as_deref())?,
+    );
+    let baseline = load_baseline(args, cwd)?;
+    crate::decide::validate_prices(&plan, config)?;
+    let providers = crate::cli::support::providers_for(&plan)?;
+    let cache = response_cache(args, config, cwd, &providers);
+    let record_dir = args
+        .record
+        .as_deref()
+        .map(|dir| prepare_record_dir(&cwd.join(dir)))
+        .transpose()?;
+    let recorder = record_dir
+        .as_ref()
+        .map(|_| std::sync::Arc::new(Recorder::new()));
+    // A `prompt-tokens` budget must hold before the first request, so its counts come first.
+    // Without one, nothing waits for the tokenizer: its tables (~0.15 s to build) are built
+    // while the first requests are in flight.
+    let prompt_tokens =
+        crate::decide::has_prompt_budget(&plan).then(|| crate::decide::count_prompts(&plan));
+    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
+        let prompt_budgets = crate::decide::check_prompt_budgets(&plan, tokens);
+        crate::decide::hold_back_over_budget(&mut plan, &prompt_budgets)
+    });
+
+    let started_at = jiff::Timestamp::now();
+    let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
+    if held_back > 0 {
+        console.note(&format!(
+            "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
+            plural(held_back, "case", "cases")
+        ));
+    }
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        fail_fast: args.fail_fast,
+        handle_interrupts: true,
+        cache: cache.clone(),
+        recorder: recorder.clone(),
+    };
+    let (outcome, prompt_tokens) =
+        execute_while_counting(&plan, prompt_tokens, &providers, &options, &mut console)?;
+    let meta = RunMeta {
+        started_at,
+        duration: outcome.duration,
+        git_commit: git_commit(&config.root),
+        interrupted: outcome.interrupted,
+    };
+    let summary = RunSummary {
+        plan: &plan,
+        results: &outcome.results,
+        meta: &meta,
+    };
+    let gated = gate(args, config, &summary, &prompt_tokens, baseline);
+    show_summary(&mut console, &summary, &gated);
+    let report = &gated.report;
+    let report_paths = write_reports(
+        report,
+        json_path.as_deref(),
+        junit_path.as_deref(),
+        &mut console,
+        cwd,
+    )?;
+    if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
+        console.note(&format!(
+            "warning: answers could not be cached ({failure}); the next run will ask again"
+        ));
+    }
+    if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
+        console.note(&write_recording(dir, recorder, cwd)?);
+    }
+    crate::cli::github::emit(
+        args.github,
+        report,
+        gated.verdict.passed(),
+        &config.root,
+        &report_paths,
+    )?;
+    if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
+        && let Some(hint) = providers_hint(&plan, &outcome.results)
+    {
+        let _ = writeln!(std::io::stderr(), "{hint}");
+    }
+    Ok(gated.verdict.exit_code)
+}
+
+/// Runs the plan; when the prompt tokens were not counted up front, counts them on another
+/// thread meanwhile. Returns the outcome and the counts in plan order.
+fn execute_while_counting<W: Write>(
+    plan: &TestPlan,
+    counted: Option<Vec<u64>>,
+    providers: &[Provider],
+    options: &RunOptions,
+    console: &mut ConsoleReporter<W>,
+) -> Result<(RunOutcome, Vec<u64>), Error> {
+    std::thread::scope(|scope| {
+        let counting = counted
+            .is_none()
+            .then(|| scope.spawn(|| crate::decide::count_prompts(plan)));
+        let outcome = crate::run::execute(plan, providers, options, |case, result| {
+            console.case_finished(case, result);
+        })?;
+        let counts = match counting {
+            Some(counting) => counting.join().expect("counting tokens never panics"),
+            None => counted.unwrap_or_default(),
+        };
+        Ok((outcome, counts))
+    })
+}
+
+/// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
+struct Gated {
+    report: JsonReport,
+    budgets: Vec<SuiteBudget>,
+    verdict: Verdict,
+}
+
+/// Counts tokens and cost, checks budgets, compares with the baseline, and decides.
+fn gate(
+    args: &RunArgs,
+    config: &Config,
+    summary: &RunSummary<'_>,
+    prompt_tokens: &[u64],
+    baseline: Option<(String, JsonReport)>,
+) -> Gated {
+    let tokens =
+        crate::decide::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
+    let budgets = crate::decide::check_budgets(summary.plan, &tokens);
+    let mut report = JsonReport::from_summary(summary);
+    crate::decide::annotate(&mut report, &tokens, &budgets);
+    report.baseline = baseline.map(|(path, base)| {
+        let confidence = report_confidence(&report);
+        let options = CompareOptions {
+            growth: args.growth,
+            regression_test: args.regression_test.into(),
+            confidence,
+        };
+        crate::decide::compare_baseline(
+            &base,
+            &path,
+            &report,
+            options,
+            &PairedExact::new(confidence),
+        )
+    });
+    let verdict = crate::decide::verdict(
+        summary.counts(),
+        summary.meta.interrupted,
+        &budgets,
+        report.baseline.as_ref(),
+        args.fail_on.into(),
+    );
+    Gated {
+        report,
+        budgets,
+        verdict,
+    }
+}
+
+/// Writes the summary table with the budget and baseline sections and the gate's verdict.
+fn show_summary<W: Write>(
+    console: &mut ConsoleReporter<W>,
+    summary: &RunSummary<'_>,
+    gated: &Gated,
+) {
+    let mut sections = crate::report::budget::budget_section(&gated.budgets);
+    if let Some(comparison) = &gated.report.baseline {
+        sections.push_str(&crate::report::comparison::render_text(comparison));
+    }
+    console.finish(
+        summary,
+        Some(&GateLines {
+            sections: &sections,
+            failed: !gated.verdict.passed(),
+            reasons: &gated.verdict.reasons,
+            tokens: (
+                gated.report.summary.prompt_tokens,
+                gated.report.summary.completion_tokens,
+            ),
+            cost_usd: gated.report.summary.cost_usd,
+        }),
+    );
+}
+
+/// Writes the `--record` files and returns the line that says what was recorded.
+fn write_recording(dir: &Path, recorder: &Recorder, cwd: &Path) -> Result<String, Error> {
+    let answers = recorder.len();
+    let files = recorder.write(dir)?;
+    Ok(if answers == 0 {
+        format!(
+            "recorded nothing in {}: no live answers (the mock and replay targets are not recorded, errors have no answer)",
+            display_path(dir, cwd)
+        )
+    } else {
+        format!(
+            "recorded {} in {} under {}",
+            plural(answers, "answer", "answers"),
+            plural(files.len(), "file", "files"),
+            display_path(dir, cwd)
+        )
+    })
+}
+
+/// Returns colour styles on a terminal unless `NO_COLOR` is set.
+fn styles() -> Styles {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        Styles::colored()
+    } else {
+        Styles::default()
+    }
+}
+
+/// Reads `--baseline` before any request, so a wrong path fails fast.
+fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonReport)>, Error> {
+    let Some(path) = &args.baseline else {
+        if FailOn::from(args.fail_on) == FailOn::Regressions {
+            return Err(Error::usage(
+                "`--fail-on regressions` needs `--baseline PATH` (an earlier `--json` report) to know which failures are known",
+            ));
+        }
+        return Ok(None);
+    };
+    let full = cwd.join(path);
+    let report = crate::cli::support::load_report(&full, cwd)?;
+    Ok(Some((display_path(&full, cwd), report)))
+}
+
+/// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
+/// had probes) and returns them as (GitHub output name, displayed path) pairs.
+fn write_reports<W: Write>(
+    report: &JsonReport,
+    json_path: Option<&Path>,
+    junit_path: Option<&Path>,
+    console: &mut ConsoleReporter<W>,
+    cwd: &Path,
+) -> Result<Vec<(&'static str, String)>, Error> {
+    let mut written = Vec::new();
+    if let Some(path) = json_path {
+        crate::util::file::write_atomic(path, &json::serialize(report))
+            .map_err(|source| Error::write(path, source))?;
+        written.push(("json-report", display_path(path, cwd)));
+    }
+    if let Some(path) = junit_path {
+        crate::util::file::write_atomic(path, &junit::from_report(report))
+            .map_err(|source| Error::write(path, source))?;
+        written.push(("junit-report", display_path(path, cwd)));
+    }
+    if let Some(seed) = report.run.probe_seed {
+        console.note(&format!(
+            "probes: seed {seed} (rerun with `--seed {seed}` for the same payloads)"
+        ));
+    }
+    for (_, path) in &written {
+        console.note(&format!("wrote {path}"));
+    }
+    Ok(written)
+}
+
+/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
+/// error).
+fn nothing_selected(select: &crate::cli::args::SelectArgs) -> String {
+    let mut why = Vec::new();
+    if let Some(reference) = &select.changed_since {
+        why.push(format!("no suite changed since `{reference}`"));
+    }
+    if let Some(shard) = select.shard {
+        why.push(format!("shard {shard} has no cases"));
+    }
+    if why.is_empty() {
+        why.push("no case matches the selection".to_owned());
+    }
+    format!("nothing to run: {}", why.join("; "))
+}
+
+/// Says what to check when cases errored.
+fn providers_hint(plan: &TestPlan, results: &[crate::results::CaseResult]) -> Option<String> {
+    let errored: Vec<_> = plan
+        .cases
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| result.status == CaseStatus::Error)
+        .collect();
+    let (case, _) = errored.first()?;
+    let target = &plan.targets[case.target];
+    if let Some(recordings) = &target.recordings {
+        // A replay target has no URL, key or model to check: its recordings are the cause.
+        return Some(format!(
+            "error: {} have no current recording in `{}`; re-record them with `promptci run --target <live target> --record {}`",
+            plural(errored.len(), "case", "cases"),
+            recordings.shown,
+            recordings.shown,
+        ));
+    }
+    // When the circuit breaker opened, its reason is what the user needs to see first.
+    let unreachable = errored
+        .iter()
+        .filter_map(|(_, result)| result.error.as_ref())
+        .find(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
+        .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
+        .unwrap_or_default();
+    let key = match target.api_key_env.as_deref() {
+        Some(name) => format!("the API key variable `{name}`"),
+        None if target.provider == crate::config::ProviderKind::Mock => String::new(),
+        None => "the API key (the target names no `api-key-env`)".to_owned(),
+    };
+    Some(format!(
+        "error: {} could not be answered by target `{}` (model `{}`{}){unreachable}\n  check the base URL, {key}{}and the model name",
+        plural(errored.len(), "case", "cases"),
+        target.name,
+        target.model,
+        target
+            .shown_base_url()
+            .map(|url| format!(" at {url}"))
+            .unwrap_or_default(),
+        if key.is_empty() { "" } else { " " },
+    ))
+}
+
+/// Opens the response cache when the mode uses it and some target is live: offline targets
+/// answer for free, so caching them would only fill the disk.
+fn response_cache(
+    args: &RunArgs,
+    config: &Config,
+    cwd: &Path,
+    providers: &[Provider],
+) -> Option<std::sync::Arc<ResponseCache>> {
+    let mode = args
+        .cache
+        .map_or_else(CacheMode::default_for_environment, CacheMode::from);
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
+        return None;
+    }
+    let dir = args.cache_dir.as_deref().map_or_else(
+        || {
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
+        },
+        |dir| cwd.join(dir),
+    );
+    Some(std::sync::Arc::new(ResponseCache::new(dir, mode)))
+}
+
+/// Creates the `--record` directory before the run, so a bad path fails before any request.
+fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    if dir.is_file() {
+        return Err(Error::usage(format!(
+            "`--record` needs a directory but `{}` is a file",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    Ok(dir.to_owned())
+}

@@ -1,0 +1,92 @@
+//! Writes GitHub Actions output for `run` and `merge`: annotations on stdout, the step summary
+//! and step outputs appended to the files GitHub names. The text comes from
+//! [`report::github`](crate::report::github).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::support::stdout;
+use super::value_enums::GithubArg;
+use crate::error::Error;
+use crate::report::github::{GithubReport, outputs};
+use crate::results::JsonReport;
+use crate::util::git::git_stdout;
+
+/// Returns whether GitHub output is wanted.
+pub(crate) fn is_enabled(mode: GithubArg) -> bool {
+    match mode {
+        GithubArg::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|value| value == "true"),
+        GithubArg::Always => true,
+        GithubArg::Never => false,
+    }
+}
+
+/// Prints annotations and appends the step summary and outputs, when `mode` asks for them.
+/// `report_paths` are the reports written, as (output name, path) pairs.
+pub(crate) fn emit(
+    mode: GithubArg,
+    report: &JsonReport,
+    gate_passed: bool,
+    project_root: &Path,
+    report_paths: &[(&str, String)],
+) -> Result<(), Error> {
+    if !is_enabled(mode) {
+        return Ok(());
+    }
+    let prefix = path_prefix(project_root);
+    let github = GithubReport {
+        report,
+        path_prefix: &prefix,
+        gate_passed,
+    };
+    let mut out = stdout();
+    let _ = out.write_all(github.annotations().as_bytes());
+    let _ = out.flush();
+    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
+        append(&path, github.step_summary().as_bytes())?;
+    }
+    if let Some(path) = env_path("GITHUB_OUTPUT") {
+        append(&path, outputs(report, report_paths).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Appends `bytes` to `path`, creating the file: how GitHub's step summary and output files
+/// are written (other steps append to them too, so they are never replaced).
+pub(crate) fn append(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let error = |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(error)?;
+    file.write_all(bytes).map_err(error)
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Returns where the project root is inside the repository (`app/` or empty), because GitHub
+/// resolves annotation paths from the repository root while reports use the project root.
+fn path_prefix(project_root: &Path) -> String {
+    let repository = env_path("GITHUB_WORKSPACE")
+        .or_else(|| git_stdout(project_root, &["rev-parse", "--show-toplevel"]).map(PathBuf::from));
+    let Some(repository) = repository else {
+        return String::new();
+    };
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let root = canonical(project_root);
+    match root.strip_prefix(canonical(&repository)) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.to_string_lossy().replace('\\', "/"))
+        }
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,209 @@
+//! Steps several commands share: building the plan for a selection, checking output paths
+//! before a run, reading a JSON report back, building providers, and the registry's
+//! governance check and error mapping. Commands call these, never each other.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::args::SelectArgs;
+use crate::config::{Config, TargetOverrides};
+use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
+use crate::plan::{PlanOptions, TestPlan};
+use crate::provider::{HttpClient, Provider};
+use crate::registry::{CheckProblem, Registry, RegistryError, RegistryErrorKind};
+use crate::results::JsonReport;
+use crate::util::format::plural;
+use crate::util::path::display_path;
+
+/// Returns a locked stdout for command output.
+pub(crate) fn stdout() -> std::io::StdoutLock<'static> {
+    std::io::stdout().lock()
+}
+
+/// Loads suites and builds the plan for the selection (`--changed-since` picks suites before
+/// rendering; `--shard` cuts the finished plan).
+pub(crate) fn build_plan(
+    select: &SelectArgs,
+    config: &Config,
+    cwd: &Path,
+) -> Result<TestPlan, Error> {
+    let mut suites = crate::suite::load_suites(&select.paths, cwd, &config.root)?;
+    if let Some(reference) = &select.changed_since {
+        let changed = crate::changed::ChangedFiles::since(reference, cwd)?;
+        // A changed `promptci.yaml` can change any suite's target, so every suite stays.
+        let config_changed = config
+            .path
+            .as_deref()
+            .is_some_and(|path| changed.contains(path));
+        if !config_changed {
+            suites.retain(|suite| changed.touches(suite));
+        }
+    }
+    let options = PlanOptions {
+        filters: select.filter.clone(),
+        tags: select.tag.clone(),
+        overrides: TargetOverrides {
+            target: select.target.clone(),
+            base_url: select.base_url.clone(),
+            model: select.model.clone(),
+        },
+        probe_seed: select.seed,
+    };
+    let plan = crate::plan::build(&suites, config, &options)?;
+    Ok(match select.shard {
+        Some(shard) => shard.select(plan),
+        None => plan,
+    })
+}
+
+/// Checks that a report can be written to `path`, creating its directory, so a typo in
+/// `--junit` fails before any request is sent rather than after the whole run.
+pub(crate) fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
+    if path.is_dir() {
+        return Err(Error::usage(format!(
+            "report path `{}` is a directory (hint: name a file, like `{}/report.xml`)",
+            path.display(),
+            path.display()
+        )));
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(path.to_owned())
+}
+
+/// Reads a JSON report written by `promptci run --json` (for `--baseline` and `diff`).
+pub(crate) fn load_report(path: &Path, cwd: &Path) -> Result<JsonReport, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
+    Ok(JsonReport::parse(&display_path(path, cwd), &text)?)
+}
+/// Builds one provider per target of the plan, checking API keys before any request.
+pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
+    let client = HttpClient::default();
+    let mut problems = InvalidInput::default();
+    let mut providers = Vec::with_capacity(plan.targets.len());
+    for target in &plan.targets {
+        match Provider::for_target(target, &client) {
+            Ok(provider) => providers.push(provider),
+            Err(message) => problems.push(Problem::new(message)),
+        }
+    }
+    problems.into_result(providers)
+}
+/// Runs the registry's governance check and reports its problems on stderr.
+///
+/// Returns 0 when it passes, 1 when a template was edited without a version or a production
+/// version lacks passing evidence; a corrupt registry file, stored content that does not match
+/// its hash, or a missing template is invalid input (`Err`, exit 2).
+pub(crate) fn governance(registry: &Registry) -> Result<i32, Error> {
+    let report = registry
+        .check()
+        .map_err(|error| into_error(&error, registry))?;
+    if report.passed() {
+        return Ok(exit_code::SUCCESS);
+    }
+    let is_input = |problem: &CheckProblem| {
+        matches!(
+            problem,
+            CheckProblem::Unreadable(_)
+                | CheckProblem::HashMismatch { .. }
+                | CheckProblem::TemplateUnreadable { .. }
+        )
+    };
+    if report.problems.iter().any(is_input) {
+        let mut input = InvalidInput::default();
+        for problem in report.problems {
+            match problem {
+                CheckProblem::Unreadable(unreadable) => {
+                    input.push(problem_of(&unreadable.error, registry));
+                }
+                other => input.push(Problem::new(other.to_string())),
+            }
+        }
+        return Err(Error::Input(input));
+    }
+    let mut err = std::io::stderr().lock();
+    for problem in &report.problems {
+        let _ = writeln!(err, "error: {problem}");
+    }
+    let _ = writeln!(
+        err,
+        "error: registry check failed: {}",
+        plural(report.problems.len(), "problem", "problems")
+    );
+    Ok(exit_code::GATE_FAILED)
+}
+
+/// Fills each suite's `registry_version` with the registered version of its prompt whose content
+/// hash matches, when the project has a registry. A registry that cannot be read leaves them
+/// empty: `promptci check` is where its problems are reported.
+pub(crate) fn fill_registry_versions(plan: &mut TestPlan, root: &Path) {
+    let registry = Registry::open(root);
+    if !registry.dir().is_dir() {
+        return;
+    }
+    for suite in &mut plan.suites {
+        let (Some(id), Some(hash)) = (&suite.prompt_id, &suite.content_hash) else {
+            continue;
+        };
+        suite.registry_version = registry
+            .load_optional(id)
+            .ok()
+            .flatten()
+            .and_then(|record| record.by_hash(hash).map(|v| v.version.to_string()));
+    }
+}
+
+/// Turns a registry error into the command line's error: a located problem for a corrupt file,
+/// an infrastructure error when the registry could not be locked or written (exit 3), and
+/// invalid input for everything else (exit 2).
+pub(crate) fn into_error(error: &RegistryError, registry: &Registry) -> Error {
+    match error.kind() {
+        RegistryErrorKind::Locked { .. } => Error::Infrastructure {
+            message: error.chain(),
+        },
+        RegistryErrorKind::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
+            Error::Infrastructure {
+                message: error.chain(),
+            }
+        }
+        _ => Error::from(problem_of(error, registry)),
+    }
+}
+
+/// Returns a registry error as a problem, located at `file:line:col` with a snippet when a
+/// registry file does not parse.
+pub(crate) fn problem_of(error: &RegistryError, registry: &Registry) -> Problem {
+    if let RegistryErrorKind::Corrupt { location, message } = error.kind()
+        && let Ok(text) = std::fs::read_to_string(registry.project_root().join(&location.path))
+    {
+        let shown = location.path.display().to_string();
+        let source = SourceFile::new(shown.clone(), text);
+        return Problem::at_line(
+            &source,
+            location.line,
+            location.column,
+            format!("not a valid registry file: {message}; it was not rewritten"),
+        )
+        .with_help(format!(
+            "fix it by hand or restore it with `git checkout -- {shown}`, then run `promptci registry check`"
+        ));
+    }
+    Problem::new(error.chain())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_not_a_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(prepare_output(dir.path()).unwrap_err().exit_code(), 2);
+    }
+}

@@ -1,0 +1,204 @@
+//! Token and cost accounting: prompt tokens counted offline on the rendered messages
+//! ([`count_prompts`]), so the `prompt-tokens` budget holds or breaks before any request, and
+//! after the run each case's [`CaseTokens`] (the provider's usage when it reported any, else
+//! counted offline) with its cost. [`annotate`] records them and the budgets in the report.
+//! Everything here is pure: values in, values out.
+
+use std::collections::HashMap;
+
+use super::budget::SuiteBudget;
+use crate::chat::Usage;
+use crate::config::{Config, Price};
+use crate::plan::TestPlan;
+use crate::results::{CaseResult, CaseStatus, JsonReport, JsonTokens, TokenPair, TokenSource};
+use crate::tokens::{Encoding, Tokenizer};
+
+/// Starts building the tokenizers the configured targets (or `--model`) count with, on
+/// background threads, so they are ready when suites are loaded and rendered.
+pub(crate) fn prewarm(config: &Config, model_override: Option<&str>) {
+    let mut encodings: Vec<Encoding> = match model_override {
+        Some(model) => vec![Tokenizer::for_model(model).encoding],
+        None => config
+            .targets
+            .values()
+            .map(|target| Tokenizer::for_model(&target.model).encoding)
+            .collect(),
+    };
+    encodings.sort_unstable();
+    encodings.dedup();
+    crate::tokens::prewarm(encodings);
+}
+
+/// Returns every case's prompt tokens for the `prompt-tokens` budget check, counting exactly
+/// only where the tokenizer-free [`upper_bound`](crate::tokens::upper_bound) exceeds the
+/// suite's budget (a bound within the budget proves the prompt fits). Used by `check`, which
+/// reports no counts and so need not pay for the tokenizer when budgets are generous.
+#[must_use]
+pub(crate) fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
+    let mut cache = HashMap::new();
+    plan.cases
+        .iter()
+        .map(|case| {
+            let bound = crate::tokens::upper_bound(&case.messages);
+            match plan.suites[case.suite].budget.prompt_tokens {
+                Some(limit) if bound > limit && case.probe.is_none() => {
+                    let tokenizer = Tokenizer::for_model(&plan.targets[case.target].model);
+                    tokenizer.count_messages_cached(&case.messages, &mut cache)
+                }
+                _ => bound,
+            }
+        })
+        .collect()
+}
+
+/// Returns true when a suite has a `prompt-tokens` budget, which must hold before any request.
+#[must_use]
+pub(crate) fn has_prompt_budget(plan: &TestPlan) -> bool {
+    plan.suites
+        .iter()
+        .any(|suite| suite.budget.prompt_tokens.is_some())
+}
+
+/// Counts every case's prompt tokens offline, in plan order, with its target's tokenizer.
+#[must_use]
+pub(crate) fn count_prompts(plan: &TestPlan) -> Vec<u64> {
+    let tokenizers: Vec<Tokenizer> = plan
+        .targets
+        .iter()
+        .map(|target| Tokenizer::for_model(&target.model))
+        .collect();
+    let mut cache = HashMap::new();
+    plan.cases
+        .iter()
+        .map(|case| tokenizers[case.target].count_messages_cached(&case.messages, &mut cache))
+        .collect()
+}
+
+/// The tokens and cost of one case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CaseTokens {
+    /// How the case's text was counted offline.
+    pub(crate) tokenizer: Tokenizer,
+    /// Prompt tokens counted offline on the rendered messages.
+    pub(crate) offline_prompt: u64,
+    /// Answer tokens counted offline, when there is an answer.
+    pub(crate) offline_completion: Option<u64>,
+    /// What the provider reported, when it did.
+    pub(crate) provider: Option<Usage>,
+    /// The cost in US dollars, when the case was answered and its model has a price.
+    pub(crate) cost_usd: Option<f64>,
+}
+
+impl CaseTokens {
+    /// Returns the prompt tokens the gate uses: the provider's, else the offline count.
+    #[must_use]
+    pub(crate) fn prompt(&self) -> u64 {
+        self.provider
+            .map_or(self.offline_prompt, |usage| usage.prompt_tokens)
+    }
+
+    /// Returns the completion tokens the gate uses: the provider's, else the offline count.
+    #[must_use]
+    pub(crate) fn completion(&self) -> u64 {
+        self.provider
+            .map(|usage| usage.completion_tokens)
+            .or(self.offline_completion)
+            .unwrap_or(0)
+    }
+
+    /// Returns true when a request was answered, so its tokens were spent.
+    #[must_use]
+    pub(crate) fn answered(&self) -> bool {
+        self.provider.is_some() || self.offline_completion.is_some()
+    }
+
+    /// Returns the counts as the JSON report shows them.
+    #[must_use]
+    pub(crate) fn to_json(self) -> JsonTokens {
+        JsonTokens {
+            prompt: self.prompt(),
+            completion: self.completion(),
+            source: if self.provider.is_some() {
+                TokenSource::Provider
+            } else {
+                TokenSource::Offline
+            },
+            encoding: Some(self.tokenizer.encoding),
+            estimate: self.tokenizer.estimate,
+            offline: Some(TokenPair {
+                prompt: self.offline_prompt,
+                completion: self.offline_completion,
+            }),
+            provider: self.provider.map(|usage| TokenPair {
+                prompt: usage.prompt_tokens,
+                completion: Some(usage.completion_tokens),
+            }),
+        }
+    }
+}
+
+/// Returns each case's tokens and cost, in plan order.
+#[must_use]
+pub(crate) fn case_tokens(
+    plan: &TestPlan,
+    results: &[CaseResult],
+    prompt_tokens: &[u64],
+    prices: &std::collections::BTreeMap<String, Price>,
+) -> Vec<CaseTokens> {
+    let mut cache = HashMap::new();
+    plan.cases
+        .iter()
+        .zip(results)
+        .zip(prompt_tokens)
+        .map(|((case, result), &offline_prompt)| {
+            let target = &plan.targets[case.target];
+            let tokenizer = Tokenizer::for_model(&target.model);
+            let answered = matches!(result.status, CaseStatus::Passed | CaseStatus::Failed);
+            let offline_completion = answered.then(|| {
+                let answer = result.answer.as_deref().unwrap_or_default();
+                *cache
+                    .entry((tokenizer.encoding, answer.to_owned()))
+                    .or_insert_with(|| tokenizer.count(answer))
+            });
+            let mut tokens = CaseTokens {
+                tokenizer,
+                offline_prompt,
+                offline_completion,
+                provider: result.usage,
+                cost_usd: None,
+            };
+            if tokens.answered() {
+                tokens.cost_usd = prices
+                    .get(&target.model)
+                    .map(|price| price.cost(tokens.prompt(), tokens.completion()));
+            }
+            tokens
+        })
+        .collect()
+}
+
+/// Fills the JSON report with token counts, costs and each suite's budgets.
+pub(crate) fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: &[SuiteBudget]) {
+    let mut prompt = 0;
+    let mut completion = 0;
+    let mut cost = None;
+    for (case, tokens) in report.cases.iter_mut().zip(tokens) {
+        case.tokens = Some(tokens.to_json());
+        case.cost_usd = tokens.cost_usd;
+        if tokens.answered() {
+            prompt += tokens.prompt();
+            completion += tokens.completion();
+        }
+        if let Some(case_cost) = tokens.cost_usd {
+            *cost.get_or_insert(0.0) += case_cost;
+        }
+    }
+    report.summary.prompt_tokens = prompt;
+    report.summary.completion_tokens = completion;
+    report.summary.cost_usd = cost;
+    for budget in budgets {
+        if let Some(suite) = report.suites.iter_mut().find(|s| s.path == budget.name) {
+            suite.budgets.clone_from(&budget.checks);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Budgets: [`SuiteBudget`], every limit of a suite's `budget` checked — the
+//! `prompt-tokens` limit on the rendered prompts before any request
+//! ([`check_prompt_budgets`]), every limit after the run ([`check_budgets`]).
+
+use super::accounting::CaseTokens;
+use crate::config::Config;
+use crate::error::{InvalidInput, Problem};
+use crate::plan::TestPlan;
+use crate::results::{BudgetCheck, BudgetKind, Offender};
+
+/// The budgets of one suite, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SuiteBudget {
+    /// The index of the suite in the plan.
+    pub(crate) suite: usize,
+    /// The suite path.
+    pub(crate) name: String,
+    /// Every limit the suite sets.
+    pub(crate) checks: Vec<BudgetCheck>,
+}
+
+impl SuiteBudget {
+    /// Returns the limits that do not hold.
+    pub(crate) fn overruns(&self) -> impl Iterator<Item = &BudgetCheck> {
+        self.checks.iter().filter(|check| !check.passed)
+    }
+
+    /// Returns true when every limit holds.
+    #[must_use]
+    pub(crate) fn passed(&self) -> bool {
+        self.checks.iter().all(|check| check.passed)
+    }
+}
+
+/// Checks every suite's `prompt-tokens` limit on the rendered prompts, before any request.
+#[must_use]
+pub(crate) fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Vec<SuiteBudget> {
+    plan.suites
+        .iter()
+        .enumerate()
+        .filter_map(|(index, suite)| {
+            let limit = suite.budget.prompt_tokens?;
+            // Generated probes (such as `max-length`) test extremes by design: the budget is
+            // about the prompts the suite writes.
+            let counts = plan
+                .cases
+                .iter()
+                .zip(prompt_tokens)
+                .filter(|(case, _)| case.suite == index && case.probe.is_none())
+                .map(|(case, &tokens)| (case.id.as_str(), tokens));
+            Some(SuiteBudget {
+                suite: index,
+                name: suite.name.clone(),
+                checks: vec![per_case_check(BudgetKind::PromptTokens, limit, counts)],
+            })
+        })
+        .collect()
+}
+
+fn per_case_check<'a>(
+    kind: BudgetKind,
+    limit: u64,
+    counts: impl Iterator<Item = (&'a str, u64)>,
+) -> BudgetCheck {
+    let mut largest = 0;
+    let mut offenders = Vec::new();
+    for (case, tokens) in counts {
+        largest = largest.max(tokens);
+        if tokens > limit {
+            offenders.push(Offender {
+                case: case.to_owned(),
+                actual: tokens as f64,
+            });
+        }
+    }
+    BudgetCheck::new(kind, limit as f64, largest as f64, offenders)
+}
+
+/// Checks every limit of every suite after the run.
+#[must_use]
+pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget> {
+    plan.suites
+        .iter()
+        .enumerate()
+        .filter(|(_, suite)| !suite.budget.is_empty())
+        .map(|(index, suite)| {
+            let cases: Vec<(&str, &CaseTokens)> = plan
+                .cases
+                .iter()
+                .zip(tokens)
+                .filter(|(case, _)| case.suite == index)
+                .map(|(case, tokens)| (case.id.as_str(), tokens))
+                .collect();
+            let answered = || cases.iter().filter(|(_, tokens)| tokens.answered());
+            let probes: Vec<&str> = plan
+                .cases
+                .iter()
+                .filter(|case| case.suite == index && case.probe.is_some())
+                .map(|case| case.id.as_str())
+                .collect();
+            let budget = suite.budget;
+            let mut checks = Vec::new();
+            if let Some(limit) = budget.prompt_tokens {
+                let counts = cases
+                    .iter()
+                    .filter(|(id, _)| !probes.contains(id))
+                    .map(|(id, t)| (*id, t.offline_prompt));
+                checks.push(per_case_check(BudgetKind::PromptTokens, limit, counts));
+            }
+            if let Some(limit) = budget.completion_tokens {
+                let counts = answered().map(|(id, t)| (*id, t.completion()));
+                checks.push(per_case_check(BudgetKind::CompletionTokens, limit, counts));
+            }
+            if let Some(limit) = budget.total_tokens {
+                let total: u64 = answered().map(|(_, t)| t.prompt() + t.completion()).sum();
+                checks.push(BudgetCheck::new(
+                    BudgetKind::TotalTokens,
+                    limit as f64,
+                    total as f64,
+                    Vec::new(),
+                ));
+            }
+            if let Some(limit) = budget.cost_usd {
+                let cost: f64 = answered().filter_map(|(_, t)| t.cost_usd).sum();
+                checks.push(BudgetCheck::new(
+                    BudgetKind::CostUsd,
+                    limit,
+                    cost,
+                    Vec::new(),
+                ));
+            }
+            SuiteBudget {
+                suite: index,
+                name: suite.name.clone(),
+                checks,
+            }
+        })
+        .collect()
+}
+
+/// Checks before the run that a `cost-usd` budget can be computed: its model has a price.
+pub(crate) fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::error::Error> {
+    let mut problems = InvalidInput::default();
+    for suite in &plan.suites {
+        let model = &plan.targets[suite.target].model;
+        if suite.budget.cost_usd.is_some() && !config.prices.contains_key(model) {
+            let message = format!(
+                "{}{}: a `cost-usd` budget needs a price for model `{model}`",
+                suite.name,
+                suite
+                    .budget_line
+                    .map(|line| format!(":{line}"))
+                    .unwrap_or_default()
+            );
+            problems.push(Problem::new(message).with_help(format!(
+                "add `prices: {{ {model}: {{ input: 0.15, output: 0.6 }} }}` (US dollars per million tokens) to `promptci.yaml`"
+            )));
+        }
+        if suite
+            .budget
+            .cost_usd
+            .is_some_and(|limit| limit.is_nan() || limit < 0.0)
+        {
+            problems.push(Problem::new(format!(
+                "{}: `cost-usd` must be a non-negative number of dollars",
+                suite.name
+            )));
+        }
+    }
+    problems.into_result(())
+}
+
+/// Marks the cases of suites whose prompts break their `prompt-tokens` budget as skipped, so
+/// no request is spent on them. Returns how many cases were held back.
+pub(crate) fn hold_back_over_budget(plan: &mut TestPlan, budgets: &[SuiteBudget]) -> usize {
+    let mut held = 0;
+    for budget in budgets.iter().filter(|budget| !budget.passed()) {
+        let reasons: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
+        let reason = format!("not run: over budget: {}", reasons.join("; "));
+        for case in plan
+            .cases
+            .iter_mut()
+            .filter(|case| case.suite == budget.suite)
+        {
+            if case.skip.is_none() {
+                case.skip = Some(reason.clone());
+                held += 1;
+            }
+        }
+    }
+    held
+}

@@ -1,0 +1,24 @@
+//! Judging a run as a whole: token and cost accounting, budgets, the baseline comparison and
+//! its regression policies, A/B comparisons and online experiments, and the gate's verdict.
+//!
+//! Everything here reads the [`results`](crate::results) model (and the plan) and returns
+//! values: no I/O, no rendering. [`verdict()`] turns the judgements into the exit code.
+
+pub(crate) mod ab;
+mod accounting;
+mod baseline;
+mod budget;
+pub(crate) mod experiment;
+mod policy;
+mod verdict;
+
+pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
+pub(crate) use accounting::{
+    annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget, prewarm,
+};
+pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
+pub(crate) use budget::{
+    SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
+};
+pub(crate) use policy::PairedExact;
+pub(crate) use verdict::{FailOn, Verdict, verdict};

@@ -1,0 +1,97 @@
+//! An A/B [`AbComparison`] as console text ([`render`]).
+
+use crate::decide::{AbComparison, Tally};
+use crate::util::format::percent;
+
+/// Returns the comparison as console text: a table of cases, then the overall result.
+#[must_use]
+pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) -> String {
+    let tally =
+        |tally: &Tally| format!("{}/{} {}", tally.passed, tally.judged, percent(tally.rate));
+    let width = comparison
+        .cases
+        .iter()
+        .map(|case| case.id.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("A: {a_label}\nB: {b_label}\n\n");
+    out.push_str(&format!(
+        "{:<width$}  {:>14}  {:>14}  {:>10}\n",
+        "case", "A passed", "B passed", "p(B worse)"
+    ));
+    for case in &comparison.cases {
+        out.push_str(&format!(
+            "{:<width$}  {:>14}  {:>14}  {:>10}\n",
+            case.id,
+            tally(&case.a),
+            tally(&case.b),
+            p_text(case.p_value)
+        ));
+    }
+    out.push_str(&format!(
+        "\noverall: A {}, B {}; difference B − A {:+.1} points ({} interval {:+.1} to {:+.1})\n",
+        tally(&comparison.a),
+        tally(&comparison.b),
+        comparison.difference * 100.0,
+        percent(comparison.confidence),
+        comparison.interval.low * 100.0,
+        comparison.interval.high * 100.0,
+    ));
+    out.push_str(&format!(
+        "paired test (exact one-sided McNemar over attempts paired within each case): {} worse, {} better, p = {}\n",
+        comparison.worse_pairs,
+        comparison.better_pairs,
+        p_text(comparison.p_value)
+    ));
+    let alpha = 1.0 - comparison.confidence;
+    if comparison.significantly_worse {
+        out.push_str(&format!(
+            "verdict: B is significantly worse than A (p < {alpha:.2})\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "verdict: B is not significantly worse than A (p ≥ {alpha:.2})\n"
+        ));
+    }
+    out
+}
+
+/// Formats a p-value: four significant places, scientific below 0.0001.
+fn p_text(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::ab::tests::outcomes;
+    use crate::decide::compare_ab;
+
+    #[test]
+    fn shows_each_case_the_paired_test_and_the_verdict() {
+        let a = [
+            outcomes("s::x", "PPPPPPPPPP"),
+            outcomes("s::y", "PPPPPPPPPP"),
+        ];
+        let b = [
+            outcomes("s::x", "PFFFFPFFFF"),
+            outcomes("s::y", "PPPPPPPPPP"),
+        ];
+        let comparison = compare_ab(&a, &b, 0.95);
+        let text = render(&comparison, "old.j2", "new.j2");
+        assert!(
+            text.contains("s::x      10/10 100%        2/10 20%      0.0004"),
+            "{text}"
+        );
+        assert!(text.contains("8 worse, 0 better, p = 0.0039"), "{text}");
+        assert!(
+            text.contains("verdict: B is significantly worse than A (p < 0.05)"),
+            "{text}"
+        );
+    }
+}
