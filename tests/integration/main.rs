@@ -20,5 +20,6 @@ mod record_replay;
 mod registry;
 mod regression;
 mod resilience;
+mod security;
 mod streaming;
 mod verdicts;
