@@ -15,6 +15,7 @@ mod hostile;
 mod install;
 mod mock_server;
 mod probes;
+mod promptfoo;
 mod real_model;
 mod record_replay;
 mod registry;
