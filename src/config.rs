@@ -288,7 +288,7 @@ pub(crate) const DEFAULT_MAX_RESPONSE_MB: usize = 16;
 const MAX_RESPONSE_MB_LIMIT: f64 = 4096.0;
 
 /// How long one request may take unless a target says otherwise.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// How many requests one target may have in flight unless it says otherwise.
 pub(crate) const DEFAULT_TARGET_CONCURRENCY: usize = 16;
@@ -316,7 +316,7 @@ impl Default for RetryConfig {
             retries: 10,
             delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            deadline: Duration::from_secs(180),
+            deadline: Duration::from_mins(3),
         }
     }
 }
