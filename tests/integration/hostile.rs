@@ -12,7 +12,7 @@ use crate::harness::{Project, wait_or_kill};
 const ADDRESS_SPACE_KIB: u64 = 4 * 1024 * 1024;
 
 /// The time each run may take on a loaded two-core machine.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+const TIME_LIMIT: Duration = Duration::from_mins(1);
 
 /// The most stderr an error may print.
 const STDERR_LIMIT: usize = 64 * 1024;

@@ -292,7 +292,7 @@ fn requests_keep_flowing_while_one_hangs_after_a_burst_of_429s() {
                 r#"{"error":"slow down"}"#,
             )),
         ),
-        4 => Reply::answer("yes").delayed(Duration::from_secs(60)),
+        4 => Reply::answer("yes").delayed(Duration::from_mins(1)),
         _ => Reply::answer("yes"),
     });
     let project = target_project(
@@ -412,7 +412,7 @@ fn run_with_hanging_cases() -> (Project, std::process::Child, MockServer) {
         if case_number(request) == 0 {
             Reply::answer("yes")
         } else {
-            Reply::answer("yes").delayed(Duration::from_secs(60))
+            Reply::answer("yes").delayed(Duration::from_mins(1))
         }
     });
     let project = target_project("openai", &server.base_url(), "sk-test", "")
@@ -727,7 +727,7 @@ fn temp_files_a_killed_run_left_behind_are_swept_by_the_next_write() {
         .open(project.path("out/.promptci-4242-abcdef.tmp"))
         .unwrap();
     stale
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .set_modified(std::time::SystemTime::now() - Duration::from_hours(1))
         .unwrap();
     project.run(&["run", "--json", "out/r.json"]).code(0);
     assert_eq!(
@@ -833,7 +833,7 @@ fn runaway_template_loops_stop_at_the_render_limit() {
             "suites/t.j2",
             "{% for i in range(100000) %}{% for j in range(100000) %}.{% endfor %}{% endfor %}",
         )
-        .run_within(&["check"], Duration::from_secs(60));
+        .run_within(&["check"], Duration::from_mins(1));
     run.code(2);
     assert!(run.stderr.contains("suites/t.j2"), "{}", run.stderr);
     assert!(run.stderr.contains("render-fuel"), "{}", run.stderr);
@@ -844,7 +844,7 @@ fn runaway_template_loops_stop_at_the_render_limit() {
 fn a_suite_of_25000_cases_loads() {
     let run = Project::new()
         .file("suites/s.yaml", &suite(25_000))
-        .run_within(&["list"], Duration::from_secs(60));
+        .run_within(&["list"], Duration::from_mins(1));
     run.code(0);
     assert_eq!(
         run.stdout.lines().filter(|l| l.contains("::c")).count(),
