@@ -12,6 +12,7 @@ mod files;
 mod gates;
 mod harness;
 mod hostile;
+mod html;
 mod install;
 mod mock_server;
 mod probes;
