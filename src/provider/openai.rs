@@ -34,19 +34,18 @@ impl OpenAiProvider {
             .base_url
             .as_deref()
             .unwrap_or("https://api.openai.com/v1");
-        let base = base.trim_end_matches('/');
         Self {
             embeddings: Endpoint::new(
                 client.clone(),
-                format!("{base}/embeddings"),
+                target,
+                crate::util::url::endpoint_url(base, &["embeddings"]),
                 api_key.clone(),
-                target.timeout,
             ),
             endpoint: Endpoint::new(
                 client,
-                format!("{base}/chat/completions"),
+                target,
+                crate::util::url::endpoint_url(base, &["chat", "completions"]),
                 api_key,
-                target.timeout,
             ),
             model: target.model.clone(),
             params: target.params.clone(),
@@ -124,12 +123,14 @@ impl OpenAiProvider {
                 .read_answer(response, started, parse_completion)
                 .await;
         }
-        let mut output = super::stream::read_chat_stream(response, started)
+        let mut output = super::stream::read_chat_stream(&self.endpoint, response, started)
             .await
             .map_err(|mut error| {
-                error.message = self
-                    .endpoint
-                    .redacted(&format!("{} ({})", error.message, self.endpoint.url));
+                error.message = self.endpoint.redacted(&format!(
+                    "{} ({})",
+                    error.message,
+                    crate::util::url::shown_url(&self.endpoint.url)
+                ));
                 error
             })?;
         output.text = self.endpoint.redacted(&output.text);
@@ -167,7 +168,7 @@ impl OpenAiProvider {
             builder = builder.bearer_auth(key);
         }
         let response = self.embeddings.send(builder, describe_error_body).await?;
-        let text = self.embeddings.read_body(response).await?;
+        let text = self.embeddings.read_text(response).await?;
         parse_embeddings(&text, request.inputs.len()).map_err(|mut error| {
             error.message = self.embeddings.redacted(&error.message);
             error
