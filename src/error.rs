@@ -176,6 +176,12 @@ impl Problem {
     pub(crate) fn location(&self) -> Option<&str> {
         self.location.as_deref()
     }
+
+    /// Returns the hint, when the problem has one.
+    #[must_use]
+    pub(crate) fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
 }
 
 /// Returns the end of the "word" starting at `start`, so a label underlines a whole token.
