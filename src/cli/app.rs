@@ -31,7 +31,7 @@ pub fn main() -> i32 {
         Err(error) => {
             use std::io::IsTerminal;
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let _ = std::io::stderr().write_all(error.render(color).as_bytes());
+            let _ = super::support::stderr().write_all(error.render(color).as_bytes());
             error.exit_code()
         }
     }

@@ -200,7 +200,7 @@ fn compare_variants(
     }
     if comparison.a.judged == 0 || comparison.b.judged == 0 {
         let _ = writeln!(
-            std::io::stderr(),
+            crate::cli::support::stderr(),
             "error: no attempt of {} could be judged; check the targets (`promptci run` shows the errors)",
             if comparison.a.judged == 0 { "A" } else { "B" }
         );

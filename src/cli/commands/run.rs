@@ -122,7 +122,7 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
         && let Some(hint) = providers_hint(&plan, &outcome.results)
     {
-        let _ = writeln!(std::io::stderr(), "{hint}");
+        let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
     Ok(gated.verdict.exit_code)
 }
