@@ -15,7 +15,7 @@ mod recording;
 mod replay;
 mod stream;
 
-pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
+pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache, STATE_DIR};
 pub(crate) use client::{HttpClient, Provider};
 pub(crate) use model::{ChatRequest, ProviderError};
 pub(crate) use recording::Recorder;

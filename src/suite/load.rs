@@ -278,6 +278,7 @@ fn validate(
     let suite_assertions: Vec<Assertion> =
         Assertion::compile_all(&raw.assert, context, &mut problems);
 
+    let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     let mut cases = Vec::with_capacity(raw.cases.len());
     for spanned in raw.cases {
@@ -318,6 +319,13 @@ fn validate(
         super::probes::validate(probes, context, prompt.is_some(), &mut problems)
     });
 
+    if written_cases == 0 {
+        // A suite that tests nothing would pass every run without anyone noticing.
+        problems.push(
+            Problem::at_line(&source, 1, 1, "the suite has no cases")
+                .with_help("add a `cases:` list (or `probes:`), or delete the file"),
+        );
+    }
     let target = raw.target.map(|target| {
         let (line, column) = span_start(&target);
         (target.value, line, column)
