@@ -186,7 +186,7 @@ pub enum RegistryErrorKind {
     },
     /// Promotion is gated on passing evidence for the exact content hash.
     #[error(
-        "`{id}` {version} has no passing test evidence for content `{content_hash}` on target `{target}` ({detail}): run `promptci run --json > report.json` and `promptci registry record report.json`"
+        "`{id}` {version} has no passing test evidence for content `{content_hash}` on target `{target}` ({detail}): run `promptci run --json report.json` and `promptci registry record report.json`"
     )]
     NoPassingEvidence {
         /// The prompt.

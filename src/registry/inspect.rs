@@ -263,7 +263,7 @@ impl fmt::Display for CheckProblem {
                 detail,
             } => write!(
                 f,
-                "`{id}` {version} is in production without passing evidence ({detail}): run `promptci run --json > report.json` and `promptci registry record report.json`"
+                "`{id}` {version} is in production without passing evidence ({detail}): run `promptci run --json report.json` and `promptci registry record report.json`"
             ),
             Self::Unreadable(unreadable) => write!(f, "{}", unreadable.error.chain()),
         }

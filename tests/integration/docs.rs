@@ -565,10 +565,6 @@ fn normalize(path: &Path) -> PathBuf {
     normal
 }
 
-/// Files that links may name before they exist: ARCHITECTURE.md is written together with the
-/// module layout it describes. Once a file exists, links to it are checked like any other.
-const WRITTEN_SEPARATELY: &[&str] = &["ARCHITECTURE.md"];
-
 #[test]
 fn every_relative_link_in_the_docs_resolves() {
     let mut problems = Vec::new();
@@ -588,12 +584,6 @@ fn every_relative_link_in_the_docs_resolves() {
             checked += 1;
             let full = repo().join(&resolved);
             if !full.exists() {
-                if WRITTEN_SEPARATELY
-                    .iter()
-                    .any(|file| resolved == Path::new(file))
-                {
-                    continue;
-                }
                 problems.push(format!("{where_}: no file {}", resolved.display()));
                 continue;
             }

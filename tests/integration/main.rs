@@ -14,6 +14,7 @@ mod harness;
 mod install;
 mod mock_server;
 mod probes;
+mod promptfoo;
 mod real_model;
 mod record_replay;
 mod registry;
