@@ -277,7 +277,7 @@ pub(crate) const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 
 /// How long one request may take unless a target says otherwise.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// How many requests one target may have in flight unless it says otherwise.
 pub(crate) const DEFAULT_TARGET_CONCURRENCY: usize = 16;
@@ -305,7 +305,7 @@ impl Default for RetryConfig {
             retries: 10,
             delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(10),
-            deadline: Duration::from_secs(180),
+            deadline: Duration::from_mins(3),
         }
     }
 }

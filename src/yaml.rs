@@ -8,10 +8,19 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 /// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
 /// "did you mean" hint for unknown keys and kinds.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
+    // The parser's default budget (250,000 nodes, a million events, 64 MiB of scalars) stops
+    // a suite of ~10,000 cases in one file. Limits that grow with the file keep the protection
+    // that matters, against aliases expanding far beyond the input, and accept any large file.
+    let size = source.text.len();
     let options = serde_saphyr::options! {
         with_snippet: false,
         // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
         strict_booleans: true,
+        budget: serde_saphyr::budget! {
+            max_nodes: 250_000 + size,
+            max_events: 1_000_000 + 2 * size,
+            max_total_scalar_bytes: (64 << 20) + size,
+        },
     };
     serde_saphyr::from_str_with_options(&source.text, options).map_err(|error| {
         let raw = error.to_string();
@@ -96,5 +105,24 @@ mod tests {
             "invalid u32"
         );
         assert_eq!(strip_location("plain"), "plain");
+    }
+
+    #[test]
+    fn a_file_of_more_than_250000_nodes_parses() {
+        let text = format!("[{}]", vec!["1"; 300_000].join(","));
+        let parsed: Vec<u8> = parse_yaml(&SourceFile::new("big.yaml", text)).unwrap();
+        assert_eq!(parsed.len(), 300_000);
+    }
+
+    #[test]
+    fn aliases_that_expand_far_beyond_the_file_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..9 {
+            let previous = format!("*a{}", level - 1);
+            let list = [previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{list}]\n"));
+        }
+        let parsed: Result<serde_json::Value, _> = parse_yaml(&SourceFile::new("bomb.yaml", text));
+        assert!(parsed.is_err());
     }
 }

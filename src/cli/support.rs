@@ -27,33 +27,53 @@ pub(crate) fn build_plan(
     config: &Config,
     cwd: &Path,
 ) -> Result<TestPlan, Error> {
-    let mut suites = crate::suite::load_suites(&select.paths, cwd, &config.root)?;
-    if let Some(reference) = &select.changed_since {
-        let changed = crate::changed::ChangedFiles::since(reference, cwd)?;
-        // A changed `promptci.yaml` can change any suite's target, so every suite stays.
-        let config_changed = config
+    let changed = select
+        .changed_since
+        .as_deref()
+        .map(|reference| crate::changed::ChangedFiles::since(reference, cwd))
+        .transpose()?;
+    // A changed `promptci.yaml` can change any suite's target, so every suite stays.
+    let changed = changed.filter(|changed| {
+        !config
             .path
             .as_deref()
-            .is_some_and(|path| changed.contains(path));
-        if !config_changed {
-            suites.retain(|suite| changed.touches(suite));
-        }
-    }
+            .is_some_and(|path| changed.contains(path))
+    });
     let options = PlanOptions {
         filters: select.filter.clone(),
         tags: select.tag.clone(),
-        overrides: TargetOverrides {
-            target: select.target.clone(),
-            base_url: select.base_url.clone(),
-            model: select.model.clone(),
-        },
+        overrides: overrides(select),
         probe_seed: select.seed,
     };
-    let plan = crate::plan::build(&suites, config, &options)?;
+    // Each suite is planned as soon as it is loaded and dropped before the next is read: the
+    // plan keeps what running needs, not every file's text and parsed cases.
+    let mut builder = crate::plan::PlanBuilder::new(config, &options)?;
+    let mut fatal = None;
+    crate::suite::for_each_suite(&select.paths, cwd, &config.root, |suite| {
+        let selected = changed
+            .as_ref()
+            .is_none_or(|changed| changed.touches(&suite));
+        if selected && fatal.is_none() {
+            fatal = builder.add(&suite).err();
+        }
+    })?;
+    if let Some(error) = fatal {
+        return Err(error);
+    }
+    let plan = builder.finish()?;
     Ok(match select.shard {
         Some(shard) => shard.select(plan),
         None => plan,
     })
+}
+
+/// Returns the target overrides of the command line.
+pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
+    TargetOverrides {
+        target: select.target.clone(),
+        base_url: select.base_url.clone(),
+        model: select.model.clone(),
+    }
 }
 
 /// Checks that a report can be written to `path`, creating its directory, so a typo in

@@ -77,10 +77,12 @@ pub(crate) fn count_prompts(plan: &TestPlan) -> Vec<u64> {
 /// The tokens and cost of one case.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct CaseTokens {
-    /// How the case's text was counted offline.
+    /// How the case's text is counted offline.
     pub(crate) tokenizer: Tokenizer,
-    /// Prompt tokens counted offline on the rendered messages.
-    pub(crate) offline_prompt: u64,
+    /// Prompt tokens counted offline on the rendered messages: for every case when a
+    /// `prompt-tokens` budget needed them before the run, else only where the provider
+    /// reported no usage (the tokenizer is not built for counts nobody needs).
+    pub(crate) offline_prompt: Option<u64>,
     /// Answer tokens counted offline, when there is an answer.
     pub(crate) offline_completion: Option<u64>,
     /// What the provider reported, when it did.
@@ -94,7 +96,9 @@ impl CaseTokens {
     #[must_use]
     pub(crate) fn prompt(&self) -> u64 {
         self.provider
-            .map_or(self.offline_prompt, |usage| usage.prompt_tokens)
+            .map(|usage| usage.prompt_tokens)
+            .or(self.offline_prompt)
+            .unwrap_or(0)
     }
 
     /// Returns the completion tokens the gate uses: the provider's, else the offline count.
@@ -125,8 +129,8 @@ impl CaseTokens {
             },
             encoding: Some(self.tokenizer.encoding),
             estimate: self.tokenizer.estimate,
-            offline: Some(TokenPair {
-                prompt: self.offline_prompt,
+            offline: self.offline_prompt.map(|prompt| TokenPair {
+                prompt,
                 completion: self.offline_completion,
             }),
             provider: self.provider.map(|usage| TokenPair {
@@ -137,26 +141,37 @@ impl CaseTokens {
     }
 }
 
-/// Returns each case's tokens and cost, in plan order.
+/// Returns each case's tokens and cost, in plan order. `prompt_tokens` are the offline counts
+/// made before the run, when a budget needed them; otherwise only the cases whose provider
+/// reported no usage are counted offline, so a provider that reports usage never costs a
+/// tokenizer build.
 #[must_use]
 pub(crate) fn case_tokens(
     plan: &TestPlan,
     results: &[CaseResult],
-    prompt_tokens: &[u64],
+    prompt_tokens: Option<&[u64]>,
     prices: &std::collections::BTreeMap<String, Price>,
 ) -> Vec<CaseTokens> {
-    let mut cache = HashMap::new();
+    let mut answers = HashMap::new();
+    let mut prompts = HashMap::new();
     plan.cases
         .iter()
         .zip(results)
-        .zip(prompt_tokens)
-        .map(|((case, result), &offline_prompt)| {
+        .enumerate()
+        .map(|(index, (case, result))| {
             let target = &plan.targets[case.target];
             let tokenizer = Tokenizer::for_model(&target.model);
             let answered = matches!(result.status, CaseStatus::Passed | CaseStatus::Failed);
-            let offline_completion = answered.then(|| {
+            let offline = result.usage.is_none();
+            let offline_prompt = match prompt_tokens {
+                Some(counts) => Some(counts[index]),
+                None => {
+                    offline.then(|| tokenizer.count_messages_cached(&case.messages, &mut prompts))
+                }
+            };
+            let offline_completion = (answered && offline).then(|| {
                 let answer = result.answer.as_deref().unwrap_or_default();
-                *cache
+                *answers
                     .entry((tokenizer.encoding, answer.to_owned()))
                     .or_insert_with(|| tokenizer.count(answer))
             });

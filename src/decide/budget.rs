@@ -104,7 +104,7 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
                 let counts = cases
                     .iter()
                     .filter(|(id, _)| !probes.contains(id))
-                    .map(|(id, t)| (*id, t.offline_prompt));
+                    .map(|(id, t)| (*id, t.offline_prompt.unwrap_or_else(|| t.prompt())));
                 checks.push(per_case_check(BudgetKind::PromptTokens, limit, counts));
             }
             if let Some(limit) = budget.completion_tokens {

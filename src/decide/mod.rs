@@ -14,7 +14,8 @@ mod verdict;
 
 pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
 pub(crate) use accounting::{
-    annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget, prewarm,
+    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
+    prewarm,
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{

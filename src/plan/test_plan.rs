@@ -161,20 +161,55 @@ pub(crate) fn build(
     config: &Config,
     options: &PlanOptions,
 ) -> Result<TestPlan, Error> {
-    let selector = Selector::new(options)?;
-    let mut renderer = Renderer::new();
-    let mut problems = InvalidInput::default();
-    let mut render_failures: HashMap<(String, String), usize> = HashMap::new();
-    let mut plan = TestPlan::default();
-    let mut target_index: HashMap<String, usize> = HashMap::new();
-    let probe_seed = crate::probe::ProbeSeed::given_or_fresh(options.probe_seed);
-
+    let mut builder = PlanBuilder::new(config, options)?;
     for suite in suites {
+        builder.add(suite)?;
+    }
+    builder.finish()
+}
+
+/// Builds a plan one suite at a time, so a caller can load a suite, plan it and drop it before
+/// loading the next: the plan holds only what running needs, never every suite's source text
+/// and parsed cases at once.
+pub(crate) struct PlanBuilder<'a> {
+    config: &'a Config,
+    options: &'a PlanOptions,
+    selector: Selector,
+    renderer: Renderer,
+    problems: InvalidInput,
+    render_failures: HashMap<(String, String), usize>,
+    plan: TestPlan,
+    target_index: HashMap<String, usize>,
+    probe_seed: crate::probe::ProbeSeed,
+}
+
+impl<'a> PlanBuilder<'a> {
+    /// Starts an empty plan; fails on an invalid `--filter`.
+    pub(crate) fn new(config: &'a Config, options: &'a PlanOptions) -> Result<Self, Error> {
+        Ok(Self {
+            config,
+            options,
+            selector: Selector::new(options)?,
+            renderer: Renderer::new(),
+            problems: InvalidInput::default(),
+            render_failures: HashMap::new(),
+            plan: TestPlan::default(),
+            target_index: HashMap::new(),
+            probe_seed: crate::probe::ProbeSeed::given_or_fresh(options.probe_seed),
+        })
+    }
+
+    /// Plans a suite's selected cases, collecting its problems. Fails only when the target
+    /// named on the command line does not exist, which no suite can fix.
+    pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
+        let (config, options) = (self.config, self.options);
+        let plan = &mut self.plan;
+        let problems = &mut self.problems;
         // Generated probes join the written cases here and flow through the same pipeline.
-        let probes = probes_of(suite, config, options, probe_seed);
-        let selected = selected_cases(suite, &probes, &selector);
+        let probes = probes_of(suite, config, options, self.probe_seed);
+        let selected = selected_cases(suite, &probes, &self.selector);
         if selected.is_empty() {
-            continue;
+            return Ok(());
         }
         let target = match config.target_for(
             suite.target.as_ref().map(|(name, _, _)| name.as_str()),
@@ -191,14 +226,17 @@ pub(crate) fn build(
                         problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
-                continue;
+                return Ok(());
             }
         };
-        let target = *target_index.entry(target.name.clone()).or_insert_with(|| {
-            plan.targets.push(target);
-            plan.targets.len() - 1
-        });
-        let (template, content_hash) = prompt_identity(suite, &config.root, &mut problems);
+        let target = *self
+            .target_index
+            .entry(target.name.clone())
+            .or_insert_with(|| {
+                plan.targets.push(target);
+                plan.targets.len() - 1
+            });
+        let (template, content_hash) = prompt_identity(suite, &config.root, problems);
         let suite_index = plan.suites.len();
         plan.suites.push(PlannedSuite {
             name: suite.name.clone(),
@@ -212,18 +250,21 @@ pub(crate) fn build(
         });
         for (case, probe) in selected {
             let id = case_id(suite, &case.name);
-            check_ttft_is_measured(suite, case, &plan.targets[target], &mut problems);
+            check_ttft_is_measured(suite, case, &plan.targets[target], problems);
             let mut messages = Vec::with_capacity(2);
             if let Some(prompt) = &suite.prompt {
                 let vars = merged_vars(&suite.vars, &case.vars);
-                match renderer.render(&suite.dir, &prompt.template, &vars, &config.root) {
+                match self
+                    .renderer
+                    .render(&suite.dir, &prompt.template, &vars, &config.root)
+                {
                     Ok(system) => messages.push(Message::new(Role::System, system)),
                     Err(problem) => {
                         let key = (
                             problem.location().unwrap_or_default().to_owned(),
                             problem.message().to_owned(),
                         );
-                        let seen = render_failures.entry(key).or_insert(0);
+                        let seen = self.render_failures.entry(key).or_insert(0);
                         *seen += 1;
                         if *seen == 1 {
                             let message = format!(
@@ -239,7 +280,7 @@ pub(crate) fn build(
                 }
             }
             messages.extend(case.conversation.messages());
-            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, &mut problems)
+            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, problems)
             else {
                 continue;
             };
@@ -258,10 +299,15 @@ pub(crate) fn build(
                 repeat: RepeatPolicy::from_settings(case.repeat),
             });
         }
+        Ok(())
     }
-    plan.probe_seed =
-        (plan.cases.iter().any(|case| case.probe.is_some())).then(|| probe_seed.value());
-    problems.into_result(plan)
+
+    /// Returns the plan, or every problem found while planning.
+    pub(crate) fn finish(mut self) -> Result<TestPlan, Error> {
+        self.plan.probe_seed = (self.plan.cases.iter().any(|case| case.probe.is_some()))
+            .then(|| self.probe_seed.value());
+        self.problems.into_result(self.plan)
+    }
 }
 
 /// Generates a suite's probe cases for the model of its target (an unknown target is reported

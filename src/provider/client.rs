@@ -90,6 +90,14 @@ impl Provider {
     }
 }
 
+/// Fails when a live target's API key variable is unset, as building its provider would.
+pub(crate) fn check_api_key(target: &Target) -> Result<(), String> {
+    match target.provider {
+        ProviderKind::Openai | ProviderKind::Anthropic => api_key(target).map(drop),
+        ProviderKind::Mock | ProviderKind::Replay => Ok(()),
+    }
+}
+
 /// Reads a target's API key from the environment variable it names.
 fn api_key(target: &Target) -> Result<Option<String>, String> {
     let Some(variable) = &target.api_key_env else {

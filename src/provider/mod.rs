@@ -16,6 +16,6 @@ mod replay;
 mod stream;
 
 pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache, STATE_DIR};
-pub(crate) use client::{HttpClient, Provider};
+pub(crate) use client::{HttpClient, Provider, check_api_key};
 pub(crate) use model::{ChatRequest, ProviderError};
 pub(crate) use recording::Recorder;

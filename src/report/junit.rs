@@ -13,10 +13,9 @@ use crate::results::{JsonAttempt, JsonCase, JsonReport};
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
 pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
-/// Serialises a JSON report as JUnit XML (the JSON report is the single source, so a merged
-/// report's JUnit equals a single run's).
-#[must_use]
-pub(crate) fn from_report(json: &JsonReport) -> Vec<u8> {
+/// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`. The JSON report
+/// is the single source, so a merged report's JUnit equals a single run's.
+pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let mut suites: Vec<TestSuite> = json
@@ -103,14 +102,8 @@ pub(crate) fn from_report(json: &JsonReport) -> Vec<u8> {
     }
     add_budget_cases(&mut suites, json);
     report.add_test_suites(suites);
-    let mut bytes = report
-        .to_string()
-        .expect("JUnit serialisation of owned strings cannot fail")
-        .into_bytes();
-    if !bytes.ends_with(b"\n") {
-        bytes.push(b'\n');
-    }
-    bytes
+    // quick-junit ends the document with a newline itself.
+    report.serialize(&mut *out).map_err(std::io::Error::other)
 }
 
 /// Says where the case is, what failed, and what retrying cost.

@@ -506,10 +506,17 @@ fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
+/// A case's answer and assertion verdicts: the bulk of its result, which a report can take over
+/// instead of copying.
+pub(crate) type CasePayload = (Option<String>, Vec<AssertionResult>);
+
 impl JsonReport {
-    /// Builds the report of a run.
+    /// Builds the report of a run, with each case's answer and assertion verdicts moved in
+    /// from `payloads` (in plan order, taken out of the results) rather than copied: a large run
+    /// does not hold them twice.
     #[must_use]
-    pub(crate) fn from_summary(summary: &RunSummary<'_>) -> Self {
+    pub(crate) fn from_summary(summary: &RunSummary<'_>, payloads: Vec<CasePayload>) -> Self {
+        let mut payloads = payloads.into_iter();
         let plan = summary.plan;
         let (prompt_tokens, completion_tokens) = summary.tokens();
         let suites = suites_of(summary);
@@ -522,6 +529,9 @@ impl JsonReport {
                 let suite = &plan.suites[case.suite];
                 let target = &plan.targets[case.target];
                 let (repeat, attempts) = repeat_json(result);
+                let (answer, assertions) = payloads
+                    .next()
+                    .expect("one payload per case, in plan order");
                 JsonCase {
                     id: case.id.clone(),
                     suite: suite.name.clone(),
@@ -533,8 +543,8 @@ impl JsonReport {
                     model: target.model.clone(),
                     prompt_id: suite.prompt_id.clone(),
                     prompt_hash: suite.content_hash.clone(),
-                    assertions: result.assertions.clone(),
-                    answer: result.answer.clone(),
+                    assertions,
+                    answer,
                     answer_truncated: result.answer_truncated,
                     tokens: result.usage.map(JsonTokens::from_provider),
                     latency_ms: result.latency_ms,

@@ -27,7 +27,7 @@ pub(crate) use comparison::{
 };
 pub(crate) use counts::Counts;
 pub(crate) use json_report::{
-    JsonAttempt, JsonCase, JsonReport, JsonSuite, JsonTokens, TokenPair, TokenSource,
+    CasePayload, JsonAttempt, JsonCase, JsonReport, JsonSuite, JsonTokens, TokenPair, TokenSource,
 };
 pub(crate) use merge::merge;
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};

@@ -10,4 +10,4 @@ mod repeat;
 mod retry;
 mod runner;
 
-pub(crate) use runner::{RunOptions, RunOutcome, execute};
+pub(crate) use runner::{RunOptions, execute};

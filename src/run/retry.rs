@@ -87,7 +87,7 @@ mod tests {
             retries,
             delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
-            deadline: Duration::from_secs(60),
+            deadline: Duration::from_mins(1),
         })
     }
 
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn waits_are_capped_and_stretched_to_retry_after() {
         let policy = policy(3);
-        let minute = Duration::from_secs(60);
+        let minute = Duration::from_mins(1);
         let jittered = Some(Duration::from_millis(1900));
         assert_eq!(
             policy.next_wait(&server_error(None), jittered, minute),

@@ -214,6 +214,21 @@ pub(crate) fn load_suites(
     cwd: &Path,
     root: &Path,
 ) -> Result<Vec<Suite>, Error> {
+    let mut suites = Vec::new();
+    for_each_suite(paths, cwd, root, |suite| suites.push(suite))?;
+    Ok(suites)
+}
+
+/// Loads the suites under `paths` one at a time, handing each to `each` and dropping it after,
+/// so only one suite's text and parsed cases are in memory at once. Every file is read; once
+/// one has a problem, later suites are only checked (not handed on), and the problems of all
+/// files are returned together.
+pub(crate) fn for_each_suite(
+    paths: &[std::path::PathBuf],
+    cwd: &Path,
+    root: &Path,
+    mut each: impl FnMut(Suite),
+) -> Result<(), Error> {
     let files = super::discover(paths, cwd)?;
     if files.is_empty() {
         let shown: Vec<String> = paths
@@ -226,15 +241,15 @@ pub(crate) fn load_suites(
         )));
     }
     let mut problems = InvalidInput::default();
-    let mut suites = Vec::with_capacity(files.len());
     for file in files {
         match load_suite(&file, root) {
-            Ok(suite) => suites.push(suite),
+            Ok(suite) if problems.problems.is_empty() => each(suite),
+            Ok(_) => {}
             Err(Error::Input(input)) => problems.extend(input),
             Err(other) => problems.push(Problem::new(other.to_string())),
         }
     }
-    problems.into_result(suites)
+    problems.into_result(())
 }
 
 fn validate(

@@ -9,5 +9,5 @@ mod model;
 mod probes;
 
 pub(crate) use discover::discover;
-pub(crate) use load::{Case, Conversation, RepeatSettings, Suite, load_suites};
+pub(crate) use load::{Case, Conversation, RepeatSettings, Suite, for_each_suite, load_suites};
 pub(crate) use model::Vars;

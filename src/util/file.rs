@@ -11,6 +11,15 @@ use std::path::Path;
 /// A new file gets the mode the process's umask gives any new file (`rw-r--r--` under the
 /// usual 022), not the owner-only mode of temporary files; a replaced file keeps its mode.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the contents written by `write` through a buffer, so a large
+/// report goes to disk as it is serialised instead of being built in memory first.
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -25,7 +34,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(bytes)?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
     if let Ok(existing) = std::fs::metadata(path) {
         temp.as_file().set_permissions(existing.permissions())?;
     }

@@ -199,6 +199,27 @@ fn missing_api_key_is_reported_before_any_request() {
 }
 
 #[test]
+fn a_named_targets_missing_key_fails_before_suites_are_read() {
+    let config = "targets:\n  live:\n    provider: openai\n    model: m\n    base-url: http://127.0.0.1:9/v1\n    api-key-env: PROMPTCI_ABSENT_KEY\n";
+    let run = Project::new()
+        .file("promptci.yaml", config)
+        .file("suites/broken.yaml", "cases: [\n")
+        .run(&["run", "--target", "live"]);
+    run.code(2);
+    assert!(
+        run.stderr
+            .contains("environment variable `PROMPTCI_ABSENT_KEY` is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("broken.yaml"),
+        "the suites were not read:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn provider_errors_are_errors_not_failures() {
     let server =
         MockServer::start(|_, _| Reply::status(400, r#"{"error":{"message":"model not found"}}"#));

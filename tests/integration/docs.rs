@@ -31,7 +31,7 @@ const EXAMPLE_PROJECT: &[&str] = &[
 const LANGUAGES: &[&str] = &["sh", "console", "yaml", "json", "text", "rust", "toml"];
 
 /// The longest one pasted command may take: every runnable example is offline and quick.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+const COMMAND_TIMEOUT: Duration = Duration::from_mins(2);
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

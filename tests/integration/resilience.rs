@@ -352,7 +352,7 @@ fn ctrl_c_stops_in_flight_cases_and_still_writes_valid_reports() {
         if case_number(request) == 0 {
             Reply::answer("yes")
         } else {
-            Reply::answer("yes").delayed(Duration::from_secs(60))
+            Reply::answer("yes").delayed(Duration::from_mins(1))
         }
     });
     let project = project(4, &server.base_url(), "");

@@ -37,12 +37,12 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
 
     let mut written = Vec::new();
     if let Some(path) = &json_path {
-        crate::util::file::write_atomic(path, &crate::report::json::serialize(&merged))
+        crate::util::file::write_atomic_with(path, |out| crate::report::json::write(&merged, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = &junit_path {
-        crate::util::file::write_atomic(path, &junit::from_report(&merged))
+        crate::util::file::write_atomic_with(path, |out| junit::write(&merged, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }

@@ -7,17 +7,17 @@ use crate::cli::args::RunArgs;
 use crate::cli::support::{build_plan, stdout};
 use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
+use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
-use crate::decide::{FailOn, SuiteBudget, Verdict};
-use crate::error::{Error, exit_code};
+use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
 use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache, STATE_DIR};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
 use crate::results::CaseStatus;
-use crate::results::JsonReport;
+use crate::results::{CasePayload, CaseResult, JsonReport};
 use crate::results::{RunMeta, RunSummary};
-use crate::run::{RunOptions, RunOutcome};
+use crate::run::RunOptions;
 use crate::util::format::plural;
 use crate::util::git::git_commit;
 use crate::util::path::display_path;
@@ -29,15 +29,12 @@ pub(crate) fn run(
     cwd: &Path,
     color: ColorArg,
 ) -> Result<i32, Error> {
-    crate::decide::prewarm(config, args.select.model.as_deref());
+    check_named_target(args, config)?;
     let mut plan = build_plan(&args.select, config, cwd)?;
-    refuse_empty_selection(args, &plan)?;
+    check_run_arguments(args, &plan)?;
     crate::cli::support::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
         plan.set_repeat(repeat);
-    }
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
     }
     // Everything that can be checked is checked before the first request.
     let prepare = |path: Option<&Path>| {
@@ -60,15 +57,7 @@ pub(crate) fn run(
     let recorder = record_dir
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
-    // A `prompt-tokens` budget must hold before the first request, so its counts come first.
-    // Without one, nothing waits for the tokenizer: its tables (~0.15 s to build) are built
-    // while the first requests are in flight.
-    let prompt_tokens =
-        crate::decide::has_prompt_budget(&plan).then(|| crate::decide::count_prompts(&plan));
-    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
-        let prompt_budgets = crate::decide::check_prompt_budgets(&plan, tokens);
-        crate::decide::hold_back_over_budget(&mut plan, &prompt_budgets)
-    });
+    let (prompt_tokens, held_back) = count_budgeted_prompts(&mut plan);
 
     let started_at = jiff::Timestamp::now();
     let mut console =
@@ -89,8 +78,15 @@ pub(crate) fn run(
         cache: cache.clone(),
         recorder: recorder.clone(),
     };
-    let (outcome, prompt_tokens) =
-        execute_while_counting(&plan, prompt_tokens, &providers, &options, &mut console)?;
+    let mut outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
+        console.case_finished(case, result);
+    })?;
+    let (tokens, payloads) = account(
+        &plan,
+        &mut outcome.results,
+        prompt_tokens.as_deref(),
+        config,
+    );
     let meta = RunMeta {
         started_at,
         duration: outcome.duration,
@@ -102,7 +98,7 @@ pub(crate) fn run(
         results: &outcome.results,
         meta: &meta,
     };
-    let gated = gate(args, config, &summary, &prompt_tokens, baseline);
+    let gated = gate(args, &summary, &tokens, payloads, baseline);
     show_summary(&mut console, &summary, &gated);
     let report = &gated.report;
     let report_paths = write_reports(
@@ -135,28 +131,35 @@ pub(crate) fn run(
     Ok(gated.verdict.exit_code)
 }
 
-/// Runs the plan; when the prompt tokens were not counted up front, counts them on another
-/// thread meanwhile. Returns the outcome and the counts in plan order.
-fn execute_while_counting<W: Write>(
+/// A `prompt-tokens` budget must hold before the first request, so its counts come first and
+/// cases over it are held back. Without one, nothing is counted offline until the answers are
+/// in, and then only where the provider reported no usage. Returns the counts (when made) and
+/// how many cases were held back.
+fn count_budgeted_prompts(plan: &mut TestPlan) -> (Option<Vec<u64>>, usize) {
+    let prompt_tokens =
+        crate::decide::has_prompt_budget(plan).then(|| crate::decide::count_prompts(plan));
+    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
+        let prompt_budgets = crate::decide::check_prompt_budgets(plan, tokens);
+        crate::decide::hold_back_over_budget(plan, &prompt_budgets)
+    });
+    (prompt_tokens, held_back)
+}
+
+/// Counts each case's tokens and cost, then takes the answers and assertion verdicts out of
+/// the results for the report: nothing after it reads them from the results, and a large run
+/// should not hold them twice.
+fn account(
     plan: &TestPlan,
-    counted: Option<Vec<u64>>,
-    providers: &[Provider],
-    options: &RunOptions,
-    console: &mut ConsoleReporter<W>,
-) -> Result<(RunOutcome, Vec<u64>), Error> {
-    std::thread::scope(|scope| {
-        let counting = counted
-            .is_none()
-            .then(|| scope.spawn(|| crate::decide::count_prompts(plan)));
-        let outcome = crate::run::execute(plan, providers, options, |case, result| {
-            console.case_finished(case, result);
-        })?;
-        let counts = match counting {
-            Some(counting) => counting.join().expect("counting tokens never panics"),
-            None => counted.unwrap_or_default(),
-        };
-        Ok((outcome, counts))
-    })
+    results: &mut [CaseResult],
+    prompt_tokens: Option<&[u64]>,
+    config: &Config,
+) -> (Vec<CaseTokens>, Vec<CasePayload>) {
+    let tokens = crate::decide::case_tokens(plan, results, prompt_tokens, &config.prices);
+    let payloads = results
+        .iter_mut()
+        .map(|result| (result.answer.take(), std::mem::take(&mut result.assertions)))
+        .collect();
+    (tokens, payloads)
 }
 
 /// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
@@ -166,19 +169,17 @@ struct Gated {
     verdict: Verdict,
 }
 
-/// Counts tokens and cost, checks budgets, compares with the baseline, and decides.
+/// Checks budgets, builds the report, compares with the baseline, and decides.
 fn gate(
     args: &RunArgs,
-    config: &Config,
     summary: &RunSummary<'_>,
-    prompt_tokens: &[u64],
+    tokens: &[CaseTokens],
+    payloads: Vec<CasePayload>,
     baseline: Option<(String, JsonReport)>,
 ) -> Gated {
-    let tokens =
-        crate::decide::case_tokens(summary.plan, summary.results, prompt_tokens, &config.prices);
-    let budgets = crate::decide::check_budgets(summary.plan, &tokens);
-    let mut report = JsonReport::from_summary(summary);
-    crate::decide::annotate(&mut report, &tokens, &budgets);
+    let budgets = crate::decide::check_budgets(summary.plan, tokens);
+    let mut report = JsonReport::from_summary(summary, payloads);
+    crate::decide::annotate(&mut report, tokens, &budgets);
     report.baseline = baseline.map(|(path, base)| {
         let confidence = report_confidence(&report);
         let options = CompareOptions {
@@ -288,12 +289,12 @@ fn write_reports<W: Write>(
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut written = Vec::new();
     if let Some(path) = json_path {
-        crate::util::file::write_atomic(path, &json::serialize(report))
+        crate::util::file::write_atomic_with(path, |out| json::write(report, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = junit_path {
-        crate::util::file::write_atomic(path, &junit::from_report(report))
+        crate::util::file::write_atomic_with(path, |out| junit::write(report, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
@@ -308,9 +309,12 @@ fn write_reports<W: Write>(
     Ok(written)
 }
 
-/// Refuses a selection that holds no case unless `--allow-empty`: it would pass without
-/// testing anything.
-fn refuse_empty_selection(args: &RunArgs, plan: &TestPlan) -> Result<(), Error> {
+/// Refuses `--concurrency 0`, and a selection that holds no case unless `--allow-empty`: it
+/// would pass without testing anything.
+fn check_run_arguments(args: &RunArgs, plan: &TestPlan) -> Result<(), Error> {
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
     if plan.cases.is_empty() && !args.allow_empty {
         return Err(Error::usage(format!(
             "{} (hint: `promptci list` with the same selection shows the case ids; pass `--allow-empty` when an empty selection is expected)",
@@ -442,4 +446,20 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
         source,
     })?;
     Ok(dir.to_owned())
+}
+
+/// A target named with `--target` serves every suite, so an unknown name or a missing API key
+/// can fail the run before any suite is read (a failing start then costs almost nothing).
+fn check_named_target(args: &RunArgs, config: &Config) -> Result<(), Error> {
+    if args.select.target.is_none() {
+        return Ok(());
+    }
+    let target = config
+        .target_for(None, &crate::cli::support::overrides(&args.select))
+        .map_err(Error::usage)?;
+    let mut problems = InvalidInput::default();
+    if let Err(message) = crate::provider::check_api_key(&target) {
+        problems.push(Problem::new(message));
+    }
+    problems.into_result(())
 }
