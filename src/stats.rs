@@ -125,6 +125,38 @@ pub(crate) fn fisher_fell(
     hypergeometric.cdf(after_passed).clamp(0.0, 1.0)
 }
 
+/// A pass rate with its Wilson interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub(crate) struct PassRate {
+    /// Passed over judged.
+    pub(crate) rate: f64,
+    /// The Wilson interval of the rate.
+    pub(crate) interval: Interval,
+}
+
+impl PassRate {
+    /// Returns the rate of `passed` out of `judged` with its interval at `confidence`, or
+    /// `None` when nothing was judged.
+    #[must_use]
+    pub(crate) fn of(passed: u64, judged: u64, confidence: f64) -> Option<Self> {
+        (judged > 0).then(|| Self {
+            rate: passed.min(judged) as f64 / judged as f64,
+            interval: wilson(passed, judged, confidence),
+        })
+    }
+}
+
+/// Returns the nearest-rank `percentile` (0–100) of `values`, sorting them; `None` when empty.
+#[must_use]
+pub(crate) fn percentile(values: &mut [u64], percentile: usize) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = (percentile.min(100) * values.len()).div_ceil(100);
+    Some(values[rank.clamp(1, values.len()) - 1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +252,23 @@ mod tests {
         // A rate that rose is never significant.
         assert!(fisher_fell(2, 10, 9, 10) > 0.99);
         close(fisher_fell(3, 0, 1, 4), 1.0, 0.0);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut values: Vec<u64> = (1..=20).rev().collect();
+        assert_eq!(percentile(&mut values, 95), Some(19));
+        assert_eq!(percentile(&mut values, 50), Some(10));
+        assert_eq!(percentile(&mut values, 100), Some(20));
+        assert_eq!(percentile(&mut [7], 95), Some(7));
+        assert_eq!(percentile(&mut [], 95), None);
+    }
+
+    #[test]
+    fn pass_rates_need_a_judged_case() {
+        assert_eq!(PassRate::of(0, 0, 0.95), None);
+        let rate = PassRate::of(19, 20, 0.95).unwrap();
+        close(rate.rate, 0.95, 1e-12);
+        assert!(rate.interval.low < 0.95 && rate.interval.high > 0.95);
     }
 }

@@ -69,5 +69,7 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
         Command::Tokens(args) => commands::tokens::run(args, &config, &cwd),
         Command::Probes(args) => Ok(commands::probes::run(args)),
         Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
+        Command::Report(args) => commands::report::run(args, &cwd),
+        Command::Trend(args) => commands::trend::run(args, &cwd),
     }
 }

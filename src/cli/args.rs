@@ -68,6 +68,40 @@ pub(crate) enum Command {
     Merge(MergeArgs),
     /// The built-in edge-case and prompt-injection probes suites opt into with `probes:`.
     Probes(ProbesArgs),
+    /// Render saved JSON reports as one self-contained HTML report (several reports, such as
+    /// the shards of one run, are merged first).
+    Report(ReportArgs),
+    /// Lay JSON reports of many runs out over time: pass rates, failures, flaky cases, tokens,
+    /// cost and latency, as an HTML page of charts or Markdown.
+    Trend(TrendArgs),
+}
+
+/// Options of `promptci report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// JSON reports written by `promptci run --json`.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub(crate) reports: Vec<PathBuf>,
+
+    /// Write the HTML report here.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub(crate) html: PathBuf,
+}
+
+/// Options of `promptci trend`.
+#[derive(Debug, Args)]
+pub(crate) struct TrendArgs {
+    /// JSON reports of the runs, in any order: each is placed by its `started_at`.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub(crate) reports: Vec<PathBuf>,
+
+    /// Write the trend as an HTML page of charts here.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) html: Option<PathBuf>,
+
+    /// Print the trend as Markdown (for a pull-request comment or a step summary).
+    #[arg(long)]
+    pub(crate) markdown: bool,
 }
 
 /// Options of `promptci probes`.
@@ -149,6 +183,10 @@ pub(crate) struct RunArgs {
     /// Write a JSON report here.
     #[arg(long, value_name = "PATH")]
     pub(crate) json: Option<PathBuf>,
+
+    /// Write a self-contained HTML report here (opens from disk; loads nothing).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) html: Option<PathBuf>,
 
     /// Stop starting cases after the first failure or error.
     #[arg(long)]

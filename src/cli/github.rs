@@ -34,10 +34,16 @@ pub(crate) fn emit(
         return Ok(());
     }
     let prefix = path_prefix(project_root);
+    let run_url = run_url();
     let github = GithubReport {
         report,
         path_prefix: &prefix,
         gate_passed,
+        html_report: report_paths
+            .iter()
+            .find(|(name, _)| *name == "html-report")
+            .map(|(_, path)| path.as_str()),
+        run_url: run_url.as_deref(),
     };
     let mut out = stdout();
     let _ = out.write_all(github.annotations().as_bytes());
@@ -66,6 +72,17 @@ pub(crate) fn emit_error(mode: GithubArg, error: &Error, project_root: &Path) {
         let summary = crate::report::github::error_summary(error, &prefix);
         let _ = append(&path, summary.as_bytes());
     }
+}
+
+/// Returns the address of the current workflow run, from the variables Actions sets.
+fn run_url() -> Option<String> {
+    let variable = |name| std::env::var(name).ok().filter(|value| !value.is_empty());
+    Some(format!(
+        "{}/{}/actions/runs/{}",
+        variable("GITHUB_SERVER_URL")?.trim_end_matches('/'),
+        variable("GITHUB_REPOSITORY")?,
+        variable("GITHUB_RUN_ID")?
+    ))
 }
 
 /// Appends `bytes` to `path`, creating the file: how GitHub's step summary and output files

@@ -102,6 +102,26 @@ pub(crate) fn load_report(path: &Path, cwd: &Path) -> Result<JsonReport, Error> 
     let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
     Ok(JsonReport::parse(&display_path(path, cwd), &text)?)
 }
+/// Reads several JSON reports, collecting every unreadable or invalid one into one error.
+/// Returns each report with its path as given.
+pub(crate) fn load_reports(
+    paths: &[PathBuf],
+    cwd: &Path,
+) -> Result<Vec<(String, JsonReport)>, Error> {
+    let mut problems = InvalidInput::default();
+    let mut reports = Vec::with_capacity(paths.len());
+    for path in paths {
+        let full = cwd.join(path);
+        let text = std::fs::read_to_string(&full).map_err(|source| Error::read(path, source))?;
+        let name = path.display().to_string();
+        match JsonReport::parse(&name, &text) {
+            Ok(report) => reports.push((name, report)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems.into_result(reports)
+}
+
 /// Builds one provider per target of the plan, checking API keys before any request.
 pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
     let client = HttpClient::default();

@@ -10,6 +10,7 @@ mod baseline;
 mod budget;
 pub(crate) mod experiment;
 mod policy;
+mod trend;
 mod verdict;
 
 pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
@@ -22,4 +23,5 @@ pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };
 pub(crate) use policy::PairedExact;
-pub(crate) use verdict::{FailOn, Verdict, verdict};
+pub(crate) use trend::{CaseFlips, Trend, TrendPoint};
+pub(crate) use verdict::{FailOn, Verdict, report_verdict, verdict};

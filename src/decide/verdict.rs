@@ -3,7 +3,7 @@
 
 use super::budget::SuiteBudget;
 use crate::error::exit_code;
-use crate::results::{CaseDelta, CaseStatus, Comparison, Counts};
+use crate::results::{BudgetCheck, CaseDelta, CaseStatus, Comparison, Counts, JsonReport};
 use crate::util::format::plural;
 
 /// What the gate blocks on: every failure, or only failures the baseline did not know.
@@ -80,6 +80,30 @@ pub(crate) fn verdict(
         exit_code::SUCCESS
     };
     Verdict { exit_code, reasons }
+}
+
+/// Decides the verdict a saved report records: its counts, the budgets checked in its suites
+/// and its baseline comparison, with every failure blocking (a report does not say which
+/// `--fail-on` the run used).
+#[must_use]
+pub(crate) fn report_verdict(report: &JsonReport) -> Verdict {
+    let overruns: Vec<BudgetCheck> = report
+        .suites
+        .iter()
+        .flat_map(|suite| suite.budgets.iter().filter(|check| !check.passed).cloned())
+        .collect();
+    let budgets = [SuiteBudget {
+        suite: 0,
+        name: String::new(),
+        checks: overruns,
+    }];
+    verdict(
+        report.summary.counts,
+        report.run.interrupted,
+        &budgets,
+        report.baseline.as_ref(),
+        FailOn::Failures,
+    )
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ pub(crate) struct GithubReport<'a> {
     /// Whether the run's gate passed (failures, regressions and budgets, as `--fail-on`
     /// decided), for the summary's headline.
     pub(crate) gate_passed: bool,
+    /// The HTML report written (`--html`), as displayed, for the summary to point at.
+    pub(crate) html_report: Option<&'a str>,
+    /// The address of the workflow run, whose page lists the artifacts a workflow uploaded.
+    pub(crate) run_url: Option<&'a str>,
 }
 
 impl GithubReport<'_> {
@@ -110,6 +114,7 @@ impl GithubReport<'_> {
         if !facts.is_empty() {
             let _ = writeln!(out, "\n{}", facts.join(" · "));
         }
+        self.html_line(&mut out);
         self.failed_table(&mut out);
         self.errored_table(&mut out);
         self.budget_table(&mut out);
@@ -119,6 +124,26 @@ impl GithubReport<'_> {
         }
         out.push('\n');
         out
+    }
+
+    /// Points at the HTML report: the file only exists on the runner, so the reader gets it
+    /// from the run's artifacts (when the workflow uploads it).
+    fn html_line(&self, out: &mut String) {
+        let Some(path) = self.html_report else {
+            return;
+        };
+        let _ = match self.run_url {
+            Some(url) => writeln!(
+                out,
+                "\n📄 HTML report: `{}`, in [this run's artifacts]({url}#artifacts) when the workflow uploads it",
+                cell(path)
+            ),
+            None => writeln!(
+                out,
+                "\n📄 HTML report: `{}` (upload it with `actions/upload-artifact` to read it after the run)",
+                cell(path)
+            ),
+        };
     }
 
     fn budget_table(&self, out: &mut String) {
@@ -472,6 +497,8 @@ mod tests {
             report: &report,
             path_prefix: "app/",
             gate_passed: false,
+            html_report: None,
+            run_url: None,
         }
         .annotations();
         assert_eq!(
@@ -491,6 +518,8 @@ mod tests {
             report: &report,
             path_prefix: "",
             gate_passed: false,
+            html_report: None,
+            run_url: None,
         }
         .step_summary();
         assert!(text.starts_with("## promptci: ❌ failed\n"), "{text}");

@@ -1,7 +1,8 @@
 //! Rendering: everything a person or a CI system reads about a run — the console
 //! ([`console`]), JUnit ([`junit`]), GitHub Actions output ([`github`]), the JSON report's bytes
 //! ([`json`]), baseline comparisons as text and Markdown ([`comparison`]), A/B comparisons
-//! ([`ab`]), budget sections ([`budget`]) and plain-text tables ([`table`]).
+//! ([`ab`]), budget sections ([`budget`]), plain-text tables ([`table`]), trends as Markdown ([`trend`])
+//! and the self-contained HTML report and trend pages ([`html`]).
 //!
 //! Every renderer reads the [`results`](crate::results) model (and what
 //! [`decide`](crate::decide) made of it) and returns text or bytes; the console writes to any
@@ -12,6 +13,8 @@ pub(crate) mod budget;
 pub(crate) mod comparison;
 pub(crate) mod console;
 pub(crate) mod github;
+pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod table;
+pub(crate) mod trend;

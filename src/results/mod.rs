@@ -27,7 +27,8 @@ pub(crate) use comparison::{
 };
 pub(crate) use counts::Counts;
 pub(crate) use json_report::{
-    CasePayload, JsonAttempt, JsonCase, JsonReport, JsonSuite, JsonTokens, TokenPair, TokenSource,
+    CasePayload, JsonAttempt, JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, JsonSuite,
+    JsonTokens, TokenPair, TokenSource,
 };
 pub(crate) use merge::merge;
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};

@@ -453,6 +453,11 @@ fn the_run_step_does_what_the_documented_args_example_says() {
     );
     assert!(run.has_output("exit-code=0"), "{}", run.outputs);
     assert!(run.has_output("total=2"), "{}", run.outputs);
+    assert!(
+        run.has_output("html-report=promptci-report.html"),
+        "the HTML report is written by default: {}",
+        run.outputs
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod errors;
 mod files;
 mod gates;
 mod harness;
+mod html;
 mod install;
 mod mock_server;
 mod probes;

@@ -5,11 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::MergeArgs;
-use crate::cli::support::stdout;
+use crate::cli::support::{load_reports, stdout};
 use crate::decide::{FailOn, verdict};
-use crate::error::{Error, InvalidInput, exit_code};
+use crate::error::{Error, exit_code};
 use crate::report::junit;
-use crate::results::{JsonReport, merge};
+use crate::results::merge;
 use crate::util::format::plural;
 use crate::util::path::display_path;
 
@@ -18,21 +18,7 @@ use crate::util::path::display_path;
 pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i32, Error> {
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
-    let mut problems = InvalidInput::default();
-    let mut inputs = Vec::with_capacity(args.reports.len());
-    for path in &args.reports {
-        let full = cwd.join(path);
-        let text = std::fs::read_to_string(&full).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let name = path.display().to_string();
-        match JsonReport::parse(&name, &text) {
-            Ok(report) => inputs.push((name, report)),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    let inputs = problems.into_result(inputs)?;
+    let inputs = load_reports(&args.reports, cwd)?;
     let merged = merge(&inputs).map_err(Error::usage)?;
 
     let mut written = Vec::new();

@@ -9,5 +9,7 @@ pub(crate) mod merge;
 pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod render;
+pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod tokens;
+pub(crate) mod trend;

@@ -37,14 +37,12 @@ pub(crate) fn run(
         plan.set_repeat(repeat);
     }
     // Everything that can be checked is checked before the first request.
-    let prepare = |path: Option<&Path>| {
-        path.map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
+    let [junit_path, json_path, html_path] = [&args.junit, &args.json, &args.html].map(|path| {
+        path.as_deref()
+            .map(|path| crate::cli::support::prepare_output(&cwd.join(path)))
             .transpose()
-    };
-    let (junit_path, json_path) = (
-        prepare(args.junit.as_deref())?,
-        prepare(args.json.as_deref())?,
-    );
+    });
+    let (junit_path, json_path, html_path) = (junit_path?, json_path?, html_path?);
     let baseline = load_baseline(args, cwd)?;
     crate::decide::validate_prices(&plan, config)?;
     let providers = crate::cli::support::providers_for(&plan)?;
@@ -105,6 +103,9 @@ pub(crate) fn run(
         report,
         json_path.as_deref(),
         junit_path.as_deref(),
+        html_path
+            .as_deref()
+            .map(|path| (path, html_report(&plan, report, &gated.verdict))),
         &mut console,
         cwd,
     )?;
@@ -209,6 +210,20 @@ fn gate(
     }
 }
 
+/// Returns the HTML report of the run, with the messages each case sent.
+fn html_report(plan: &TestPlan, report: &JsonReport, verdict: &Verdict) -> Vec<u8> {
+    let messages: Vec<&[crate::chat::Message]> = plan
+        .cases
+        .iter()
+        .map(|case| case.messages.as_slice())
+        .collect();
+    crate::report::html::report_page(&crate::report::html::HtmlInput {
+        report,
+        verdict,
+        messages: Some(&messages),
+    })
+}
+
 /// Writes the summary table with the budget and baseline sections and the gate's verdict.
 fn show_summary<W: Write>(
     console: &mut ConsoleReporter<W>,
@@ -284,6 +299,7 @@ fn write_reports<W: Write>(
     report: &JsonReport,
     json_path: Option<&Path>,
     junit_path: Option<&Path>,
+    html: Option<(&Path, Vec<u8>)>,
     console: &mut ConsoleReporter<W>,
     cwd: &Path,
 ) -> Result<Vec<(&'static str, String)>, Error> {
@@ -297,6 +313,11 @@ fn write_reports<W: Write>(
         crate::util::file::write_atomic_with(path, |out| junit::write(report, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
+    }
+    if let Some((path, page)) = html {
+        crate::util::file::write_atomic(path, &page)
+            .map_err(|source| Error::write(path, source))?;
+        written.push(("html-report", display_path(path, cwd)));
     }
     if let Some(seed) = report.run.probe_seed {
         console.note(&format!(
