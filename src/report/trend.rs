@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::decide::{CaseFlips, Trend, TrendPoint};
 use crate::stats::PassRate;
-use crate::util::format::percent_trimmed;
+use crate::util::format::{percent_trimmed, plural};
 
 /// How many of the cases that changed status most often the Markdown lists.
 const FLIP_LIMIT: usize = 10;
@@ -16,8 +16,8 @@ const FLIP_LIMIT: usize = 10;
 pub(crate) fn title(trend: &Trend) -> String {
     match (trend.runs.first(), trend.runs.last()) {
         (Some(first), Some(last)) => format!(
-            "promptci trend · {} runs · {} to {}",
-            trend.runs.len(),
+            "promptci trend · {} · {} to {}",
+            plural(trend.runs.len(), "run", "runs"),
             day(&first.started_at),
             day(&last.started_at)
         ),
@@ -34,7 +34,7 @@ pub(crate) fn markdown(trend: &Trend) -> String {
     };
     let mut out = format!(
         "## promptci trend: {} from {} to {}\n\n",
-        crate::util::format::plural(trend.runs.len(), "run", "runs"),
+        plural(trend.runs.len(), "run", "runs"),
         day(&first.started_at),
         day(&last.started_at)
     );

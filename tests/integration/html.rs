@@ -662,6 +662,10 @@ fn the_pages_work_in_a_real_browser_with_no_network() {
         .run(&args.iter().map(String::as_str).collect::<Vec<_>>())
         .code(0);
 
+    // A run that selected nothing still gives a page that draws.
+    project
+        .run(&["run", "--filter", "no-such-case", "--html", "empty.html"])
+        .code(0);
     let screenshots = std::env::var("PROMPTCI_SCREENSHOTS").ok();
     let spec = serde_json::json!({
         "screenshots": screenshots,
@@ -679,6 +683,7 @@ fn the_pages_work_in_a_real_browser_with_no_network() {
                 "failing_case": "suites/big.yaml::case_0003", "reason": "missing `invoice`",
                 "search": { "query": "case_0999", "rows": 1 },
             },
+            { "file": project.path("empty.html"), "name": "empty", "total": 0, "verdict": "PASSED" },
         ],
         "trends": [{
             "file": project.path("trend.html"), "name": "trend", "screenshots": true,

@@ -39,10 +39,9 @@ pub(crate) fn run(args: &TrendArgs, cwd: &Path) -> Result<i32, Error> {
         if !args.markdown {
             let _ = writeln!(
                 out,
-                "wrote {} ({} from {} reports)",
+                "wrote {}: {}",
                 display_path(path, cwd),
-                crate::report::trend::title(&trend),
-                reports.len()
+                crate::report::trend::title(&trend)
             );
         }
     }
