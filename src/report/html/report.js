@@ -550,7 +550,12 @@ function evidence(ev) {
   if (has("grader") || has("model")) parts.push(el("span", null, "grader ", el("code", null, [judge.grader, judge.model].filter(Boolean).join(" "))));
   const hash = judge.prompt_hash || judge.judge_prompt_hash;
   if (hash) parts.push(el("span", null, "judge prompt ", el("code", null, shortHash(hash))));
-  if (has("tokens") && typeof judge.tokens === "object") parts.push(el("span", null, `judge tokens ${fmtInt(judge.tokens.prompt)} + ${fmtInt(judge.tokens.completion)}`));
+  if (has("tokens") && typeof judge.tokens === "object") {
+    const tokens = judge.tokens;
+    const prompt = tokens.prompt_tokens !== undefined ? tokens.prompt_tokens : tokens.prompt;
+    const completion = tokens.completion_tokens !== undefined ? tokens.completion_tokens : tokens.completion;
+    parts.push(el("span", null, `judge tokens ${fmtInt(prompt)} + ${fmtInt(completion)}`));
+  }
   for (const source of judge === ev ? [ev] : [judge, ev]) {
     for (const [key, value] of Object.entries(source)) {
       if (known.has(key) || value === null || value === undefined) continue;
@@ -561,10 +566,15 @@ function evidence(ev) {
     el("li", null, `cosine ${item.score} to `, el("q", null, item.reference)))) : null;
   const votes = Array.isArray(judge.votes) ? el("ol", { class: "compact" }, judge.votes.map((vote) => el("li", null,
     vote !== null && typeof vote === "object"
-      ? [vote.pass === undefined ? "" : vote.pass ? "pass" : "fail", has_(vote, "score") ? " · score " + vote.score : "", vote.reason ? " · " + vote.reason : "",
-        vote.error ? " · could not be read: " + vote.error : ""]
+      ? [has_(vote, "pass") ? (vote.pass ? "pass" : "fail") : "unreadable", has_(vote, "score") ? " · score " + vote.score : "",
+        has_(vote, "category") ? " · " + vote.category : "", vote.cached ? " · cached" : "", vote.reason ? " · " + vote.reason : ""]
       : String(vote)))) : null;
-  return [parts.length ? el("div", { class: "evidence" }, parts) : null,
+  // An assertion that could not be decided carries the error (a grader that failed or gave no
+  // verdict), which is the reason to show.
+  const error = ev.error && typeof ev.error === "object"
+    ? el("div", { class: "evidence" }, "not judged: ", ev.error.kind || "", ev.error.status ? ` (HTTP ${ev.error.status})` : "", ev.error.message ? " · " + ev.error.message : "")
+    : null;
+  return [error, parts.length ? el("div", { class: "evidence" }, parts) : null,
     similarity ? el("div", { class: "evidence" }, "similarity:", similarity) : null,
     votes ? el("div", { class: "evidence" }, "votes:", votes) : null];
 }
