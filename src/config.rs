@@ -26,6 +26,9 @@ pub(crate) const DEFAULT_RECORDINGS_DIR: &str = "recordings";
 /// The always-available built-in offline target.
 pub(crate) const MOCK_TARGET: &str = "mock";
 
+/// The always-available built-in offline target that answers with the prompt it is sent.
+pub(crate) const ECHO_TARGET: &str = "echo";
+
 /// The always-available built-in target that answers from `recordings/`.
 pub(crate) const REPLAY_TARGET: &str = "replay";
 
@@ -121,6 +124,8 @@ pub(crate) enum ProviderKind {
     Anthropic,
     /// The built-in offline, deterministic mock.
     Mock,
+    /// The built-in offline target that answers with the prompt it is sent.
+    Echo,
     /// Answers recorded by an earlier live run (`--record`), offline.
     Replay,
 }
@@ -133,6 +138,7 @@ impl ProviderKind {
             Self::Openai => "openai",
             Self::Anthropic => "anthropic",
             Self::Mock => "mock",
+            Self::Echo => "echo",
             Self::Replay => "replay",
         }
     }
@@ -142,7 +148,7 @@ impl ProviderKind {
     pub(crate) fn is_live(self) -> bool {
         match self {
             Self::Openai | Self::Anthropic => true,
-            Self::Mock | Self::Replay => false,
+            Self::Mock | Self::Echo | Self::Replay => false,
         }
     }
 }
@@ -255,6 +261,16 @@ impl Target {
             recordings: None,
             api_version: None,
             stream: false,
+        }
+    }
+
+    /// Returns the built-in `echo` target.
+    #[must_use]
+    pub(crate) fn builtin_echo() -> Self {
+        Self {
+            provider: ProviderKind::Echo,
+            model: "echo".to_owned(),
+            ..Self::builtin_mock(ECHO_TARGET)
         }
     }
 
@@ -456,6 +472,9 @@ impl Config {
                 .entry(name.to_owned())
                 .or_insert_with(|| Target::builtin_mock(name));
         }
+        self.targets
+            .entry(ECHO_TARGET.to_owned())
+            .or_insert_with(Target::builtin_echo);
         let root = self.root.clone();
         self.targets
             .entry(REPLAY_TARGET.to_owned())
@@ -567,7 +586,7 @@ fn resolve_base_url(
         (ProviderKind::Openai | ProviderKind::Anthropic, None) if has_base_url_env => None,
         (ProviderKind::Openai, None) => Some("https://api.openai.com/v1".to_owned()),
         (ProviderKind::Anthropic, None) => Some(ANTHROPIC_BASE_URL.to_owned()),
-        (ProviderKind::Mock | ProviderKind::Replay, None) => None,
+        (ProviderKind::Mock | ProviderKind::Echo | ProviderKind::Replay, None) => None,
     };
     Ok(base_url)
 }
@@ -588,6 +607,7 @@ fn resolve_target(
     let model = match (raw.provider, raw.model) {
         (_, Some(model)) => model,
         (ProviderKind::Mock, None) => "mock".to_owned(),
+        (ProviderKind::Echo, None) => "echo".to_owned(),
         (ProviderKind::Replay, None) => "replay".to_owned(),
         (ProviderKind::Openai, None) => {
             return Err(problem(

@@ -106,6 +106,15 @@ impl Problem {
         }
     }
 
+    /// Creates a problem at a place that has no source to quote, such as a row of a streamed
+    /// data file: `location` is shown as written (`suites/cases.csv:7:3`).
+    pub(crate) fn located(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            location: Some(location.into()),
+            ..Self::new(message)
+        }
+    }
+
     /// Creates a problem pointing at a byte range in a source file.
     pub(crate) fn at(
         source: &SourceFile,

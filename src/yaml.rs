@@ -8,10 +8,49 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 /// Parses YAML text into `T`, turning the first error into a located [`Problem`] with a
 /// "did you mean" hint for unknown keys and kinds.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, Problem> {
+    parse_yaml_text(&source.text).map_err(|error| error.at(source))
+}
+
+/// The first error of a YAML text, where it is, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YamlError {
+    /// What is wrong, without the location.
+    pub(crate) message: String,
+    /// The 1-based line and column in the parsed text, when the parser knows it.
+    pub(crate) at: Option<(usize, usize)>,
+    /// A "did you mean" hint for unknown keys and kinds.
+    pub(crate) help: Option<String>,
+}
+
+impl YamlError {
+    /// Returns the problem located in `source`, the text that was parsed.
+    pub(crate) fn at(self, source: &SourceFile) -> Problem {
+        self.shifted(source, 0)
+    }
+
+    /// Returns the problem located in `source` when the parsed text was a part of it starting
+    /// at line `lines_before + 1`.
+    pub(crate) fn shifted(self, source: &SourceFile, lines_before: usize) -> Problem {
+        let problem = match self.at {
+            Some((line, column)) => {
+                Problem::at_line(source, line + lines_before, column, self.message)
+            }
+            None => Problem::new(format!("{}: {}", source.name, self.message)),
+        };
+        match self.help {
+            Some(help) => problem.with_help(help),
+            None => problem,
+        }
+    }
+}
+
+/// Parses YAML `text` into `T` with promptci's options, keeping the first error as a
+/// [`YamlError`].
+pub(crate) fn parse_yaml_text<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     // The parser's default budget (250,000 nodes, a million events, 64 MiB of scalars) stops
     // a suite of ~10,000 cases in one file. Limits that grow with the file keep the protection
     // that matters, against aliases expanding far beyond the input, and accept any large file.
-    let size = source.text.len();
+    let size = text.len();
     let options = serde_saphyr::options! {
         with_snippet: false,
         // `yes`/`no`/`on` stay strings: a case answer of "no" must not become `false`.
@@ -22,19 +61,12 @@ pub(crate) fn parse_yaml<T: DeserializeOwned>(source: &SourceFile) -> Result<T, 
             max_total_scalar_bytes: (64 << 20) + size,
         },
     };
-    serde_saphyr::from_str_with_options(&source.text, options).map_err(|error| {
-        let raw = error.to_string();
-        let message = strip_location(&raw);
-        let problem = match error.location() {
-            Some(location) => {
-                let (line, column) = line_column(location);
-                Problem::at_line(source, line, column, message.clone())
-            }
-            None => Problem::new(format!("{}: {message}", source.name)),
-        };
-        match suggestion(&message) {
-            Some(help) => problem.with_help(help),
-            None => problem,
+    serde_saphyr::from_str_with_options(text, options).map_err(|error| {
+        let message = strip_location(&error.to_string());
+        YamlError {
+            help: suggestion(&message),
+            at: error.location().map(line_column),
+            message,
         }
     })
 }

@@ -43,7 +43,7 @@ impl<'de> Deserialize<'de> for OneOrMany {
 }
 
 /// An assertion as written in a suite: one key naming the kind, and its argument.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) enum AssertionSpec {
     /// The answer equals the text exactly (surrounding whitespace ignored).

@@ -8,7 +8,7 @@ use crate::assert::{Assertion, ProbeCheck};
 use crate::chat::{Message, Role};
 use crate::probe::ProbeSeed;
 use crate::probe::catalogue::{CheckKind, Delivery, Family, PayloadInputs};
-use crate::suite::{Case, Conversation, RepeatSettings, Suite, Vars};
+use crate::suite::{Case, Conversation, RepeatSettings, Suite, SuitePrompt, Vars};
 
 /// The tag every generated probe case carries, for `--tag probes`.
 pub(crate) const PROBE_TAG: &str = "probes";
@@ -88,7 +88,10 @@ pub(crate) fn generate(suite: &Suite, seed: ProbeSeed, model: &str) -> Vec<Probe
                     family,
                     name,
                     nonce,
-                    canary: (config.canary && suite.prompt.is_some()).then(|| seed.canary(&scope)),
+                    // The canary is planted in the system message, so a prompt without one gets none.
+                    canary: (config.canary
+                        && suite.prompt.as_ref().is_some_and(SuitePrompt::has_system))
+                    .then(|| seed.canary(&scope)),
                     untrusted_var: var.map(str::to_owned),
                     completion_budget: suite.budget.completion_tokens,
                     model: model.to_owned(),
@@ -115,29 +118,32 @@ pub(crate) fn generate(suite: &Suite, seed: ProbeSeed, model: &str) -> Vec<Probe
 }
 
 impl Probe {
-    /// Finishes a probe case after rendering: checks that an untrusted variable reached the
-    /// system prompt, plants the canary there, and returns the built-in checks (followed by the
-    /// case's own assertions).
+    /// Finishes a probe case after rendering, where the first `from_prompt` messages are the
+    /// ones the suite's template rendered: checks that an untrusted variable reached them,
+    /// plants the canary in the system message, and returns the built-in checks (followed by
+    /// the case's own assertions).
     pub(crate) fn bind(
         &self,
         messages: &mut [Message],
+        from_prompt: usize,
         assertions: &[Assertion],
     ) -> Result<Vec<Assertion>, String> {
-        let system = messages
+        let (rendered, _) = messages.split_at_mut(from_prompt.min(messages.len()));
+        if let (Some(var), Some(nonce)) = (&self.untrusted_var, &self.nonce)
+            && !rendered
+                .iter()
+                .any(|message| message.content.contains(nonce.as_str()))
+        {
+            return Err(format!(
+                "untrusted variable `{var}` does not reach the rendered prompt, so indirect injection through it tests nothing"
+            ));
+        }
+        let system = rendered
             .iter_mut()
             .find(|message| message.role == Role::System);
         let prompt: Option<Arc<str>> = system
             .as_ref()
             .map(|message| message.content.as_str().into());
-        if let (Some(var), Some(nonce)) = (&self.untrusted_var, &self.nonce)
-            && !prompt
-                .as_deref()
-                .is_some_and(|prompt| prompt.contains(nonce.as_str()))
-        {
-            return Err(format!(
-                "untrusted variable `{var}` does not reach the rendered system prompt, so indirect injection through it tests nothing"
-            ));
-        }
         if let (Some(canary), Some(system)) = (&self.canary, system) {
             system.content = planted(&system.content, canary);
         }
@@ -200,7 +206,9 @@ mod tests {
             .map(|probe| {
                 let user = match &probe.case.conversation {
                     Conversation::User(user) => user.clone(),
-                    Conversation::Messages(_) => unreachable!("probes send one user message"),
+                    Conversation::Empty | Conversation::Messages(_) => {
+                        unreachable!("probes send one user message")
+                    }
                 };
                 (
                     probe.case.name.clone(),
@@ -270,7 +278,7 @@ mod tests {
             Message::new(Role::System, "You help Acme."),
             Message::new(Role::User, "x"),
         ];
-        let checks = probe.bind(&mut messages, &[]).unwrap();
+        let checks = probe.bind(&mut messages, 1, &[]).unwrap();
         let canary = probe.canary.as_deref().unwrap();
         assert_eq!(messages[0].content, planted("You help Acme.", canary));
         let kinds: Vec<&str> = checks.iter().map(Assertion::kind).collect();
@@ -298,7 +306,7 @@ mod tests {
         );
         let cases = generate(&suite, ProbeSeed::new(3), "mock");
         let mut messages = vec![Message::new(Role::System, "the template dropped the note")];
-        let error = cases[0].probe.bind(&mut messages, &[]).unwrap_err();
+        let error = cases[0].probe.bind(&mut messages, 1, &[]).unwrap_err();
         assert!(
             error.starts_with("untrusted variable `note` does not reach"),
             "{error}"
@@ -312,7 +320,7 @@ mod tests {
         let cases = generate(&suite, ProbeSeed::new(3), "mock");
         assert_eq!(cases[0].probe.canary, None);
         let mut messages = vec![Message::new(Role::System, "sys")];
-        let checks = cases[0].probe.bind(&mut messages, &[]).unwrap();
+        let checks = cases[0].probe.bind(&mut messages, 1, &[]).unwrap();
         assert_eq!(messages[0].content, "sys");
         assert!(checks.iter().all(|check| check.kind() != "probe-canary"));
     }

@@ -4,7 +4,7 @@
 //! suite stops the run before any money is spent. Plan order (suites by path, cases in file
 //! order) is the order of every report.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::config::RawBudget;
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem};
 use crate::prompt_files::PromptFiles;
-use crate::suite::{Case, Suite, Vars};
+use crate::suite::{Case, PromptRole, PromptShape, Suite, SuitePrompt, Vars};
 use crate::template::Renderer;
 
 /// The ordered cases of a run.
@@ -71,7 +71,7 @@ pub(crate) struct TestInstance {
     pub(crate) line: usize,
     /// The suite's and the case's tags.
     pub(crate) tags: Vec<String>,
-    /// The messages sent, system message first.
+    /// The messages sent: the prompt's, then the case's.
     pub(crate) messages: Vec<Message>,
     /// The assertions judging the answer.
     pub(crate) assertions: Arc<[Assertion]>,
@@ -81,6 +81,8 @@ pub(crate) struct TestInstance {
     pub(crate) skip: Option<String>,
     /// The mock target's scripted answer.
     pub(crate) mock_answer: Option<String>,
+    /// Whether the prompt is a chat template (the echo target answers it as JSON).
+    pub(crate) chat_prompt: bool,
     /// What a generated probe case probes; `None` for written cases.
     pub(crate) probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
@@ -177,7 +179,7 @@ pub(crate) struct PlanBuilder<'a> {
     selector: Selector,
     renderer: Renderer,
     problems: InvalidInput,
-    render_failures: HashMap<(String, String), usize>,
+    render_failures: HashSet<(String, String)>,
     plan: TestPlan,
     target_index: HashMap<String, usize>,
     probe_seed: crate::probe::ProbeSeed,
@@ -192,7 +194,7 @@ impl<'a> PlanBuilder<'a> {
             selector: Selector::new(options)?,
             renderer: Renderer::new(),
             problems: InvalidInput::default(),
-            render_failures: HashMap::new(),
+            render_failures: HashSet::new(),
             plan: TestPlan::default(),
             target_index: HashMap::new(),
             probe_seed: crate::probe::ProbeSeed::given_or_fresh(options.probe_seed),
@@ -254,33 +256,19 @@ impl<'a> PlanBuilder<'a> {
             let mut messages = Vec::with_capacity(2);
             if let Some(prompt) = &suite.prompt {
                 let vars = merged_vars(&suite.vars, &case.vars);
-                match self
-                    .renderer
-                    .render(&suite.dir, &prompt.template, &vars, &config.root)
-                {
-                    Ok(system) => messages.push(Message::new(Role::System, system)),
+                match render_prompt(&mut self.renderer, suite, prompt, &vars, &config.root) {
+                    Ok(mut prompt_messages) => messages.append(&mut prompt_messages),
                     Err(problem) => {
-                        let key = (
-                            problem.location().unwrap_or_default().to_owned(),
-                            problem.message().to_owned(),
-                        );
-                        let seen = self.render_failures.entry(key).or_insert(0);
-                        *seen += 1;
-                        if *seen == 1 {
-                            let message = format!(
-                                "{} (rendering `{id}`, {}:{})",
-                                problem.message(),
-                                suite.name,
-                                case.line
-                            );
-                            problems.push(problem.with_message(message));
-                        }
+                        let rendering = format!("rendering `{id}`, {}:{}", suite.name, case.line);
+                        report_once(problem, &rendering, &mut self.render_failures, problems);
                         continue;
                     }
                 }
             }
+            let from_prompt = messages.len();
             messages.extend(case.conversation.messages());
-            let Some(assertions) = assertions_of(case, probe, &mut messages, suite, problems)
+            let Some(assertions) =
+                assertions_of(case, probe, (&mut messages, from_prompt), suite, problems)
             else {
                 continue;
             };
@@ -295,6 +283,7 @@ impl<'a> PlanBuilder<'a> {
                 target,
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
+                chat_prompt: false,
                 probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
             });
@@ -307,6 +296,44 @@ impl<'a> PlanBuilder<'a> {
         self.plan.probe_seed = (self.plan.cases.iter().any(|case| case.probe.is_some()))
             .then(|| self.probe_seed.value());
         self.problems.into_result(self.plan)
+    }
+}
+
+/// Records a rendering problem, naming the case it was found in (`rendering`), unless the
+/// same problem at the same place was already recorded for an earlier case.
+fn report_once(
+    problem: Problem,
+    rendering: &str,
+    seen: &mut HashSet<(String, String)>,
+    problems: &mut InvalidInput,
+) {
+    let key = (
+        problem.location().unwrap_or_default().to_owned(),
+        problem.message().to_owned(),
+    );
+    if seen.insert(key) {
+        let message = format!("{} ({rendering})", problem.message());
+        problems.push(problem.with_message(message));
+    }
+}
+
+/// Renders the messages of a suite's prompt for one case's variables.
+fn render_prompt(
+    renderer: &mut Renderer,
+    suite: &Suite,
+    prompt: &SuitePrompt,
+    vars: &Vars,
+    root: &Path,
+) -> Result<Vec<Message>, Problem> {
+    match &prompt.shape {
+        PromptShape::Text(role) => {
+            let text = renderer.render(&suite.dir, &prompt.template, vars, root)?;
+            let role = match role {
+                PromptRole::System => Role::System,
+                PromptRole::User => Role::User,
+            };
+            Ok(vec![Message::new(role, text)])
+        }
     }
 }
 
@@ -344,12 +371,13 @@ fn selected_cases<'a>(
         .collect()
 }
 
-/// Returns a case's assertions. A probe is first bound to its rendered messages (canary,
-/// built-in checks); an untrusted variable that never reaches the prompt is reported once.
+/// Returns a case's assertions. A probe is first bound to its rendered messages, the first
+/// `from_prompt` of them rendered from the suite's template (canary, built-in checks); an
+/// untrusted variable that never reaches the prompt is reported once.
 fn assertions_of(
     case: &Case,
     probe: Option<&Arc<Probe>>,
-    messages: &mut [Message],
+    (messages, from_prompt): (&mut [Message], usize),
     suite: &Suite,
     problems: &mut InvalidInput,
 ) -> Option<Vec<Assertion>> {
@@ -357,7 +385,7 @@ fn assertions_of(
         return Some(case.assertions.clone());
     };
     probe
-        .bind(messages, &case.assertions)
+        .bind(messages, from_prompt, &case.assertions)
         .map_err(|message| {
             let known = problems.problems.iter().any(|known| known.message() == message);
             if !known {

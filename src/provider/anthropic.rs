@@ -247,6 +247,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
         };
         let body = provider.body(&request);
         assert_eq!(body["system"], "Be brief.");

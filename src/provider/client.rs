@@ -1,6 +1,7 @@
 //! [`Provider`]: the closed set of model back-ends, and how a target becomes one.
 
 use super::anthropic::AnthropicProvider;
+use super::echo::EchoProvider;
 use super::mock::MockProvider;
 use super::model::{ChatRequest, ProviderError};
 use super::openai::OpenAiProvider;
@@ -17,6 +18,8 @@ pub(crate) enum Provider {
     Anthropic(AnthropicProvider),
     /// The built-in offline mock.
     Mock(MockProvider),
+    /// The built-in offline target that echoes its prompt.
+    Echo(EchoProvider),
     /// Answers recorded by an earlier live run.
     Replay(ReplayProvider),
 }
@@ -27,6 +30,7 @@ impl Provider {
     pub(crate) fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {
         match target.provider {
             ProviderKind::Mock => Ok(Self::Mock(MockProvider::new(target))),
+            ProviderKind::Echo => Ok(Self::Echo(EchoProvider::new(target))),
             ProviderKind::Replay => {
                 let dir = target.recordings.clone().unwrap_or_else(|| {
                     crate::config::RecordingsDir::new(
@@ -64,6 +68,7 @@ impl Provider {
             Self::OpenAi(provider) => provider.complete(request).await,
             Self::Anthropic(provider) => provider.complete(request).await,
             Self::Mock(provider) => Ok(provider.complete(request)),
+            Self::Echo(provider) => Ok(provider.complete(request)),
             Self::Replay(provider) => provider.complete(request),
         }
     }
@@ -73,7 +78,7 @@ impl Provider {
     pub(crate) fn is_live(&self) -> bool {
         match self {
             Self::OpenAi(_) | Self::Anthropic(_) => true,
-            Self::Mock(_) | Self::Replay(_) => false,
+            Self::Mock(_) | Self::Echo(_) | Self::Replay(_) => false,
         }
     }
 
@@ -85,7 +90,7 @@ impl Provider {
         match self {
             Self::OpenAi(provider) => Some(provider.canonical_request(request)),
             Self::Anthropic(provider) => Some(provider.canonical_request(request)),
-            Self::Mock(_) | Self::Replay(_) => None,
+            Self::Mock(_) | Self::Echo(_) | Self::Replay(_) => None,
         }
     }
 }
@@ -94,7 +99,7 @@ impl Provider {
 pub(crate) fn check_api_key(target: &Target) -> Result<(), String> {
     match target.provider {
         ProviderKind::Openai | ProviderKind::Anthropic => api_key(target).map(drop),
-        ProviderKind::Mock | ProviderKind::Replay => Ok(()),
+        ProviderKind::Mock | ProviderKind::Echo | ProviderKind::Replay => Ok(()),
     }
 }
 

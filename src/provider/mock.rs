@@ -85,6 +85,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: Some("scripted"),
+            chat_prompt: false,
         };
         assert_eq!(provider.complete(&scripted).text, "scripted");
         let ruled = ChatRequest {
@@ -92,6 +93,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
         };
         assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
         let other = [Message::new(Role::User, "hello")];
@@ -100,6 +102,7 @@ mod tests {
             attempt: 1,
             messages: &other,
             mock_answer: None,
+            chat_prompt: false,
         };
         assert_eq!(provider.complete(&echoed).text, "mock: hello");
     }

@@ -7,6 +7,7 @@
 mod anthropic;
 mod cache;
 mod client;
+mod echo;
 mod http;
 mod mock;
 mod model;

@@ -19,6 +19,8 @@ pub(crate) struct ChatRequest<'a> {
     pub(crate) messages: &'a [Message],
     /// The case's scripted answer for the built-in mock target.
     pub(crate) mock_answer: Option<&'a str>,
+    /// Whether the prompt is a chat template (the echo target answers such prompts as JSON).
+    pub(crate) chat_prompt: bool,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.

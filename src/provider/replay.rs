@@ -118,6 +118,7 @@ mod tests {
             attempt: 1,
             messages,
             mock_answer: None,
+            chat_prompt: false,
         }
     }
 

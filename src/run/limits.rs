@@ -285,6 +285,7 @@ mod tests {
             attempt: 1,
             messages: &messages,
             mock_answer: None,
+            chat_prompt: false,
         };
         assert_eq!(estimate_tokens(&request, None), 100 + 4 + 1 + 4);
         assert_eq!(estimate_tokens(&request, Some(50)), 159);

@@ -180,6 +180,7 @@ async fn run_case(
         attempt,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
+        chat_prompt: case.chat_prompt,
     };
     let cache = options.cache.as_deref().and_then(|cache| {
         let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::model::{RawCase, RawSuite, Skip, Vars};
+use super::model::{PromptRole, RawCase, RawSuite, Skip, Vars};
 use crate::assert::{Assertion, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
@@ -53,11 +53,41 @@ pub(crate) struct SuitePrompt {
     pub(crate) line: usize,
     /// Where `template:` is written, for errors.
     pub(crate) column: usize,
+    /// What the template renders.
+    pub(crate) shape: PromptShape,
 }
 
-/// What a case says to the model after the system message.
+/// What a suite's template renders, before the case's own conversation.
+#[derive(Debug, Clone)]
+pub(crate) enum PromptShape {
+    /// A text template rendered as one message with this role.
+    Text(PromptRole),
+}
+
+impl SuitePrompt {
+    /// Returns whether the prompt's messages end with a user message, so a case needs no
+    /// `user:` of its own.
+    #[must_use]
+    pub(crate) fn ends_with_user(&self) -> bool {
+        match &self.shape {
+            PromptShape::Text(role) => *role == PromptRole::User,
+        }
+    }
+
+    /// Returns whether the prompt renders a system message.
+    #[must_use]
+    pub(crate) fn has_system(&self) -> bool {
+        match &self.shape {
+            PromptShape::Text(role) => *role == PromptRole::System,
+        }
+    }
+}
+
+/// What a case says to the model after the prompt's messages.
 #[derive(Debug, Clone)]
 pub(crate) enum Conversation {
+    /// Nothing: the prompt's own messages end with the user's turn.
+    Empty,
     /// A single user message.
     User(String),
     /// A multi-turn conversation.
@@ -65,10 +95,11 @@ pub(crate) enum Conversation {
 }
 
 impl Conversation {
-    /// Returns the messages sent after the system message.
+    /// Returns the messages sent after the prompt's.
     #[must_use]
     pub(crate) fn messages(&self) -> Vec<Message> {
         match self {
+            Self::Empty => Vec::new(),
             Self::User(user) => vec![Message::new(Role::User, user.clone())],
             Self::Messages(conversation) => conversation.clone(),
         }
@@ -287,6 +318,12 @@ fn validate(
             template,
             line,
             column,
+            shape: PromptShape::Text(
+                prompt
+                    .value
+                    .role
+                    .map_or(PromptRole::System, |role| role.value),
+            ),
         }
     });
 
@@ -315,7 +352,7 @@ fn validate(
             );
         }
         let case_repeat = case_repeat(&case, &source, &mut problems);
-        match validate_case(case, line, column, &source, context, prompt.is_some()) {
+        match validate_case(case, line, column, &source, context, prompt.as_ref()) {
             Ok(mut case) => {
                 let mut assertions = suite_assertions.clone();
                 assertions.append(&mut case.assertions);
@@ -371,7 +408,7 @@ fn validate_case(
     column: usize,
     source: &SourceFile,
     context: CompileContext<'_>,
-    has_template: bool,
+    prompt: Option<&SuitePrompt>,
 ) -> Result<Case, InvalidInput> {
     let mut problems = InvalidInput::default();
     let name = case.name.value;
@@ -386,9 +423,14 @@ fn validate_case(
                     format!("case `{name}` has an empty `messages` list"),
                 ));
             }
-            if has_template && messages.iter().any(|message| message.role == Role::System) {
+            if prompt.is_some() && messages.iter().any(|message| message.role == Role::System) {
+                let renders = if prompt.is_some_and(SuitePrompt::has_system) {
+                    "renders the system message"
+                } else {
+                    "renders the first messages"
+                };
                 problems.push(
-                    Problem::at_line(source, line, column, format!("case `{name}` has a `system` message, but the suite's template renders the system message"))
+                    Problem::at_line(source, line, column, format!("case `{name}` has a `system` message, but the suite's template {renders}"))
                         .with_help("remove the `system` message, or remove `prompt.template` from the suite"),
                 );
             }
@@ -427,6 +469,7 @@ fn validate_case(
             );
             Conversation::User(String::new())
         }
+        (None, None) if prompt.is_some_and(SuitePrompt::ends_with_user) => Conversation::Empty,
         (None, None) => {
             problems.push(
                 Problem::at_line(
@@ -435,7 +478,7 @@ fn validate_case(
                     column,
                     format!("case `{name}` has neither `user` nor `messages`"),
                 )
-                .with_help("add `user: <the message to send>`"),
+                .with_help("add `user: <the message to send>`; or set `role: user` under `prompt:` so the template renders the user's message (a chat template does when its last message is from `user`)"),
             );
             Conversation::User(String::new())
         }

@@ -58,8 +58,21 @@ pub(crate) struct RawSuite {
 pub(crate) struct RawPrompt {
     /// The registry id of the prompt.
     pub(crate) id: String,
-    /// The Jinja template (relative to the suite file) that renders the system message.
+    /// The template (relative to the suite file): a Jinja text template, or a chat file
+    /// (`.yaml`, `.yml`, `.json`) listing messages whose contents are templates.
     pub(crate) template: Spanned<String>,
+    /// Which message a text template renders: `system` (the default) or `user`.
+    pub(crate) role: Option<Spanned<PromptRole>>,
+}
+
+/// The message a text template renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PromptRole {
+    /// The system message, before the case's conversation.
+    System,
+    /// A user message, before the case's conversation (which may then be empty).
+    User,
 }
 
 /// One case of a suite.
@@ -105,6 +118,48 @@ pub(crate) struct RawMessage {
     pub(crate) content: String,
 }
 
+/// `target: NAME` or `target: [A, B]`.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TargetNames {
+    /// One name (located by the `target` key's value).
+    One(String),
+    /// A list of names, each located.
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for TargetNames {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TargetsVisitor;
+        impl<'de> Visitor<'de> for TargetsVisitor {
+            type Value = TargetNames;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a target name or a list of target names")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<TargetNames, E> {
+                Ok(TargetNames::One(value.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<TargetNames, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<Spanned<String>>()? {
+                    names.push(name);
+                }
+                if names.is_empty() {
+                    return Err(de::Error::invalid_length(0, &"at least one target"));
+                }
+                Ok(TargetNames::Many(names))
+            }
+        }
+        deserializer.deserialize_any(TargetsVisitor)
+    }
+}
+
 /// Whether and why a case is skipped: `skip: true` or `skip: "reason"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Skip {
@@ -130,5 +185,40 @@ impl<'de> Deserialize<'de> for Skip {
             }
         }
         deserializer.deserialize_any(SkipVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::SourceFile;
+    use crate::yaml::span_start;
+
+    #[derive(Debug, Deserialize)]
+    struct Holder {
+        target: Spanned<TargetNames>,
+    }
+
+    fn targets(yaml: &str) -> Result<Spanned<TargetNames>, String> {
+        crate::yaml::parse_yaml::<Holder>(&SourceFile::new("s.yaml", yaml))
+            .map(|holder| holder.target)
+            .map_err(|problem| problem.message().to_owned())
+    }
+
+    #[test]
+    fn a_target_is_a_name_or_a_list_of_located_names() {
+        let one = targets("target: mock\n").unwrap();
+        assert_eq!(one.value, TargetNames::One("mock".to_owned()));
+        assert_eq!(span_start(&one), (1, 9));
+        let TargetNames::Many(names) = targets("target: [mock, echo]\n").unwrap().value else {
+            panic!("a list");
+        };
+        let found: Vec<_> = names
+            .iter()
+            .map(|name| (name.value.as_str(), span_start(name)))
+            .collect();
+        assert_eq!(found, [("mock", (1, 10)), ("echo", (1, 16))]);
+        assert!(targets("target: []\n").is_err());
+        assert!(targets("target: {a: 1}\n").is_err());
     }
 }

@@ -468,7 +468,7 @@ fn bad_probe_sections_are_located_with_a_hint() {
     run.code(2);
     assert!(
         run.stderr.contains(
-            "suites/s.yaml:5:1: untrusted variable `note` does not reach the rendered system prompt"
+            "suites/s.yaml:5:1: untrusted variable `note` does not reach the rendered prompt"
         ),
         "{}",
         run.stderr

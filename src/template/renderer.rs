@@ -1,7 +1,5 @@
-//! Prompt rendering with minijinja: [`Renderer`].
-//!
-//! Undefined variables are errors, `include`/`import` resolve beside the template, and values
-//! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
+//! [`Renderer`]: text templates rendered with minijinja, one environment per directory, and the
+//! settings every prompt shares ([`prompt_environment`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -77,14 +75,34 @@ impl Renderer {
 }
 
 /// Turns a minijinja error into a problem located in the template that failed.
-fn template_problem(error: &minijinja::Error, dir: &Path, root: &Path, vars: &Vars) -> Problem {
+pub(crate) fn template_problem(
+    error: &minijinja::Error,
+    dir: &Path,
+    root: &Path,
+    vars: &Vars,
+) -> Problem {
     let name = error.name().unwrap_or("template");
     let shown = display_path(&dir.join(name), root);
+    let (message, help) = describe_error(error, vars);
+    match (error.template_source(), error.range(), error.line()) {
+        (Some(text), Some(range), _) => {
+            Problem::at(&SourceFile::new(shown, text.to_owned()), range, message).with_help(help)
+        }
+        (Some(text), None, Some(line)) => {
+            Problem::at_line(&SourceFile::new(shown, text.to_owned()), line, 1, message)
+                .with_help(help)
+        }
+        _ => Problem::new(format!("{shown}: {message}")).with_help(help),
+    }
+}
+
+/// Returns what a minijinja error means and what to do about it, without its location.
+pub(crate) fn describe_error(error: &minijinja::Error, vars: &Vars) -> (String, String) {
     let detail = error
         .detail()
         .map(|detail| format!(": {detail}"))
         .unwrap_or_default();
-    let (message, help) = match error.kind() {
+    match error.kind() {
         minijinja::ErrorKind::UndefinedError => {
             let expression = error
                 .template_source()
@@ -117,16 +135,6 @@ fn template_problem(error: &minijinja::Error, dir: &Path, root: &Path, vars: &Va
             format!("{kind}{detail}"),
             "fix the template expression".to_owned(),
         ),
-    };
-    match (error.template_source(), error.range(), error.line()) {
-        (Some(text), Some(range), _) => {
-            Problem::at(&SourceFile::new(shown, text.to_owned()), range, message).with_help(help)
-        }
-        (Some(text), None, Some(line)) => {
-            Problem::at_line(&SourceFile::new(shown, text.to_owned()), line, 1, message)
-                .with_help(help)
-        }
-        _ => Problem::new(format!("{shown}: {message}")).with_help(help),
     }
 }
 
