@@ -371,13 +371,7 @@ fn validate(
         super::probes::validate(probes, context, prompt.is_some(), &mut problems)
     });
 
-    if written_cases == 0 {
-        // A suite that tests nothing would pass every run without anyone noticing.
-        problems.push(
-            Problem::at_line(&source, 1, 1, "the suite has no cases")
-                .with_help("add a `cases:` list (or `probes:`), or delete the file"),
-        );
-    }
+    require_cases(written_cases, &source, &mut problems);
     let target = raw.target.map(|target| {
         let (line, column) = span_start(&target);
         (target.value, line, column)
@@ -400,6 +394,17 @@ fn validate(
         cases,
         probes,
     })
+}
+
+/// A suite that tests nothing would pass every run without anyone noticing: no cases (and no
+/// probes) is a problem at the top of the file.
+fn require_cases(written_cases: usize, source: &SourceFile, problems: &mut InvalidInput) {
+    if written_cases == 0 {
+        problems.push(
+            Problem::at_line(source, 1, 1, "the suite has no cases")
+                .with_help("add a `cases:` list (or `probes:`), or delete the file"),
+        );
+    }
 }
 
 fn validate_case(
