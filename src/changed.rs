@@ -159,4 +159,30 @@ mod tests {
             ["suites/a.yaml", "suites/b.yaml"]
         );
     }
+
+    #[test]
+    fn a_chat_template_and_what_its_contents_include_touch_the_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "suites/c.yaml",
+            "prompt: {id: c, template: chat.yaml}\ncases:\n  - name: x\n    assert: [{contains: a}]\n",
+        );
+        write(
+            "suites/chat.yaml",
+            "- role: system\n  content: \"{% include 'rules.j2' %}\"\n- role: user\n  content: hi\n",
+        );
+        write("suites/rules.j2", "Be kind.");
+        let suites = crate::suite::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        assert_eq!(suites.len(), 1, "the chat file is no suite");
+        for path in ["suites/chat.yaml", "suites/rules.j2"] {
+            let changed = ChangedFiles::from_paths("main", &root, [path]);
+            assert!(changed.touches(&suites[0]), "{path}");
+        }
+    }
 }

@@ -277,7 +277,6 @@ impl Tokenizer {
 
     /// Returns the prompt tokens of a chat request, as
     /// [`count_messages_cached`](Self::count_messages_cached) counts them.
-    #[cfg(test)]
     #[must_use]
     pub(crate) fn count_messages(self, messages: &[Message]) -> u64 {
         self.count_messages_cached(messages, &mut HashMap::new())

@@ -13,4 +13,6 @@ mod test_plan;
 pub(crate) use probe::Probe;
 pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
 pub(crate) use shard::Shard;
-pub(crate) use test_plan::{PlanBuilder, PlanOptions, TestInstance, TestPlan, build, case_id};
+pub(crate) use test_plan::{
+    PlanBuilder, PlanOptions, TestInstance, TestPlan, build, case_id, render_prompt,
+};

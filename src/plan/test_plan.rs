@@ -283,7 +283,10 @@ impl<'a> PlanBuilder<'a> {
                 target,
                 skip: case.skip.clone(),
                 mock_answer: case.mock_answer.clone(),
-                chat_prompt: false,
+                chat_prompt: suite
+                    .prompt
+                    .as_ref()
+                    .is_some_and(|prompt| matches!(prompt.shape, PromptShape::Chat(_))),
                 probe: probe.cloned(),
                 repeat: RepeatPolicy::from_settings(case.repeat),
             });
@@ -317,8 +320,8 @@ fn report_once(
     }
 }
 
-/// Renders the messages of a suite's prompt for one case's variables.
-fn render_prompt(
+/// Renders the messages of a suite's prompt with `vars`.
+pub(crate) fn render_prompt(
     renderer: &mut Renderer,
     suite: &Suite,
     prompt: &SuitePrompt,
@@ -334,6 +337,7 @@ fn render_prompt(
             };
             Ok(vec![Message::new(role, text)])
         }
+        PromptShape::Chat(chat) => renderer.render_chat(&suite.dir, chat, vars, root),
     }
 }
 

@@ -34,7 +34,9 @@ pub use error::{Location, RegistryError, RegistryErrorKind};
 pub use inspect::{Selector, Which};
 pub use lifecycle::Status;
 pub use model::StoredFile;
-pub use render::{Bundle, BundleFile, BundlePrompt, RenderedPrompt, ResolvedPrompt};
+pub use render::{
+    Bundle, BundleFile, BundlePrompt, ChatMessage, RenderedChat, RenderedPrompt, ResolvedPrompt,
+};
 pub use semver::Version;
 pub use store::Registry;
 

@@ -2,6 +2,8 @@
 //! exported [`Bundle`]) renders from its stored files into a [`RenderedPrompt`] that carries its
 //! version and hash for logging.
 
+use std::collections::HashSet;
+
 use minijinja::{Environment, Value};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,28 @@ pub struct ResolvedPrompt {
     pub model_target: String,
     /// The entry template first, then the files it includes.
     pub files: Vec<StoredFile>,
+}
+
+/// A rendered chat prompt: its messages, with what to log next to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedChat {
+    /// The messages, in order.
+    pub messages: Vec<ChatMessage>,
+    /// The prompt id.
+    pub id: String,
+    /// The version rendered.
+    pub version: semver::Version,
+    /// The content hash of the files rendered.
+    pub content_hash: String,
+}
+
+/// One rendered message of a chat prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`, as chat APIs spell it.
+    pub role: String,
+    /// The rendered content.
+    pub content: String,
 }
 
 /// A rendered prompt with what to log next to it.
@@ -95,22 +119,43 @@ impl ResolvedPrompt {
         env
     }
 
+    /// Returns whether the prompt is a chat template (a YAML or JSON list of messages), which
+    /// [`render_messages`](Self::render_messages) renders.
+    #[must_use]
+    pub fn is_chat(&self) -> bool {
+        crate::template::is_chat_file(self.entry())
+    }
+
+    /// The entry file's name. Loading validates that every version stores at least its entry
+    /// file, and a bundle's hash check fails for an empty file list, so an empty list here is
+    /// a hand-built value.
+    fn entry(&self) -> &str {
+        self.files.first().map_or("", |f| f.name.as_str())
+    }
+
+    fn render_error(&self, source: minijinja::Error) -> RegistryError {
+        RegistryError::new(
+            format!("cannot render `{}` {}", self.id, self.version),
+            RegistryErrorKind::Render { source },
+        )
+    }
+
     /// Renders the entry template with `vars` (for example `minijinja::context!{…}` or
     /// `minijinja::value::Serde(&data)`).
     ///
     /// # Errors
     ///
-    /// Fails when a variable is undefined or the template does not render.
+    /// Fails when a variable is undefined, the template does not render, or the prompt is a
+    /// chat template (use [`render_messages`](Self::render_messages)).
     pub fn render(&self, vars: impl Into<Value>) -> Result<RenderedPrompt, RegistryError> {
-        let fail = |source| {
-            RegistryError::new(
-                format!("cannot render `{}` {}", self.id, self.version),
-                RegistryErrorKind::Render { source },
-            )
-        };
-        // Loading validates that every version stores at least its entry file, and a bundle's
-        // hash check fails for an empty file list, so an empty list here is a hand-built value.
-        let entry = self.files.first().map_or("", |f| f.name.as_str());
+        let fail = |source| self.render_error(source);
+        let entry = self.entry();
+        if self.is_chat() {
+            return Err(fail(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("`{entry}` is a chat template: render it with `render_messages`"),
+            )));
+        }
         let env = self.environment();
         let text = env
             .get_template(entry)
@@ -118,6 +163,54 @@ impl ResolvedPrompt {
             .map_err(fail)?;
         Ok(RenderedPrompt {
             text,
+            id: self.id.clone(),
+            version: self.version.clone(),
+            content_hash: self.content_hash.clone(),
+        })
+    }
+}
+
+impl ResolvedPrompt {
+    /// Renders a chat template's messages with `vars`, each content exactly as `promptci run`
+    /// renders it; a text template renders as one message, `system`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a variable is undefined, a content does not render, or the stored chat file
+    /// is not a list of messages.
+    pub fn render_messages(&self, vars: impl Into<Value>) -> Result<RenderedChat, RegistryError> {
+        let messages = if self.is_chat() {
+            let mut environment = self.environment();
+            crate::template::keep_trailing_newlines(&mut environment);
+            let entry = self.entry();
+            let text = self.files.first().map_or("", |f| f.text.as_str());
+            let source = crate::error::SourceFile::new(entry.to_owned(), text.to_owned());
+            let chat = crate::template::ChatTemplate::parse(entry, source, environment.clone())
+                .map_err(|problems| {
+                    self.render_error(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        problems
+                            .problems
+                            .first()
+                            .map_or_else(String::new, |problem| problem.message().to_owned()),
+                    ))
+                })?;
+            chat.render_context(&mut environment, &mut HashSet::new(), &vars.into())
+                .map_err(|(_, error)| self.render_error(error))?
+                .into_iter()
+                .map(|message| ChatMessage {
+                    role: message.role.as_str().to_owned(),
+                    content: message.content,
+                })
+                .collect()
+        } else {
+            vec![ChatMessage {
+                role: "system".to_owned(),
+                content: self.render(vars)?.text,
+            }]
+        };
+        Ok(RenderedChat {
+            messages,
             id: self.id.clone(),
             version: self.version.clone(),
             content_hash: self.content_hash.clone(),
@@ -309,6 +402,54 @@ mod tests {
     use super::*;
     use crate::registry::test_helpers::{ID, Project};
     use crate::registry::{Bump, RegistryErrorKind};
+
+    #[test]
+    fn chat_prompts_render_as_messages_from_their_stored_files() {
+        let files = vec![
+            StoredFile {
+                name: "chat.yaml".to_owned(),
+                text: "- role: system\n  content: \"You help {{ company }}. {% include 'rules.j2' %}\"\n- role: user\n  content: |\n    {{ question }}\n".to_owned(),
+            },
+            StoredFile {
+                name: "rules.j2".to_owned(),
+                text: "Be brief.".to_owned(),
+            },
+        ];
+        let prompt = ResolvedPrompt {
+            id: "chat".to_owned(),
+            version: semver::Version::new(1, 0, 0),
+            status: Status::Production,
+            content_hash: stored_hash(&files),
+            model_target: "default".to_owned(),
+            files,
+        };
+        assert!(prompt.is_chat());
+        let rendered = prompt
+            .render_messages(minijinja::context! { company => "Acme", question => "Why?" })
+            .expect("render");
+        let pairs: Vec<(&str, &str)> = rendered
+            .messages
+            .iter()
+            .map(|message| (message.role.as_str(), message.content.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [("system", "You help Acme. Be brief."), ("user", "Why?\n")]
+        );
+        let text = prompt
+            .render(minijinja::context! {})
+            .expect_err("a chat template is not one text");
+        assert!(
+            format!("{:?}", text.kind()).contains("render_messages"),
+            "{text}"
+        );
+        assert!(
+            prompt
+                .render_messages(minijinja::context! { company => "Acme" })
+                .is_err(),
+            "strict variables"
+        );
+    }
 
     #[test]
     fn rendering_uses_stored_includes_and_strict_variables() {

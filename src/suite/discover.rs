@@ -43,6 +43,25 @@ pub(crate) fn discover(paths: &[PathBuf], cwd: &Path) -> Result<Vec<PathBuf>, Er
     problems.into_result(found)
 }
 
+/// Returns whether the YAML file at `path` holds a list at its top level (a chat template or a
+/// case data file), judging by its first lines only, so a large data file is not read whole.
+pub(crate) fn is_list_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(8192);
+    let read = std::fs::File::open(path).and_then(|file| file.take(8192).read_to_end(&mut start));
+    if read.is_err() {
+        return false;
+    }
+    String::from_utf8_lossy(&start)
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim_start)
+        .find(|line| {
+            !(line.is_empty() || line.starts_with('#') || line.starts_with('%') || *line == "---")
+        })
+        .is_some_and(|line| line.starts_with('[') || line == "-" || line.starts_with("- "))
+}
+
 fn is_suite_file(path: &Path) -> bool {
     let is_yaml = path
         .extension()

@@ -1,16 +1,18 @@
 //! Reads a suite file and validates it into a [`Suite`], collecting every problem in the file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
-use super::model::{PromptRole, RawCase, RawSuite, Skip, Vars};
+use super::model::{PromptRole, RawCase, RawPrompt, RawSuite, Skip, Vars};
 use crate::assert::{Assertion, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
 use crate::config::RawBudget;
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
+use crate::template::{ChatTemplate, is_chat_file};
 use crate::yaml::{parse_yaml, span_start};
 
 /// A validated suite file.
@@ -62,15 +64,50 @@ pub(crate) struct SuitePrompt {
 pub(crate) enum PromptShape {
     /// A text template rendered as one message with this role.
     Text(PromptRole),
+    /// A chat template: a list of messages whose contents are templates.
+    Chat(Arc<ChatTemplate>),
+}
+
+impl Suite {
+    /// Returns the files this suite reads besides itself that may sit among suites: its chat
+    /// template.
+    pub(crate) fn named_files(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.prompt
+            .iter()
+            .filter(|prompt| matches!(prompt.shape, PromptShape::Chat(_)))
+            .map(|prompt| self.dir.join(&prompt.template))
+    }
 }
 
 impl SuitePrompt {
+    /// Points the prompt at another template, `template` in `dir` (an A/B variant): a chat
+    /// template is loaded and checked; a text template keeps the role the suite gave its own.
+    pub(crate) fn replace_template(
+        &mut self,
+        dir: &Path,
+        template: &str,
+        root: &Path,
+    ) -> Result<(), InvalidInput> {
+        let role = match &self.shape {
+            PromptShape::Text(role) => *role,
+            PromptShape::Chat(_) => PromptRole::System,
+        };
+        self.shape = if is_chat_file(template) {
+            PromptShape::Chat(Arc::new(ChatTemplate::load(dir, template, root)?))
+        } else {
+            PromptShape::Text(role)
+        };
+        template.clone_into(&mut self.template);
+        Ok(())
+    }
+
     /// Returns whether the prompt's messages end with a user message, so a case needs no
     /// `user:` of its own.
     #[must_use]
     pub(crate) fn ends_with_user(&self) -> bool {
         match &self.shape {
             PromptShape::Text(role) => *role == PromptRole::User,
+            PromptShape::Chat(chat) => chat.ends_with_user(),
         }
     }
 
@@ -79,6 +116,7 @@ impl SuitePrompt {
     pub(crate) fn has_system(&self) -> bool {
         match &self.shape {
             PromptShape::Text(role) => *role == PromptRole::System,
+            PromptShape::Chat(chat) => chat.has_system(),
         }
     }
 }
@@ -236,7 +274,7 @@ pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     let dir = path
         .parent()
         .map_or_else(|| root.to_owned(), Path::to_owned);
-    validate(raw, source, path.to_owned(), name, dir).map_err(Error::Input)
+    validate(raw, source, path.to_owned(), name, (dir, root)).map_err(Error::Input)
 }
 
 /// Loads every suite under `paths`, collecting the problems of all files.
@@ -272,12 +310,37 @@ pub(crate) fn for_each_suite(
         )));
     }
     let mut problems = InvalidInput::default();
+    // A YAML list is a chat template or a case data file, not a suite: it is left out when a
+    // suite names it, and reported once every suite has been read otherwise.
+    let mut lists = Vec::new();
+    let mut named: HashSet<PathBuf> = HashSet::new();
     for file in files {
+        if super::discover::is_list_file(&file) {
+            lists.push(file);
+            continue;
+        }
         match load_suite(&file, root) {
-            Ok(suite) if problems.problems.is_empty() => each(suite),
-            Ok(_) => {}
+            Ok(suite) => {
+                named.extend(
+                    suite
+                        .named_files()
+                        .filter_map(|path| std::fs::canonicalize(path).ok()),
+                );
+                if problems.problems.is_empty() {
+                    each(suite);
+                }
+            }
             Err(Error::Input(input)) => problems.extend(input),
             Err(other) => problems.push(Problem::new(other.to_string())),
+        }
+    }
+    for list in lists {
+        if !std::fs::canonicalize(&list).is_ok_and(|real| named.contains(&real)) {
+            let shown = crate::util::path::display_path(&list, root);
+            problems.push(
+                Problem::located(format!("{shown}:1:1"), format!("`{shown}` is a list, not a suite"))
+                    .with_help("a suite is a mapping; if this is a chat template or a case data file, name it from a suite's `prompt.template` or `cases-from`"),
+            );
         }
     }
     problems.into_result(())
@@ -288,7 +351,7 @@ fn validate(
     source: SourceFile,
     path: PathBuf,
     name: String,
-    dir: PathBuf,
+    (dir, root): (PathBuf, &Path),
 ) -> Result<Suite, InvalidInput> {
     let mut problems = InvalidInput::default();
     let compiled = Compiled::default();
@@ -299,33 +362,9 @@ fn validate(
     };
 
     let suite_repeat = suite_repeat(&raw, &source, &mut problems);
-    let prompt = raw.prompt.map(|prompt| {
-        let (line, column) = span_start(&prompt.value.template);
-        let template = prompt.value.template.value;
-        if !dir.join(&template).is_file() {
-            problems.push(
-                Problem::at_line(
-                    &source,
-                    line,
-                    column,
-                    format!("template `{template}` does not exist"),
-                )
-                .with_help("template paths are relative to the suite file"),
-            );
-        }
-        SuitePrompt {
-            id: prompt.value.id,
-            template,
-            line,
-            column,
-            shape: PromptShape::Text(
-                prompt
-                    .value
-                    .role
-                    .map_or(PromptRole::System, |role| role.value),
-            ),
-        }
-    });
+    let prompt = raw
+        .prompt
+        .map(|prompt| validate_prompt(prompt.value, &source, (&dir, root), &mut problems));
 
     let suite_assertions: Vec<Assertion> =
         Assertion::compile_all(&raw.assert, context, &mut problems);
@@ -404,6 +443,62 @@ fn require_cases(written_cases: usize, source: &SourceFile, problems: &mut Inval
             Problem::at_line(source, 1, 1, "the suite has no cases")
                 .with_help("add a `cases:` list (or `probes:`), or delete the file"),
         );
+    }
+}
+
+/// Resolves the suite's prompt: a text template with its role, or a chat template loaded and
+/// checked now, so its problems are reported with the suite's.
+fn validate_prompt(
+    prompt: RawPrompt,
+    source: &SourceFile,
+    (dir, root): (&Path, &Path),
+    problems: &mut InvalidInput,
+) -> SuitePrompt {
+    let (line, column) = span_start(&prompt.template);
+    let template = prompt.template.value;
+    let exists = dir.join(&template).is_file();
+    if !exists {
+        problems.push(
+            Problem::at_line(
+                source,
+                line,
+                column,
+                format!("template `{template}` does not exist"),
+            )
+            .with_help("template paths are relative to the suite file"),
+        );
+    }
+    let shape = if is_chat_file(&template) {
+        if let Some(role) = &prompt.role {
+            let (line, column) = span_start(role);
+            problems.push(
+                Problem::at_line(source, line, column, format!("`role` is set, but `{template}` is a chat template"))
+                    .with_help("a chat template gives every message its own `role`; remove `role`, or use a text template (any extension but .yaml, .yml or .json)"),
+            );
+        }
+        if exists {
+            match ChatTemplate::load(dir, &template, root) {
+                Ok(chat) => Some(PromptShape::Chat(Arc::new(chat))),
+                Err(chat_problems) => {
+                    problems.extend(chat_problems);
+                    None
+                }
+            }
+        } else {
+            None
+        }
+    } else {
+        Some(PromptShape::Text(
+            prompt.role.map_or(PromptRole::System, |role| role.value),
+        ))
+    };
+    SuitePrompt {
+        id: prompt.id,
+        template,
+        line,
+        column,
+        // A chat template that does not load is reported above; the placeholder is never used.
+        shape: shape.unwrap_or(PromptShape::Text(PromptRole::System)),
     }
 }
 

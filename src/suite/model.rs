@@ -4,7 +4,6 @@
 //! names are unique) happens in [`load`](super::load), which turns them into a
 //! [`Suite`](super::Suite).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -15,8 +14,7 @@ use crate::assert::AssertionSpec;
 use crate::chat::Role;
 use crate::config::RawBudget;
 
-/// Template variables: names to any YAML value.
-pub(crate) type Vars = BTreeMap<String, serde_json::Value>;
+pub(crate) use crate::template::Vars;
 
 /// A suite file.
 #[derive(Debug, Deserialize)]

@@ -13,9 +13,9 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::Vars;
 use crate::chat::{Message, Role};
 use crate::error::{InvalidInput, Problem, SourceFile};
-use crate::suite::Vars;
 use crate::util::path::display_path;
 use crate::yaml::{parse_yaml, span_start};
 
@@ -65,13 +65,19 @@ pub(crate) fn is_chat_file(template: &str) -> bool {
 pub(crate) fn chat_environment(dir: &Path) -> Environment<'static> {
     let mut environment = super::prompt_environment();
     environment.set_loader(minijinja::path_loader(dir));
+    keep_trailing_newlines(&mut environment);
+    environment
+}
+
+/// Makes `environment` render contents exactly as written: minijinja's removal of one
+/// trailing newline suits template files, not a YAML string.
+pub(crate) fn keep_trailing_newlines(environment: &mut Environment<'static>) {
     environment.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
             .build()
             .expect("the default delimiters are a valid syntax"),
     );
-    environment
 }
 
 impl ChatTemplate {
@@ -83,7 +89,17 @@ impl ChatTemplate {
         let text = std::fs::read_to_string(&path).map_err(|error| {
             InvalidInput::from(Problem::new(format!("cannot read `{shown}`: {error}")))
         })?;
-        let source = SourceFile::new(shown, text);
+        Self::parse(name, SourceFile::new(shown, text), chat_environment(dir))
+    }
+
+    /// Reads and checks a chat file's text; `name` is how the prompt names it, `environment`
+    /// the one its contents will render in (syntax errors are found in a copy of it now, not
+    /// when the first case renders). Every problem of the file is reported.
+    pub(crate) fn parse(
+        name: &str,
+        source: SourceFile,
+        mut environment: Environment<'static>,
+    ) -> Result<Self, InvalidInput> {
         let raw: Vec<Spanned<RawTurn>> = parse_yaml(&source).map_err(|problem| {
             InvalidInput::from(problem.with_help(
                 "a chat template is a list of messages: `- role: system` / `  content: …` (system, user or assistant)",
@@ -126,8 +142,6 @@ impl ChatTemplate {
             source,
             turns,
         };
-        // Syntax errors are found now, not when the first case renders.
-        let mut environment = chat_environment(dir);
         for index in 0..template.turns.len() {
             if let Err(error) = template.add_to(&mut environment, index) {
                 problems.push(template.problem(&error, index, &Vars::new()));
@@ -152,11 +166,6 @@ impl ChatTemplate {
         self.turns.iter().any(|turn| turn.role == Role::System)
     }
 
-    /// Returns the contents as written, for finding the variables they use.
-    pub(crate) fn contents(&self) -> impl Iterator<Item = &str> {
-        self.turns.iter().map(|turn| turn.content.as_str())
-    }
-
     /// The name content `index` has in an environment: never a file's name.
     fn template_name(&self, index: usize) -> String {
         format!("{}#{}", self.name, index + 1)
@@ -168,6 +177,30 @@ impl ChatTemplate {
         index: usize,
     ) -> Result<(), minijinja::Error> {
         environment.add_template_owned(self.template_name(index), self.turns[index].content.clone())
+    }
+
+    /// Renders every message with `context`, in `environment` (contents are added to it on
+    /// first use), returning the engine's error and the index of the message that failed.
+    pub(crate) fn render_context(
+        &self,
+        environment: &mut Environment<'static>,
+        added: &mut HashSet<String>,
+        context: &minijinja::Value,
+    ) -> Result<Vec<Message>, (usize, minijinja::Error)> {
+        let mut messages = Vec::with_capacity(self.turns.len());
+        for (index, turn) in self.turns.iter().enumerate() {
+            let name = self.template_name(index);
+            if added.insert(name.clone()) {
+                self.add_to(environment, index)
+                    .map_err(|error| (index, error))?;
+            }
+            let rendered = environment
+                .get_template(&name)
+                .and_then(|template| template.render(context.clone()))
+                .map_err(|error| (index, error))?;
+            messages.push(Message::new(turn.role, rendered));
+        }
+        Ok(messages)
     }
 
     /// Renders every message with `vars`, in `environment` (from [`chat_environment`] for the
@@ -182,26 +215,14 @@ impl ChatTemplate {
         root: &Path,
     ) -> Result<Vec<Message>, Problem> {
         let context = minijinja::Value::from(minijinja::value::Serde(vars));
-        let mut messages = Vec::with_capacity(self.turns.len());
-        for (index, turn) in self.turns.iter().enumerate() {
-            let name = self.template_name(index);
-            if added.insert(name.clone()) {
-                self.add_to(environment, index)
-                    .map_err(|error| self.problem(&error, index, vars))?;
-            }
-            let rendered = environment
-                .get_template(&name)
-                .and_then(|template| template.render(context.clone()))
-                .map_err(|error| {
-                    if error.name() == Some(name.as_str()) {
-                        self.problem(&error, index, vars)
-                    } else {
-                        super::template_problem(&error, dir, root, vars)
-                    }
-                })?;
-            messages.push(Message::new(turn.role, rendered));
-        }
-        Ok(messages)
+        self.render_context(environment, added, &context)
+            .map_err(|(index, error)| {
+                if error.name() == Some(self.template_name(index).as_str()) {
+                    self.problem(&error, index, vars)
+                } else {
+                    super::template_problem(&error, dir, root, vars)
+                }
+            })
     }
 
     /// Locates an error of content `index` in the chat file: the failing line of the content is

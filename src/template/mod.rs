@@ -4,16 +4,11 @@
 //! Undefined variables are errors, `include`/`import` resolve beside the template, and values
 //! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
 
-#[expect(
-    dead_code,
-    reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-)]
 mod chat;
 mod renderer;
 
-#[expect(
-    unused_imports,
-    reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-)]
-pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file};
+/// Template variables: names to any YAML value.
+pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
+
+pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file, keep_trailing_newlines};
 pub(crate) use renderer::{Renderer, describe_error, prompt_environment, template_problem};

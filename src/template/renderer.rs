@@ -1,13 +1,15 @@
 //! [`Renderer`]: text templates rendered with minijinja, one environment per directory, and the
 //! settings every prompt shares ([`prompt_environment`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior};
 
+use super::Vars;
+use super::{ChatTemplate, chat_environment};
+use crate::chat::Message;
 use crate::error::{Problem, SourceFile};
-use crate::suite::Vars;
 use crate::util::path::display_path;
 
 /// Returns a template environment with promptci's prompt settings and no loader: undefined
@@ -27,16 +29,19 @@ pub(crate) fn prompt_environment() -> Environment<'static> {
     environment
 }
 
-/// Renders templates, keeping one environment (and its compiled templates) per directory.
+/// Renders templates, keeping one environment (and its compiled templates) per directory, and
+/// one per directory for chat templates (which keep trailing newlines).
 #[derive(Default)]
 pub(crate) struct Renderer {
     environments: HashMap<PathBuf, Environment<'static>>,
+    chat_environments: HashMap<PathBuf, (Environment<'static>, HashSet<String>)>,
 }
 
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Renderer")
             .field("directories", &self.environments.len())
+            .field("chat_directories", &self.chat_environments.len())
             .finish()
     }
 }
@@ -71,6 +76,24 @@ impl Renderer {
             .get_template(template)
             .and_then(|compiled| compiled.render(context))
             .map_err(|error| template_problem(&error, dir, root, vars))
+    }
+}
+
+impl Renderer {
+    /// Renders the messages of the chat template `chat` (in `dir`) with `vars`. Errors point
+    /// into the chat file, or into the included file that failed.
+    pub(crate) fn render_chat(
+        &mut self,
+        dir: &Path,
+        chat: &ChatTemplate,
+        vars: &Vars,
+        root: &Path,
+    ) -> Result<Vec<Message>, Problem> {
+        let (environment, added) = self
+            .chat_environments
+            .entry(dir.to_owned())
+            .or_insert_with(|| (chat_environment(dir), HashSet::new()));
+        chat.render(environment, added, vars, dir, root)
     }
 }
 

@@ -98,7 +98,6 @@ const THREE_TURNS: &str = "\
 ";
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn a_chat_file_with_three_turns_is_sent_as_written_with_every_content_rendered() {
     let server = MockServer::always("Five.");
     let project = Project::new()
@@ -138,7 +137,6 @@ fn a_chat_file_with_three_turns_is_sent_as_written_with_every_content_rendered()
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn a_chat_file_json_works_like_yaml_and_a_case_user_is_appended() {
     let server = MockServer::always("ok");
     let project = Project::new()
@@ -186,7 +184,6 @@ fn a_chat_file_ending_with_assistant_needs_a_case_user() {
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn chat_file_problems_are_located_in_the_chat_file() {
     let project = Project::new()
         .file(
@@ -247,7 +244,6 @@ fn chat_file_problems_are_located_in_the_chat_file() {
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn prompt_role_on_a_chat_file_is_an_error() {
     let project = Project::new()
         .file(
@@ -282,7 +278,6 @@ fn echo_answers_a_user_role_prompt_with_its_rendered_text() {
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn echo_answers_a_chat_prompt_with_its_messages_as_promptfoo_does() {
     // promptfoo hands providers a chat prompt as `JSON.stringify(messages, null, 2)`, and its
     // echo provider returns that string: two-space indent, `role` then `content`, JSON escapes.
@@ -303,7 +298,6 @@ fn echo_answers_a_chat_prompt_with_its_messages_as_promptfoo_does() {
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn echo_answers_a_single_user_chat_file_as_json_and_a_system_prompt_with_its_turns() {
     let project = Project::new()
         .file(
@@ -418,7 +412,6 @@ fn user_role_prompts_reach_the_mock_and_rules() {
 }
 
 #[test]
-#[ignore = "lands with chat templates"]
 fn the_answer_of_a_live_target_to_a_chat_prompt_is_judged_like_any_other() {
     let server = MockServer::start(|request, _| {
         let turns = request.body["messages"].as_array().map_or(0, Vec::len);
@@ -436,4 +429,30 @@ fn the_answer_of_a_live_target_to_a_chat_prompt_is_judged_like_any_other() {
     project
         .run(&["run", "--base-url", &server.base_url()])
         .code(0);
+}
+
+#[test]
+fn a_yaml_list_no_suite_names_is_reported_as_no_suite_with_what_to_do() {
+    let project = Project::new()
+        .file(
+            "suites/s.yaml",
+            "prompt: {id: s, template: chat.yaml}\ncases:\n  - name: a\n    assert: [{contains: x}]\n",
+        )
+        .file("suites/chat.yaml", "- role: user\n  content: hi\n")
+        .file("suites/stray.yaml", "# a comment first\n- role: user\n  content: hi\n");
+    let run = project.run(&["check"]);
+    run.code(2);
+    assert!(
+        run.stderr
+            .contains("suites/stray.yaml:1:1: `suites/stray.yaml` is a list, not a suite"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("cases-from"), "{}", run.stderr);
+    assert!(!run.stderr.contains("suites/chat.yaml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid input: 1 problem"),
+        "{}",
+        run.stderr
+    );
 }

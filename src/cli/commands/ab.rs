@@ -242,7 +242,7 @@ fn plan_for(
             for suite in &mut suites {
                 suite.dir.clone_from(&dir);
                 if let Some(prompt) = &mut suite.prompt {
-                    prompt.template.clone_from(&name);
+                    prompt.replace_template(&dir, &name, &config.root)?;
                 }
             }
         }
@@ -271,7 +271,7 @@ fn plan_for(
             for suite in &mut suites {
                 scratch.clone_into(&mut suite.dir);
                 if let (Some(prompt), Some(entry)) = (&mut suite.prompt, &entry) {
-                    prompt.template.clone_from(entry);
+                    prompt.replace_template(scratch, entry, &config.root)?;
                 }
             }
         }

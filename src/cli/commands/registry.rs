@@ -176,18 +176,26 @@ fn new(
             )
     });
     let mut notes = Vec::new();
-    let token_count = match crate::template::Renderer::new().render(
-        &suite.dir,
-        &prompt.template,
+    let token_count = match crate::plan::render_prompt(
+        &mut crate::template::Renderer::new(),
+        suite,
+        prompt,
         &suite.vars,
         &config.root,
     ) {
-        Ok(text) => {
+        Ok(messages) => {
             let model = config
                 .targets
                 .get(&model_target)
                 .map_or("", |target| target.model.as_str());
-            Some(crate::tokens::Tokenizer::for_model(model).count(&text))
+            let tokenizer = crate::tokens::Tokenizer::for_model(model);
+            // A text template is counted as its text, as before chat templates existed.
+            Some(match messages.as_slice() {
+                [one] if !matches!(prompt.shape, crate::suite::PromptShape::Chat(_)) => {
+                    tokenizer.count(&one.content)
+                }
+                all => tokenizer.count_messages(all),
+            })
         }
         Err(problem) => {
             notes.push(format!(
