@@ -103,6 +103,8 @@ struct RawTarget {
     api_version: Option<String>,
     /// Stream answers over server-sent events (OpenAI-compatible targets).
     stream: Option<bool>,
+    /// The largest answer body read, in MiB.
+    max_response_mb: Option<f64>,
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
@@ -210,6 +212,8 @@ pub(crate) struct Target {
     pub(crate) api_version: Option<String>,
     /// Whether answers are streamed (server-sent events), which measures time to first token.
     pub(crate) stream: bool,
+    /// The largest answer body (or whole stream) read from the target, in bytes.
+    pub(crate) max_response_bytes: usize,
 }
 
 /// The directory of recordings a `replay` target reads.
@@ -261,6 +265,7 @@ impl Target {
             recordings: None,
             api_version: None,
             stream: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_MB << 20,
         }
     }
 
@@ -291,6 +296,12 @@ pub(crate) const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
 
 /// The `anthropic-version` header sent unless a target says otherwise.
 pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// The largest answer body read from a target unless it sets `max-response-mb`, in MiB.
+pub(crate) const DEFAULT_MAX_RESPONSE_MB: usize = 16;
+
+/// The most `max-response-mb` may be.
+const MAX_RESPONSE_MB_LIMIT: f64 = 4096.0;
 
 /// How long one request may take unless a target says otherwise.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
@@ -514,7 +525,10 @@ impl Config {
                     target.api_key_env = Some("OPENAI_API_KEY".to_owned());
                 }
             }
-            target.base_url = Some(base_url.trim_end_matches('/').to_owned());
+            let checked = crate::util::url::check_base_url(base_url).map_err(|why| {
+                format!("`--base-url` {why} (hint: write it like `http://127.0.0.1:8080/v1`)")
+            })?;
+            target.base_url = Some(checked);
         }
         if let Some(model) = &overrides.model {
             target.model.clone_from(model);
@@ -545,13 +559,13 @@ fn apply_base_url_env(
             )),
         };
     }
-    if !(value.starts_with("http://") || value.starts_with("https://")) {
-        return Err(format!(
-            "`{variable}` (the base URL of target `{}`) is not an http(s) URL: `{value}` (hint: write it like `http://127.0.0.1:8080/v1`)",
+    let value = crate::util::url::check_base_url(value).map_err(|why| {
+        format!(
+            "`{variable}` (the base URL of target `{}`) {why} (hint: write it like `http://127.0.0.1:8080/v1`)",
             target.name
-        ));
-    }
-    target.base_url = Some(value.trim_end_matches('/').to_owned());
+        )
+    })?;
+    target.base_url = Some(value);
     Ok(())
 }
 
@@ -566,21 +580,26 @@ fn resolve_base_url(
 ) -> Result<Option<String>, Problem> {
     let base_url = match (provider, base_url) {
         (_, Some(url)) => {
-            let value = url.value.trim_end_matches('/').to_owned();
-            if !(value.starts_with("http://") || value.starts_with("https://")) {
+            let checked = crate::util::url::check_base_url(&url.value).map_err(|why| {
                 let url_line = usize::try_from(url.referenced.line()).unwrap_or(line);
                 let url_column = usize::try_from(url.referenced.column()).unwrap_or(column);
-                return Err(Problem::at_line(
+                let problem = Problem::at_line(
                     source,
                     url_line,
                     url_column,
-                    format!("`base-url` of target `{name}` is not an http(s) URL"),
+                    format!("`base-url` of target `{name}` {why}"),
                 )
                 .with_help(
                     "write it like `https://api.openai.com/v1` or `http://127.0.0.1:8080/v1`",
-                ));
-            }
-            Some(value)
+                );
+                // The line itself holds the password: a CI log must not show it.
+                if crate::util::url::has_credentials(&url.value) {
+                    problem.without_snippet()
+                } else {
+                    problem
+                }
+            })?;
+            Some(checked)
         }
         // A target that names a variable for its address has no sensible built-in default.
         (ProviderKind::Openai | ProviderKind::Anthropic, None) if has_base_url_env => None,
@@ -675,7 +694,28 @@ fn resolve_target(
         recordings,
         api_version,
         stream,
+        max_response_bytes: max_response_bytes(name, raw.max_response_mb)
+            .map_err(|message| problem(message, "write for example `max-response-mb: 64`"))?,
     })
+}
+
+/// The answer-body limit a target sets in MiB (`max-response-mb`), in bytes.
+fn max_response_bytes(name: &str, mb: Option<f64>) -> Result<usize, String> {
+    match mb {
+        None => Ok(DEFAULT_MAX_RESPONSE_MB << 20),
+        Some(mb) if mb.is_finite() && mb > 0.0 && mb <= MAX_RESPONSE_MB_LIMIT => {
+            // At most 4096 MiB, so the product fits a usize on 64-bit and 32-bit alike below 4 GiB.
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked to be positive and at most 4096 above"
+            )]
+            Ok((mb * 1_048_576.0) as usize)
+        }
+        Some(_) => Err(format!(
+            "`max-response-mb` of target `{name}` must be a number of MiB above 0 and at most {MAX_RESPONSE_MB_LIMIT}"
+        )),
+    }
 }
 
 /// Resolves a target's request timeout, retry settings and rate limits.

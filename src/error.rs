@@ -154,6 +154,14 @@ impl Problem {
         self
     }
 
+    /// Drops the source snippet, keeping `file:line:col`: for a line that holds a secret.
+    #[must_use]
+    pub(crate) fn without_snippet(mut self) -> Self {
+        self.source_code = None;
+        self.span = None;
+        self
+    }
+
     /// Replaces the message, keeping the location and hint.
     #[must_use]
     pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {

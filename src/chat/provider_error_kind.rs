@@ -24,6 +24,8 @@ pub(crate) enum ProviderErrorKind {
     Unreachable,
     /// The `replay` target has no recording of the case, or its recording is stale.
     Recording,
+    /// The answer passed the target's `max-response-mb`.
+    TooLarge,
 }
 
 impl ProviderErrorKind {
@@ -40,6 +42,7 @@ impl ProviderErrorKind {
             Self::Refusal => "refusal",
             Self::Unreachable => "unreachable",
             Self::Recording => "recording",
+            Self::TooLarge => "too-large",
         }
     }
 }

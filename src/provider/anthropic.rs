@@ -31,19 +31,15 @@ impl AnthropicProvider {
     /// Creates the provider for `target`, sharing `client`'s connection pool.
     #[must_use]
     pub(crate) fn new(target: &Target, client: reqwest::Client, api_key: Option<String>) -> Self {
-        let base = target
-            .base_url
-            .as_deref()
-            .unwrap_or(ANTHROPIC_BASE_URL)
-            .trim_end_matches('/');
+        let base = target.base_url.as_deref().unwrap_or(ANTHROPIC_BASE_URL);
         // Accept a base URL written with or without the version segment.
-        let url = if base.ends_with("/v1") {
-            format!("{base}/messages")
+        let url = if crate::util::url::path_ends_with(base, "v1") {
+            crate::util::url::endpoint_url(base, &["messages"])
         } else {
-            format!("{base}/v1/messages")
+            crate::util::url::endpoint_url(base, &["v1", "messages"])
         };
         Self {
-            endpoint: Endpoint::new(client, url, api_key, target.timeout),
+            endpoint: Endpoint::new(client, target, url, api_key),
             version: target
                 .api_version
                 .clone()

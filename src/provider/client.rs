@@ -124,6 +124,26 @@ fn api_key(target: &Target) -> Result<Option<String>, String> {
     }
 }
 
+/// How many redirects within one origin a request follows.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows a redirect only to the same scheme, host and port, and only one that keeps the
+/// method and body (307, 308). Anything else comes back to the provider as the 3xx it is:
+/// reqwest strips `Authorization` across hosts but not `x-api-key`, and re-sends the prompts
+/// in the body to wherever a redirect points.
+fn same_origin_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same_origin = attempt
+        .previous()
+        .first()
+        .is_some_and(|first| first.origin() == attempt.url().origin());
+    let keeps_method = matches!(attempt.status().as_u16(), 307 | 308);
+    if same_origin && keeps_method && attempt.previous().len() <= MAX_REDIRECTS {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
+}
+
 /// How long establishing a connection may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -148,6 +168,7 @@ impl HttpClient {
             // A blackholed endpoint fails as a connection error (which trips the circuit
             // breaker) in seconds, not after the whole request timeout.
             .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::custom(same_origin_redirects))
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
         Ok(self.client.get_or_init(|| client).clone())

@@ -9,33 +9,51 @@ use std::time::{Duration, Instant};
 
 use super::model::{ProviderError, redact};
 use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::config::Target;
 use crate::util::format::excerpt;
 use crate::util::url::shown_url;
 
 /// How much of an error body is kept in messages and reports.
 pub(crate) const BODY_EXCERPT: usize = 300;
 
-/// One HTTP endpoint of a provider: where it posts, with which key, within which timeout.
+/// How much of an error body is read: enough for any API's error JSON, while a server that
+/// answers an error with gigabytes costs nothing.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// One HTTP endpoint of a provider: where it posts, with which key, within which timeout and
+/// answer-size limit.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     client: reqwest::Client,
     pub(crate) url: String,
     api_key: Option<String>,
+    /// The key and credential-like query values of the URL: never shown.
+    secrets: Vec<String>,
     pub(crate) timeout: Duration,
+    /// The largest answer body read, in bytes.
+    max_response: usize,
+    /// The target's name, for messages that name its settings.
+    target: String,
 }
 
 impl Endpoint {
+    /// Creates the endpoint at `url` of `target`, authenticating with `api_key`.
     pub(crate) fn new(
         client: reqwest::Client,
+        target: &Target,
         url: String,
         api_key: Option<String>,
-        timeout: Duration,
     ) -> Self {
+        let mut secrets = crate::util::url::query_secrets(&url);
+        secrets.extend(api_key.clone());
         Self {
             client,
             url,
             api_key,
-            timeout,
+            secrets,
+            timeout: target.timeout,
+            max_response: target.max_response_bytes,
+            target: target.name.clone(),
         }
     }
 
@@ -51,7 +69,8 @@ impl Endpoint {
     }
 
     /// Sends `request`. A success status returns the unread response; any other status is an
-    /// HTTP error carrying `Retry-After` and the body as `describe_error` puts it.
+    /// HTTP error carrying `Retry-After` and the body as `describe_error` puts it; a redirect
+    /// the client did not follow says where it pointed.
     pub(crate) async fn send(
         &self,
         request: reqwest::RequestBuilder,
@@ -70,15 +89,19 @@ impl Endpoint {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(parse_retry_after);
-        let text = self.read_body(response).await?;
+        let detail = if status.is_redirection() {
+            redirect_refused(&response)
+        } else {
+            let (body, _) = self.read_limited(response, ERROR_BODY_LIMIT).await?;
+            describe_error(&String::from_utf8_lossy(&body))
+        };
         Err(ProviderError {
             kind: ProviderErrorKind::Http,
             status: Some(status.as_u16()),
             message: self.redacted(&format!(
-                "HTTP {} from {}: {}",
+                "HTTP {} from {}: {detail}",
                 status.as_u16(),
                 shown_url(&self.url),
-                describe_error(&text)
             )),
             retry_after,
         })
@@ -92,7 +115,17 @@ impl Endpoint {
         started: Instant,
         parse: fn(&str) -> Result<ModelOutput, ProviderError>,
     ) -> Result<ModelOutput, ProviderError> {
-        let text = self.read_body(response).await?;
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_response as u64)
+        {
+            return Err(self.too_large());
+        }
+        let (body, cut) = self.read_limited(response, self.max_response).await?;
+        if cut {
+            return Err(self.too_large());
+        }
+        let text = String::from_utf8_lossy(&body);
         let latency_ms = elapsed_ms(started);
         let mut output = parse(&text).map_err(|mut error| {
             error.message = self.redacted(&error.message);
@@ -104,16 +137,99 @@ impl Endpoint {
         Ok(output)
     }
 
-    /// Returns `text` with the key, if any, replaced.
-    pub(crate) fn redacted(&self, text: &str) -> String {
-        redact(text, self.api_key.as_deref())
+    /// Returns the body of a streamed answer in pieces that end at a line break, ending in
+    /// [`StreamRead::TooLarge`] once the target's limit is passed. Holding back a line until it
+    /// is complete keeps the event parser linear: it re-scans its whole buffer on every piece,
+    /// so feeding it one endless line in small pieces costs time quadratic in the line.
+    pub(crate) fn capped_stream(
+        &self,
+        response: reqwest::Response,
+    ) -> impl futures::Stream<Item = Result<Vec<u8>, StreamRead>> + use<> {
+        use futures::StreamExt;
+        let limit = self.max_response;
+        let start = (Box::pin(response.bytes_stream()), Vec::new(), 0usize, false);
+        futures::stream::unfold(
+            start,
+            move |(mut body, mut pending, mut total, done)| async move {
+                if done {
+                    return None;
+                }
+                loop {
+                    match body.next().await {
+                        Some(Ok(chunk)) => {
+                            total = total.saturating_add(chunk.len());
+                            if total > limit {
+                                return Some((
+                                    Err(StreamRead::TooLarge),
+                                    (body, pending, total, true),
+                                ));
+                            }
+                            let Some(end) = chunk.iter().rposition(|b| matches!(b, b'\n' | b'\r'))
+                            else {
+                                pending.extend_from_slice(&chunk);
+                                continue;
+                            };
+                            pending.extend_from_slice(&chunk[..=end]);
+                            let lines = std::mem::replace(&mut pending, chunk[end + 1..].to_vec());
+                            return Some((Ok(lines), (body, pending, total, false)));
+                        }
+                        Some(Err(error)) => {
+                            return Some((
+                                Err(StreamRead::Transport(error)),
+                                (body, pending, total, true),
+                            ));
+                        }
+                        None if pending.is_empty() => return None,
+                        None => {
+                            let rest = std::mem::take(&mut pending);
+                            return Some((Ok(rest), (body, pending, total, true)));
+                        }
+                    }
+                }
+            },
+        )
     }
 
-    async fn read_body(&self, response: reqwest::Response) -> Result<String, ProviderError> {
-        response
-            .text()
+    /// The error for an answer over the target's limit.
+    pub(crate) fn too_large(&self) -> ProviderError {
+        ProviderError::new(
+            ProviderErrorKind::TooLarge,
+            format!(
+                "the answer is larger than {} (`max-response-mb` of target `{}`)",
+                crate::util::format::mebibytes(self.max_response),
+                self.target
+            ),
+        )
+    }
+
+    /// Returns `text` with the key and any credential of the URL replaced.
+    pub(crate) fn redacted(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_owned(), |text, secret| redact(&text, Some(secret)))
+    }
+
+    /// Reads at most `limit` bytes of a body; the flag says whether more was left unread
+    /// (the connection is then dropped rather than drained).
+    async fn read_limited(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<(Vec<u8>, bool), ProviderError> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|error| self.transport_error(&error, Phase::Body))
+            .map_err(|error| self.transport_error(&error, Phase::Body))?
+        {
+            let room = limit - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                return Ok((body, true));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((body, false))
     }
 
     fn transport_error(&self, error: &reqwest::Error, phase: Phase) -> ProviderError {
@@ -168,6 +284,45 @@ fn transport_failure(
             format!("the connection dropped: {}", causes(error)),
         )
     }
+}
+
+/// Why a capped stream stopped.
+#[derive(Debug)]
+pub(crate) enum StreamRead {
+    /// The connection failed.
+    Transport(reqwest::Error),
+    /// The stream passed the target's `max-response-mb`.
+    TooLarge,
+}
+
+impl std::fmt::Display for StreamRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transport(error) => write!(f, "{}", causes(error)),
+            Self::TooLarge => f.write_str("the answer passed the size limit"),
+        }
+    }
+}
+
+/// The error text for a redirect the client refused to follow: where it pointed, shown without
+/// credentials, and why promptci stays put.
+fn redirect_refused(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(
+            || "nowhere (no `Location`)".to_owned(),
+            |location| {
+                response
+                    .url()
+                    .join(location)
+                    .map_or_else(|_| location.to_owned(), |url| shown_url(url.as_str()))
+            },
+        );
+    format!(
+        "the server redirects to {location}; promptci follows redirects only to the same host and port with the method kept (307, 308), so the key and the prompts stay with the endpoint you configured (hint: set `base-url` to the address it redirects to)"
+    )
 }
 
 /// Where in a request a transport failure happened.

@@ -48,7 +48,8 @@ impl ProviderError {
     }
 
     /// Returns true for failures a retry may fix: 408, 409, 429, 5xx, timeouts, failed or
-    /// dropped connections and truncated or malformed bodies.
+    /// dropped connections and truncated or malformed bodies. An answer over the size limit is
+    /// not retried: the same request would bring the same body.
     #[must_use]
     pub(crate) fn is_retryable(&self) -> bool {
         match self.kind {
@@ -60,7 +61,8 @@ impl ProviderError {
             ProviderErrorKind::Empty
             | ProviderErrorKind::Refusal
             | ProviderErrorKind::Unreachable
-            | ProviderErrorKind::Recording => false,
+            | ProviderErrorKind::Recording
+            | ProviderErrorKind::TooLarge => false,
         }
     }
 }

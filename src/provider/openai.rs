@@ -31,9 +31,9 @@ impl OpenAiProvider {
         Self {
             endpoint: Endpoint::new(
                 client,
-                format!("{}/chat/completions", base.trim_end_matches('/')),
+                target,
+                crate::util::url::endpoint_url(base, &["chat", "completions"]),
                 api_key,
-                target.timeout,
             ),
             model: target.model.clone(),
             params: target.params.clone(),
@@ -97,12 +97,14 @@ impl OpenAiProvider {
                 .read_answer(response, started, parse_completion)
                 .await;
         }
-        let mut output = super::stream::read_chat_stream(response, started)
+        let mut output = super::stream::read_chat_stream(&self.endpoint, response, started)
             .await
             .map_err(|mut error| {
-                error.message = self
-                    .endpoint
-                    .redacted(&format!("{} ({})", error.message, self.endpoint.url));
+                error.message = self.endpoint.redacted(&format!(
+                    "{} ({})",
+                    error.message,
+                    crate::util::url::shown_url(&self.endpoint.url)
+                ));
                 error
             })?;
         output.text = self.endpoint.redacted(&output.text);

@@ -10,7 +10,7 @@ use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::http::{causes, elapsed_ms};
+use super::http::{Endpoint, StreamRead, elapsed_ms};
 use super::model::ProviderError;
 use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
 use crate::util::format::excerpt;
@@ -33,14 +33,19 @@ struct Assembled {
 /// Reads a chat-completions SSE body (`stream: true`) to its `[DONE]`, measuring the time from
 /// `started` to the first content.
 pub(crate) async fn read_chat_stream(
+    endpoint: &Endpoint,
     response: reqwest::Response,
     started: Instant,
 ) -> Result<ModelOutput, ProviderError> {
-    let mut events = response.bytes_stream().eventsource();
+    // Capped before parsing: one event that never ends must not grow without bound either.
+    let mut events = std::pin::pin!(endpoint.capped_stream(response).eventsource());
     let mut assembled = Assembled::default();
     let mut done = false;
     while let Some(event) = events.next().await {
-        let event = event.map_err(|error| broken(&error, assembled.events))?;
+        let event = event.map_err(|error| match error {
+            EventStreamError::Transport(StreamRead::TooLarge) => endpoint.too_large(),
+            error => broken(&error, assembled.events),
+        })?;
         if event.data.trim() == "[DONE]" {
             done = true;
             break;
@@ -163,18 +168,20 @@ impl Assembled {
 }
 
 /// Describes a stream that broke while being read.
-fn broken(error: &EventStreamError<reqwest::Error>, events: usize) -> ProviderError {
+fn broken(error: &EventStreamError<StreamRead>, events: usize) -> ProviderError {
     let after = crate::util::format::plural(events, "event", "events");
     match error {
-        EventStreamError::Transport(error) if error.is_timeout() => ProviderError::new(
-            ProviderErrorKind::Timeout,
-            format!("the stream timed out after {after}"),
-        ),
+        EventStreamError::Transport(StreamRead::Transport(error)) if error.is_timeout() => {
+            ProviderError::new(
+                ProviderErrorKind::Timeout,
+                format!("the stream timed out after {after}"),
+            )
+        }
         // The endpoint answered, so a cut stream is a drop (retried), not a failure to
         // connect (which the circuit breaker counts).
         EventStreamError::Transport(error) => ProviderError::new(
             ProviderErrorKind::Dropped,
-            format!("the stream was cut after {after}: {}", causes(error)),
+            format!("the stream was cut after {after}: {error}"),
         ),
         EventStreamError::Utf8(error) => ProviderError::new(
             ProviderErrorKind::Malformed,

@@ -107,7 +107,10 @@ impl Counts {
                     ));
                 }
             }
-            (ProviderErrorKind::Http, Some(status @ (401 | 403 | 404))) if !self.any_success => {
+            // A redirect that was not followed comes back for every request the same way.
+            (ProviderErrorKind::Http, Some(status @ (300..=399 | 401 | 403 | 404)))
+                if !self.any_success =>
+            {
                 return Some(format!(
                     "answered HTTP {status} before any request succeeded ({})",
                     last()
@@ -117,7 +120,8 @@ impl Counts {
             | (
                 ProviderErrorKind::Dropped
                 | ProviderErrorKind::Timeout
-                | ProviderErrorKind::Malformed,
+                | ProviderErrorKind::Malformed
+                | ProviderErrorKind::TooLarge,
                 _,
             ) => {
                 self.connect_failures = 0;

@@ -50,6 +50,17 @@ pub(crate) fn dollars(amount: f64) -> String {
     }
 }
 
+/// Formats a byte count as MiB: `16 MiB`, `0.5 MiB`.
+#[must_use]
+pub(crate) fn mebibytes(bytes: usize) -> String {
+    let mib = bytes as f64 / 1_048_576.0;
+    if bytes.is_multiple_of(1_048_576) {
+        format!("{mib} MiB")
+    } else {
+        format!("{mib:.1} MiB")
+    }
+}
+
 /// Cuts text to at most `limit` bytes on a character boundary, marking the cut.
 #[must_use]
 pub(crate) fn excerpt(text: &str, limit: usize) -> String {

@@ -122,6 +122,54 @@ impl Project {
         self.finish(self.command(args).output().unwrap())
     }
 
+    /// Starts `promptci ARGS` in its own process group with piped output, so a test can
+    /// signal it, and stop it and every program it started at once.
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        self.command(args)
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Like [`spawn`](Self::spawn), with the address space limited to `kib` KiB (`ulimit -v`),
+    /// so an input that makes promptci allocate without bound fails fast instead of swapping.
+    pub(crate) fn spawn_limited(&self, args: &[&str], kib: u64) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let promptci = self.command(args);
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+            .arg(promptci.get_program())
+            .args(promptci.get_args())
+            .current_dir(self.dir.path());
+        for (key, value) in promptci.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        command
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs `promptci ARGS`, failing the test (after killing the process group) when it does
+    /// not finish within `limit`: for inputs that used to make it hang.
+    #[track_caller]
+    pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Run {
+        let child = self.spawn(args);
+        self.finish(wait_within(child, limit))
+    }
+
     /// Wraps the output of a command from [`command`](Self::command).
     pub(crate) fn finish(&self, output: Output) -> Run {
         let Output {
@@ -136,6 +184,68 @@ impl Project {
             root: self.dir.path().to_owned(),
             _dir: Arc::clone(&self.dir),
         }
+    }
+}
+
+/// Waits for `child` (started by [`Project::spawn`]) for at most `limit`; past it, kills its
+/// process group and fails the test with what it printed.
+#[track_caller]
+pub(crate) fn wait_within(child: std::process::Child, limit: std::time::Duration) -> Output {
+    let (output, finished) = wait_or_kill(child, limit);
+    assert!(
+        finished,
+        "promptci did not finish within {limit:?}\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Waits for `child` (started by [`Project::spawn`]) for at most `limit`; past it, kills its
+/// process group. Returns the output and whether it finished by itself.
+pub(crate) fn wait_or_kill(
+    child: std::process::Child,
+    limit: std::time::Duration,
+) -> (Output, bool) {
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        output
+    });
+    let in_time = finished.recv_timeout(limit).is_ok();
+    if !in_time {
+        signal_group(pid, "KILL");
+    }
+    (waiter.join().unwrap(), in_time)
+}
+
+/// Sends `signal` (a name such as `TERM`) to process `pid`.
+pub(crate) fn signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Sends `signal` to every process of the group `pid` leads.
+pub(crate) fn signal_group(pid: u32, signal: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), "--", &format!("-{pid}")])
+        .status();
+}
+
+/// Waits until `condition` holds, polling, for at most `limit`; fails the test with `what`
+/// otherwise. For states a test observes (a file appears, a request arrives), not for time to
+/// pass.
+#[track_caller]
+pub(crate) fn wait_until(what: &str, limit: std::time::Duration, condition: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

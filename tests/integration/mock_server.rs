@@ -5,8 +5,9 @@
 //! and dropped connections, then assert call counts and bodies.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -18,8 +19,12 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone)]
 pub(crate) struct Recorded {
     pub(crate) path: String,
+    /// The query string, without the `?`.
+    pub(crate) query: Option<String>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Value,
+    /// When the request arrived.
+    pub(crate) at: Instant,
 }
 
 impl Recorded {
@@ -68,6 +73,25 @@ pub(crate) enum Reply {
         events: Vec<(Duration, String)>,
         cut: bool,
     },
+    /// A large body made on the fly (see [`Flood`]).
+    Flood(Flood),
+    /// Waits until the server has received this many requests in all, then does the inner
+    /// reply: answers that must reach the client together.
+    AfterArrivals(usize, Box<Reply>),
+}
+
+/// A body of `head` followed by `filler` repeated up to `bytes` bytes in all, produced only as
+/// fast as the client reads it; `sent` counts the bytes handed to the connection, so a test
+/// sees how much a client read before it stopped. With `hang`, the body then stays open.
+#[derive(Debug, Clone)]
+pub(crate) struct Flood {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) head: String,
+    pub(crate) filler: String,
+    pub(crate) bytes: usize,
+    pub(crate) hang: bool,
+    pub(crate) sent: Arc<AtomicUsize>,
 }
 
 impl Reply {
@@ -176,6 +200,8 @@ type Responder = dyn Fn(&Recorded, usize) -> Reply + Send + Sync;
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     responder: Box<Responder>,
+    /// Told of every request that arrives.
+    arrived: tokio::sync::watch::Sender<usize>,
 }
 
 /// A running mock server; stops when dropped.
@@ -190,6 +216,15 @@ impl MockServer {
     pub(crate) fn start(
         responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
     ) -> Self {
+        Self::start_on("127.0.0.1", responder)
+    }
+
+    /// Starts a server on another loopback address (like `127.0.0.2`: another host to a
+    /// client), whose answers come from `responder`.
+    pub(crate) fn start_on(
+        ip: &str,
+        responder: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -198,9 +233,10 @@ impl MockServer {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             responder: Box::new(responder),
+            arrived: tokio::sync::watch::Sender::new(0),
         });
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .block_on(tokio::net::TcpListener::bind((ip, 0)))
             .unwrap();
         let address = listener.local_addr().unwrap();
         let app = axum::Router::new()
@@ -244,6 +280,11 @@ impl MockServer {
         format!("http://{}/v1", self.address)
     }
 
+    /// Returns the origin, like `http://127.0.0.1:PORT`.
+    pub(crate) fn origin(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
     /// Returns every request received so far.
     pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
@@ -256,7 +297,9 @@ impl MockServer {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: axum::extract::Request) -> Response {
+    let at = Instant::now();
     let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
     let headers = request.headers().clone();
     let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
         .await
@@ -264,23 +307,27 @@ async fn handle(State(shared): State<Arc<Shared>>, request: axum::extract::Reque
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let recorded = Recorded {
         path,
+        query,
         headers,
         body,
+        at,
     };
     let index = {
         let mut requests = shared.requests.lock().unwrap();
         requests.push(recorded.clone());
         requests.len() - 1
     };
+    shared.arrived.send_replace(index + 1);
     let reply = (shared.responder)(&recorded, index);
     // The Anthropic Messages endpoint answers in its own shape.
     let anthropic = recorded.path.ends_with("/v1/messages");
-    respond(reply, anthropic).await
+    respond(reply, anthropic, shared.arrived.subscribe()).await
 }
 
 fn respond(
     reply: Reply,
     anthropic: bool,
+    mut arrived: tokio::sync::watch::Receiver<usize>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
     Box::pin(async move {
         match reply {
@@ -309,7 +356,11 @@ fn respond(
             }
             Reply::Delayed(delay, inner) => {
                 tokio::time::sleep(delay).await;
-                respond(*inner, anthropic).await
+                respond(*inner, anthropic, arrived).await
+            }
+            Reply::AfterArrivals(count, inner) => {
+                let _ = arrived.wait_for(|arrived| *arrived >= count).await;
+                respond(*inner, anthropic, arrived).await
             }
             Reply::Drop => {
                 let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
@@ -327,6 +378,11 @@ fn respond(
                 .status(200)
                 .header("content-type", "text/event-stream")
                 .body(Body::from_stream(sse_stream(events, cut)))
+                .unwrap(),
+            Reply::Flood(flood) => Response::builder()
+                .status(StatusCode::from_u16(flood.status).unwrap())
+                .header("content-type", flood.content_type)
+                .body(Body::from_stream(flood_stream(flood)))
                 .unwrap(),
         }
     })
@@ -351,6 +407,35 @@ fn sse_stream(
                 (events, true),
             )),
             None => Some((Ok("data: [DONE]\n\n".to_owned()), (events, true))),
+        }
+    })
+}
+
+fn flood_stream(flood: Flood) -> impl futures::Stream<Item = Result<String, std::io::Error>> {
+    let Flood {
+        head,
+        filler,
+        bytes,
+        hang,
+        sent,
+        ..
+    } = flood;
+    futures::stream::unfold((Some(head), 0usize), move |(head, produced)| {
+        let (filler, sent) = (filler.clone(), Arc::clone(&sent));
+        async move {
+            let chunk = match head {
+                Some(head) => head,
+                None if produced >= bytes => {
+                    if hang {
+                        std::future::pending::<()>().await;
+                    }
+                    return None;
+                }
+                None => filler,
+            };
+            sent.fetch_add(chunk.len(), Ordering::Relaxed);
+            let produced = produced + chunk.len();
+            Some((Ok(chunk), (None, produced)))
         }
     })
 }
