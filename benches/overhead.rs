@@ -554,7 +554,13 @@ fn node_major(node: &Path) -> Option<(u32, u32)> {
 /// `npm install PACKAGE` in `dir`.
 fn npm_install(dir: &Path, package: &str) -> Result<(), String> {
     let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", package])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            package,
+        ])
         .current_dir(dir)
         .env("PROMPTFOO_DISABLE_TELEMETRY", "1")
         .stdout(Stdio::null())
