@@ -190,7 +190,7 @@ impl Problem {
             .map(|(file, line, column)| (file.as_str(), *line, *column))
     }
 
-    /// Returns the hint, if any.
+    /// Returns the hint, when the problem has one.
     #[must_use]
     pub(crate) fn help(&self) -> Option<&str> {
         self.help.as_deref()

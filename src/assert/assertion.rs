@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 use super::{command, json, text};
 use crate::assert::AssertionSpec;
 use crate::chat::ModelOutput;
-use crate::error::{InvalidInput, Problem, SourceFile};
+use crate::error::{Problem, SourceFile};
 use crate::yaml::span_start;
 
 /// A compiled assertion, ready to judge answers.
@@ -152,23 +152,6 @@ impl Compiled {
 }
 
 impl Assertion {
-    /// Compiles a list of assertions, recording every bad one in `problems` (so one run of
-    /// `check` names them all) and returning the ones that compiled.
-    pub(crate) fn compile_all(
-        specs: &[Spanned<AssertionSpec>],
-        context: CompileContext<'_>,
-        problems: &mut InvalidInput,
-    ) -> Vec<Self> {
-        specs
-            .iter()
-            .filter_map(|spec| {
-                Self::compile(spec, context)
-                    .map_err(|problem| problems.push(problem))
-                    .ok()
-            })
-            .collect()
-    }
-
     /// Compiles an assertion as written, reporting bad regexes and schemas at their location.
     pub(crate) fn compile(
         spec: &Spanned<AssertionSpec>,

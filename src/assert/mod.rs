@@ -7,22 +7,17 @@
 //! [`encoding`]). Only `command` does I/O.
 
 mod assertion;
+mod assertion_template;
 mod command;
 pub(crate) mod detect;
 pub(crate) mod encoding;
 mod json;
 pub(crate) mod probe;
 mod spec;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-    )
-)]
 mod templated;
 mod text;
 
 pub(crate) use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
+pub(crate) use assertion_template::AssertionTemplate;
 pub(crate) use probe::ProbeCheck;
 pub(crate) use spec::AssertionSpec;

@@ -82,20 +82,6 @@ impl AssertionSpec {
         });
         found
     }
-
-    /// Returns the script of a `command` written as one string when it looks like a template,
-    /// which is never rendered (for a warning).
-    #[must_use]
-    pub(crate) fn untemplated_command(&self) -> Option<&str> {
-        match self {
-            Self::Command(argv) if argv.0.len() == 1 && is_template(&argv.0[0]) => Some(&argv.0[0]),
-            Self::Any(children) | Self::All(children) => children
-                .iter()
-                .find_map(|child| child.value.untemplated_command()),
-            Self::Not(inner) => inner.value.untemplated_command(),
-            _ => None,
-        }
-    }
 }
 
 /// Returns whether any string argument of `spec` is a template.
@@ -128,7 +114,6 @@ mod tests {
             spec.value.templates(),
             ["{{ a }}", "^{{ b }}$", "schemas/{{ c }}.json", "{{ d }}"]
         );
-        assert_eq!(spec.value.untemplated_command(), Some("grep {{ e }}"));
         let mut count = 0;
         spec.value
             .render_templates(&mut |text| -> Result<String, ()> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::probe::{Probe, ProbeCase};
 use super::repeat_policy::RepeatPolicy;
 use super::shard::PlanShard;
-use crate::assert::Assertion;
+use crate::assert::{Assertion, AssertionTemplate, CompileContext, Compiled};
 use crate::chat::{Message, Role};
 use crate::config::RawBudget;
 use crate::config::{Config, Target, TargetOverrides};
@@ -250,48 +250,99 @@ impl<'a> PlanBuilder<'a> {
             budget_line: suite.budget_line,
             registry_version: None,
         });
+        let compiled = Compiled::default();
+        let context = CompileContext {
+            source: &suite.source,
+            dir: &suite.dir,
+            compiled: &compiled,
+        };
         for (case, probe) in selected {
             let id = case_id(suite, &case.name);
-            check_ttft_is_measured(suite, case, &plan.targets[target], problems);
-            let mut messages = Vec::with_capacity(2);
-            if let Some(prompt) = &suite.prompt {
-                let vars = merged_vars(&suite.vars, &case.vars);
-                match render_prompt(&mut self.renderer, suite, prompt, &vars, &config.root) {
-                    Ok(mut prompt_messages) => messages.append(&mut prompt_messages),
-                    Err(problem) => {
-                        let rendering = format!("rendering `{id}`, {}:{}", suite.name, case.line);
-                        report_once(problem, &rendering, &mut self.render_failures, problems);
-                        continue;
-                    }
-                }
+            if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
+                self.plan.cases.push(TestInstance {
+                    suite: suite_index,
+                    ..case
+                });
             }
-            let from_prompt = messages.len();
-            messages.extend(case.conversation.messages());
-            let Some(assertions) =
-                assertions_of(case, probe, (&mut messages, from_prompt), suite, problems)
-            else {
-                continue;
-            };
-            plan.cases.push(TestInstance {
-                id,
-                suite: suite_index,
-                name: case.name.clone(),
-                line: case.line,
-                tags: case.tags.clone(),
-                messages,
-                assertions: assertions.into(),
-                target,
-                skip: case.skip.clone(),
-                mock_answer: case.mock_answer.clone(),
-                chat_prompt: suite
-                    .prompt
-                    .as_ref()
-                    .is_some_and(|prompt| matches!(prompt.shape, PromptShape::Chat(_))),
-                probe: probe.cloned(),
-                repeat: RepeatPolicy::from_settings(case.repeat),
-            });
         }
         Ok(())
+    }
+
+    /// Renders one case's messages and assertions, or records why it cannot be sent.
+    fn plan_case(
+        &mut self,
+        suite: &Suite,
+        (case, probe): (&Case, Option<&Arc<Probe>>),
+        (id, target): (String, usize),
+        context: CompileContext<'_>,
+    ) -> Option<TestInstance> {
+        let root = &self.config.root;
+        let problems = &mut self.problems;
+        let rendering = || format!("rendering `{id}`, {}:{}", suite.name, case.line);
+        let needs_vars =
+            suite.prompt.is_some() || case.assertions.iter().any(AssertionTemplate::is_templated);
+        let vars = if needs_vars {
+            merged_vars(&suite.vars, &case.vars)
+        } else {
+            Vars::new()
+        };
+        let mut messages = Vec::with_capacity(2);
+        if let Some(prompt) = &suite.prompt {
+            match render_prompt(&mut self.renderer, suite, prompt, &vars, root) {
+                Ok(mut prompt_messages) => messages.append(&mut prompt_messages),
+                Err(problem) => {
+                    report_once(problem, &rendering(), &mut self.render_failures, problems);
+                    return None;
+                }
+            }
+        }
+        let value = minijinja::Value::from(minijinja::value::Serde(&vars));
+        let renderer = &mut self.renderer;
+        let mut render = |text: &str| renderer.render_inline(text, &value);
+        let mut assertions = Vec::with_capacity(case.assertions.len());
+        for template in &case.assertions {
+            match template.instantiate(&mut render, &vars, context) {
+                Ok(assertion) => assertions.push(assertion),
+                Err(problem) => {
+                    report_once(problem, &rendering(), &mut self.render_failures, problems);
+                    return None;
+                }
+            }
+        }
+        check_ttft_is_measured(
+            suite,
+            case,
+            &assertions,
+            &self.plan.targets[target],
+            problems,
+        );
+        let from_prompt = messages.len();
+        messages.extend(case.conversation.messages());
+        let assertions = assertions_of(
+            (case, assertions),
+            probe,
+            (&mut messages, from_prompt),
+            suite,
+            problems,
+        )?;
+        Some(TestInstance {
+            id,
+            suite: 0,
+            name: case.name.clone(),
+            line: case.line,
+            tags: case.tags.clone(),
+            messages,
+            assertions: assertions.into(),
+            target,
+            skip: case.skip.clone(),
+            mock_answer: case.mock_answer.clone(),
+            chat_prompt: suite
+                .prompt
+                .as_ref()
+                .is_some_and(|prompt| matches!(prompt.shape, PromptShape::Chat(_))),
+            probe: probe.cloned(),
+            repeat: RepeatPolicy::from_settings(case.repeat),
+        })
     }
 
     /// Returns the plan, or every problem found while planning.
@@ -379,17 +430,17 @@ fn selected_cases<'a>(
 /// `from_prompt` of them rendered from the suite's template (canary, built-in checks); an
 /// untrusted variable that never reaches the prompt is reported once.
 fn assertions_of(
-    case: &Case,
+    (case, assertions): (&Case, Vec<Assertion>),
     probe: Option<&Arc<Probe>>,
     (messages, from_prompt): (&mut [Message], usize),
     suite: &Suite,
     problems: &mut InvalidInput,
 ) -> Option<Vec<Assertion>> {
     let Some(probe) = probe else {
-        return Some(case.assertions.clone());
+        return Some(assertions);
     };
     probe
-        .bind(messages, from_prompt, &case.assertions)
+        .bind(messages, from_prompt, &assertions)
         .map_err(|message| {
             let known = problems.problems.iter().any(|known| known.message() == message);
             if !known {
@@ -407,14 +458,12 @@ fn assertions_of(
 /// finding that out costs a whole run. The offline targets answer at once and pass it.
 fn check_ttft_is_measured(
     suite: &Suite,
-    case: &crate::suite::Case,
+    case: &Case,
+    assertions: &[Assertion],
     target: &Target,
     problems: &mut InvalidInput,
 ) {
-    let asks = case
-        .assertions
-        .iter()
-        .any(Assertion::needs_time_to_first_token);
+    let asks = assertions.iter().any(Assertion::needs_time_to_first_token);
     if asks && target.provider.is_live() && !target.stream {
         problems.push(Problem::at_line(
             &suite.source,

@@ -1,7 +1,7 @@
 //! [`ProbeConfig`]: a suite's validated `probes:` section.
 
 use super::catalogue::{Family, FamilyKind};
-use crate::assert::Assertion;
+use crate::assert::AssertionTemplate;
 
 /// The default of `probes.max-input-tokens`.
 pub(crate) const DEFAULT_MAX_INPUT_TOKENS: u64 = 4_000;
@@ -14,7 +14,7 @@ pub(crate) struct ProbeConfig {
     /// The template variables indirect injection goes through.
     pub(crate) untrusted_vars: Vec<String>,
     /// Assertions every probe answer must also pass (`probes.assert`).
-    pub(crate) assertions: Vec<Assertion>,
+    pub(crate) assertions: Vec<AssertionTemplate>,
     /// The size of the max-length probe, in tokens.
     pub(crate) max_input_tokens: u64,
     /// Whether a canary line is planted in the system prompt of probe cases.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 use super::model::{PromptRole, RawCase, RawPrompt, RawSuite, Skip, Vars};
-use crate::assert::{Assertion, CompileContext, Compiled};
+use crate::assert::{AssertionTemplate, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
 use crate::config::RawBudget;
@@ -156,7 +156,7 @@ pub(crate) struct Case {
     /// What is said to the model.
     pub(crate) conversation: Conversation,
     /// The suite's assertions followed by the case's own.
-    pub(crate) assertions: Vec<Assertion>,
+    pub(crate) assertions: Vec<AssertionTemplate>,
     /// Why the case is skipped, when it is.
     pub(crate) skip: Option<String>,
     /// The suite's tags and the case's own.
@@ -366,8 +366,7 @@ fn validate(
         .prompt
         .map(|prompt| validate_prompt(prompt.value, &source, (&dir, root), &mut problems));
 
-    let suite_assertions: Vec<Assertion> =
-        Assertion::compile_all(&raw.assert, context, &mut problems);
+    let suite_assertions = AssertionTemplate::compile_all(&raw.assert, context, &mut problems);
 
     let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
     let mut first_seen: HashMap<String, usize> = HashMap::new();
@@ -583,7 +582,7 @@ fn validate_case(
             Conversation::User(String::new())
         }
     };
-    let assertions: Vec<Assertion> = Assertion::compile_all(&case.assert, context, &mut problems);
+    let assertions = AssertionTemplate::compile_all(&case.assert, context, &mut problems);
     let skip = match case.skip {
         None | Some(Skip::No) => None,
         Some(Skip::Yes(reason)) => {
@@ -633,7 +632,10 @@ mod tests {
         assert_eq!(suite.cases.len(), 2);
         assert_eq!(suite.cases[0].line, 7);
         assert_eq!(suite.cases[0].assertions.len(), 2);
-        assert_eq!(suite.cases[0].assertions[0].kind(), "max-chars");
+        assert!(matches!(
+            &suite.cases[0].assertions[0],
+            AssertionTemplate::Ready(assertion) if assertion.kind() == "max-chars"
+        ));
         assert_eq!(suite.cases[1].skip.as_deref(), Some("flaky upstream"));
         assert!(
             matches!(&suite.cases[1].conversation, Conversation::Messages(messages) if messages.len() == 3)

@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::assert::AssertionSpec;
-use crate::assert::{Assertion, CompileContext};
+use crate::assert::{AssertionTemplate, CompileContext};
 use crate::error::{InvalidInput, Problem, did_you_mean};
 use crate::probe::{DEFAULT_MAX_INPUT_TOKENS, Family, FamilyKind, ProbeConfig};
 use crate::util::format::BacktickList;
@@ -122,7 +122,7 @@ pub(super) fn validate(
             DEFAULT_MAX_INPUT_TOKENS
         }
     };
-    let assertions: Vec<Assertion> = Assertion::compile_all(&raw.assert, context, problems);
+    let assertions = AssertionTemplate::compile_all(&raw.assert, context, problems);
     if problems.problems.len() > before {
         return None;
     }

@@ -35,6 +35,8 @@ pub(crate) fn prompt_environment() -> Environment<'static> {
 pub(crate) struct Renderer {
     environments: HashMap<PathBuf, Environment<'static>>,
     chat_environments: HashMap<PathBuf, (Environment<'static>, HashSet<String>)>,
+    /// Short templates written inline (assertion values), keyed by their text.
+    inline: Option<(Environment<'static>, HashSet<String>)>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -42,6 +44,10 @@ impl std::fmt::Debug for Renderer {
         f.debug_struct("Renderer")
             .field("directories", &self.environments.len())
             .field("chat_directories", &self.chat_environments.len())
+            .field(
+                "inline_templates",
+                &self.inline.as_ref().map_or(0, |(_, added)| added.len()),
+            )
             .finish()
     }
 }
@@ -80,6 +86,23 @@ impl Renderer {
 }
 
 impl Renderer {
+    /// Renders `text`, a template written inline (an assertion's value), with `context`;
+    /// each distinct text is compiled once.
+    pub(crate) fn render_inline(
+        &mut self,
+        text: &str,
+        context: &minijinja::Value,
+    ) -> Result<String, minijinja::Error> {
+        let (environment, added) = self
+            .inline
+            .get_or_insert_with(|| (prompt_environment(), HashSet::new()));
+        if !added.contains(text) {
+            environment.add_template_owned(text.to_owned(), text.to_owned())?;
+            added.insert(text.to_owned());
+        }
+        environment.get_template(text)?.render(context)
+    }
+
     /// Renders the messages of the chat template `chat` (in `dir`) with `vars`. Errors point
     /// into the chat file, or into the included file that failed.
     pub(crate) fn render_chat(

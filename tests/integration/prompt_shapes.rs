@@ -258,7 +258,6 @@ fn prompt_role_on_a_chat_file_is_an_error() {
 }
 
 #[test]
-#[ignore = "lands with templated assertions"]
 fn echo_answers_a_user_role_prompt_with_its_rendered_text() {
     let project = Project::new()
         .file(
@@ -341,7 +340,6 @@ fn echo_is_a_provider_kind_too() {
 }
 
 #[test]
-#[ignore = "lands with templated assertions"]
 fn assertion_values_are_templated_per_case_with_raw_for_literal_braces() {
     let project = Project::new().file(
         "suites/t.yaml",
@@ -366,7 +364,6 @@ fn assertion_values_are_templated_per_case_with_raw_for_literal_braces() {
 }
 
 #[test]
-#[ignore = "lands with templated assertions"]
 fn an_undefined_variable_in_an_assertion_is_a_located_error_and_nothing_is_sent() {
     let server = MockServer::always("x");
     let project = Project::new().file(
@@ -387,7 +384,6 @@ fn an_undefined_variable_in_an_assertion_is_a_located_error_and_nothing_is_sent(
 }
 
 #[test]
-#[ignore = "lands with templated assertions"]
 fn command_lists_are_templated_as_arguments_never_as_shell_code() {
     // A value full of shell syntax reaches the judge as one argument.
     let project = Project::new().file(
