@@ -46,6 +46,10 @@ struct RawConfig {
     /// Prices per model, in US dollars per million tokens.
     #[serde(default)]
     prices: BTreeMap<String, Spanned<Price>>,
+    /// The target that judges model-graded assertions unless a suite names another.
+    grader: Option<Spanned<String>>,
+    /// The target that embeds texts for `similar` unless a suite names another.
+    embedder: Option<Spanned<String>>,
 }
 
 /// What a model costs, in US dollars per million tokens.
@@ -362,6 +366,10 @@ pub(crate) struct Config {
     pub(crate) prices: BTreeMap<String, Price>,
     /// The response cache directory from `cache-dir`, resolved against the root.
     pub(crate) cache_dir: Option<PathBuf>,
+    /// The default grader target (`grader:`).
+    pub(crate) grader: Option<String>,
+    /// The default embedder target (`embedder:`).
+    pub(crate) embedder: Option<String>,
 }
 
 /// Command-line overrides applied to the selected target.
@@ -419,6 +427,8 @@ impl Config {
             budget: RawBudget::default(),
             prices: BTreeMap::new(),
             cache_dir: None,
+            grader: None,
+            embedder: None,
         };
         config.add_builtin_targets();
         config
@@ -465,16 +475,32 @@ impl Config {
             }
         }
         let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
-        let mut config = problems.into_result(Self {
+        let mut config = Self {
             root,
             path,
             targets,
             budget: raw.budget,
             prices,
             cache_dir,
-        })?;
+            grader: None,
+            embedder: None,
+        };
         config.add_builtin_targets();
-        Ok(config)
+        for (key, written) in [("grader", &raw.grader), ("embedder", &raw.embedder)] {
+            let Some(written) = written else { continue };
+            if let Err(message) = config.named_target(&written.value) {
+                let (line, column) = crate::yaml::span_start(written);
+                problems.push(Problem::at_line(
+                    source,
+                    line,
+                    column,
+                    format!("`{key}`: {message}"),
+                ));
+            }
+        }
+        config.grader = raw.grader.map(|grader| grader.value);
+        config.embedder = raw.embedder.map(|embedder| embedder.value);
+        problems.into_result(config)
     }
 
     fn add_builtin_targets(&mut self) {
@@ -492,6 +518,29 @@ impl Config {
             .or_insert_with(|| Target::builtin_replay(&root));
     }
 
+    /// Returns the target called `name`, or says which names exist.
+    fn lookup(&self, name: &str) -> Result<Target, String> {
+        self.targets.get(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
+            let hint = crate::error::did_you_mean(name, names.iter().copied())
+                .map(|close| format!(" (did you mean `{close}`?)"))
+                .unwrap_or_default();
+            format!(
+                "unknown target `{name}`{hint}; targets are {}",
+                crate::util::format::BacktickList(&names)
+            )
+        })
+    }
+
+    /// Returns the target named `name` as configured (with `base-url-env` applied), without the
+    /// command-line overrides of the target under test: graders and embedders keep their own
+    /// endpoint and model when `--target` or `--model` change the target under test.
+    pub(crate) fn named_target(&self, name: &str) -> Result<Target, String> {
+        let mut target = self.lookup(name)?;
+        apply_base_url_env(&mut target, |name| std::env::var(name).ok())?;
+        Ok(target)
+    }
+
     /// Returns the target a suite runs against, after command-line overrides.
     pub(crate) fn target_for(
         &self,
@@ -503,16 +552,7 @@ impl Config {
             .as_deref()
             .or(suite_target)
             .unwrap_or(DEFAULT_TARGET);
-        let mut target = self.targets.get(name).cloned().ok_or_else(|| {
-            let names: Vec<&str> = self.targets.keys().map(String::as_str).collect();
-            let hint = crate::error::did_you_mean(name, names.iter().copied())
-                .map(|close| format!(" (did you mean `{close}`?)"))
-                .unwrap_or_default();
-            format!(
-                "unknown target `{name}`{hint}; targets are {}",
-                crate::util::format::BacktickList(&names)
-            )
-        })?;
+        let mut target = self.lookup(name)?;
         if overrides.base_url.is_none() {
             apply_base_url_env(&mut target, |name| std::env::var(name).ok())?;
         }
@@ -834,6 +874,10 @@ pub(crate) struct RawBudget {
     pub(crate) total_tokens: Option<u64>,
     /// Maximum cost of the whole suite in US dollars.
     pub(crate) cost_usd: Option<f64>,
+    /// Maximum tokens of the suite's grader and embedder calls.
+    pub(crate) judge_tokens: Option<u64>,
+    /// Maximum cost of the suite's grader and embedder calls in US dollars.
+    pub(crate) judge_cost_usd: Option<f64>,
 }
 
 impl RawBudget {
@@ -845,6 +889,8 @@ impl RawBudget {
             completion_tokens: self.completion_tokens.or(defaults.completion_tokens),
             total_tokens: self.total_tokens.or(defaults.total_tokens),
             cost_usd: self.cost_usd.or(defaults.cost_usd),
+            judge_tokens: self.judge_tokens.or(defaults.judge_tokens),
+            judge_cost_usd: self.judge_cost_usd.or(defaults.judge_cost_usd),
         }
     }
 

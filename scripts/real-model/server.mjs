@@ -4,7 +4,11 @@
 // machine that can reach nothing but the package registries.
 //
 // Endpoints:
-//   POST /v1/chat/completions   non-streaming chat completions
+//   POST /v1/chat/completions   non-streaming chat completions; `response_format`
+//                               json_object / json_schema constrain the answer
+//                               with a llama.cpp grammar
+//   POST /v1/embeddings         embeddings from the same model (llama.cpp's
+//                               pooled hidden state; see handleEmbeddings)
 //   GET  /v1/models             the single loaded model
 //   GET  /health                200 once the model is loaded, 503 before
 //
@@ -210,6 +214,7 @@ function parseRequest(body) {
 
     return {
         history,
+        responseFormat: parseResponseFormat(body.response_format),
         maxTokens,
         // OpenAI's default temperature is 1; keep that so an unset value means
         // the same thing here as against the real API.
@@ -222,6 +227,49 @@ function parseRequest(body) {
         frequencyPenalty,
         stop,
     };
+}
+
+// `response_format` as OpenAI defines it: `text` (or absent) leaves the answer
+// free, `json_object` asks for any JSON object, `json_schema` for one matching
+// `json_schema.schema`. Both JSON kinds become a grammar that constrains
+// sampling, which is how llama.cpp servers implement them.
+function parseResponseFormat(format) {
+    if (format === undefined || format === null) return { type: "text" };
+    if (typeof format !== "object" || Array.isArray(format)) {
+        throw bad("'response_format' must be an object", "response_format");
+    }
+    switch (format.type) {
+        case "text":
+        case "json_object":
+            return { type: format.type };
+        case "json_schema": {
+            const schema = format.json_schema?.schema;
+            if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+                throw bad("'response_format.json_schema.schema' must be a JSON schema object", "response_format");
+            }
+            return { type: "json_schema", schema };
+        }
+        default:
+            throw bad(`'response_format.type' must be text, json_object or json_schema; got ${JSON.stringify(format.type)}`, "response_format");
+    }
+}
+
+// Grammars are compiled once per distinct format: a suite sends the same one
+// for every judge request.
+const grammars = new Map();
+async function grammarFor(format) {
+    if (format.type === "text") return undefined;
+    const key = JSON.stringify(format);
+    if (!grammars.has(key)) {
+        const { llama } = engine;
+        grammars.set(key, format.type === "json_object"
+            ? llama.getGrammarFor("json")
+            : llama.createGrammarForJsonSchema(format.schema).catch((err) => {
+                grammars.delete(key);
+                throw bad(`'response_format.json_schema.schema' is not supported: ${err.message}`, "response_format");
+            }));
+    }
+    return grammars.get(key);
 }
 
 // ---------------------------------------------------------------------------
@@ -253,7 +301,9 @@ async function complete(req, signal) {
         }
 
         let completionTokens = 0;
+        const grammar = await grammarFor(req.responseFormat);
         const result = await chat.generateResponse(req.history, {
+            grammar,
             maxTokens: req.maxTokens,
             temperature: req.temperature,
             topP: req.topP,
@@ -327,6 +377,64 @@ async function handleChatCompletions(httpReq, res) {
     });
 }
 
+// Embeddings from the chat model itself: no second download, and the same
+// file the CI stage already verifies. llama.cpp pools the model's hidden
+// state; for a 135M decoder-only model that measures surface form more than
+// meaning (paraphrases ~0.92-0.97, unrelated sentences ~0.6-0.8), which is
+// enough for a coarse similarity check and nothing subtler.
+async function handleEmbeddings(httpReq, res) {
+    if (engine === null) throw new ApiError(503, "model is still loading", { type: "server_error" });
+    let body;
+    try {
+        body = JSON.parse(await readBody(httpReq));
+    } catch (err) {
+        if (err instanceof ApiError) throw err;
+        throw bad(`request body is not valid JSON: ${err.message}`, null);
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        throw bad("request body must be a JSON object", null);
+    }
+    const inputs = typeof body.input === "string" ? [body.input] : body.input;
+    if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((text) => typeof text !== "string" || text === "")) {
+        throw bad("'input' must be a non-empty string or a non-empty array of non-empty strings", "input");
+    }
+    if (body.encoding_format !== undefined && body.encoding_format !== "float") {
+        throw bad("only 'encoding_format': 'float' is supported", "encoding_format");
+    }
+    const started = Date.now();
+    const out = await serialized(async () => {
+        const embedder = await embeddingContext();
+        const data = [];
+        let tokens = 0;
+        for (const [index, text] of inputs.entries()) {
+            const length = embedder.calculateInputLength(text);
+            if (length > EMBEDDING_CONTEXT) {
+                throw new ApiError(400, `input[${index}] has ${length} tokens, more than the model's context`, { param: "input" });
+            }
+            tokens += length;
+            const embedding = await embedder.getEmbeddingFor(text);
+            data.push({ object: "embedding", index, embedding: Array.from(embedding.vector) });
+        }
+        return { data, tokens };
+    });
+    console.error(`server: embedded ${inputs.length} input(s), ${out.tokens} tokens, ${Date.now() - started} ms`);
+    sendJson(res, 200, {
+        object: "list",
+        model: modelId,
+        data: out.data,
+        usage: { prompt_tokens: out.tokens, total_tokens: out.tokens },
+    });
+}
+
+// The embedding context is made on the first embeddings request, so a server
+// that is only asked for chat pays nothing for it.
+const EMBEDDING_CONTEXT = Math.min(contextSize, 512);
+let embedderPromise = null;
+function embeddingContext() {
+    embedderPromise ??= engine.model.createEmbeddingContext({ contextSize: EMBEDDING_CONTEXT, threads });
+    return embedderPromise;
+}
+
 const routes = {
     "/health": {
         GET: (_req, res) => engine === null
@@ -340,6 +448,7 @@ const routes = {
         }),
     },
     "/v1/chat/completions": { POST: handleChatCompletions },
+    "/v1/embeddings": { POST: handleEmbeddings },
 };
 
 const server = http.createServer(async (req, res) => {

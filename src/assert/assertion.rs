@@ -1,4 +1,9 @@
 //! [`Assertion`]: a compiled check of a model answer, and [`AssertionResult`], its verdict.
+//!
+//! Model-graded leaves ([`Judged`]) are decided from [`Judgements`] the scheduler gathered
+//! beforehand; a leaf whose judge could not decide is an *error*, which the combinators carry
+//! with three-valued logic: `not` of an error is an error, `any` passes on any pass and fails
+//! only when every child failed, `all` fails on any failure and errs only when nothing failed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -8,9 +13,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use super::judge::{self, Check, JudgeEvidence, Judged, Judgements, MAX_VOTES};
 use super::{command, json, text};
 use crate::assert::AssertionSpec;
-use crate::chat::ModelOutput;
+use crate::chat::{CaseError, ModelOutput, ProviderErrorKind};
 use crate::error::{Problem, SourceFile};
 use crate::yaml::span_start;
 
@@ -75,10 +81,12 @@ pub(crate) enum Assertion {
     },
     /// A built-in check of a generated probe case (never written in suites).
     Probe(super::ProbeCheck),
+    /// A check a grader or embedder model decides.
+    Judged(Judged),
 }
 
 /// The verdict of one assertion on one answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AssertionResult {
     /// The assertion kind as written (`contains`, `regex`, …).
     pub(crate) kind: String,
@@ -86,6 +94,13 @@ pub(crate) struct AssertionResult {
     pub(crate) passed: bool,
     /// Why, specifically: "missing `phone`", "forbidden `x` found at char 42".
     pub(crate) reason: String,
+    /// Why it could not be decided (a grader that erred or gave no verdict): an error, not a
+    /// failure; `passed` is then false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) error: Option<CaseError>,
+    /// The evidence behind a model-graded verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judge: Option<Box<JudgeEvidence>>,
 }
 
 impl AssertionResult {
@@ -94,7 +109,15 @@ impl AssertionResult {
             kind: kind.to_owned(),
             passed,
             reason: reason.into(),
+            error: None,
+            judge: None,
         }
+    }
+
+    /// Returns true when the assertion failed on its merits (not for want of a verdict).
+    #[must_use]
+    pub(crate) fn failed(&self) -> bool {
+        !self.passed && self.error.is_none()
     }
 }
 
@@ -232,7 +255,46 @@ impl Assertion {
                 argv: argv.0.clone(),
                 dir: context.dir.to_owned(),
             },
+            AssertionSpec::Rubric(_) | AssertionSpec::Factuality(_) | AssertionSpec::Similar(_) => {
+                Self::Judged(compile_judged(&spec.value, context, (line, column))?)
+            }
         })
+    }
+
+    /// Returns the model-graded leaves, depth first: the order of a case's [`Judgements`].
+    pub(crate) fn judged_leaves(assertions: &[Self]) -> Vec<&Judged> {
+        fn walk<'a>(assertion: &'a Assertion, leaves: &mut Vec<&'a Judged>) {
+            match assertion {
+                Assertion::Judged(judged) => leaves.push(judged),
+                Assertion::Any(children) | Assertion::All(children) => {
+                    for child in children {
+                        walk(child, leaves);
+                    }
+                }
+                Assertion::Not(inner) => walk(inner, leaves),
+                _ => {}
+            }
+        }
+        let mut leaves = Vec::new();
+        for assertion in assertions {
+            walk(assertion, &mut leaves);
+        }
+        leaves
+    }
+
+    /// Judges an answer with every assertion of a case, the model-graded ones from
+    /// `judgements` (in [`judged_leaves`](Self::judged_leaves) order).
+    #[must_use]
+    pub(crate) fn evaluate_all(
+        assertions: &[Self],
+        output: &ModelOutput,
+        judgements: &Judgements,
+    ) -> Vec<AssertionResult> {
+        let mut next = 0;
+        assertions
+            .iter()
+            .map(|assertion| assertion.evaluate_at(output, judgements, &mut next))
+            .collect()
     }
 
     /// Returns the kind as written in suites.
@@ -273,6 +335,7 @@ impl Assertion {
             Self::Not(_) => "not",
             Self::Command { .. } => "command",
             Self::Probe(check) => check.kind(),
+            Self::Judged(judged) => judged.kind(),
         }
     }
 
@@ -302,9 +365,19 @@ impl Assertion {
         }
     }
 
-    /// Judges an answer.
+    /// Judges an answer with an assertion that has no model-graded part.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn evaluate(&self, output: &ModelOutput) -> AssertionResult {
+        self.evaluate_at(output, &Judgements::default(), &mut 0)
+    }
+
+    fn evaluate_at(
+        &self,
+        output: &ModelOutput,
+        judgements: &Judgements,
+        next: &mut usize,
+    ) -> AssertionResult {
         let answer = output.text.as_str();
         let kind = self.kind();
         match self {
@@ -338,43 +411,68 @@ impl Assertion {
             Self::Any(children) => {
                 let results: Vec<_> = children
                     .iter()
-                    .map(|child| child.evaluate(output))
+                    .map(|child| child.evaluate_at(output, judgements, next))
                     .collect();
-                let passed = results.iter().any(|result| result.passed);
-                AssertionResult::new(
-                    kind,
-                    passed,
-                    combine(&results, if passed { "one passed" } else { "none passed" }),
-                )
+                if results.iter().any(|result| result.passed) {
+                    AssertionResult::new(kind, true, combine(&results, "one passed"))
+                } else if let Some(error) = first_error(&results) {
+                    undecided(
+                        kind,
+                        error,
+                        combine(&results, "none passed, and a judge could not decide"),
+                    )
+                } else {
+                    AssertionResult::new(kind, false, combine(&results, "none passed"))
+                }
             }
             Self::All(children) => {
                 let results: Vec<_> = children
                     .iter()
-                    .map(|child| child.evaluate(output))
+                    .map(|child| child.evaluate_at(output, judgements, next))
                     .collect();
-                let passed = results.iter().all(|result| result.passed);
-                AssertionResult::new(
-                    kind,
-                    passed,
-                    combine(
-                        &results,
-                        if passed {
-                            "all passed"
-                        } else {
-                            "not all passed"
-                        },
-                    ),
-                )
+                if results.iter().any(AssertionResult::failed) {
+                    AssertionResult::new(kind, false, combine(&results, "not all passed"))
+                } else if let Some(error) = first_error(&results) {
+                    undecided(kind, error, combine(&results, "a judge could not decide"))
+                } else {
+                    AssertionResult::new(kind, true, combine(&results, "all passed"))
+                }
             }
             Self::Not(inner) => {
-                let result = inner.evaluate(output);
+                let result = inner.evaluate_at(output, judgements, next);
+                // A judge that could not decide decides nothing here either.
+                if let Some(error) = result.error {
+                    return AssertionResult {
+                        judge: result.judge,
+                        ..undecided(kind, error.clone(), error.message)
+                    };
+                }
                 let reason = format!(
                     "expected `{}` to fail, but it {}: {}",
                     result.kind,
                     if result.passed { "passed" } else { "failed" },
                     result.reason
                 );
-                AssertionResult::new(kind, !result.passed, reason)
+                AssertionResult {
+                    judge: result.judge,
+                    ..AssertionResult::new(kind, !result.passed, reason)
+                }
+            }
+            Self::Judged(judged) => {
+                let index = *next;
+                *next += 1;
+                match judgements.leaves.get(index) {
+                    Some(judgement) => judge::verdict(judged, judgement),
+                    None => undecided(
+                        kind,
+                        CaseError {
+                            kind: ProviderErrorKind::Malformed,
+                            status: None,
+                            message: format!("`{kind}` was not judged"),
+                        },
+                        format!("`{kind}` was not judged"),
+                    ),
+                }
             }
             Self::Command { argv, dir } => command::run(kind, argv, dir, answer),
             Self::Probe(check) => check.evaluate(output),
@@ -401,6 +499,122 @@ fn duration_within(kind: &str, what: &str, actual: Option<u64>, limit: u64) -> A
             format!("no {what} was measured (hint: set `stream: true` on the target)"),
         ),
     }
+}
+
+/// Compiles a model-graded assertion (`rubric`, `factuality`, `similar`) written at `at`.
+fn compile_judged(
+    spec: &AssertionSpec,
+    context: CompileContext<'_>,
+    (line, column): (usize, usize),
+) -> Result<Judged, Problem> {
+    Ok(match spec {
+        AssertionSpec::Rubric(rubric) => Judged {
+            check: Check::Rubric {
+                text: rubric.text.clone(),
+                threshold: rubric
+                    .threshold
+                    .as_ref()
+                    .map(|threshold| unit_interval(threshold, "threshold", context))
+                    .transpose()?,
+            },
+            votes: votes(rubric.votes.as_ref(), context)?,
+            grader: rubric.grader.as_ref().map(|grader| grader.value.clone()),
+            at: (line, column),
+        },
+        AssertionSpec::Factuality(factuality) => Judged {
+            check: Check::Factuality {
+                reference: factuality.reference.clone(),
+                passing: match &factuality.pass {
+                    Some(pass) if pass.value.is_empty() => {
+                        let (line, column) = span_start(pass);
+                        return Err(Problem::at_line(
+                            context.source,
+                            line,
+                            column,
+                            "`pass` lists no category, so nothing could pass",
+                        )
+                        .with_help("list the categories that pass, such as `[same, superset]`"));
+                    }
+                    Some(pass) => pass.value.clone(),
+                    None => judge::default_passing_categories(),
+                },
+            },
+            votes: votes(factuality.votes.as_ref(), context)?,
+            grader: factuality
+                .grader
+                .as_ref()
+                .map(|grader| grader.value.clone()),
+            at: (line, column),
+        },
+        AssertionSpec::Similar(similar) => Judged {
+            check: Check::Similar {
+                references: similar.text.0.clone(),
+                threshold: similar
+                    .threshold
+                    .as_ref()
+                    .map(|threshold| unit_interval(threshold, "threshold", context))
+                    .transpose()?
+                    .unwrap_or(judge::DEFAULT_SIMILARITY),
+            },
+            votes: 1,
+            grader: similar
+                .embedder
+                .as_ref()
+                .map(|embedder| embedder.value.clone()),
+            at: (line, column),
+        },
+        _ => unreachable!("only model-graded specs are compiled here"),
+    })
+}
+
+/// Returns an assertion result that could not be decided.
+fn undecided(kind: &str, error: CaseError, reason: String) -> AssertionResult {
+    AssertionResult {
+        error: Some(error),
+        ..AssertionResult::new(kind, false, reason)
+    }
+}
+
+fn first_error(results: &[AssertionResult]) -> Option<CaseError> {
+    results.iter().find_map(|result| result.error.clone())
+}
+
+/// Checks that a `threshold` lies in [0, 1].
+fn unit_interval(
+    value: &Spanned<f64>,
+    name: &str,
+    context: CompileContext<'_>,
+) -> Result<f64, Problem> {
+    if (0.0..=1.0).contains(&value.value) {
+        return Ok(value.value);
+    }
+    let (line, column) = span_start(value);
+    Err(Problem::at_line(
+        context.source,
+        line,
+        column,
+        format!("`{name}` is {}, outside 0 to 1", value.value),
+    )
+    .with_help("judge scores and cosine similarities are fractions: write 0.8, not 80"))
+}
+
+/// Checks `votes`: odd (so a majority always exists) and at most [`MAX_VOTES`].
+fn votes(value: Option<&Spanned<u32>>, context: CompileContext<'_>) -> Result<u32, Problem> {
+    let Some(value) = value else { return Ok(1) };
+    if value.value % 2 == 1 && value.value <= MAX_VOTES {
+        return Ok(value.value);
+    }
+    let (line, column) = span_start(value);
+    Err(Problem::at_line(
+        context.source,
+        line,
+        column,
+        format!(
+            "`votes` is {}; it must be odd and at most {MAX_VOTES}",
+            value.value
+        ),
+    )
+    .with_help("an even number of votes can tie, and a tie has no majority: use 1, 3 or 5"))
 }
 
 fn combine(results: &[AssertionResult], verdict: &str) -> String {

@@ -12,6 +12,7 @@ mod command;
 pub(crate) mod detect;
 pub(crate) mod encoding;
 mod json;
+pub(crate) mod judge;
 pub(crate) mod probe;
 mod spec;
 mod templated;

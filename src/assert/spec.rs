@@ -88,4 +88,142 @@ pub(crate) enum AssertionSpec {
     Not(Box<Spanned<AssertionSpec>>),
     /// A program judges the answer: it reads it on stdin, exit 0 passes, stdout is the reason.
     Command(OneOrMany),
+    /// A grader model judges the answer against a rubric.
+    Rubric(#[serde(deserialize_with = "text_or_options")] RubricSpec),
+    /// A grader model compares the answer's facts with a reference answer.
+    Factuality(#[serde(deserialize_with = "text_or_options")] FactualitySpec),
+    /// The answer's embedding is close to one of the texts'.
+    Similar(#[serde(deserialize_with = "text_or_options")] SimilarSpec),
+}
+
+/// Values that a suite may write as one text or as a mapping of options
+/// (`rubric: TEXT` or `rubric: {text: TEXT, votes: 3}`).
+pub(crate) trait TextOrOptions: Sized {
+    /// What the visitor expects, for error messages.
+    const EXPECTING: &'static str;
+
+    /// Builds the value from the short form.
+    fn from_text(text: String) -> Self;
+
+    /// Builds the value from a list of texts, when the kind takes one.
+    fn from_list(_items: Vec<String>) -> Option<Self> {
+        None
+    }
+}
+
+/// Deserialises a [`TextOrOptions`] value without `#[serde(untagged)]`, so a mistake inside
+/// the mapping keeps its own message ("unknown field `vote`, expected …").
+pub(crate) fn text_or_options<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TextOrOptions + Deserialize<'de>,
+{
+    struct TextOrOptionsVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: TextOrOptions + Deserialize<'de>> Visitor<'de> for TextOrOptionsVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(T::EXPECTING)
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+            Ok(T::from_text(value.to_owned()))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                items.push(item);
+            }
+            if items.is_empty() {
+                return Err(de::Error::invalid_length(0, &"at least one text"));
+            }
+            T::from_list(items).ok_or_else(|| de::Error::invalid_type(de::Unexpected::Seq, &self))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_any(TextOrOptionsVisitor(std::marker::PhantomData))
+}
+
+/// `rubric:` what a good answer does, judged by a grader model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RubricSpec {
+    /// The rubric.
+    pub(crate) text: String,
+    /// The score (0 to 1) the judge must give; without it the judge's `pass` decides.
+    pub(crate) threshold: Option<Spanned<f64>>,
+    /// Independent judge calls decided by majority (odd).
+    pub(crate) votes: Option<Spanned<u32>>,
+    /// The grader target, over the suite's and `promptci.yaml`'s.
+    pub(crate) grader: Option<Spanned<String>>,
+}
+
+impl TextOrOptions for RubricSpec {
+    const EXPECTING: &'static str = "a rubric, or a mapping with `text` and options";
+    fn from_text(text: String) -> Self {
+        Self {
+            text,
+            threshold: None,
+            votes: None,
+            grader: None,
+        }
+    }
+}
+
+/// `factuality:` the reference answer the answer's facts are compared with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct FactualitySpec {
+    /// The reference answer.
+    pub(crate) reference: String,
+    /// The categories that pass (default: every one but `disagrees`).
+    pub(crate) pass: Option<Spanned<Vec<crate::assert::judge::parse::Category>>>,
+    /// Independent judge calls decided by majority (odd).
+    pub(crate) votes: Option<Spanned<u32>>,
+    /// The grader target, over the suite's and `promptci.yaml`'s.
+    pub(crate) grader: Option<Spanned<String>>,
+}
+
+impl TextOrOptions for FactualitySpec {
+    const EXPECTING: &'static str = "a reference answer, or a mapping with `reference` and options";
+    fn from_text(reference: String) -> Self {
+        Self {
+            reference,
+            pass: None,
+            votes: None,
+            grader: None,
+        }
+    }
+}
+
+/// `similar:` texts the answer's embedding must be close to (any one of them).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct SimilarSpec {
+    /// The reference texts.
+    pub(crate) text: OneOrMany,
+    /// The cosine similarity the closest reference must reach.
+    pub(crate) threshold: Option<Spanned<f64>>,
+    /// The embedder target, over the suite's and `promptci.yaml`'s.
+    pub(crate) embedder: Option<Spanned<String>>,
+}
+
+impl TextOrOptions for SimilarSpec {
+    const EXPECTING: &'static str = "a text, a list of texts, or a mapping with `text` and options";
+    fn from_text(text: String) -> Self {
+        Self::from_texts(vec![text])
+    }
+    fn from_list(items: Vec<String>) -> Option<Self> {
+        Some(Self::from_texts(items))
+    }
+}
+
+impl SimilarSpec {
+    fn from_texts(texts: Vec<String>) -> Self {
+        Self {
+            text: OneOrMany(texts),
+            threshold: None,
+            embedder: None,
+        }
+    }
 }

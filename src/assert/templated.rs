@@ -3,8 +3,9 @@
 //!
 //! A string is a template only when it holds `{{` or `{%` (so a shell's `${#word}` stays text,
 //! and every other string costs nothing). The arguments that may be templates are the texts an
-//! assertion compares with, the regex patterns (compiled after rendering), a JSON schema given
-//! as a path, and the arguments of a `command` written as a list. A `command` written as one
+//! assertion compares with (including a rubric, a factuality reference and the texts of
+//! `similar`), the regex patterns (compiled after rendering), a JSON schema given as a path,
+//! and the arguments of a `command` written as a list. A `command` written as one
 //! string runs through `sh -c`, so it is never rendered: a variable's value would run as shell
 //! code.
 
@@ -53,6 +54,13 @@ impl AssertionSpec {
                 }
             }
             Self::JsonSchema(serde_json::Value::String(path)) => one(path)?,
+            Self::Rubric(rubric) => one(&mut rubric.text)?,
+            Self::Factuality(factuality) => one(&mut factuality.reference)?,
+            Self::Similar(similar) => {
+                for text in &mut similar.text.0 {
+                    one(text)?;
+                }
+            }
             Self::Any(children) | Self::All(children) => {
                 for child in children {
                     child.value.render_templates(render)?;

@@ -6,10 +6,12 @@
 //! These are plain values with no behaviour of their own, so suites, assertions, providers and
 //! reports share them without importing each other.
 
+mod case_error;
 mod message;
 mod model_output;
 mod provider_error_kind;
 
+pub(crate) use case_error::CaseError;
 pub(crate) use message::{Message, Role};
 pub(crate) use model_output::{ModelOutput, Usage};
 pub(crate) use provider_error_kind::ProviderErrorKind;

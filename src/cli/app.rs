@@ -33,7 +33,7 @@ pub fn main() -> i32 {
         Err(error) => {
             use std::io::IsTerminal;
             let color = cli.color.enabled(std::io::stderr().is_terminal());
-            let _ = std::io::stderr().write_all(error.render(color).as_bytes());
+            let _ = super::support::stderr().write_all(error.render(color).as_bytes());
             let root = project_root
                 .or_else(|| std::env::current_dir().ok())
                 .unwrap_or_default();

@@ -150,6 +150,12 @@ pub(crate) struct SelectArgs {
     /// each run; the JSON report records the seed used).
     #[arg(long, value_name = "N")]
     pub(crate) seed: Option<u64>,
+
+    /// Judge every model-graded assertion with this target from `promptci.yaml` (over the
+    /// assertions', suites' and configuration's `grader:`; also with `--target replay`, to
+    /// judge recorded answers again live).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) grader: Option<String>,
     /// Select only suites whose file, template or included templates changed since this git
     /// revision (uncommitted and untracked files count; a changed `promptci.yaml` selects all).
     #[arg(long, value_name = "REF")]

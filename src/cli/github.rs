@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::support::stdout;
+use super::support::workflow_commands;
 use super::value_enums::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
@@ -45,7 +45,7 @@ pub(crate) fn emit(
             .map(|(_, path)| path.as_str()),
         run_url: run_url.as_deref(),
     };
-    let mut out = stdout();
+    let mut out = workflow_commands();
     let _ = out.write_all(github.annotations().as_bytes());
     let _ = out.flush();
     if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
@@ -65,7 +65,7 @@ pub(crate) fn emit_error(mode: GithubArg, error: &Error, project_root: &Path) {
         return;
     }
     let prefix = path_prefix(project_root);
-    let mut out = stdout();
+    let mut out = workflow_commands();
     let _ = out.write_all(crate::report::github::error_annotations(error, &prefix).as_bytes());
     let _ = out.flush();
     if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {

@@ -15,9 +15,130 @@ use crate::results::JsonReport;
 use crate::util::format::plural;
 use crate::util::path::display_path;
 
-/// Returns a locked stdout for command output.
-pub(crate) fn stdout() -> std::io::StdoutLock<'static> {
+/// Returns a locked stdout for command output; under GitHub Actions no line of it can be a
+/// workflow command (see [`Console`]).
+pub(crate) fn stdout() -> Console<std::io::StdoutLock<'static>> {
+    static READ_BY_ACTIONS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let filter = *READ_BY_ACTIONS.get_or_init(|| read_by_actions(&std::io::stdout()));
+    Console::new(std::io::stdout().lock(), filter)
+}
+
+/// Returns a locked stderr for messages; under GitHub Actions no line of it can be a workflow
+/// command (see [`Console`]).
+pub(crate) fn stderr() -> Console<std::io::StderrLock<'static>> {
+    static READ_BY_ACTIONS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let filter = *READ_BY_ACTIONS.get_or_init(|| read_by_actions(&std::io::stderr()));
+    Console::new(std::io::stderr().lock(), filter)
+}
+
+/// Returns whether the Actions runner reads `stream`: under `GITHUB_ACTIONS=true`, unless it
+/// was redirected to a file (`promptci render --json > x.json` must get its bytes unchanged).
+fn read_by_actions(stream: &impl StreamHandle) -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|value| value == "true")
+        && !stream
+            .file()
+            .and_then(|file| file.metadata())
+            .is_ok_and(|metadata| metadata.is_file())
+}
+
+/// A standard stream opened as a file, to ask what it is.
+trait StreamHandle {
+    fn file(&self) -> std::io::Result<std::fs::File>;
+}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd> StreamHandle for T {
+    fn file(&self) -> std::io::Result<std::fs::File> {
+        self.as_fd().try_clone_to_owned().map(std::fs::File::from)
+    }
+}
+
+#[cfg(windows)]
+impl<T: std::os::windows::io::AsHandle> StreamHandle for T {
+    fn file(&self) -> std::io::Result<std::fs::File> {
+        self.as_handle()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+    }
+}
+
+/// Returns stdout for the workflow commands promptci builds itself (annotations), the one
+/// output that is meant to be read as commands.
+pub(crate) fn workflow_commands() -> std::io::StdoutLock<'static> {
     std::io::stdout().lock()
+}
+
+/// Console output that, while GitHub Actions reads it (`GITHUB_ACTIONS=true`, not redirected to
+/// a file), is passed line by
+/// line through [`inert_line`](crate::report::github::inert_line): case ids, suite paths, error
+/// bodies, judge output and diagnostics hold text from files and servers, and a line of it
+/// such as `::stop-commands::x` would silence every later annotation. Filtering at the writer
+/// covers every line, present and future, without a list of fields to keep escaped.
+pub(crate) struct Console<W: std::io::Write> {
+    out: W,
+    /// Set under Actions; otherwise bytes pass straight through.
+    filter: bool,
+    /// The unfinished line, held until its end so a command split across writes is caught.
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> Console<W> {
+    fn new(out: W, filter: bool) -> Self {
+        Self {
+            out,
+            filter,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes every finished line of `pending`, or all of it at the end.
+    fn drain(&mut self, all: bool) -> std::io::Result<()> {
+        let end = if all {
+            self.pending.len()
+        } else {
+            match self
+                .pending
+                .iter()
+                .rposition(|b| matches!(b, b'\n' | b'\r'))
+            {
+                Some(last) => last + 1,
+                None => return Ok(()),
+            }
+        };
+        let text = String::from_utf8_lossy(&self.pending[..end]).into_owned();
+        self.pending.drain(..end);
+        for piece in text.split_inclusive(['\n', '\r']) {
+            let line = piece.trim_end_matches(['\n', '\r']);
+            self.out
+                .write_all(crate::report::github::inert_line(line).as_bytes())?;
+            self.out.write_all(&piece.as_bytes()[line.len()..])?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Console<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.filter {
+            return self.out.write(buf);
+        }
+        self.pending.extend_from_slice(buf);
+        self.drain(false)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for Console<W> {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            let _ = self.drain(true);
+            let _ = self.out.flush();
+        }
+    }
 }
 
 /// Loads suites and builds the plan for the selection (`--changed-since` picks suites before
@@ -44,6 +165,7 @@ pub(crate) fn build_plan(
         tags: select.tag.clone(),
         overrides: overrides(select),
         probe_seed: select.seed,
+        grader: select.grader.clone(),
     };
     // Each suite is planned as soon as it is loaded and dropped before the next is read: the
     // plan keeps what running needs, not every file's text and parsed cases.
@@ -167,7 +289,7 @@ pub(crate) fn governance(registry: &Registry) -> Result<i32, Error> {
         }
         return Err(Error::Input(input));
     }
-    let mut err = std::io::stderr().lock();
+    let mut err = stderr();
     for problem in &report.problems {
         let _ = writeln!(err, "error: {problem}");
     }

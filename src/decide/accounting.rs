@@ -89,6 +89,10 @@ pub(crate) struct CaseTokens {
     pub(crate) provider: Option<Usage>,
     /// The cost in US dollars, when the case was answered and its model has a price.
     pub(crate) cost_usd: Option<f64>,
+    /// Tokens of the case's grader and embedder calls (prompt and completion).
+    pub(crate) judge: Option<Usage>,
+    /// Their cost, when every grader's model has a price.
+    pub(crate) judge_cost_usd: Option<f64>,
 }
 
 impl CaseTokens {
@@ -175,12 +179,27 @@ pub(crate) fn case_tokens(
                     .entry((tokenizer.encoding, answer.to_owned()))
                     .or_insert_with(|| tokenizer.count(answer))
             });
+            let judge_cost_usd = (!result.judge_usage.is_empty())
+                .then(|| {
+                    result
+                        .judge_usage
+                        .iter()
+                        .map(|(grader, usage)| {
+                            prices.get(&plan.targets[*grader].model).map(|price| {
+                                price.cost(usage.prompt_tokens, usage.completion_tokens)
+                            })
+                        })
+                        .sum::<Option<f64>>()
+                })
+                .flatten();
             let mut tokens = CaseTokens {
                 tokenizer,
                 offline_prompt,
                 offline_completion,
                 provider: result.usage,
                 cost_usd: None,
+                judge: result.judge_tokens(),
+                judge_cost_usd,
             };
             if tokens.answered() {
                 tokens.cost_usd = prices
@@ -197,9 +216,14 @@ pub(crate) fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: 
     let mut prompt = 0;
     let mut completion = 0;
     let mut cost = None;
+    let mut judge_cost = None;
     for (case, tokens) in report.cases.iter_mut().zip(tokens) {
         case.tokens = Some(tokens.to_json());
         case.cost_usd = tokens.cost_usd;
+        case.judge_cost_usd = tokens.judge_cost_usd;
+        if let Some(case_cost) = tokens.judge_cost_usd {
+            *judge_cost.get_or_insert(0.0) += case_cost;
+        }
         if tokens.answered() {
             prompt += tokens.prompt();
             completion += tokens.completion();
@@ -211,6 +235,7 @@ pub(crate) fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: 
     report.summary.prompt_tokens = prompt;
     report.summary.completion_tokens = completion;
     report.summary.cost_usd = cost;
+    report.summary.judge_cost_usd = judge_cost;
     for budget in budgets {
         if let Some(suite) = report.suites.iter_mut().find(|s| s.path == budget.name) {
             suite.budgets.clone_from(&budget.checks);

@@ -129,6 +129,31 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
                     Vec::new(),
                 ));
             }
+            let judged = || {
+                cases
+                    .iter()
+                    .filter_map(|(_, t)| t.judge.map(|usage| (t, usage)))
+            };
+            if let Some(limit) = budget.judge_tokens {
+                let total: u64 = judged()
+                    .map(|(_, usage)| usage.prompt_tokens + usage.completion_tokens)
+                    .sum();
+                checks.push(BudgetCheck::new(
+                    BudgetKind::JudgeTokens,
+                    limit as f64,
+                    total as f64,
+                    Vec::new(),
+                ));
+            }
+            if let Some(limit) = budget.judge_cost_usd {
+                let cost: f64 = judged().filter_map(|(t, _)| t.judge_cost_usd).sum();
+                checks.push(BudgetCheck::new(
+                    BudgetKind::JudgeCostUsd,
+                    limit,
+                    cost,
+                    Vec::new(),
+                ));
+            }
             SuiteBudget {
                 suite: index,
                 name: suite.name.clone(),
@@ -141,7 +166,30 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
 /// Checks before the run that a `cost-usd` budget can be computed: its model has a price.
 pub(crate) fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::error::Error> {
     let mut problems = InvalidInput::default();
-    for suite in &plan.suites {
+    for (index, suite) in plan.suites.iter().enumerate() {
+        if suite.budget.judge_cost_usd.is_some() {
+            let mut graders: Vec<&str> = plan
+                .cases
+                .iter()
+                .filter(|case| case.suite == index)
+                .flat_map(|case| case.judges.iter())
+                .map(|leaf| plan.targets[leaf.target].model.as_str())
+                .filter(|model| !config.prices.contains_key(*model))
+                .collect();
+            graders.sort_unstable();
+            graders.dedup();
+            for model in graders {
+                problems.push(
+                    Problem::new(format!(
+                        "{}: a `judge-cost-usd` budget needs a price for grader model `{model}`",
+                        suite.name
+                    ))
+                    .with_help(format!(
+                        "add `prices: {{ {model}: {{ input: 0.15, output: 0.6 }} }}` (US dollars per million tokens) to `promptci.yaml`"
+                    )),
+                );
+            }
+        }
         let model = &plan.targets[suite.target].model;
         if suite.budget.cost_usd.is_some() && !config.prices.contains_key(model) {
             let message = format!(

@@ -5,11 +5,15 @@
 //! ([`probe`]), resolves each case's [`RepeatPolicy`], and cuts it into shards for CI matrix
 //! jobs ([`shard`]). Nothing here sends a request.
 
+mod judge_prompt;
+mod judges;
 mod probe;
 mod repeat_policy;
 mod shard;
 mod test_plan;
 
+pub(crate) use judge_prompt::JudgeContext;
+pub(crate) use judges::JudgeLeaf;
 pub(crate) use probe::Probe;
 pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
 pub(crate) use shard::Shard;

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::judges::{JudgeLeaf, JudgeResolver};
 use super::probe::{Probe, ProbeCase};
 use super::repeat_policy::RepeatPolicy;
 use super::shard::PlanShard;
@@ -87,6 +88,11 @@ pub(crate) struct TestInstance {
     pub(crate) probe: Option<Arc<Probe>>,
     /// How often the case is sent and what share of attempts must pass.
     pub(crate) repeat: RepeatPolicy,
+    /// Who judges each model-graded assertion, in [`Assertion::judged_leaves`] order (empty
+    /// when the case has none).
+    pub(crate) judges: Arc<[JudgeLeaf]>,
+    /// The case's variables, which judge prompts may use (only kept when it has judges).
+    pub(crate) vars: Option<Arc<Vars>>,
 }
 
 /// Which cases to select and where to send them.
@@ -100,6 +106,8 @@ pub(crate) struct PlanOptions {
     pub(crate) overrides: TargetOverrides,
     /// `--seed`: the seed of probe nonces and canaries (fresh when absent).
     pub(crate) probe_seed: Option<u64>,
+    /// `--grader`: the target that judges every model-graded assertion.
+    pub(crate) grader: Option<String>,
 }
 
 /// Selects cases by id and tag.
@@ -183,6 +191,7 @@ pub(crate) struct PlanBuilder<'a> {
     plan: TestPlan,
     target_index: HashMap<String, usize>,
     probe_seed: crate::probe::ProbeSeed,
+    judges: JudgeResolver,
 }
 
 impl<'a> PlanBuilder<'a> {
@@ -198,6 +207,7 @@ impl<'a> PlanBuilder<'a> {
             plan: TestPlan::default(),
             target_index: HashMap::new(),
             probe_seed: crate::probe::ProbeSeed::given_or_fresh(options.probe_seed),
+            judges: JudgeResolver::new(options.grader.clone()),
         })
     }
 
@@ -325,6 +335,22 @@ impl<'a> PlanBuilder<'a> {
             suite,
             problems,
         )?;
+        let leaves = self.judges.leaves(
+            &assertions,
+            suite,
+            target,
+            self.config,
+            &mut self.plan.targets,
+            &mut self.target_index,
+            problems,
+        )?;
+        let vars = if leaves.is_empty() {
+            None
+        } else if needs_vars {
+            Some(Arc::new(vars))
+        } else {
+            Some(Arc::new(merged_vars(&suite.vars, &case.vars)))
+        };
         Some(TestInstance {
             id,
             suite: 0,
@@ -342,6 +368,8 @@ impl<'a> PlanBuilder<'a> {
                 .is_some_and(|prompt| matches!(prompt.shape, PromptShape::Chat(_))),
             probe: probe.cloned(),
             repeat: RepeatPolicy::from_settings(case.repeat),
+            judges: leaves.into(),
+            vars,
         })
     }
 

@@ -64,16 +64,25 @@ impl AnthropicProvider {
             .iter()
             .filter(|message| message.role != Role::System)
             .collect();
+        // The API has no JSON mode and no seed: a judge is asked for JSON in its prompt, its
+        // answer is read however it is wrapped, and it samples greedily.
+        let default_max_tokens = if request.judge.is_some() {
+            super::openai::JUDGE_MAX_TOKENS
+        } else {
+            DEFAULT_MAX_TOKENS
+        };
         let mut body = json!({
             "model": self.model,
-            "max_tokens": self.params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            "max_tokens": self.params.max_tokens.unwrap_or(default_max_tokens),
             "messages": conversation,
         });
         let object = body.as_object_mut().expect("the body literal is an object");
         if !system.is_empty() {
             object.insert("system".to_owned(), json!(system.join("\n\n")));
         }
-        if let Some(temperature) = self.params.temperature {
+        if request.judge.is_some() {
+            object.insert("temperature".to_owned(), json!(0));
+        } else if let Some(temperature) = self.params.temperature {
             object.insert("temperature".to_owned(), json!(temperature));
         }
         for (key, value) in &self.params.extra {
@@ -244,6 +253,7 @@ mod tests {
             messages: &messages,
             mock_answer: None,
             chat_prompt: false,
+            judge: None,
         };
         let body = provider.body(&request);
         assert_eq!(body["system"], "Be brief.");

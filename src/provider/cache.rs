@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::model::Embeddings;
 use crate::chat::{ModelOutput, Usage};
 use crate::util::hash::{canonical_json, sha256_hex};
 
@@ -81,6 +82,22 @@ impl CacheKey {
         Self(sha256_hex(canonical_json(&keyed).as_bytes()))
     }
 
+    /// Computes the key of a judge call: the grader's canonical request, the attempt whose
+    /// answer it judges and the vote, so every vote and attempt is an independent call even
+    /// where the API takes no seed or two attempts answered alike.
+    #[must_use]
+    pub(crate) fn for_judge(canonical_request: &Value, attempt: u32, vote: u32) -> Self {
+        let mut keyed = serde_json::json!({
+            "cache_format": CACHE_FORMAT,
+            "judge": canonical_request,
+            "attempt": attempt,
+        });
+        if vote > 1 {
+            keyed["vote"] = Value::from(vote);
+        }
+        Self(sha256_hex(canonical_json(&keyed).as_bytes()))
+    }
+
     /// Returns the hex digest.
     #[cfg(test)]
     #[must_use]
@@ -105,6 +122,9 @@ struct CacheEntry {
     latency_ms: u64,
     #[serde(default)]
     ttft_ms: Option<u64>,
+    /// An embedder's vectors, each as base64 of little-endian `f32`s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    embeddings: Option<Vec<String>>,
 }
 
 /// The on-disk response cache of a run.
@@ -148,11 +168,7 @@ impl ResponseCache {
         if !self.mode.reads() {
             return None;
         }
-        let text = std::fs::read_to_string(self.entry_path(key)).ok()?;
-        let entry: CacheEntry = serde_json::from_str(&text).ok()?;
-        if entry.cache_format != CACHE_FORMAT || entry.key != key.0 {
-            return None;
-        }
+        let entry = self.read(key)?;
         Some(ModelOutput {
             text: entry.text,
             usage: entry.usage,
@@ -164,13 +180,39 @@ impl ResponseCache {
         })
     }
 
+    fn read(&self, key: &CacheKey) -> Option<CacheEntry> {
+        if !self.mode.reads() {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.entry_path(key)).ok()?;
+        let entry: CacheEntry = serde_json::from_str(&text).ok()?;
+        (entry.cache_format == CACHE_FORMAT && entry.key == key.0).then_some(entry)
+    }
+
+    /// Returns the stored vectors for `key`, like [`lookup`](Self::lookup).
+    #[must_use]
+    pub(crate) fn lookup_embeddings(&self, key: &CacheKey) -> Option<Embeddings> {
+        let entry = self.read(key)?;
+        let vectors = entry
+            .embeddings?
+            .iter()
+            .map(|text| crate::assert::judge::embedding::decode(text))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Embeddings {
+            vectors,
+            usage: entry.usage,
+            model: entry.model,
+            cached: true,
+        })
+    }
+
     /// Stores an answer under `key` when the mode writes. Answers that came from a cache or a
     /// recording are not stored again.
     pub(crate) fn store(&self, key: &CacheKey, output: &ModelOutput) {
-        if !self.mode.writes() || output.cached {
+        if output.cached {
             return;
         }
-        let entry = CacheEntry {
+        self.write(&CacheEntry {
             cache_format: CACHE_FORMAT,
             key: key.0.clone(),
             text: output.text.clone(),
@@ -179,13 +221,45 @@ impl ResponseCache {
             usage: output.usage,
             latency_ms: output.latency_ms,
             ttft_ms: output.ttft_ms,
-        };
-        let path = self.entry_path(key);
+            embeddings: None,
+        });
+    }
+
+    /// Stores vectors under `key`, like [`store`](Self::store).
+    pub(crate) fn store_embeddings(&self, key: &CacheKey, embeddings: &Embeddings) {
+        if embeddings.cached {
+            return;
+        }
+        self.write(&CacheEntry {
+            cache_format: CACHE_FORMAT,
+            key: key.0.clone(),
+            text: String::new(),
+            model: embeddings.model.clone(),
+            finish_reason: None,
+            usage: embeddings.usage,
+            latency_ms: 0,
+            ttft_ms: None,
+            embeddings: Some(
+                embeddings
+                    .vectors
+                    .iter()
+                    .map(|vector| crate::assert::judge::embedding::encode(vector))
+                    .collect(),
+            ),
+        });
+    }
+
+    fn write(&self, entry: &CacheEntry) {
+        if !self.mode.writes() {
+            return;
+        }
+        let key = CacheKey(entry.key.clone());
+        let path = self.entry_path(&key);
         let written = match &self.state_dir {
             Some(state_dir) => crate::util::file::create_ignored_dir(state_dir),
             None => Ok(()),
         }
-        .and_then(|()| write_entry(&path, &entry));
+        .and_then(|()| write_entry(&path, entry));
         if let Err(error) = written {
             let mut failure = self
                 .write_failure

@@ -3,10 +3,10 @@
 use super::anthropic::AnthropicProvider;
 use super::echo::EchoProvider;
 use super::mock::MockProvider;
-use super::model::{ChatRequest, ProviderError};
+use super::model::{ChatRequest, EmbedRequest, Embeddings, ProviderError};
 use super::openai::OpenAiProvider;
 use super::replay::ReplayProvider;
-use crate::chat::ModelOutput;
+use crate::chat::{ModelOutput, ProviderErrorKind};
 use crate::config::{ProviderKind, Target};
 
 /// A model back-end for one target.
@@ -70,6 +70,39 @@ impl Provider {
             Self::Mock(provider) => Ok(provider.complete(request)),
             Self::Echo(provider) => Ok(provider.complete(request)),
             Self::Replay(provider) => provider.complete(request),
+        }
+    }
+
+    /// Embeds texts (for `similar`).
+    pub(crate) async fn embed(
+        &self,
+        request: &EmbedRequest<'_>,
+    ) -> Result<Embeddings, ProviderError> {
+        match self {
+            Self::OpenAi(provider) => provider.embed(request).await,
+            Self::Anthropic(_) => Err(ProviderError::new(
+                ProviderErrorKind::Http,
+                "the Anthropic API has no embeddings",
+            )),
+            Self::Mock(provider) => Ok(provider.embed(request)),
+            Self::Replay(provider) => provider.embed(request),
+            Self::Echo(_) => Err(ProviderError::new(
+                ProviderErrorKind::Http,
+                "the echo target has no embeddings",
+            )),
+        }
+    }
+
+    /// Returns what decides the vectors of `request`, for the response cache; `None` for
+    /// offline targets.
+    #[must_use]
+    pub(crate) fn canonical_embed_request(
+        &self,
+        request: &EmbedRequest<'_>,
+    ) -> Option<serde_json::Value> {
+        match self {
+            Self::OpenAi(provider) => Some(provider.canonical_embed_request(request)),
+            Self::Anthropic(_) | Self::Mock(_) | Self::Replay(_) | Self::Echo(_) => None,
         }
     }
 

@@ -107,14 +107,11 @@ impl Endpoint {
         })
     }
 
-    /// Reads a whole (non-streamed) answer and parses it with `parse`, timing it from
-    /// `started`.
-    pub(crate) async fn read_answer(
+    /// Reads a whole body as text, within the target's response limit.
+    pub(crate) async fn read_text(
         &self,
         response: reqwest::Response,
-        started: Instant,
-        parse: fn(&str) -> Result<ModelOutput, ProviderError>,
-    ) -> Result<ModelOutput, ProviderError> {
+    ) -> Result<String, ProviderError> {
         if response
             .content_length()
             .is_some_and(|length| length > self.max_response as u64)
@@ -125,7 +122,18 @@ impl Endpoint {
         if cut {
             return Err(self.too_large());
         }
-        let text = String::from_utf8_lossy(&body);
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Reads a whole (non-streamed) answer and parses it with `parse`, timing it from
+    /// `started`.
+    pub(crate) async fn read_answer(
+        &self,
+        response: reqwest::Response,
+        started: Instant,
+        parse: fn(&str) -> Result<ModelOutput, ProviderError>,
+    ) -> Result<ModelOutput, ProviderError> {
+        let text = self.read_text(response).await?;
         let latency_ms = elapsed_ms(started);
         let mut output = parse(&text).map_err(|mut error| {
             error.message = self.redacted(&error.message);

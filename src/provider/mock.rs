@@ -2,9 +2,11 @@
 //!
 //! It answers with the case's `mock-answer`, else the first rule of the target whose regex
 //! matches the last user message, else an echo of that message. The example suites use it,
-//! so they run with no key and no network.
+//! so they run with no key and no network. As an embedder it returns a hashed bag of words:
+//! texts with the same words get cosine 1 and texts sharing none 0, enough to try `similar`
+//! offline and nothing like a real embedding model.
 
-use super::model::ChatRequest;
+use super::model::{ChatRequest, EmbedRequest, Embeddings};
 use crate::chat::{Message, ModelOutput, Role};
 use crate::config::{MockRule, Target};
 
@@ -49,6 +51,39 @@ impl MockProvider {
     }
 }
 
+/// The dimensions of the mock's embeddings.
+const MOCK_DIMENSIONS: usize = 64;
+
+impl MockProvider {
+    /// Embeds each input as a normalised, hashed bag of its lowercase words.
+    #[must_use]
+    pub(crate) fn embed(&self, request: &EmbedRequest<'_>) -> Embeddings {
+        Embeddings {
+            vectors: request
+                .inputs
+                .iter()
+                .map(|text| bag_of_words(text))
+                .collect(),
+            usage: None,
+            model: Some(self.model.clone()),
+            cached: false,
+        }
+    }
+}
+
+fn bag_of_words(text: &str) -> Vec<f32> {
+    let mut vector = vec![0.0_f32; MOCK_DIMENSIONS];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+    {
+        let hash = crate::util::hash::sha256_hex(word.to_lowercase().as_bytes());
+        let bucket = usize::from_str_radix(&hash[..8], 16).expect("hex digits") % MOCK_DIMENSIONS;
+        vector[bucket] += 1.0;
+    }
+    vector
+}
+
 fn last_user_message(messages: &[Message]) -> &str {
     messages
         .iter()
@@ -86,6 +121,7 @@ mod tests {
             messages: &messages,
             mock_answer: Some("scripted"),
             chat_prompt: false,
+            judge: None,
         };
         assert_eq!(provider.complete(&scripted).text, "scripted");
         let ruled = ChatRequest {
@@ -94,6 +130,7 @@ mod tests {
             messages: &messages,
             mock_answer: None,
             chat_prompt: false,
+            judge: None,
         };
         assert_eq!(provider.complete(&ruled).text, "Refunds take 5 days.");
         let other = [Message::new(Role::User, "hello")];
@@ -103,6 +140,7 @@ mod tests {
             messages: &other,
             mock_answer: None,
             chat_prompt: false,
+            judge: None,
         };
         assert_eq!(provider.complete(&echoed).text, "mock: hello");
     }

@@ -21,6 +21,45 @@ pub(crate) struct ChatRequest<'a> {
     pub(crate) mock_answer: Option<&'a str>,
     /// Whether the prompt is a chat template (the echo target answers such prompts as JSON).
     pub(crate) chat_prompt: bool,
+    /// Set when a grader is asked to judge the case's answer.
+    pub(crate) judge: Option<JudgeCall<'a>>,
+}
+
+/// What makes a request a judge call.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JudgeCall<'a> {
+    /// The call's key within its case and attempt (`rubric-1`, `rubric-1#2` for a second
+    /// vote): recordings keep judge answers under it.
+    pub(crate) slot: &'a str,
+    /// The vote's seed: the grader's (else the target's) `seed` plus the vote's number − 1, so
+    /// votes are distinct requests where the API honours seeds.
+    pub(crate) seed: Option<i64>,
+}
+
+/// Texts to embed for a `similar` assertion.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EmbedRequest<'a> {
+    /// The case's id.
+    pub(crate) case_id: &'a str,
+    /// The attempt whose answer is embedded, from 1.
+    pub(crate) attempt: u32,
+    /// The call's key within the case and attempt (`similar-2`).
+    pub(crate) slot: &'a str,
+    /// The answer first, then the references.
+    pub(crate) inputs: &'a [String],
+}
+
+/// The vectors an embedder returned, one per input, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Embeddings {
+    /// One vector per input.
+    pub(crate) vectors: Vec<Vec<f32>>,
+    /// Token usage the provider reported.
+    pub(crate) usage: Option<crate::chat::Usage>,
+    /// The model that answered.
+    pub(crate) model: Option<String>,
+    /// Whether the vectors came from the cache or a recording.
+    pub(crate) cached: bool,
 }
 
 /// A provider failure: the case ends as `error`, never as `failed`.

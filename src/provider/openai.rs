@@ -6,15 +6,21 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::http::{BODY_EXCERPT, Endpoint, malformed};
-use super::model::{ChatRequest, ProviderError};
+use super::model::{ChatRequest, EmbedRequest, Embeddings, ProviderError};
 use crate::chat::{ModelOutput, ProviderErrorKind, Usage};
 use crate::config::{GenerationParams, Target};
 use crate::util::format::excerpt;
+
+/// The most tokens a judge may answer with unless the grader sets `max-tokens`: a verdict
+/// with a reason needs far fewer, and a grader that rambles is cut rather than billed.
+pub(crate) const JUDGE_MAX_TOKENS: u32 = 512;
 
 /// A client for one OpenAI-compatible target.
 #[derive(Debug, Clone)]
 pub(crate) struct OpenAiProvider {
     endpoint: Endpoint,
+    /// `{base-url}/embeddings`, for a target used as an embedder.
+    embeddings: Endpoint,
     model: String,
     params: GenerationParams,
     stream: bool,
@@ -29,6 +35,12 @@ impl OpenAiProvider {
             .as_deref()
             .unwrap_or("https://api.openai.com/v1");
         Self {
+            embeddings: Endpoint::new(
+                client.clone(),
+                target,
+                crate::util::url::endpoint_url(base, &["embeddings"]),
+                api_key.clone(),
+            ),
             endpoint: Endpoint::new(
                 client,
                 target,
@@ -49,14 +61,28 @@ impl OpenAiProvider {
             "messages": request.messages,
         });
         let object = body.as_object_mut().expect("the body literal is an object");
-        if let Some(temperature) = self.params.temperature {
-            object.insert("temperature".to_owned(), json!(temperature));
-        }
-        if let Some(max_tokens) = self.params.max_tokens {
-            object.insert("max_tokens".to_owned(), json!(max_tokens));
-        }
-        if let Some(seed) = self.params.seed {
-            object.insert("seed".to_owned(), json!(seed));
+        if let Some(judge) = request.judge {
+            // A judge samples greedily and answers in JSON; a grader's own `params` (applied
+            // below) may still turn JSON mode off or ask for a schema.
+            object.insert("temperature".to_owned(), json!(0));
+            object.insert(
+                "max_tokens".to_owned(),
+                json!(self.params.max_tokens.unwrap_or(JUDGE_MAX_TOKENS)),
+            );
+            if let Some(seed) = judge.seed {
+                object.insert("seed".to_owned(), json!(seed));
+            }
+            object.insert("response_format".to_owned(), json!({"type": "json_object"}));
+        } else {
+            if let Some(temperature) = self.params.temperature {
+                object.insert("temperature".to_owned(), json!(temperature));
+            }
+            if let Some(max_tokens) = self.params.max_tokens {
+                object.insert("max_tokens".to_owned(), json!(max_tokens));
+            }
+            if let Some(seed) = self.params.seed {
+                object.insert("seed".to_owned(), json!(seed));
+            }
         }
         if self.stream {
             // Without `include_usage` a stream reports no token counts.
@@ -110,6 +136,95 @@ impl OpenAiProvider {
         output.text = self.endpoint.redacted(&output.text);
         Ok(output)
     }
+}
+
+impl OpenAiProvider {
+    /// Returns the body of an embeddings request.
+    fn embeddings_body(&self, request: &EmbedRequest<'_>) -> Value {
+        json!({
+            "model": self.model,
+            "input": request.inputs,
+            "encoding_format": "float",
+        })
+    }
+
+    /// Returns what decides the vectors, for the response cache.
+    #[must_use]
+    pub(crate) fn canonical_embed_request(&self, request: &EmbedRequest<'_>) -> Value {
+        json!({
+            "provider": "openai",
+            "url": self.embeddings.url,
+            "body": self.embeddings_body(request),
+        })
+    }
+
+    /// Embeds the request's texts.
+    pub(crate) async fn embed(
+        &self,
+        request: &EmbedRequest<'_>,
+    ) -> Result<Embeddings, ProviderError> {
+        let mut builder = self.embeddings.post().json(&self.embeddings_body(request));
+        if let Some(key) = self.embeddings.api_key() {
+            builder = builder.bearer_auth(key);
+        }
+        let response = self.embeddings.send(builder, describe_error_body).await?;
+        let text = self.embeddings.read_text(response).await?;
+        parse_embeddings(&text, request.inputs.len()).map_err(|mut error| {
+            error.message = self.embeddings.redacted(&error.message);
+            error
+        })
+    }
+}
+
+/// Parses an embeddings body: one vector per input, placed by `index`.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "embedding models compute in f32; JSON only widens them"
+)]
+pub(crate) fn parse_embeddings(text: &str, inputs: usize) -> Result<Embeddings, ProviderError> {
+    let body: Value = serde_json::from_str(text).map_err(|_| malformed(text, "not JSON"))?;
+    let data = body
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(text, "no `data` array"))?;
+    let mut vectors: Vec<Option<Vec<f32>>> = vec![None; inputs];
+    for (position, item) in data.iter().enumerate() {
+        let index = item
+            .get("index")
+            .and_then(Value::as_u64)
+            .and_then(|index| usize::try_from(index).ok())
+            .unwrap_or(position);
+        let vector = item
+            .get("embedding")
+            .and_then(Value::as_array)
+            .and_then(|numbers| {
+                numbers
+                    .iter()
+                    .map(|number| number.as_f64().map(|x| x as f32))
+                    .collect::<Option<Vec<f32>>>()
+            })
+            .ok_or_else(|| malformed(text, "an `embedding` is not a list of numbers"))?;
+        let slot = vectors
+            .get_mut(index)
+            .ok_or_else(|| malformed(text, "an embedding's `index` is past the inputs"))?;
+        *slot = Some(vector);
+    }
+    let vectors = vectors
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| malformed(text, "fewer embeddings than inputs"))?;
+    let usage = body.get("usage").and_then(|usage| {
+        Some(Usage {
+            prompt_tokens: usage.get("prompt_tokens")?.as_u64()?,
+            completion_tokens: 0,
+        })
+    });
+    Ok(Embeddings {
+        vectors,
+        usage,
+        model: body.get("model").and_then(Value::as_str).map(str::to_owned),
+        cached: false,
+    })
 }
 
 /// An OpenAI-compatible error body is shown as it is: servers differ in its shape.

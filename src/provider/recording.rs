@@ -18,7 +18,11 @@ use crate::error::Error;
 use crate::util::hash::{canonical_json, sha256_hex};
 
 /// The version of the recording format.
-pub(crate) const RECORDING_FORMAT: u32 = 1;
+pub(crate) const RECORDING_FORMAT: u32 = 2;
+
+/// The format written when a recording has no judge answers: such files stay exactly as
+/// earlier versions wrote and read them.
+const RECORDING_FORMAT_WITHOUT_JUDGES: u32 = 1;
 
 /// The recorded answers of one suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +34,10 @@ pub(crate) struct RecordingFile {
     pub(crate) suite: String,
     /// Answers by case name (`name`, or `name#N` for the N-th answer of a repeated case).
     pub(crate) cases: BTreeMap<String, RecordedAnswer>,
+    /// Judge and embedder answers by case and call (`name/rubric-1`, `name#2/rubric-1#3` for
+    /// the third vote on the second attempt's answer); format 2.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) judges: BTreeMap<String, RecordedAnswer>,
 }
 
 /// One recorded answer.
@@ -42,8 +50,12 @@ pub(crate) struct RecordedAnswer {
     /// The model that answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) model: Option<String>,
-    /// The answer text.
+    /// The answer text (empty for embeddings).
+    #[serde(default)]
     pub(crate) answer: String,
+    /// An embedder's vectors, each as base64 of little-endian `f32`s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) embeddings: Option<Vec<String>>,
     /// Why generation stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) finish_reason: Option<String>,
@@ -74,6 +86,19 @@ impl RecordedAnswer {
 #[must_use]
 pub(crate) fn request_hash(messages: &[Message]) -> String {
     let json = serde_json::to_value(messages).expect("messages always serialise");
+    sha256_hex(canonical_json(&json).as_bytes())[..16].to_owned()
+}
+
+/// Returns the key of a judge call's answer in a recording: the answer's key, `/`, the call.
+#[must_use]
+pub(crate) fn judge_key(case_name: &str, attempt: u32, slot: &str) -> String {
+    format!("{}/{slot}", entry_key(case_name, attempt))
+}
+
+/// Returns the hash identifying the texts of an embeddings request.
+#[must_use]
+pub(crate) fn inputs_hash(inputs: &[String]) -> String {
+    let json = serde_json::to_value(inputs).expect("strings always serialise");
     sha256_hex(canonical_json(&json).as_bytes())[..16].to_owned()
 }
 
@@ -141,6 +166,8 @@ impl RecordingFile {
 struct Pending {
     suite: String,
     key: String,
+    /// Whether it is a judge call's answer (kept in `judges`).
+    judge: bool,
     answer: RecordedAnswer,
 }
 
@@ -169,14 +196,37 @@ impl Recorder {
         let pending = Pending {
             suite: suite.to_owned(),
             key: entry_key(name, attempt),
+            judge: false,
             answer: RecordedAnswer {
                 request_hash: request_hash(messages),
                 model: output.model.clone(),
                 answer: output.text.clone(),
+                embeddings: None,
                 finish_reason: output.finish_reason.clone(),
                 usage: output.usage,
             },
         };
+        self.push(pending);
+    }
+
+    /// Keeps one judge call's answer (`answer.request_hash` identifies what was asked).
+    pub(crate) fn add_judge(
+        &self,
+        case_id: &str,
+        attempt: u32,
+        slot: &str,
+        answer: RecordedAnswer,
+    ) {
+        let (suite, name) = split_case_id(case_id);
+        self.push(Pending {
+            suite: suite.to_owned(),
+            key: judge_key(name, attempt, slot),
+            judge: true,
+            answer,
+        });
+    }
+
+    fn push(&self, pending: Pending) {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -217,11 +267,20 @@ impl Recorder {
                     format_version: RECORDING_FORMAT,
                     suite: suite.clone(),
                     cases: BTreeMap::new(),
+                    judges: BTreeMap::new(),
                 });
-            file.format_version = RECORDING_FORMAT;
             for entry in entries {
-                file.cases.insert(entry.key, entry.answer);
+                if entry.judge {
+                    file.judges.insert(entry.key, entry.answer);
+                } else {
+                    file.cases.insert(entry.key, entry.answer);
+                }
             }
+            file.format_version = if file.judges.is_empty() {
+                RECORDING_FORMAT_WITHOUT_JUDGES
+            } else {
+                RECORDING_FORMAT
+            };
             crate::util::file::write_atomic(&path, &file.to_bytes())
                 .map_err(|source| Error::write(&path, source))?;
             written.push(path);

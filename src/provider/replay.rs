@@ -8,8 +8,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::model::{ChatRequest, ProviderError};
-use super::recording::{RecordingFile, entry_key, file_for, request_hash, split_case_id};
+use super::model::{ChatRequest, EmbedRequest, Embeddings, ProviderError};
+use super::recording::{
+    RecordedAnswer, RecordingFile, entry_key, file_for, inputs_hash, judge_key, request_hash,
+    split_case_id,
+};
 use crate::chat::{ModelOutput, ProviderErrorKind};
 
 /// A suite's recording as loaded: the file, or why it could not be used.
@@ -36,31 +39,96 @@ impl ReplayProvider {
         }
     }
 
-    /// Answers a request from its suite's recording.
+    /// Answers a request (a case's answer or a judge's verdict) from its suite's recording.
     pub(crate) fn complete(&self, request: &ChatRequest<'_>) -> Result<ModelOutput, ProviderError> {
-        let (suite, name) = split_case_id(request.case_id);
-        let key = entry_key(name, request.attempt);
+        let slot = request.judge.map(|judge| judge.slot);
+        let answer = self.find(
+            request.case_id,
+            request.attempt,
+            slot,
+            &request_hash(request.messages),
+        )?;
+        Ok(answer.to_output())
+    }
+
+    /// Answers an embeddings request from its suite's recording.
+    pub(crate) fn embed(&self, request: &EmbedRequest<'_>) -> Result<Embeddings, ProviderError> {
+        let answer = self.find(
+            request.case_id,
+            request.attempt,
+            Some(request.slot),
+            &inputs_hash(request.inputs),
+        )?;
+        let vectors = answer
+            .embeddings
+            .as_ref()
+            .and_then(|vectors| {
+                vectors
+                    .iter()
+                    .map(|text| crate::assert::judge::embedding::decode(text))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| {
+                self.error(&format!(
+                    "the recording of `{}` ({}) holds no readable vectors",
+                    request.case_id, request.slot
+                ))
+            })?;
+        Ok(Embeddings {
+            vectors,
+            usage: answer.usage,
+            model: answer.model.clone(),
+            cached: true,
+        })
+    }
+
+    /// Returns the recorded answer of a case's answer or judge call (`slot`), checking that
+    /// what was asked then is what is asked now (`hash`).
+    fn find(
+        &self,
+        case_id: &str,
+        attempt: u32,
+        slot: Option<&str>,
+        hash: &str,
+    ) -> Result<RecordedAnswer, ProviderError> {
+        let (suite, name) = split_case_id(case_id);
         let file = self.load(suite);
         let shown_file = self.shown_file(suite);
         let recording = match file.as_ref() {
             Ok(file) => file,
             Err(why) => return Err(self.error(why)),
         };
-        let Some(answer) = recording.cases.get(&key) else {
+        let (found, what) = match slot {
+            None => (
+                recording.cases.get(&entry_key(name, attempt)),
+                "answer".to_owned(),
+            ),
+            Some(slot) => (
+                recording.judges.get(&judge_key(name, attempt, slot)),
+                format!("judge answer ({slot})"),
+            ),
+        };
+        let Some(answer) = found else {
             return Err(self.error(&format!(
-                "no recorded answer for `{}`{} in `{shown_file}`",
-                request.case_id,
-                attempt_note(request.attempt)
+                "no recorded {what} for `{case_id}`{} in `{shown_file}`",
+                attempt_note(attempt)
             )));
         };
-        if answer.request_hash != request_hash(request.messages) {
+        if answer.request_hash != hash {
+            let changed = match slot {
+                None => "the prompt or messages changed",
+                Some(_) => "the judge prompt, the assertion or the answer changed",
+            };
+            let whose = match slot {
+                None => String::new(),
+                Some(slot) => format!(" ({slot})"),
+            };
             return Err(self.error(&format!(
-                "the recording of `{}`{} in `{shown_file}` is stale: the prompt or messages changed since it was recorded",
-                request.case_id,
-                attempt_note(request.attempt)
+                "the recording of `{case_id}`{}{whose} in `{shown_file}` is stale: {changed} since it was recorded",
+                attempt_note(attempt)
             )));
         }
-        Ok(answer.to_output())
+        Ok(answer.clone())
     }
 
     fn load(&self, suite: &str) -> Loaded {
@@ -119,6 +187,7 @@ mod tests {
             messages,
             mock_answer: None,
             chat_prompt: false,
+            judge: None,
         }
     }
 

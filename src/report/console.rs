@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::assert::AssertionResult;
 use crate::plan::TestInstance;
 use crate::results::RunSummary;
 use crate::results::{CaseResult, CaseStatus};
@@ -178,10 +179,14 @@ pub(crate) fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles
     line.push('\n');
     match result.status {
         CaseStatus::Failed => {
-            for reason in result.failure_reasons() {
+            for assertion in result.assertions.iter().filter(|result| !result.passed) {
                 line.push_str(&format!(
-                    "      {}✗{} {reason}\n",
-                    styles.fail, styles.reset
+                    "      {}✗{} {}: {}{}\n",
+                    styles.fail,
+                    styles.reset,
+                    assertion.kind,
+                    assertion.reason,
+                    judged_by(assertion, styles)
                 ));
             }
         }
@@ -197,7 +202,46 @@ pub(crate) fn case_line(case: &TestInstance, result: &CaseResult, styles: Styles
         }
         CaseStatus::Passed => {}
     }
+    for assertion in &result.assertions {
+        if let Some(judge) = assertion.judge.as_deref().filter(|judge| judge.split) {
+            line.push_str(&format!(
+                "      {}split vote:{} `{}` {} of {} votes passed; the judge disagrees with itself on this answer{}\n",
+                styles.fail,
+                styles.reset,
+                assertion.kind,
+                judge.passes,
+                judge.votes.len(),
+                judged_by(assertion, styles)
+            ));
+        }
+    }
     line
+}
+
+/// Names who judged a model-graded assertion: ` [grader NAME (MODEL), prompt HASH]`.
+fn judged_by(assertion: &AssertionResult, styles: Styles) -> String {
+    let Some(judge) = assertion.judge.as_deref() else {
+        return String::new();
+    };
+    let model = judge
+        .model
+        .as_deref()
+        .map(|model| format!(" ({model})"))
+        .unwrap_or_default();
+    let prompt = judge
+        .prompt_hash
+        .as_deref()
+        .map(|hash| format!(", prompt {}", &hash[..hash.len().min(8)]))
+        .unwrap_or_default();
+    let role = if judge.prompt_hash.is_some() {
+        "grader"
+    } else {
+        "embedder"
+    };
+    format!(
+        " {}[{role} {}{model}{prompt}]{}",
+        styles.dim, judge.grader, styles.reset
+    )
 }
 
 /// What the gate adds to the end-of-run summary.

@@ -365,12 +365,15 @@ fn error_title(error: &Error) -> &'static str {
     }
 }
 
-/// Escapes a workflow command's message: `%`, CR and LF.
+/// Escapes a workflow command's message: `%`, CR and LF (and breaks up `##[`).
 #[must_use]
 pub(crate) fn escape_data(text: &str) -> String {
+    // `##[` needs no escape inside a well-formed `::` command, which the runner reads first;
+    // it is broken up anyway, so no line promptci prints can hold a legacy command.
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
+        .replace("##[", "#%23[")
 }
 
 /// Escapes a workflow command's property value: as [`escape_data`], plus `:` and `,`, which
@@ -415,6 +418,26 @@ fn more_rows(out: &mut String, shown_of: usize) {
     }
 }
 
+/// Returns a line of console text that the Actions runner will not read as a workflow command.
+///
+/// The runner takes `::name …::` at the start of a line after leading blanks, and the legacy
+/// `##[name …]` anywhere in one; lines end at LF and at a lone CR, so `line` must hold
+/// neither. A leading `::` becomes `%3A:` and every `##[` becomes `#%23[`, the escapes the
+/// runner's own format uses; anything else is returned as it is.
+#[must_use]
+pub(crate) fn inert_line(line: &str) -> std::borrow::Cow<'_, str> {
+    let start = line.len() - line.trim_start().len();
+    let leading = line[start..].starts_with("::");
+    if !leading && !line.contains("##[") {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut text = line.to_owned();
+    if leading {
+        text.replace_range(start..=start, "%3A");
+    }
+    std::borrow::Cow::Owned(text.replace("##[", "#%23["))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +445,17 @@ mod tests {
     use crate::results::CaseError;
     use crate::results::Counts;
     use crate::results::json_report::JsonSummary;
+
+    #[test]
+    fn console_lines_cannot_be_workflow_commands() {
+        assert_eq!(inert_line("PASS suites/a.yaml::c"), "PASS suites/a.yaml::c");
+        assert_eq!(inert_line("::add-mask::x"), "%3A:add-mask::x");
+        assert_eq!(
+            inert_line(" \u{a0}\t::stop-commands::t"),
+            " \u{a0}\t%3A:stop-commands::t"
+        );
+        assert_eq!(inert_line("x ##[error]y ###[z"), "x #%23[error]y ##%23[z");
+    }
 
     fn case(id: &str, line: usize, status: CaseStatus) -> JsonCase {
         let (suite, name) = id.split_once("::").unwrap();
@@ -449,6 +483,7 @@ mod tests {
                 completion_tokens: 0,
                 cost_usd: None,
                 flaky: Vec::new(),
+                ..JsonSummary::default()
             },
             suites: Vec::new(),
             cases,
@@ -459,16 +494,8 @@ mod tests {
     fn failing(id: &str, line: usize, reason: &str) -> JsonCase {
         let mut case = case(id, line, CaseStatus::Failed);
         case.assertions = vec![
-            AssertionResult {
-                kind: "contains".to_owned(),
-                passed: true,
-                reason: String::new(),
-            },
-            AssertionResult {
-                kind: "regex".to_owned(),
-                passed: false,
-                reason: reason.to_owned(),
-            },
+            AssertionResult::new("contains", true, ""),
+            AssertionResult::new("regex", false, reason),
         ];
         case.answer = Some("a | b\nc".to_owned());
         case

@@ -4,11 +4,60 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use crate::results::BudgetCheck;
 use crate::results::CaseStatus;
 use crate::results::{JsonAttempt, JsonCase, JsonReport};
+
+/// Adds each model-graded verdict's evidence as `judge.K.*` properties (K counts the case's
+/// model-graded assertions from 1), and `judge-split="true"` when a vote was split.
+fn add_judge_evidence(test_case: &mut TestCase, case: &JsonCase) {
+    let judged = case
+        .assertions
+        .iter()
+        .filter_map(|assertion| Some((assertion, assertion.judge.as_deref()?)));
+    let mut split = false;
+    for (index, (assertion, judge)) in judged.enumerate() {
+        let number = index + 1;
+        let mut add = |name: &str, value: String| {
+            test_case.add_property(Property::new(format!("judge.{number}.{name}"), value));
+        };
+        add("kind", assertion.kind.clone());
+        add(
+            "verdict",
+            if assertion.passed {
+                "pass"
+            } else if assertion.error.is_some() {
+                "error"
+            } else {
+                "fail"
+            }
+            .to_owned(),
+        );
+        add("grader", judge.grader.clone());
+        if let Some(model) = &judge.model {
+            add("grader-model", model.clone());
+        }
+        if let Some(hash) = &judge.prompt_hash {
+            add("prompt-hash", hash.clone());
+        }
+        if let Some(score) = judge.score {
+            add("score", format!("{score:.4}"));
+        }
+        if !judge.votes.is_empty() {
+            add("votes", format!("{}/{}", judge.passes, judge.votes.len()));
+            add("split", judge.split.to_string());
+        }
+        add("reason", assertion.reason.clone());
+        split |= judge.split;
+    }
+    if split {
+        test_case.extra.insert("judge-split".into(), "true".into());
+    }
+}
 
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
 pub(crate) const BUDGET_TESTCASE: &str = "budget";
@@ -75,6 +124,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
         if let Some(latency) = case.latency_ms {
             test_case.set_time(Duration::from_millis(latency));
         }
+        add_judge_evidence(&mut test_case, case);
         test_case
             .extra
             .insert("file".into(), case.suite.as_str().into());

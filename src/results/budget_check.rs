@@ -16,6 +16,10 @@ pub(crate) enum BudgetKind {
     TotalTokens,
     /// US dollars for the whole suite.
     CostUsd,
+    /// Tokens of the suite's grader and embedder calls.
+    JudgeTokens,
+    /// US dollars for the suite's grader and embedder calls.
+    JudgeCostUsd,
 }
 
 impl BudgetKind {
@@ -27,6 +31,8 @@ impl BudgetKind {
             Self::CompletionTokens => "completion-tokens",
             Self::TotalTokens => "total-tokens",
             Self::CostUsd => "cost-usd",
+            Self::JudgeTokens => "judge-tokens",
+            Self::JudgeCostUsd => "judge-cost-usd",
         }
     }
 
@@ -34,7 +40,7 @@ impl BudgetKind {
     #[must_use]
     pub(crate) fn format(self, amount: f64) -> String {
         match self {
-            Self::CostUsd => dollars(amount),
+            Self::CostUsd | Self::JudgeCostUsd => dollars(amount),
             _ => format!("{amount:.0}"),
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::repeat_record::RepeatRecord;
 use crate::assert::AssertionResult;
-use crate::chat::{ProviderErrorKind, Usage};
+use crate::chat::{CaseError, Usage};
 
 /// The most characters of an answer kept for reports; longer answers are cut and marked.
 pub(crate) const ANSWER_LIMIT: usize = 4_000;
@@ -34,18 +34,6 @@ impl CaseStatus {
             Self::Skipped => "skipped",
         }
     }
-}
-
-/// Why a case could not be run, as reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct CaseError {
-    /// The kind of failure.
-    pub(crate) kind: ProviderErrorKind,
-    /// The HTTP status, when there was a response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) status: Option<u16>,
-    /// What happened, with a body excerpt (secrets redacted).
-    pub(crate) message: String,
 }
 
 /// The result of one case, in plan order.
@@ -81,6 +69,11 @@ pub(crate) struct CaseResult {
     pub(crate) waited_ms: u64,
     /// The attempts of a repeated case and their pass rate; `None` for a single shot.
     pub(crate) repeat: Option<Box<RepeatRecord>>,
+    /// Tokens of the case's grader and embedder calls, apart from the target's, by plan
+    /// target (each grader is priced at its own model's price).
+    pub(crate) judge_usage: Vec<(usize, Usage)>,
+    /// Requests sent to graders and embedders (retries and re-asks included).
+    pub(crate) judge_requests: u32,
 }
 
 impl CaseResult {
@@ -110,6 +103,8 @@ impl CaseResult {
             retry_causes: Vec::new(),
             waited_ms: 0,
             repeat: None,
+            judge_usage: Vec::new(),
+            judge_requests: 0,
         }
     }
 
@@ -124,16 +119,22 @@ impl CaseResult {
         }
     }
 
-    /// Returns a judged result: passed when every assertion passed.
+    /// Returns a judged result: failed when an assertion failed on its merits; else an error
+    /// when a grader could not decide one (the first such is the case's error); else passed.
     #[must_use]
     pub(crate) fn judged(answer: &str, assertions: Vec<AssertionResult>) -> Self {
         let (answer, answer_truncated) = cut(answer);
+        let undecided = assertions.iter().find_map(|result| result.error.clone());
+        let (status, error) = if assertions.iter().any(AssertionResult::failed) {
+            (CaseStatus::Failed, None)
+        } else if let Some(error) = undecided {
+            (CaseStatus::Error, Some(error))
+        } else {
+            (CaseStatus::Passed, None)
+        };
         Self {
-            status: if assertions.iter().all(|result| result.passed) {
-                CaseStatus::Passed
-            } else {
-                CaseStatus::Failed
-            },
+            status,
+            error,
             assertions,
             answer: Some(answer),
             answer_truncated,
@@ -141,7 +142,19 @@ impl CaseResult {
         }
     }
 
-    /// Returns the reasons of the failing assertions.
+    /// Returns the total tokens of the case's grader and embedder calls.
+    #[must_use]
+    pub(crate) fn judge_tokens(&self) -> Option<Usage> {
+        self.judge_usage
+            .iter()
+            .map(|(_, usage)| *usage)
+            .reduce(|total, usage| Usage {
+                prompt_tokens: total.prompt_tokens + usage.prompt_tokens,
+                completion_tokens: total.completion_tokens + usage.completion_tokens,
+            })
+    }
+
+    /// Returns the reasons of the failing assertions (and of those a grader could not decide).
     pub(crate) fn failure_reasons(&self) -> impl Iterator<Item = String> + '_ {
         self.assertions
             .iter()
@@ -163,16 +176,8 @@ mod tests {
 
     #[test]
     fn judged_is_failed_when_any_assertion_fails_and_cuts_long_answers() {
-        let pass = AssertionResult {
-            kind: "contains".to_owned(),
-            passed: true,
-            reason: String::new(),
-        };
-        let fail = AssertionResult {
-            kind: "regex".to_owned(),
-            passed: false,
-            reason: "no match".to_owned(),
-        };
+        let pass = AssertionResult::new("contains", true, "");
+        let fail = AssertionResult::new("regex", false, "no match");
         assert_eq!(
             CaseResult::judged("a", vec![pass.clone()]).status,
             CaseStatus::Passed

@@ -89,7 +89,7 @@ pub(crate) struct JsonTarget {
 }
 
 /// Counts and totals over every case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct JsonSummary {
     /// Case counts.
     #[serde(flatten)]
@@ -106,6 +106,41 @@ pub(crate) struct JsonSummary {
     /// Repeated cases whose attempts disagreed, in plan order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) flaky: Vec<JsonFlaky>,
+    /// Prompt tokens of every grader and embedder call (not in `prompt_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) judge_prompt_tokens: u64,
+    /// Completion tokens of every grader call (not in `completion_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) judge_completion_tokens: u64,
+    /// The cost of the grader and embedder calls in US dollars, when prices are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judge_cost_usd: Option<f64>,
+    /// Model-graded assertions whose votes disagreed, in plan order: a judge that flipped on
+    /// the same answer, flagged like a flaky case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) split_votes: Vec<JsonSplitVote>,
+}
+
+/// A model-graded assertion whose votes disagreed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct JsonSplitVote {
+    /// The case id.
+    pub(crate) id: String,
+    /// The assertion's kind.
+    pub(crate) assertion: String,
+    /// Votes that passed.
+    pub(crate) passes: u32,
+    /// Votes cast.
+    pub(crate) votes: u32,
+}
+
+/// The tokens of a case's grader and embedder calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JudgeTokens {
+    /// Prompt tokens.
+    pub(crate) prompt: u64,
+    /// Completion tokens.
+    pub(crate) completion: u64,
 }
 
 /// A flaky case in the summary: its pass rate and interval.
@@ -357,6 +392,15 @@ pub(crate) struct JsonCase {
     /// What a generated probe case probes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) probe: Option<JsonProbe>,
+    /// Tokens of the case's grader and embedder calls, apart from `tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judge_tokens: Option<JudgeTokens>,
+    /// Requests sent to graders and embedders (0 when answered from cache or recordings).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) judge_requests: u32,
+    /// The cost of the grader and embedder calls, when prices are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) judge_cost_usd: Option<f64>,
 }
 
 /// A generated probe case's identity and planted secrets.
@@ -501,6 +545,25 @@ pub(crate) fn flaky_cases(cases: &[JsonCase]) -> Vec<JsonFlaky> {
         .collect()
 }
 
+/// Returns the model-graded assertions whose votes disagreed, in plan order (including those
+/// under `not`, which carry their judge's evidence).
+pub(crate) fn split_votes(cases: &[JsonCase]) -> Vec<JsonSplitVote> {
+    cases
+        .iter()
+        .flat_map(|case| {
+            case.assertions.iter().filter_map(|assertion| {
+                let judge = assertion.judge.as_ref()?;
+                judge.split.then(|| JsonSplitVote {
+                    id: case.id.clone(),
+                    assertion: assertion.kind.clone(),
+                    passes: judge.passes,
+                    votes: u32::try_from(judge.votes.len()).unwrap_or(u32::MAX),
+                })
+            })
+        })
+        .collect()
+}
+
 /// Keeps reports of runs without retries as they were.
 fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
@@ -564,9 +627,22 @@ impl JsonReport {
                         .and_then(|shard| shard.positions.get(index).copied()),
                     repeat,
                     attempts,
+                    judge_tokens: result.judge_tokens().map(|usage| JudgeTokens {
+                        prompt: usage.prompt_tokens,
+                        completion: usage.completion_tokens,
+                    }),
+                    judge_requests: result.judge_requests,
+                    judge_cost_usd: None,
                 }
             })
             .collect();
+        let judge_tokens = |pick: fn(&JudgeTokens) -> u64| {
+            cases
+                .iter()
+                .filter_map(|case| case.judge_tokens.as_ref())
+                .map(pick)
+                .sum()
+        };
         Self {
             format_version: FORMAT_VERSION,
             run: run_json(summary),
@@ -576,6 +652,10 @@ impl JsonReport {
                 completion_tokens,
                 cost_usd: None,
                 flaky: flaky_cases(&cases),
+                judge_prompt_tokens: judge_tokens(|tokens| tokens.prompt),
+                judge_completion_tokens: judge_tokens(|tokens| tokens.completion),
+                judge_cost_usd: None,
+                split_votes: split_votes(&cases),
             },
             suites,
             cases,

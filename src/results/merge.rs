@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::counts::Counts;
-use super::json_report::{JsonCase, JsonReport, JsonSuite, flaky_cases};
+use super::json_report::{JsonCase, JsonReport, JsonSuite, flaky_cases, split_votes};
 use crate::util::format::plural;
 
 /// Merges named reports into one, or says why they do not belong together.
@@ -121,6 +121,19 @@ fn assemble(
         .iter()
         .filter_map(|(_, report)| report.summary.cost_usd)
         .reduce(|total, cost| total + cost);
+    summary.judge_prompt_tokens = inputs
+        .iter()
+        .map(|(_, report)| report.summary.judge_prompt_tokens)
+        .sum();
+    summary.judge_completion_tokens = inputs
+        .iter()
+        .map(|(_, report)| report.summary.judge_completion_tokens)
+        .sum();
+    summary.judge_cost_usd = inputs
+        .iter()
+        .filter_map(|(_, report)| report.summary.judge_cost_usd)
+        .reduce(|total, cost| total + cost);
+    summary.split_votes = split_votes(&cases);
     JsonReport {
         format_version: inputs
             .iter()
@@ -332,6 +345,7 @@ mod tests {
                 completion_tokens: 4,
                 cost_usd: None,
                 flaky: Vec::new(),
+                ..JsonSummary::default()
             },
             suites,
             cases,

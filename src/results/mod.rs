@@ -25,8 +25,9 @@ mod run_summary;
 )]
 mod target_summary;
 
+pub(crate) use crate::chat::CaseError;
 pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
-pub(crate) use case_result::{CaseError, CaseResult, CaseStatus};
+pub(crate) use case_result::{CaseResult, CaseStatus};
 pub(crate) use comparison::{
     BaselineInfo, CaseDelta, Comparison, PromptDelta, RegressionTest, SuiteTest, TokenDelta,
 };

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::chat::ProviderErrorKind;
 use crate::provider::ProviderError;
 
 /// Connection failures in a row that open the breaker.
@@ -68,7 +68,7 @@ impl CircuitBreaker {
     }
 
     /// Counts the outcome of one request, opening the breaker when the endpoint looks down.
-    pub(crate) fn record(&self, result: &Result<ModelOutput, ProviderError>) {
+    pub(crate) fn record<T>(&self, result: &Result<T, ProviderError>) {
         let reason = {
             let mut counts = self.counts.lock().expect("no code panics holding the lock");
             counts.judge(result)
@@ -87,7 +87,7 @@ impl CircuitBreaker {
 
 impl Counts {
     /// Updates the counts and returns a reason when the breaker should open.
-    fn judge(&mut self, result: &Result<ModelOutput, ProviderError>) -> Option<String> {
+    fn judge<T>(&mut self, result: &Result<T, ProviderError>) -> Option<String> {
         let Err(error) = result else {
             *self = Self {
                 any_success: true,
@@ -163,6 +163,7 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::ModelOutput;
 
     fn error(kind: ProviderErrorKind, status: Option<u16>) -> Result<ModelOutput, ProviderError> {
         Err(ProviderError {

@@ -35,11 +35,11 @@ struct Lane {
     max_tokens: Option<u32>,
 }
 
-/// The outcome of sending one case.
+/// The outcome of sending one request (an answer by default; judges also send embeddings).
 #[derive(Debug)]
-pub(crate) struct Dispatched {
+pub(crate) struct Dispatched<T = ModelOutput> {
     /// The answer, or the last error once retrying gave up.
-    pub(crate) result: Result<ModelOutput, ProviderError>,
+    pub(crate) result: Result<T, ProviderError>,
     /// Requests actually sent (0 when the breaker was already open).
     pub(crate) requests: u32,
     /// Retries, their causes, and the time waited between them.
@@ -64,6 +64,11 @@ impl Dispatcher {
         }
     }
 
+    /// Returns the name of target number `target`.
+    pub(crate) fn target_name(&self, target: usize) -> &str {
+        &self.lanes[target].name
+    }
+
     /// Sends `request` to target number `target` with `provider`, retrying what a retry may
     /// fix until the backoff schedule or the deadline is spent or the breaker opens.
     pub(crate) async fn send(
@@ -72,8 +77,25 @@ impl Dispatcher {
         provider: &Provider,
         request: &ChatRequest<'_>,
     ) -> Dispatched {
+        let tokens = estimate_tokens(request, self.lanes[target].max_tokens);
+        self.send_with(target, tokens, || provider.complete(request))
+            .await
+    }
+
+    /// Sends what `call` sends (about `tokens` tokens, for the rate limits) through target
+    /// number `target`'s lane, with the same limits, retries, deadline and breaker as an
+    /// answer: graders and embedders are targets like any other.
+    pub(crate) async fn send_with<T, F, Fut>(
+        &self,
+        target: usize,
+        tokens: u32,
+        call: F,
+    ) -> Dispatched<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
         let lane = &self.lanes[target];
-        let tokens = estimate_tokens(request, lane.max_tokens);
         let requests = Cell::new(0);
         let first_sent: Cell<Option<Instant>> = Cell::new(None);
         let log = RefCell::new(RetryLog::default());
@@ -82,10 +104,7 @@ impl Dispatcher {
                 lane.policy.deadline().saturating_sub(at.elapsed())
             })
         };
-        let attempt = || async {
-            lane.attempt(provider, request, tokens, &requests, &first_sent)
-                .await
-        };
+        let attempt = || async { lane.attempt(&call, tokens, &requests, &first_sent).await };
         let breaker = Arc::clone(&lane.breaker);
         let result = attempt
             .retry(lane.policy.backoff())
@@ -113,14 +132,17 @@ impl Dispatcher {
 
 impl Lane {
     /// Sends one request once the breaker, the rate limits and the in-flight limit allow it.
-    async fn attempt(
+    async fn attempt<T, F, Fut>(
         &self,
-        provider: &Provider,
-        request: &ChatRequest<'_>,
+        call: &F,
         tokens: u32,
         requests: &Cell<u32>,
         first_sent: &Cell<Option<Instant>>,
-    ) -> Result<ModelOutput, ProviderError> {
+    ) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
         if let Some(reason) = self.breaker.open_reason() {
             return Err(self.unreachable(&reason));
         }
@@ -146,7 +168,7 @@ impl Lane {
         let deadline = self.policy.deadline();
         let remaining = deadline.saturating_sub(started.elapsed());
         requests.set(requests.get() + 1);
-        let result = match tokio::time::timeout(remaining, provider.complete(request)).await {
+        let result = match tokio::time::timeout(remaining, call()).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::new(
                 ProviderErrorKind::Timeout,

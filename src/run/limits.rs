@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::chat::{ModelOutput, ProviderErrorKind};
+use crate::chat::ProviderErrorKind;
 use crate::config::RateConfig;
 use crate::provider::{ChatRequest, ProviderError};
 
@@ -134,7 +134,7 @@ impl AdaptiveLimit {
     }
 
     /// Adapts the limit to the outcome of a request.
-    pub(crate) fn record(&self, result: &Result<ModelOutput, ProviderError>) {
+    pub(crate) fn record<T>(&self, result: &Result<T, ProviderError>) {
         match result {
             Ok(_) => self.succeeded(),
             Err(error) if error.kind == ProviderErrorKind::Http && error.status == Some(429) => {
@@ -191,6 +191,7 @@ impl Drop for InFlight {
 
 #[cfg(test)]
 mod tests {
+    use crate::chat::ModelOutput;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -286,6 +287,7 @@ mod tests {
             messages: &messages,
             mock_answer: None,
             chat_prompt: false,
+            judge: None,
         };
         assert_eq!(estimate_tokens(&request, None), 100 + 4 + 1 + 4);
         assert_eq!(estimate_tokens(&request, Some(50)), 159);

@@ -5,6 +5,7 @@
 
 mod breaker;
 mod dispatch;
+mod judge;
 mod limits;
 mod repeat;
 mod retry;

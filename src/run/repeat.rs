@@ -108,11 +108,11 @@ pub(crate) fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseRe
         .or_else(|| record.attempts.last())
         .cloned()
         .unwrap_or_else(|| CaseResult::skipped("no attempt was sent"));
-    let mut assertions = vec![AssertionResult {
-        kind: "pass-rate".to_owned(),
-        passed: status == CaseStatus::Passed,
-        reason: record.describe(),
-    }];
+    let mut assertions = vec![AssertionResult::new(
+        "pass-rate",
+        status == CaseStatus::Passed,
+        record.describe(),
+    )];
     assertions.extend(representative.assertions.iter().cloned());
     let latencies: Vec<u64> = record
         .attempts
@@ -127,6 +127,8 @@ pub(crate) fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseRe
             prompt_tokens: total.prompt_tokens + usage.prompt_tokens,
             completion_tokens: total.completion_tokens + usage.completion_tokens,
         });
+    let judge_usage = judge_usage_of(&record.attempts);
+    let judge_requests = record.attempts.iter().map(|a| a.judge_requests).sum();
     CaseResult {
         status,
         assertions,
@@ -154,7 +156,24 @@ pub(crate) fn combine(policy: RepeatPolicy, attempts: Vec<CaseResult>) -> CaseRe
             .map(|attempt| attempt.waited_ms)
             .sum(),
         repeat: Some(Box::new(record)),
+        judge_usage,
+        judge_requests,
     }
+}
+
+/// Sums the attempts' grader and embedder tokens, per grader.
+fn judge_usage_of(attempts: &[CaseResult]) -> Vec<(usize, crate::chat::Usage)> {
+    let mut judge_usage: Vec<(usize, crate::chat::Usage)> = Vec::new();
+    for (target, usage) in attempts.iter().flat_map(|attempt| &attempt.judge_usage) {
+        match judge_usage.iter_mut().find(|(known, _)| known == target) {
+            Some((_, sum)) => {
+                sum.prompt_tokens += usage.prompt_tokens;
+                sum.completion_tokens += usage.completion_tokens;
+            }
+            None => judge_usage.push((*target, *usage)),
+        }
+    }
+    judge_usage
 }
 
 #[cfg(test)]
@@ -175,15 +194,15 @@ mod tests {
     fn judged(passed: bool) -> CaseResult {
         CaseResult::judged(
             if passed { "yes" } else { "no" },
-            vec![AssertionResult {
-                kind: "contains".to_owned(),
+            vec![AssertionResult::new(
+                "contains",
                 passed,
-                reason: if passed {
+                if passed {
                     String::new()
                 } else {
                     "missing `yes`".to_owned()
                 },
-            }],
+            )],
         )
     }
 

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 
 use super::dispatch::Dispatcher;
+use super::judge::{JudgeCost, JudgeLanes, judge_answer};
+use crate::assert::judge::Judgements;
+use crate::assert::{Assertion, AssertionResult};
 use crate::chat::ModelOutput;
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{CacheKey, ChatRequest, Provider, Recorder, ResponseCache};
@@ -81,6 +84,7 @@ pub(crate) fn execute(
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
     let interrupted = runtime.block_on(async {
         let dispatcher = Dispatcher::new(&plan.targets);
+        let seeds: Vec<Option<i64>> = plan.targets.iter().map(|target| target.params.seed).collect();
         let stop = Arc::new(AtomicBool::new(false));
         for (index, case) in plan.cases.iter().enumerate() {
             if let Some(reason) = &case.skip {
@@ -97,7 +101,12 @@ pub(crate) fn execute(
             .map(|(index, case)| {
                 let provider = &providers[case.target];
                 let stop = Arc::clone(&stop);
-                let dispatcher = &dispatcher;
+                let lanes = JudgeLanes {
+                    providers,
+                    dispatcher: &dispatcher,
+                    options,
+                    seeds: &seeds,
+                };
                 async move {
                     if stop.load(Ordering::Relaxed) {
                         return (index, CaseResult::skipped(FAIL_FAST_REASON));
@@ -105,12 +114,12 @@ pub(crate) fn execute(
                     if case.repeat.is_repeated() {
                         // Each attempt goes through the target's lane on its own.
                         let result = super::repeat::run_repeated(&case.repeat, |attempt| {
-                            run_case(case, provider, dispatcher, options, attempt)
+                            run_case(case, provider, lanes, attempt)
                         })
                         .await;
                         return (index, result);
                     }
-                    (index, run_case(case, provider, dispatcher, options, 1).await)
+                    (index, run_case(case, provider, lanes, 1).await)
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
@@ -167,20 +176,21 @@ async fn interrupt_signal(enabled: bool) {
 
 /// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,
 /// else from the provider through its target's dispatch lane (limits, retries, breaker) —
-/// and judges the answer.
+/// asks the graders of its model-graded assertions, and judges the answer.
 async fn run_case(
     case: &TestInstance,
     provider: &Provider,
-    dispatcher: &Dispatcher,
-    options: &RunOptions,
+    lanes: JudgeLanes<'_>,
     attempt: u32,
 ) -> CaseResult {
+    let (dispatcher, options) = (lanes.dispatcher, lanes.options);
     let request = ChatRequest {
         case_id: &case.id,
         attempt,
         messages: &case.messages,
         mock_answer: case.mock_answer.as_deref(),
         chat_prompt: case.chat_prompt,
+        judge: None,
     };
     let cache = options.cache.as_deref().and_then(|cache| {
         let key = CacheKey::new(&provider.canonical_request(&request)?, request.attempt);
@@ -204,7 +214,17 @@ async fn run_case(
         }
     }
     let mut result = match answer {
-        Ok(output) => judge(case, output).await,
+        Ok(output) => {
+            let (judgements, cost) = if case.judges.is_empty() {
+                (Judgements::default(), JudgeCost::default())
+            } else {
+                judge_answer(case, &output, attempt, lanes).await
+            };
+            let mut result = judge(case, output, judgements).await;
+            result.judge_usage = cost.usage;
+            result.judge_requests = cost.requests;
+            result
+        }
         Err(error) => CaseResult::errored(
             CaseError {
                 kind: error.kind,
@@ -224,14 +244,12 @@ async fn run_case(
     result
 }
 
-/// Evaluates the case's assertions; programs run off the async threads.
-async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
+/// Evaluates the case's assertions (the model-graded ones from `judgements`); programs run
+/// off the async threads.
+async fn judge(case: &TestInstance, output: ModelOutput, judgements: Judgements) -> CaseResult {
     let assertions = Arc::clone(&case.assertions);
     let evaluate = move |output: ModelOutput| {
-        let verdicts = assertions
-            .iter()
-            .map(|assertion| assertion.evaluate(&output))
-            .collect();
+        let verdicts = Assertion::evaluate_all(&assertions, &output, &judgements);
         let mut result = CaseResult::judged(&output.text, verdicts);
         result.usage = output.usage;
         result.latency_ms = Some(output.latency_ms);
@@ -240,21 +258,17 @@ async fn judge(case: &TestInstance, output: ModelOutput) -> CaseResult {
         result.requests = u32::from(!output.cached);
         result
     };
-    if case
-        .assertions
-        .iter()
-        .any(crate::assert::Assertion::runs_command)
-    {
+    if case.assertions.iter().any(Assertion::runs_command) {
         let fallback = output.clone();
         match tokio::task::spawn_blocking(move || evaluate(output)).await {
             Ok(result) => result,
             Err(join) => CaseResult::judged(
                 &fallback.text,
-                vec![crate::assert::AssertionResult {
-                    kind: "command".to_owned(),
-                    passed: false,
-                    reason: format!("the judge crashed: {join}"),
-                }],
+                vec![AssertionResult::new(
+                    "command",
+                    false,
+                    format!("the judge crashed: {join}"),
+                )],
             ),
         }
     } else {

@@ -40,8 +40,24 @@ pub(crate) struct Suite {
     pub(crate) budget_line: Option<usize>,
     /// The cases, in file order.
     pub(crate) cases: Vec<Case>,
+    /// The grader the suite names, with its line and column.
+    pub(crate) grader: Option<(String, usize, usize)>,
+    /// The embedder the suite names, with its line and column.
+    pub(crate) embedder: Option<(String, usize, usize)>,
+    /// The judge prompts the suite overrides.
+    pub(crate) judge_templates: JudgeTemplates,
     /// The generated probes the suite opts into.
     pub(crate) probes: Option<crate::probe::ProbeConfig>,
+}
+
+/// Judge prompt files a suite names over the built-in ones: each the file (relative to the
+/// suite) with its line and column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JudgeTemplates {
+    /// `rubric-template`.
+    pub(crate) rubric: Option<(String, usize, usize)>,
+    /// `factuality-template`.
+    pub(crate) factuality: Option<(String, usize, usize)>,
 }
 
 /// The prompt a suite tests.
@@ -346,6 +362,42 @@ pub(crate) fn for_each_suite(
     problems.into_result(())
 }
 
+/// Returns a written name with its line and column.
+fn located(written: Spanned<String>) -> (String, usize, usize) {
+    let (line, column) = span_start(&written);
+    (written.value, line, column)
+}
+
+/// Returns the judge prompts a suite names, reporting files that do not exist.
+fn judge_templates(
+    (rubric, factuality): (Option<Spanned<String>>, Option<Spanned<String>>),
+    dir: &Path,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> JudgeTemplates {
+    let templates = JudgeTemplates {
+        rubric: rubric.map(located),
+        factuality: factuality.map(located),
+    };
+    for (template, line, column) in [&templates.rubric, &templates.factuality]
+        .into_iter()
+        .flatten()
+    {
+        if !dir.join(template).is_file() {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    *line,
+                    *column,
+                    format!("judge template `{template}` does not exist"),
+                )
+                .with_help("judge templates are relative to the suite file"),
+            );
+        }
+    }
+    templates
+}
+
 fn validate(
     raw: RawSuite,
     source: SourceFile,
@@ -410,11 +462,10 @@ fn validate(
     });
 
     require_cases(written_cases, &source, &mut problems);
-    let target = raw.target.map(|target| {
-        let (line, column) = span_start(&target);
-        (target.value, line, column)
-    });
+    let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
+    let templates = (raw.rubric_template, raw.factuality_template);
+    let judge_templates = judge_templates(templates, &dir, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -431,6 +482,9 @@ fn validate(
         budget_line,
         cases,
         probes,
+        grader: raw.grader.map(located),
+        embedder: raw.embedder.map(located),
+        judge_templates,
     })
 }
 

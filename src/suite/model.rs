@@ -48,6 +48,14 @@ pub(crate) struct RawSuite {
     pub(crate) confidence: Option<Spanned<f64>>,
     /// Stops repeating a case once its verdict can no longer change.
     pub(crate) early_stop: Option<bool>,
+    /// The target that judges the suite's model-graded assertions.
+    pub(crate) grader: Option<Spanned<String>>,
+    /// The target that embeds texts for the suite's `similar` assertions.
+    pub(crate) embedder: Option<Spanned<String>>,
+    /// The judge prompt of `rubric` (a chat file or a Jinja file), over the built-in one.
+    pub(crate) rubric_template: Option<Spanned<String>>,
+    /// The judge prompt of `factuality`, over the built-in one.
+    pub(crate) factuality_template: Option<Spanned<String>>,
 }
 
 /// The prompt a suite tests.

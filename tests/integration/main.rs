@@ -15,6 +15,8 @@ mod harness;
 mod hostile;
 mod html;
 mod install;
+mod judges;
+mod mock_grader;
 mod mock_server;
 mod probes;
 mod prompt_shapes;

@@ -350,7 +350,7 @@ const INJECTION: &str =
     "oops\n::add-mask::hello\r::stop-commands::tok\n  ::error::fake\n x ##[error]legacy\n";
 
 /// Runs under GitHub Actions and checks both streams, and that promptci's own annotation for
-/// the failed case survived.
+/// the failed or errored case survived.
 #[track_caller]
 fn run_in_actions(project: Project, code: i32) {
     let run = project
@@ -362,14 +362,13 @@ fn run_in_actions(project: Project, code: i32) {
     assert!(
         run.stdout
             .lines()
-            .any(|line| line.starts_with("::error file=")),
+            .any(|line| line.starts_with("::error file=") || line.starts_with("::warning file=")),
         "no annotation:\n{}",
         run.stdout
     );
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn server_error_bodies_cannot_write_workflow_commands() {
     let server = MockServer::start(|_, _| Reply::status(400, INJECTION));
     run_in_actions(
@@ -379,7 +378,6 @@ fn server_error_bodies_cannot_write_workflow_commands() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn judge_output_cannot_write_workflow_commands() {
     let printed = INJECTION.replace('\n', "\\n").replace('\r', "\\r");
     let project = Project::new()
@@ -392,7 +390,6 @@ fn judge_output_cannot_write_workflow_commands() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn suite_file_names_cannot_write_workflow_commands() {
     let project = Project::new().file(
         "suites/a\n::stop-commands::tok\n##[error]x.yaml",

@@ -73,3 +73,29 @@ fn max_response_mb_raises_the_answer_limit() {
         wrong.stderr
     );
 }
+
+#[test]
+fn output_redirected_to_a_file_is_left_as_it_is_under_actions() {
+    let project = Project::new()
+        .file(
+            "suites/s.yaml",
+            "cases:\n  - name: a\n    user: \"::add-mask::x ##[error]y\"\n",
+        )
+        .env("GITHUB_ACTIONS", "true");
+    let piped = project.run(&["render", "suites/s.yaml::a"]);
+    piped.code(0);
+    assert!(
+        piped.stdout.contains("%3A:add-mask::x #%23[error]y"),
+        "{}",
+        piped.stdout
+    );
+    let file = std::fs::File::create(project.path("out.txt")).unwrap();
+    let status = project
+        .command(&["render", "suites/s.yaml::a"])
+        .stdout(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(project.path("out.txt")).unwrap();
+    assert!(written.contains("\n::add-mask::x ##[error]y"), "{written}");
+}

@@ -200,7 +200,7 @@ fn compare_variants(
     }
     if comparison.a.judged == 0 || comparison.b.judged == 0 {
         let _ = writeln!(
-            std::io::stderr(),
+            crate::cli::support::stderr(),
             "error: no attempt of {} could be judged; check the targets (`promptci run` shows the errors)",
             if comparison.a.judged == 0 { "A" } else { "B" }
         );
@@ -292,6 +292,7 @@ fn plan_for(
         // Both sides must send byte-identical probe payloads for a paired comparison, so
         // without `--seed` the probes use one fixed seed instead of a fresh one per plan.
         probe_seed: Some(args.select.seed.unwrap_or(0)),
+        grader: args.select.grader.clone(),
     };
     let mut plan = crate::plan::build(&suites, config, &options)?;
     for case in &mut plan.cases {

@@ -234,7 +234,7 @@ fn new(
         out,
         "next: `promptci run --json report.json` then `promptci registry record report.json`"
     );
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::cli::support::stderr();
     for warning in &outcome.warnings {
         let _ = writeln!(err, "warning: {warning}");
     }
@@ -315,7 +315,7 @@ fn record(registry: &Registry, report: &Path) -> Result<i32, RegistryError> {
         plural(outcome.attached.len(), "suite", "suites")
     );
     let registered = registry.ids()?;
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::cli::support::stderr();
     for unmatched in &outcome.unmatched {
         // Suites of prompts that are not in the registry at all are simply not governed.
         let Some(id) = unmatched
@@ -367,7 +367,7 @@ fn promote(registry: &Registry, args: &RegistryPromoteArgs) -> Result<i32, Error
         }
         // The gate said no: a result, like a failed case, not a broken input.
         Err(error) if matches!(error.kind(), RegistryErrorKind::NoPassingEvidence { .. }) => {
-            let _ = writeln!(std::io::stderr(), "error: {}", error.chain());
+            let _ = writeln!(crate::cli::support::stderr(), "error: {}", error.chain());
             Ok(exit_code::GATE_FAILED)
         }
         Err(error) => Err(into_error(&error, registry)),
@@ -527,7 +527,7 @@ fn export(registry: &Registry, args: &RegistryExportArgs, cwd: &Path) -> Result<
         display_path(&path, cwd),
         plural(export.bundle.prompts.len(), "prompt", "prompts"),
     );
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::cli::support::stderr();
     for id in &export.without_version {
         let _ = writeln!(
             err,

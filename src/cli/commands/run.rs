@@ -127,7 +127,7 @@ pub(crate) fn run(
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
         && let Some(hint) = providers_hint(&plan, &outcome.results)
     {
-        let _ = writeln!(std::io::stderr(), "{hint}");
+        let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
     Ok(gated.verdict.exit_code)
 }
