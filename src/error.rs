@@ -88,6 +88,8 @@ pub(crate) struct Problem {
     #[help]
     help: Option<String>,
     location: Option<String>,
+    /// The file, 1-based line and column, when the problem has a location.
+    position: Option<(String, usize, usize)>,
 }
 
 impl Problem {
@@ -100,6 +102,7 @@ impl Problem {
             label: String::new(),
             help: None,
             location: None,
+            position: None,
         }
     }
 
@@ -128,6 +131,7 @@ impl Problem {
             label: "here".to_owned(),
             help: None,
             location: Some(format!("{}:{line}:{column}", source.name)),
+            position: Some((source.name.clone(), line, column)),
         }
     }
 
@@ -175,6 +179,15 @@ impl Problem {
     #[must_use]
     pub(crate) fn location(&self) -> Option<&str> {
         self.location.as_deref()
+    }
+
+    /// Returns the file (as shown, relative to the project root), 1-based line and column
+    /// when the problem has a location.
+    #[must_use]
+    pub(crate) fn position(&self) -> Option<(&str, usize, usize)> {
+        self.position
+            .as_ref()
+            .map(|(file, line, column)| (file.as_str(), *line, *column))
     }
 
     /// Returns the hint, when the problem has one.
@@ -337,7 +350,7 @@ impl Error {
                     if problem.source_code.is_some() {
                         let mut snippet = String::new();
                         if handler.render_report(&mut snippet, problem).is_ok() {
-                            out.push_str(&snippet);
+                            out.push_str(snippet_only(&snippet));
                         }
                     } else if let Some(help) = &problem.help {
                         out.push_str(&format!("  help: {help}\n"));
@@ -356,6 +369,16 @@ impl Error {
         }
         out
     }
+}
+
+/// Drops miette's `× message` lines before the snippet: the `error: file:line:col: message`
+/// line above it already says it, and each error is printed once.
+fn snippet_only(rendered: &str) -> &str {
+    let start = rendered
+        .find("╭─")
+        .and_then(|frame| rendered[..frame].rfind('\n').map(|line| line + 1))
+        .unwrap_or(0);
+    &rendered[start..]
 }
 
 impl From<InvalidInput> for Error {
@@ -407,6 +430,25 @@ mod tests {
             "{rendered}"
         );
         assert!(rendered.contains("nme: x"), "{rendered}");
+    }
+
+    #[test]
+    fn each_problem_is_printed_once_with_its_snippet_and_hint() {
+        let source = SourceFile::new("suites/a.yaml", "cases:\n  - nme: x\n");
+        let problem = Problem::at_line(&source, 2, 5, "unknown field `nme`")
+            .with_help("did you mean `name`?");
+        let rendered = Error::from(problem).render(false);
+        assert_eq!(
+            rendered.matches("unknown field `nme`").count(),
+            1,
+            "{rendered}"
+        );
+        assert!(rendered.contains("nme: x"), "{rendered}");
+        assert!(rendered.contains("did you mean `name`?"), "{rendered}");
+        assert!(
+            rendered.ends_with("error: invalid input: 1 problem\n"),
+            "{rendered}"
+        );
     }
 
     #[test]

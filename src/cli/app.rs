@@ -8,6 +8,7 @@ use clap::Parser;
 
 use super::args::{Cli, Command};
 use super::commands;
+use super::value_enums::GithubArg;
 use crate::config::Config;
 use crate::error::{Error, exit_code};
 
@@ -26,23 +27,39 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match run_command(&cli) {
+    let mut project_root = None;
+    match run_command(&cli, &mut project_root) {
         Ok(code) => code,
         Err(error) => {
             use std::io::IsTerminal;
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = cli.color.enabled(std::io::stderr().is_terminal());
             let _ = super::support::stderr().write_all(error.render(color).as_bytes());
+            let root = project_root
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_default();
+            super::github::emit_error(github_mode(&cli.command), &error, &root);
             error.exit_code()
         }
     }
 }
 
-/// Finds the configuration and runs the command the arguments name.
-fn run_command(cli: &Cli) -> Result<i32, Error> {
+/// Returns the command's `--github` choice; commands without one follow `GITHUB_ACTIONS`.
+fn github_mode(command: &Command) -> GithubArg {
+    match command {
+        Command::Run(args) => args.github,
+        Command::Merge(args) => args.github,
+        _ => GithubArg::Auto,
+    }
+}
+
+/// Finds the configuration and runs the command the arguments name; sets `project_root` once
+/// the configuration is found, for the paths of GitHub annotations.
+fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Result<i32, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::read(Path::new("."), source))?;
     let config = Config::discover(cli.config.as_deref(), &cwd)?;
+    *project_root = Some(config.root.clone());
     match &cli.command {
-        Command::Run(args) => commands::run::run(args, &config, &cwd),
+        Command::Run(args) => commands::run::run(args, &config, &cwd, cli.color),
         Command::Ab(args) => commands::ab::ab(args, &config, &cwd),
         Command::Check(args) => commands::check::check(args, &config, &cwd),
         Command::List(args) => commands::list::list(args, &config, &cwd),

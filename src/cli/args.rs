@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::value_enums::{
-    BumpArg, CacheModeArg, ExportStatusArg, FailOnArg, GithubArg, PromoteStatusArg,
+    BumpArg, CacheModeArg, ColorArg, ExportStatusArg, FailOnArg, GithubArg, PromoteStatusArg,
     RegressionTestArg,
 };
 
@@ -15,7 +15,7 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    every gate passed
   1    the gate failed: a case failed, a regression against the baseline, a budget overrun
-  2    invalid input: config, suite, template or arguments
+  2    invalid input: config, suite, template or arguments, an empty selection
   3    infrastructure: the model could not be reached or kept erroring, or reports could not
        be written, and nothing failed on its merits
   130  interrupted (reports were still written)";
@@ -27,6 +27,17 @@ pub(crate) struct Cli {
     /// The configuration file (default: `promptci.yaml` in the working directory or a parent).
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
+
+    /// When to colour the output: `auto` colours a terminal unless `NO_COLOR` is set or
+    /// `TERM=dumb` (`CLICOLOR_FORCE` colours a pipe too).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub(crate) color: ColorArg,
 
     /// The command to run.
     #[command(subcommand)]
@@ -165,6 +176,11 @@ pub(crate) struct RunArgs {
     /// The most requests in flight at once (each target also has its own limit).
     #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
     pub(crate) concurrency: usize,
+
+    /// Pass when the selection holds no case (otherwise an empty selection is invalid input,
+    /// exit 2, so a filter that matches nothing cannot pass unnoticed).
+    #[arg(long)]
+    pub(crate) allow_empty: bool,
 
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]

@@ -57,6 +57,23 @@ pub(crate) fn emit(
     Ok(())
 }
 
+/// Prints the annotations for an error that stopped promptci and appends its step summary,
+/// when `mode` asks for GitHub output; `project_root` is where problem paths are relative to.
+/// Nothing here may fail louder than the error itself, so write failures are ignored.
+pub(crate) fn emit_error(mode: GithubArg, error: &Error, project_root: &Path) {
+    if !is_enabled(mode) {
+        return;
+    }
+    let prefix = path_prefix(project_root);
+    let mut out = workflow_commands();
+    let _ = out.write_all(crate::report::github::error_annotations(error, &prefix).as_bytes());
+    let _ = out.flush();
+    if let Some(path) = env_path("GITHUB_STEP_SUMMARY") {
+        let summary = crate::report::github::error_summary(error, &prefix);
+        let _ = append(&path, summary.as_bytes());
+    }
+}
+
 /// Returns the address of the current workflow run, from the variables Actions sets.
 fn run_url() -> Option<String> {
     let variable = |name| std::env::var(name).ok().filter(|value| !value.is_empty());

@@ -66,6 +66,42 @@ impl From<RegressionTestArg> for RegressionTest {
     }
 }
 
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set or `TERM=dumb`; `CLICOLOR_FORCE` forces it.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorArg {
+    /// Returns whether to colour a stream that is (or is not) a terminal, reading the
+    /// conventions from the environment: `NO_COLOR` (non-empty) wins, then `CLICOLOR_FORCE`
+    /// (non-empty and not `0`), then `TERM=dumb`.
+    #[must_use]
+    pub(crate) fn enabled(self, is_terminal: bool) -> bool {
+        self.enabled_with(is_terminal, |name| std::env::var(name).ok())
+    }
+
+    fn enabled_with(self, is_terminal: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+        let set = |name: &str| var(name).is_some_and(|value| !value.is_empty());
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto if set("NO_COLOR") => false,
+            Self::Auto
+                if set("CLICOLOR_FORCE") && var("CLICOLOR_FORCE").as_deref() != Some("0") =>
+            {
+                true
+            }
+            Self::Auto => is_terminal && var("TERM").as_deref() != Some("dumb"),
+        }
+    }
+}
+
 /// When to write GitHub Actions output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum GithubArg {
@@ -137,5 +173,36 @@ impl From<ExportStatusArg> for Status {
             ExportStatusArg::Staging => Self::Staging,
             ExportStatusArg::Production => Self::Production,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use test_case::test_case;
+
+    use super::ColorArg;
+
+    #[test_case(ColorArg::Auto, true, &[], true ; "a terminal")]
+    #[test_case(ColorArg::Auto, false, &[], false ; "a pipe")]
+    #[test_case(ColorArg::Auto, true, &[("NO_COLOR", "1")], false ; "no color")]
+    #[test_case(ColorArg::Auto, true, &[("NO_COLOR", "")], true ; "an empty no color is unset")]
+    #[test_case(ColorArg::Auto, true, &[("TERM", "dumb")], false ; "a dumb terminal")]
+    #[test_case(ColorArg::Auto, false, &[("CLICOLOR_FORCE", "1")], true ; "forced on a pipe")]
+    #[test_case(ColorArg::Auto, false, &[("CLICOLOR_FORCE", "0")], false ; "force off")]
+    #[test_case(ColorArg::Auto, true, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false ; "no color wins")]
+    #[test_case(ColorArg::Always, false, &[("NO_COLOR", "1")], true ; "always")]
+    #[test_case(ColorArg::Never, true, &[("CLICOLOR_FORCE", "1")], false ; "never")]
+    fn color_follows_the_flag_and_the_conventions(
+        mode: ColorArg,
+        is_terminal: bool,
+        env: &[(&str, &str)],
+        expected: bool,
+    ) {
+        let var = |name: &str| {
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        assert_eq!(mode.enabled_with(is_terminal, var), expected);
     }
 }

@@ -20,6 +20,9 @@ use crate::util::hash::{canonical_json, sha256_hex};
 /// The directory of the cache under the project root unless configured.
 pub(crate) const DEFAULT_CACHE_DIR: &str = ".promptci/cache";
 
+/// promptci's directory of machine-local state under the project root (the default cache).
+pub(crate) const STATE_DIR: &str = ".promptci";
+
 /// Bumped when entries or keys change meaning, so old entries simply miss.
 const CACHE_FORMAT: u32 = 1;
 
@@ -129,6 +132,9 @@ struct CacheEntry {
 pub(crate) struct ResponseCache {
     dir: PathBuf,
     mode: CacheMode,
+    /// promptci's own state directory holding `dir`, given a `.gitignore` when the first
+    /// answer creates it.
+    state_dir: Option<PathBuf>,
     /// The first failure to store an answer: a cache that cannot be written slows later runs
     /// but must not fail this one, so it is reported once at the end.
     write_failure: Mutex<Option<String>>,
@@ -141,8 +147,18 @@ impl ResponseCache {
         Self {
             dir,
             mode,
+            state_dir: None,
             write_failure: Mutex::new(None),
         }
+    }
+
+    /// Marks `dir` as inside promptci's own state directory `state_dir`: when storing an
+    /// answer creates that directory, it gets a `.gitignore` ignoring everything, so cached
+    /// answers never end up in a commit.
+    #[must_use]
+    pub(crate) fn in_state_dir(mut self, state_dir: PathBuf) -> Self {
+        self.state_dir = Some(state_dir);
+        self
     }
 
     /// Returns the stored answer for `key`, marked as cached, when the mode reads and there is
@@ -239,7 +255,12 @@ impl ResponseCache {
         }
         let key = CacheKey(entry.key.clone());
         let path = self.entry_path(&key);
-        if let Err(error) = write_entry(&path, entry) {
+        let written = match &self.state_dir {
+            Some(state_dir) => crate::util::file::create_ignored_dir(state_dir),
+            None => Ok(()),
+        }
+        .and_then(|()| write_entry(&path, entry));
+        if let Err(error) = written {
             let mut failure = self
                 .write_failure
                 .lock()

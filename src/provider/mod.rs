@@ -16,7 +16,7 @@ mod recording;
 mod replay;
 mod stream;
 
-pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache};
+pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache, STATE_DIR};
 pub(crate) use client::{HttpClient, Provider, check_api_key};
 pub(crate) use model::{ChatRequest, EmbedRequest, JudgeCall, ProviderError};
 pub(crate) use recording::{RecordedAnswer, Recorder, inputs_hash, request_hash};

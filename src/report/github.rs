@@ -9,6 +9,7 @@
 
 use std::fmt::Write as _;
 
+use crate::error::Error;
 use crate::results::CaseStatus;
 use crate::results::{JsonCase, JsonReport};
 use crate::util::format::plural;
@@ -274,6 +275,94 @@ fn output_line(name: &str, value: &str) -> String {
         delimiter.push('_');
     }
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+/// Returns the annotations for an error that stopped promptci: one `::error` per located
+/// problem of invalid input, at its file, line and column (relative to the repository root
+/// through `path_prefix`), and one without a location for anything else.
+#[must_use]
+pub(crate) fn error_annotations(error: &Error, path_prefix: &str) -> String {
+    let title = error_title(error);
+    let mut out = String::new();
+    let Error::Input(input) = error else {
+        let _ = writeln!(
+            out,
+            "::error title={}::{}",
+            escape_property(title),
+            escape_data(&error.to_string())
+        );
+        return out;
+    };
+    for problem in &input.problems {
+        let message = match problem.help() {
+            Some(help) => format!("{}\nhelp: {help}", problem.message()),
+            None => problem.message().to_owned(),
+        };
+        match problem.position() {
+            Some((file, line, column)) => {
+                let _ = writeln!(
+                    out,
+                    "::error file={},line={line},col={column},title={}::{}",
+                    escape_property(&format!("{path_prefix}{file}")),
+                    escape_property(title),
+                    escape_data(&message)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "::error title={}::{}",
+                    escape_property(title),
+                    escape_data(&message)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Returns the step summary for an error that stopped promptci: what kind, the exit code, and
+/// each problem with its place.
+#[must_use]
+pub(crate) fn error_summary(error: &Error, path_prefix: &str) -> String {
+    let mut out = format!(
+        "## promptci: ❌ {} (exit {})\n\n",
+        error_title(error).trim_start_matches("promptci: "),
+        error.exit_code()
+    );
+    let Error::Input(input) = error else {
+        let _ = writeln!(out, "{}\n", cell(&error.to_string()));
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "No case ran: {} in the input.\n",
+        plural(input.problems.len(), "problem", "problems")
+    );
+    out.push_str("| where | problem |\n|---|---|\n");
+    for problem in input.problems.iter().take(SUMMARY_ROW_LIMIT) {
+        let place = problem
+            .position()
+            .map(|(file, line, column)| {
+                format!(
+                    "`{}:{line}:{column}`",
+                    cell(&format!("{path_prefix}{file}"))
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "| {place} | {} |", cell(problem.message()));
+    }
+    more_rows(&mut out, input.problems.len());
+    out.push('\n');
+    out
+}
+
+fn error_title(error: &Error) -> &'static str {
+    if error.exit_code() == crate::error::exit_code::INVALID_INPUT {
+        "promptci: invalid input"
+    } else {
+        "promptci: could not run"
+    }
 }
 
 /// Escapes a workflow command's message: `%`, CR and LF (and breaks up `##[`).

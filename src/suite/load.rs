@@ -427,6 +427,7 @@ fn validate(
 
     let suite_assertions = AssertionTemplate::compile_all(&raw.assert, context, &mut problems);
 
+    let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
     let mut first_seen: HashMap<String, usize> = HashMap::new();
     let mut cases = Vec::with_capacity(raw.cases.len());
     for spanned in raw.cases {
@@ -467,6 +468,7 @@ fn validate(
         super::probes::validate(probes, context, prompt.is_some(), &mut problems)
     });
 
+    require_cases(written_cases, &source, &mut problems);
     let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
     let templates = [
@@ -495,6 +497,17 @@ fn validate(
         embedder: raw.embedder.map(located),
         judge_templates,
     })
+}
+
+/// A suite that tests nothing would pass every run without anyone noticing: no cases (and no
+/// probes) is a problem at the top of the file.
+fn require_cases(written_cases: usize, source: &SourceFile, problems: &mut InvalidInput) {
+    if written_cases == 0 {
+        problems.push(
+            Problem::at_line(source, 1, 1, "the suite has no cases")
+                .with_help("add a `cases:` list (or `probes:`), or delete the file"),
+        );
+    }
 }
 
 /// Resolves the suite's prompt: a text template with its role, or a chat template loaded and

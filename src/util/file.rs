@@ -47,6 +47,19 @@ pub(crate) fn write_atomic_with(
     Ok(())
 }
 
+/// Creates `dir` with a `.gitignore` that ignores everything in it, when `dir` does not exist
+/// yet; an existing directory is left as it is (its owner may have chosen otherwise).
+pub(crate) fn create_ignored_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    write_atomic(
+        &dir.join(".gitignore"),
+        b"# Written by promptci: this directory holds machine-local state (the response cache).\n*\n",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

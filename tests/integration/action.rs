@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Project, ids};
+use crate::harness::{Project, git, ids};
 use crate::install::{SYSTEM_PATH, release_copy, replace_checksum, repository};
 
 fn repository_yaml(path: &str) -> Value {
@@ -633,4 +633,90 @@ fn a_tampered_release_fails_the_action_instead_of_falling_back() {
         run.stdout
     );
     assert!(!run.outputs.contains("installed="), "{}", run.outputs);
+}
+
+#[test]
+fn an_invalid_suite_fails_visibly_in_a_simulated_actions_run() {
+    let project = Project::new()
+        .file("app/suites/smoke.yaml", SMOKE_SUITE)
+        .file(
+            "app/suites/broken.yaml",
+            "cases:\n  - name: a\n    usr: hi\n  - name: b\n    user: hi\n    asert: []\n",
+        )
+        .file("app/promptci.yaml", "targets: {}\n");
+    let summary = project.path("summary.md");
+    let run = run_step(&project)
+        .input("working-directory", "app")
+        .env("GITHUB_STEP_SUMMARY", &summary.display().to_string())
+        .run();
+    run.code(2);
+    let annotations: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::error"))
+        .collect();
+    assert!(
+        annotations.first().is_some_and(|annotation| annotation.starts_with(
+            "::error file=app/suites/broken.yaml,line=3,col=5,title=promptci%3A invalid input::unknown field `usr`"
+        )),
+        "annotations are repository-relative and located: {}",
+        run.stdout
+    );
+    assert!(run.has_output("exit-code=2"), "{}", run.outputs);
+    let summary = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        summary.starts_with("## promptci: ❌ invalid input (exit 2)")
+            && summary.contains("| `app/suites/broken.yaml:3:5` | unknown field 'usr'"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_documented_example_that_matches_nothing_fails_visibly() {
+    let project = Project::new().file(
+        "suites/support.yaml",
+        "cases:\n  - name: refund\n    user: hi\n    mock-answer: 30 days\n    assert: [{contains: days}]\n",
+    );
+    let summary = project.path("summary.md");
+    let run = run_step(&project)
+        .input("args", "--filter '*::smoke_*' -j 8")
+        .env("GITHUB_STEP_SUMMARY", &summary.display().to_string())
+        .run();
+    run.code(2);
+    assert!(
+        run.stdout.contains(
+            "::error title=promptci%3A invalid input::nothing to run: no case selected in `suites` (`--filter` `*::smoke_*`)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.has_output("exit-code=2"), "{}", run.outputs);
+    assert!(
+        std::fs::read_to_string(summary)
+            .unwrap()
+            .contains("nothing to run"),
+    );
+
+    // With `changed-since` and no suite changed, an empty selection is the expected pass.
+    let dir = project.path("");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    git(
+        &dir,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "suites",
+        ],
+    );
+    let replay = run_step(&project)
+        .input("changed-since", "HEAD")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    let run = replay.run();
+    run.code(0);
+    assert!(run.has_output("exit-code=0"), "{}", run.outputs);
 }

@@ -50,6 +50,14 @@ fn a_warm_rerun_sends_zero_requests_and_reports_cached_answers() {
         files_under(&project.path(".promptci/cache")).len() == 2,
         "one entry per answer"
     );
+    // promptci created `.promptci/`, so it keeps it out of git.
+    assert_eq!(
+        std::fs::read_to_string(project.path(".promptci/.gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
 
     let warm = run(&project, &args, &["--cache", "read-write"]);
     warm.code(0);
@@ -161,6 +169,15 @@ fn cache_dir_from_the_flag_and_from_the_config() {
     assert_eq!(server.count(), 4, "a different cache starts cold");
     assert_eq!(files_under(&project.path("elsewhere")).len(), 2);
     assert!(!project.path(".promptci").exists());
+}
+
+#[test]
+fn a_promptci_directory_the_user_made_keeps_its_own_gitignore() {
+    let server = MockServer::always("hello, call our phone line");
+    let project = Project::greeter().file(".promptci/keep.txt", "mine\n");
+    run(&project, &live(&server), &["--cache", "read-write"]).code(0);
+    assert!(!project.path(".promptci/.gitignore").exists());
+    assert_eq!(files_under(&project.path(".promptci/cache")).len(), 2);
 }
 
 #[test]

@@ -265,11 +265,29 @@ fn changed_since_selects_suites_whose_files_or_included_templates_changed() {
     git(&project, &["init", "-q", "-b", "main"]);
     commit_all(&project, "one");
     assert!(listed_suites(&project, "HEAD").is_empty());
-    let run = project.run(&["run", "--changed-since", "HEAD", "--json", "r.json"]);
+    // Nothing changed: an empty selection, which passes only when allowed.
+    let run = project.run(&["run", "--changed-since", "HEAD"]);
+    run.code(2);
+    assert!(
+        run.stderr.contains(
+            "nothing to run: no case selected in `suites` (no suite changed since `HEAD`)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = project.run(&[
+        "run",
+        "--changed-since",
+        "HEAD",
+        "--allow-empty",
+        "--json",
+        "r.json",
+    ]);
     run.code(0);
     assert!(
-        run.stdout
-            .contains("nothing to run: no suite changed since `HEAD`"),
+        run.stdout.contains(
+            "nothing to run: no case selected in `suites` (no suite changed since `HEAD`)"
+        ),
         "{}",
         run.stdout
     );

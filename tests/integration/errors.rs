@@ -114,3 +114,83 @@ fn bad_arguments_exit_2() {
         run.stderr
     );
 }
+
+const ONE_CASE: &str = "cases:\n  - name: greets\n    user: hi\n    mock-answer: hello\n    assert: [{contains: hello}]\n";
+
+#[test]
+fn an_empty_selection_is_invalid_input_that_names_the_selection_unless_allowed() {
+    let project = Project::new().file("suites/a.yaml", ONE_CASE);
+    let run = project.run(&["run", "--filter", "*::smoke_*", "--tag", "nightly"]);
+    run.code(2);
+    assert!(
+        run.stderr.contains(
+            "error: nothing to run: no case selected in `suites` (`--filter` `*::smoke_*`, `--tag` `nightly`)"
+        ) && run.stderr.contains("`--allow-empty`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("PASSED"), "{}", run.stdout);
+
+    let run = project.run(&["run", "--tag", "nightly", "--allow-empty"]);
+    run.code(0);
+    assert!(run.stdout.contains("nothing to run"), "{}", run.stdout);
+}
+
+#[test]
+fn an_empty_suite_file_is_invalid_input() {
+    for text in ["", "# nothing yet\n", "cases: []\n", "vars: {a: 1}\n"] {
+        let project = Project::new()
+            .file("suites/a.yaml", ONE_CASE)
+            .file("suites/b.yaml", text);
+        let run = project.run(&["check"]);
+        run.code(2);
+        assert!(
+            run.stderr
+                .contains("error: suites/b.yaml:1:1: the suite has no cases"),
+            "{text:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn each_error_is_printed_once() {
+    let project = Project::new().copy("fixtures/bad/unknown-key.yaml", "suites/unknown-key.yaml");
+    let run = project.run(&["run"]);
+    run.code(2);
+    let headline = run.stderr.lines().next().unwrap();
+    assert!(
+        headline.starts_with("error: suites/unknown-key.yaml:4:5: "),
+        "{}",
+        run.stderr
+    );
+    let message = headline.trim_start_matches("error: suites/unknown-key.yaml:4:5: ");
+    assert_eq!(run.stderr.matches(message).count(), 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last(),
+        Some("error: invalid input: 1 problem")
+    );
+}
+
+#[test]
+fn color_follows_the_flag_no_color_clicolor_force_and_a_dumb_terminal() {
+    let project = Project::new().copy("fixtures/bad/unknown-key.yaml", "suites/unknown-key.yaml");
+    let colored = |run: &crate::harness::Run| run.stderr.contains("\x1b[");
+    // The harness sets NO_COLOR, which `always` overrides.
+    assert!(colored(&project.run(&["run", "--color", "always"])));
+    assert!(!colored(&project.run(&["run", "--color", "auto"])));
+    let forced = |extra: &[(&str, &str)]| {
+        let mut command = project.command(&["run"]);
+        command.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+        for (key, value) in extra {
+            command.env(key, value);
+        }
+        project.finish(command.output().unwrap())
+    };
+    assert!(colored(&forced(&[])), "CLICOLOR_FORCE colours a pipe");
+    assert!(!colored(&forced(&[("NO_COLOR", "1")])), "NO_COLOR wins");
+    let never = project.run(&["run", "--color", "never"]);
+    assert!(!colored(&never));
+    never.code(2);
+    // TERM=dumb is covered by the unit test of the rule: a test has no terminal to colour.
+}

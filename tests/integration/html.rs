@@ -664,7 +664,14 @@ fn the_pages_work_in_a_real_browser_with_no_network() {
 
     // A run that selected nothing still gives a page that draws.
     project
-        .run(&["run", "--filter", "no-such-case", "--html", "empty.html"])
+        .run(&[
+            "run",
+            "--filter",
+            "no-such-case",
+            "--allow-empty",
+            "--html",
+            "empty.html",
+        ])
         .code(0);
     let screenshots = std::env::var("PROMPTCI_SCREENSHOTS").ok();
     let spec = serde_json::json!({

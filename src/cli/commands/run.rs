@@ -5,12 +5,13 @@ use std::path::Path;
 
 use crate::cli::args::RunArgs;
 use crate::cli::support::{build_plan, stdout};
+use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
 use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache};
+use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache, STATE_DIR};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
 use crate::results::CaseStatus;
@@ -22,15 +23,18 @@ use crate::util::git::git_commit;
 use crate::util::path::display_path;
 
 /// Runs the selected cases, writes reports, and returns the gate's exit code.
-pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+pub(crate) fn run(
+    args: &RunArgs,
+    config: &Config,
+    cwd: &Path,
+    color: ColorArg,
+) -> Result<i32, Error> {
     check_named_target(args, config)?;
     let mut plan = build_plan(&args.select, config, cwd)?;
+    check_run_arguments(args, &plan)?;
     crate::cli::support::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
         plan.set_repeat(repeat);
-    }
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
     }
     // Everything that can be checked is checked before the first request.
     let [junit_path, json_path, html_path] = [&args.junit, &args.json, &args.html].map(|path| {
@@ -54,7 +58,8 @@ pub(crate) fn run(args: &RunArgs, config: &Config, cwd: &Path) -> Result<i32, Er
     let (prompt_tokens, held_back) = count_budgeted_prompts(&mut plan);
 
     let started_at = jiff::Timestamp::now();
-    let mut console = ConsoleReporter::new(stdout(), styles(), Display::detect(), plan.cases.len());
+    let mut console =
+        ConsoleReporter::new(stdout(), styles(color), Display::detect(), plan.cases.len());
     if plan.cases.is_empty() {
         console.note(&nothing_selected(&args.select));
     }
@@ -263,10 +268,10 @@ fn write_recording(dir: &Path, recorder: &Recorder, cwd: &Path) -> Result<String
     })
 }
 
-/// Returns colour styles on a terminal unless `NO_COLOR` is set.
-fn styles() -> Styles {
+/// Returns colour styles when `--color` and the environment ask for them on stdout.
+fn styles(color: ColorArg) -> Styles {
     use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+    if color.enabled(std::io::stdout().is_terminal()) {
         Styles::colored()
     } else {
         Styles::default()
@@ -325,20 +330,54 @@ fn write_reports<W: Write>(
     Ok(written)
 }
 
-/// Says why a run has no cases (only `--changed-since` and `--shard` can select none without an
-/// error).
+/// Refuses `--concurrency 0`, and a selection that holds no case unless `--allow-empty`: it
+/// would pass without testing anything.
+fn check_run_arguments(args: &RunArgs, plan: &TestPlan) -> Result<(), Error> {
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    if plan.cases.is_empty() && !args.allow_empty {
+        return Err(Error::usage(format!(
+            "{} (hint: `promptci list` with the same selection shows the case ids; pass `--allow-empty` when an empty selection is expected)",
+            nothing_selected(&args.select)
+        )));
+    }
+    Ok(())
+}
+
+/// Says which selection holds no case: the paths, and each filter, tag, `--changed-since` and
+/// `--shard` that narrowed it.
 fn nothing_selected(select: &crate::cli::args::SelectArgs) -> String {
-    let mut why = Vec::new();
+    let quoted = |items: &[String]| -> String {
+        items
+            .iter()
+            .map(|item| format!("`{item}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let paths: Vec<String> = select
+        .paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    let mut narrowed = Vec::new();
+    if !select.filter.is_empty() {
+        narrowed.push(format!("`--filter` {}", quoted(&select.filter)));
+    }
+    if !select.tag.is_empty() {
+        narrowed.push(format!("`--tag` {}", quoted(&select.tag)));
+    }
     if let Some(reference) = &select.changed_since {
-        why.push(format!("no suite changed since `{reference}`"));
+        narrowed.push(format!("no suite changed since `{reference}`"));
     }
     if let Some(shard) = select.shard {
-        why.push(format!("shard {shard} has no cases"));
+        narrowed.push(format!("shard {shard}"));
     }
-    if why.is_empty() {
-        why.push("no case matches the selection".to_owned());
+    let mut message = format!("nothing to run: no case selected in {}", quoted(&paths));
+    if !narrowed.is_empty() {
+        message.push_str(&format!(" ({})", narrowed.join(", ")));
     }
-    format!("nothing to run: {}", why.join("; "))
+    message
 }
 
 /// Says what to check when cases errored.
@@ -408,7 +447,11 @@ fn response_cache(
         },
         |dir| cwd.join(dir),
     );
-    Some(std::sync::Arc::new(ResponseCache::new(dir, mode)))
+    let mut cache = ResponseCache::new(dir.clone(), mode);
+    if dir == config.root.join(DEFAULT_CACHE_DIR) {
+        cache = cache.in_state_dir(config.root.join(STATE_DIR));
+    }
+    Some(std::sync::Arc::new(cache))
 }
 
 /// Creates the `--record` directory before the run, so a bad path fails before any request.
