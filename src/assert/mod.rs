@@ -21,4 +21,4 @@ mod text;
 pub(crate) use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
 pub(crate) use assertion_template::AssertionTemplate;
 pub(crate) use probe::ProbeCheck;
-pub(crate) use spec::AssertionSpec;
+pub(crate) use spec::{AssertionSpec, OneOrMany};

@@ -71,5 +71,6 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
         Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
         Command::Report(args) => commands::report::run(args, &cwd),
         Command::Trend(args) => commands::trend::run(args, &cwd),
+        Command::Judge(args) => commands::judge::run(args, &config, &cwd),
     }
 }

@@ -74,6 +74,54 @@ pub(crate) enum Command {
     /// Lay JSON reports of many runs out over time: pass rates, failures, flaky cases, tokens,
     /// cost and latency, as an HTML page of charts or Markdown.
     Trend(TrendArgs),
+    /// Measure graders: how often an assertion's judge agrees with people.
+    Judge(JudgeArgs),
+}
+
+/// Options of `promptci judge`.
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: JudgeCommand,
+}
+
+/// The commands of `promptci judge`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum JudgeCommand {
+    /// Run an assertion's judge over examples people labelled pass or fail and report how
+    /// often it agrees with them: accuracy, Cohen's kappa, false-pass and false-fail rates.
+    Calibrate(CalibrateArgs),
+}
+
+/// Options of `promptci judge calibrate`.
+#[derive(Debug, Args)]
+pub(crate) struct CalibrateArgs {
+    /// Labelled examples: CSV with a header, JSON Lines, or YAML (`.csv`, `.jsonl`, `.yaml`).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// The assertion whose judge is measured, as YAML (`'rubric: Answers politely'`); required
+    /// for CSV and JSON Lines, over a YAML file's `assert:`.
+    #[arg(long = "assert", value_name = "YAML")]
+    pub(crate) assertion: Option<String>,
+
+    /// Judge with this target from `promptci.yaml` (over the file's and promptci.yaml's
+    /// `grader:`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) grader: Option<String>,
+
+    /// The confidence of the intervals.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub(crate) confidence: f64,
+
+    /// The most judge requests in flight at once.
+    #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
+    pub(crate) concurrency: usize,
+
+    /// Write the calibration as JSON here (what a suite's `min-judge-agreement` reads).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// Options of `promptci report`.

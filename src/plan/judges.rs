@@ -8,10 +8,12 @@
 //! otherwise), so a recorded run is judged again offline with the recorded verdicts.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::judge_prompt::{JudgeKind, JudgePrompt};
 use crate::assert::Assertion;
+use crate::assert::judge::calibration::{CALIBRATION_KIND, Calibration};
 use crate::assert::judge::{Check, Judged};
 use crate::config::{Config, ProviderKind, Target};
 use crate::error::{InvalidInput, Problem};
@@ -35,6 +37,8 @@ pub(crate) struct JudgeResolver {
     /// Suites' own prompts by suite path and kind, or the message of why one failed to load
     /// (repeated with the same location, so the plan reports it once).
     loaded: HashMap<(String, JudgeKind), Result<Arc<JudgePrompt>, String>>,
+    /// Calibration files by path, or why one could not be read.
+    calibrations: HashMap<PathBuf, Result<Arc<Calibration>, String>>,
 }
 
 impl JudgeResolver {
@@ -67,7 +71,13 @@ impl JudgeResolver {
         let mut leaves = Vec::new();
         let mut ok = true;
         for judged in Assertion::judged_leaves(assertions) {
-            match self.leaf(judged, suite, case_target, config, targets, target_index) {
+            let leaf = self
+                .leaf(judged, suite, case_target, config, targets, target_index)
+                .and_then(|leaf| {
+                    self.check_agreement(judged, &leaf, suite, targets)?;
+                    Ok(leaf)
+                });
+            match leaf {
                 Ok(leaf) => leaves.push(leaf),
                 Err(problem) => {
                     ok = false;
@@ -145,6 +155,123 @@ impl JudgeResolver {
             target: index,
             prompt,
         })
+    }
+
+    /// Checks that a suite with `min-judge-agreement` has a calibration of this assertion's
+    /// judge — same assertion, grader model and judge prompt — that agreed with people enough.
+    fn check_agreement(
+        &mut self,
+        judged: &Judged,
+        leaf: &JudgeLeaf,
+        suite: &Suite,
+        targets: &[Target],
+    ) -> Result<(), Problem> {
+        let (Some(minimum), Some(prompt)) = (&suite.min_judge_agreement, &leaf.prompt) else {
+            return Ok(());
+        };
+        let (kind, text) = match &judged.check {
+            Check::Rubric { text, .. } => ("rubric", text.as_str()),
+            Check::Factuality { .. } => ("factuality", ""),
+            Check::Similar { .. } => return Ok(()),
+        };
+        let (line, column) = minimum.at;
+        let at = |message: String| Problem::at_line(&suite.source, line, column, message);
+        let written = if text.is_empty() {
+            format!("`{kind}`")
+        } else {
+            format!("`{kind}: {text}`")
+        };
+        let model = &targets[leaf.target].model;
+        let rerun = |file: &str| {
+            format!(
+                "measure it on labelled examples: `promptci judge calibrate EXAMPLES --json {file}` (paths relative to the suite)"
+            )
+        };
+        let mut stale = None;
+        for file in &minimum.calibrations {
+            let calibration = self.calibration(suite, file).map_err(at)?;
+            if calibration.assertion.kind != kind || calibration.assertion.text != text {
+                continue;
+            }
+            if &calibration.grader.model != model || calibration.prompt_hash != prompt.hash() {
+                stale = Some((file, calibration));
+                continue;
+            }
+            let mut short = Vec::new();
+            let mut short_at = minimum.at;
+            let n = calibration.n;
+            if let Some((least, written_at)) = minimum.kappa {
+                match calibration.kappa {
+                    Some(kappa) if kappa.value >= least => {}
+                    Some(kappa) => short.push(format!(
+                        "κ {:.2} (interval {:.2} to {:.2}) < {least}",
+                        kappa.value, kappa.low, kappa.high
+                    )),
+                    None => short.push(format!("κ undefined (every verdict the same) < {least}")),
+                }
+                if !short.is_empty() {
+                    short_at = written_at;
+                }
+            }
+            if let Some((least, written_at)) = minimum.accuracy {
+                match calibration.accuracy {
+                    Some(accuracy) if accuracy.value >= least => {}
+                    Some(accuracy) => short.push(format!(
+                        "accuracy {:.2} (interval {:.2} to {:.2}) < {least}",
+                        accuracy.value, accuracy.low, accuracy.high
+                    )),
+                    None => short.push(format!("no accuracy (no example judged) < {least}")),
+                }
+                if short.len() == 1 && short_at == minimum.at {
+                    short_at = written_at;
+                }
+            }
+            if short.is_empty() {
+                return Ok(());
+            }
+            return Err(Problem::at_line(&suite.source, short_at.0, short_at.1, format!(
+                "the judge of {written} agrees too little with people: {} on {n} examples (`{file}`)",
+                short.join(", ")
+            ))
+            .with_help("use a stronger grader or a clearer rubric, then calibrate again"));
+        }
+        if let Some((file, calibration)) = stale {
+            return Err(at(format!(
+                "the calibration of {written} in `{file}` is stale: it measured grader model `{}` with judge prompt {}, and this suite judges with `{model}` and prompt {}",
+                calibration.grader.model,
+                calibration.prompt_hash,
+                prompt.hash()
+            ))
+            .with_help(rerun(file)));
+        }
+        Err(at(format!(
+            "the judge of {written} is not calibrated: no file under `min-judge-agreement` measured it"
+        ))
+        .with_help(rerun(
+            minimum.calibrations.first().map_or("FILE", String::as_str),
+        )))
+    }
+
+    /// Reads a calibration file named by a suite (once per path).
+    fn calibration(&mut self, suite: &Suite, file: &str) -> Result<Arc<Calibration>, String> {
+        let path = suite.dir.join(file);
+        self.calibrations
+            .entry(path.clone())
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|error| format!("cannot read calibration `{file}`: {error}"))?;
+                let calibration: Calibration = serde_json::from_str(&text).map_err(|error| {
+                    format!("calibration `{file}` is not a `judge calibrate --json` file: {error}")
+                })?;
+                if calibration.kind != CALIBRATION_KIND {
+                    return Err(format!(
+                        "calibration `{file}` is of kind `{}`, not `{CALIBRATION_KIND}`",
+                        calibration.kind
+                    ));
+                }
+                Ok(Arc::new(calibration))
+            })
+            .clone()
     }
 
     /// Returns the prompt a suite judges `kind` with: its own template, else the built-in.

@@ -10,6 +10,7 @@
 
 pub(crate) mod ab;
 pub(crate) mod budget;
+pub(crate) mod calibration;
 pub(crate) mod comparison;
 pub(crate) mod console;
 pub(crate) mod github;

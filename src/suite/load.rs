@@ -46,6 +46,8 @@ pub(crate) struct Suite {
     pub(crate) embedder: Option<(String, usize, usize)>,
     /// The judge prompts the suite overrides.
     pub(crate) judge_templates: JudgeTemplates,
+    /// The agreement with people the suite's judges must have shown.
+    pub(crate) min_judge_agreement: Option<MinJudgeAgreement>,
     /// The generated probes the suite opts into.
     pub(crate) probes: Option<crate::probe::ProbeConfig>,
 }
@@ -60,6 +62,60 @@ pub(crate) struct JudgeTemplates {
     pub(crate) factuality: Option<(String, usize, usize)>,
     /// `pairwise-template` (`ab --judge`).
     pub(crate) pairwise: Option<(String, usize, usize)>,
+}
+
+/// `min-judge-agreement`: calibration files and the least agreement with people their judges
+/// must have shown.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MinJudgeAgreement {
+    /// Calibration files, relative to the suite.
+    pub(crate) calibrations: Vec<String>,
+    /// The least Cohen's κ, with where it is written (line, column).
+    pub(crate) kappa: Option<(f64, (usize, usize))>,
+    /// The least accuracy, with where it is written.
+    pub(crate) accuracy: Option<(f64, (usize, usize))>,
+    /// Where the calibration files are named.
+    pub(crate) at: (usize, usize),
+}
+
+/// Checks `min-judge-agreement`'s numbers.
+fn min_judge_agreement(
+    raw: Spanned<super::model::RawJudgeAgreement>,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> Option<MinJudgeAgreement> {
+    let at = span_start(&raw);
+    let raw = raw.value;
+    let problem = |message: &str| Problem::at_line(source, at.0, at.1, message.to_owned());
+    let kappa = raw.kappa.map(|kappa| (kappa.value, span_start(&kappa)));
+    let accuracy = raw
+        .accuracy
+        .map(|accuracy| (accuracy.value, span_start(&accuracy)));
+    if kappa.is_none() && accuracy.is_none() {
+        problems.push(
+            problem("`min-judge-agreement` sets no minimum")
+                .with_help("add `kappa: 0.6` and/or `accuracy: 0.9`"),
+        );
+        return None;
+    }
+    if kappa.is_some_and(|(kappa, _)| !(-1.0..=1.0).contains(&kappa)) {
+        problems.push(problem("`kappa` must be between -1 and 1"));
+        return None;
+    }
+    if accuracy.is_some_and(|(accuracy, _)| !(0.0..=1.0).contains(&accuracy)) {
+        problems.push(problem("`accuracy` must be between 0 and 1"));
+        return None;
+    }
+    if raw.calibration.0.is_empty() {
+        problems.push(problem("`calibration` names no file"));
+        return None;
+    }
+    Some(MinJudgeAgreement {
+        calibrations: raw.calibration.0,
+        kappa,
+        accuracy,
+        at,
+    })
 }
 
 /// The prompt a suite tests.
@@ -477,6 +533,9 @@ fn validate(
         raw.pairwise_template,
     ];
     let judge_templates = judge_templates(templates, &dir, &source, &mut problems);
+    let min_judge_agreement = raw
+        .min_judge_agreement
+        .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -496,6 +555,7 @@ fn validate(
         grader: raw.grader.map(located),
         embedder: raw.embedder.map(located),
         judge_templates,
+        min_judge_agreement,
     })
 }
 

@@ -9,13 +9,15 @@
 )]
 mod data;
 mod discover;
+mod examples;
 mod load;
 mod model;
 mod probes;
 
 pub(crate) use discover::discover;
+pub(crate) use examples::{ExampleFile, load_examples};
 pub(crate) use load::{
     Case, Conversation, PromptShape, RepeatSettings, Suite, SuitePrompt, for_each_suite,
-    load_suites,
+    load_suite, load_suites,
 };
 pub(crate) use model::{PromptRole, Vars};

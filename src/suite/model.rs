@@ -58,6 +58,20 @@ pub(crate) struct RawSuite {
     pub(crate) factuality_template: Option<Spanned<String>>,
     /// The judge prompt of `ab --judge`, over the built-in one.
     pub(crate) pairwise_template: Option<Spanned<String>>,
+    /// Calibration files and the agreement with people the suite's judges must reach.
+    pub(crate) min_judge_agreement: Option<Spanned<RawJudgeAgreement>>,
+}
+
+/// `min-judge-agreement`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawJudgeAgreement {
+    /// Files written by `judge calibrate --json` (relative to the suite).
+    pub(crate) calibration: crate::assert::OneOrMany,
+    /// The least Cohen's κ.
+    pub(crate) kappa: Option<Spanned<f64>>,
+    /// The least accuracy.
+    pub(crate) accuracy: Option<Spanned<f64>>,
 }
 
 /// The prompt a suite tests.

@@ -887,3 +887,170 @@ fn ab_judge_with_an_unreadable_grader_is_an_error_and_without_one_a_usage_error(
         "nothing is asked before the grader is known"
     );
 }
+
+/// Ten labelled examples: the mock judge passes answers containing "please".
+/// Human labels against judge verdicts: TP 4, FN 1, FP 2, TN 3.
+const CALIBRATION: &str = "\
+assert:
+  rubric: Answers politely
+examples:
+  - {user: q1, answer: 'Sure, please wait.', label: pass}
+  - {user: q2, answer: 'Yes, please.', label: pass}
+  - {user: q3, answer: 'Please hold on.', label: pass}
+  - {user: q4, answer: 'Happy to help, please ask.', label: pass}
+  - {user: q5, answer: 'Of course, glad to help.', label: pass}
+  - {user: q6, answer: 'Please go away.', label: fail}
+  - {user: q7, answer: 'Figure it out, please.', label: fail}
+  - {user: q8, answer: 'No.', label: fail}
+  - {user: q9, answer: 'Stop asking.', label: fail}
+  - {user: q10, answer: 'Whatever.', label: fail}
+";
+
+fn politeness_grader(judge: &JudgeRequest) -> GraderReply {
+    if judge.answer.to_lowercase().contains("please") {
+        GraderReply::pass("says please")
+    } else {
+        GraderReply::fail("no please")
+    }
+}
+
+#[test]
+fn judge_calibrate_reports_accuracy_and_kappa_that_match_a_hand_computation() {
+    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
+    let project = Project::new()
+        .file("promptci.yaml", &config(&target, &grader, ""))
+        .file("judges/polite.yaml", CALIBRATION);
+    let run = project.run(&[
+        "judge",
+        "calibrate",
+        "judges/polite.yaml",
+        "--json",
+        "polite.json",
+    ]);
+    run.code(0);
+    // By hand: n = 10, agreement p_o = (4 + 3) / 10 = 0.7; the judge passes 6 of 10
+    // (p_J = 0.6), people pass 5 of 10 (p_H = 0.5), so chance agreement
+    // p_e = 0.6 × 0.5 + 0.4 × 0.5 = 0.5 and κ = (0.7 − 0.5) / (1 − 0.5) = 0.4.
+    // False-pass rate 2 / 5 = 0.4, false-fail rate 1 / 5 = 0.2.
+    let result = run.json("polite.json");
+    let close = |value: &Value, expected: f64| {
+        assert!(
+            (value.as_f64().unwrap() - expected).abs() < 1e-12,
+            "{value} vs {expected}"
+        );
+    };
+    close(&result["accuracy"]["value"], 0.7);
+    close(&result["kappa"]["value"], 0.4);
+    close(&result["false_pass"]["value"], 0.4);
+    close(&result["false_fail"]["value"], 0.2);
+    assert_eq!(result["n"], 10);
+    assert_eq!(result["confusion"]["true_pass"], 4);
+    assert_eq!(result["confusion"]["false_fail"], 1);
+    assert_eq!(result["confusion"]["false_pass"], 2);
+    assert_eq!(result["confusion"]["true_fail"], 3);
+    assert_eq!(result["grader"]["model"], "grader-model");
+    assert_eq!(result["disagreements"].as_array().unwrap().len(), 3);
+    assert!(run.stdout.contains("accuracy 70.0%"), "{}", run.stdout);
+    assert!(run.stdout.contains("kappa 0.40"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Please go away."),
+        "disagreements listed: {}",
+        run.stdout
+    );
+    // Its Wilson interval at 95% (hand computed: 0.3968 to 0.8922).
+    close_enough(&result["accuracy"]["low"], 0.3968);
+    close_enough(&result["accuracy"]["high"], 0.8922);
+}
+
+fn close_enough(value: &Value, expected: f64) {
+    assert!(
+        (value.as_f64().unwrap() - expected).abs() < 5e-4,
+        "{value} vs {expected}"
+    );
+}
+
+#[test]
+fn judge_calibrate_reads_csv_with_the_assertion_on_the_command_line() {
+    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
+    let csv =
+        "user,answer,label\nq1,\"Sure, please wait.\",pass\nq2,No.,fail\nq3,Please go away.,fail\n";
+    let run = Project::new()
+        .file("promptci.yaml", &config(&target, &grader, ""))
+        .file("labels.csv", csv)
+        .run(&[
+            "judge",
+            "calibrate",
+            "labels.csv",
+            "--assert",
+            "rubric: Answers politely",
+            "--json",
+            "out.json",
+        ]);
+    run.code(0);
+    let result = run.json("out.json");
+    assert_eq!(result["n"], 3);
+    assert_eq!(result["confusion"]["false_pass"], 1);
+
+    let bad = "user,answer,label\nq1,fine,maybe\n";
+    let run = Project::new()
+        .file("promptci.yaml", &config(&target, &grader, ""))
+        .file("labels.csv", bad)
+        .run(&[
+            "judge",
+            "calibrate",
+            "labels.csv",
+            "--assert",
+            "rubric: Answers politely",
+        ]);
+    run.code(2);
+    assert!(run.stderr.contains("labels.csv:2:"), "{}", run.stderr);
+    assert!(run.stderr.contains("maybe"), "{}", run.stderr);
+}
+
+#[test]
+fn check_fails_a_suite_whose_judge_agrees_too_little_with_people() {
+    let (target, grader) = (target(&[]), mock_grader::start(politeness_grader));
+    let suite = |minimum: &str| {
+        format!(
+            "{SUITE_HEAD}min-judge-agreement:\n  calibration: ../judges/polite.json\n  kappa: {minimum}\ncases:\n  - name: c\n    user: hi\n    assert:\n      - rubric: Answers politely\n"
+        )
+    };
+    let project = Project::new()
+        .file("promptci.yaml", &config(&target, &grader, ""))
+        .file("judges/polite.yaml", CALIBRATION)
+        .file("suites/system.j2", "You are a support agent.")
+        .file("suites/support.yaml", &suite("0.6"));
+    project
+        .run(&[
+            "judge",
+            "calibrate",
+            "judges/polite.yaml",
+            "--json",
+            "judges/polite.json",
+        ])
+        .code(0);
+    let asked = grader.count();
+    let run = project.run(&["check"]);
+    run.code(2);
+    assert!(
+        run.stderr.contains("suites/support.yaml:6:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("0.40"), "{}", run.stderr);
+    assert!(run.stderr.contains("0.6"), "{}", run.stderr);
+    // `run` refuses before any request too.
+    project.run(&["run"]).code(2);
+    assert_eq!(grader.count(), asked);
+
+    let project = project.file("suites/support.yaml", &suite("0.3"));
+    project.run(&["check"]).code(0);
+
+    // A calibration made with another grader model is stale.
+    let stale =
+        config(&target, &grader, "").replace("model: grader-model", "model: grader-model-2");
+    let run = project.file("promptci.yaml", &stale).run(&["check"]);
+    run.code(2);
+    assert!(run.stderr.contains("stale"), "{}", run.stderr);
+    assert!(run.stderr.contains("grader-model-2"), "{}", run.stderr);
+}

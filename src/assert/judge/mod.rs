@@ -6,6 +6,7 @@
 //! embeddings ([`embedding`]). An answer that cannot be read is an error of the assertion,
 //! never a failure.
 
+pub(crate) mod calibration;
 pub(crate) mod embedding;
 pub(crate) mod parse;
 mod verdict;

@@ -4,6 +4,7 @@
 pub(crate) mod ab;
 pub(crate) mod check;
 pub(crate) mod diff;
+pub(crate) mod judge;
 pub(crate) mod list;
 pub(crate) mod merge;
 pub(crate) mod probes;
