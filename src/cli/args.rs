@@ -369,6 +369,12 @@ pub(crate) struct AbArgs {
     /// Write the comparison as JSON here.
     #[arg(long, value_name = "PATH")]
     pub(crate) json: Option<PathBuf>,
+
+    /// Also have the grader (`--grader`, else the suite's or promptci.yaml's `grader:`) say
+    /// which answer better meets RUBRIC, every pair in both orders; an exact sign test on the
+    /// pairs then decides the exit code.
+    #[arg(long, value_name = "RUBRIC")]
+    pub(crate) judge: Option<String>,
 }
 
 /// The online-experiment commands of `promptci ab`.

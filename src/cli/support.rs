@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::args::SelectArgs;
-use crate::config::{Config, TargetOverrides};
+use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
 use crate::plan::{PlanOptions, TestPlan};
 use crate::provider::{HttpClient, Provider};
@@ -246,10 +246,15 @@ pub(crate) fn load_reports(
 
 /// Builds one provider per target of the plan, checking API keys before any request.
 pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
+    providers_for_targets(&plan.targets)
+}
+
+/// Builds one provider per target, checking API keys before any request.
+pub(crate) fn providers_for_targets(targets: &[Target]) -> Result<Vec<Provider>, Error> {
     let client = HttpClient::default();
     let mut problems = InvalidInput::default();
-    let mut providers = Vec::with_capacity(plan.targets.len());
-    for target in &plan.targets {
+    let mut providers = Vec::with_capacity(targets.len());
+    for target in targets {
         match Provider::for_target(target, &client) {
             Ok(provider) => providers.push(provider),
             Err(message) => problems.push(Problem::new(message)),

@@ -9,6 +9,7 @@ mod accounting;
 mod baseline;
 mod budget;
 pub(crate) mod experiment;
+mod pairwise;
 mod policy;
 mod trend;
 mod verdict;
@@ -22,6 +23,7 @@ pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };
+pub(crate) use pairwise::{JudgeComparison, JudgedPair, PairOutcome, compare_pairs};
 pub(crate) use policy::PairedExact;
 pub(crate) use trend::{CaseFlips, Trend, TrendPoint};
 pub(crate) use verdict::{FailOn, Verdict, report_verdict, verdict};

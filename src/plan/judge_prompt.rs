@@ -26,6 +26,8 @@ pub(crate) enum JudgeKind {
     Rubric,
     /// `factuality`.
     Factuality,
+    /// `ab --judge`: which of two answers is better.
+    Pairwise,
 }
 
 impl JudgeKind {
@@ -34,6 +36,7 @@ impl JudgeKind {
         match self {
             Self::Rubric => include_str!("judge_templates/rubric.yaml"),
             Self::Factuality => include_str!("judge_templates/factuality.yaml"),
+            Self::Pairwise => include_str!("judge_templates/pairwise.yaml"),
         }
     }
 
@@ -41,6 +44,7 @@ impl JudgeKind {
         match self {
             Self::Rubric => "rubric",
             Self::Factuality => "factuality",
+            Self::Pairwise => "pairwise",
         }
     }
 }
@@ -267,11 +271,16 @@ mod tests {
 
     #[test]
     fn every_builtin_prompt_parses_and_they_differ() {
-        let hashes: std::collections::HashSet<String> = [JudgeKind::Rubric, JudgeKind::Factuality]
+        let kinds = [
+            JudgeKind::Rubric,
+            JudgeKind::Factuality,
+            JudgeKind::Pairwise,
+        ];
+        let hashes: std::collections::HashSet<String> = kinds
             .into_iter()
             .map(|kind| JudgePrompt::builtin(kind).hash().to_owned())
             .collect();
-        assert_eq!(hashes.len(), 2);
+        assert_eq!(hashes.len(), 3);
     }
 
     #[test]

@@ -156,6 +156,7 @@ impl JudgeResolver {
         let written = match kind {
             JudgeKind::Rubric => &suite.judge_templates.rubric,
             JudgeKind::Factuality => &suite.judge_templates.factuality,
+            JudgeKind::Pairwise => &suite.judge_templates.pairwise,
         };
         let Some((file, line, column)) = written else {
             return Ok(Arc::clone(

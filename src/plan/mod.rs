@@ -12,8 +12,8 @@ mod repeat_policy;
 mod shard;
 mod test_plan;
 
-pub(crate) use judge_prompt::JudgeContext;
-pub(crate) use judges::JudgeLeaf;
+pub(crate) use judge_prompt::{JudgeContext, JudgeKind, JudgePrompt};
+pub(crate) use judges::{JudgeLeaf, JudgeResolver};
 pub(crate) use probe::Probe;
 pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
 pub(crate) use shard::Shard;

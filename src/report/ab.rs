@@ -1,6 +1,6 @@
 //! An A/B [`AbComparison`] as console text ([`render`]).
 
-use crate::decide::{AbComparison, Tally};
+use crate::decide::{AbComparison, JudgeComparison, PairOutcome, Tally};
 use crate::util::format::percent;
 
 /// Returns the comparison as console text: a table of cases, then the overall result.
@@ -52,6 +52,72 @@ pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) ->
     } else {
         out.push_str(&format!(
             "verdict: B is not significantly worse than A (p ≥ {alpha:.2})\n"
+        ));
+    }
+    out
+}
+
+/// The most pairs the console lists with the judge's reason.
+const LISTED_PAIRS: usize = 5;
+
+/// Returns the pairwise judgement as console text: wins, ties, how often the order changed
+/// the grader's mind, the sign test, the verdict, and the first pairs B lost with the reason.
+#[must_use]
+pub(crate) fn render_judge(judge: &JudgeComparison, grader: &str, rubric: &str) -> String {
+    let decided = judge.a_wins + judge.b_wins;
+    let judged = decided + judge.ties;
+    let mut out = format!(
+        "\npairwise judge: grader `{grader}`, rubric \"{rubric}\", each pair judged in both orders\n"
+    );
+    out.push_str(&format!(
+        "A better: {}, B better: {}, ties: {} ({} of {} pairs changed with the order: ties), left out: {}\n",
+        judge.a_wins, judge.b_wins, judge.ties, judge.inconsistent, judged, judge.errors
+    ));
+    out.push_str(&format!(
+        "exact one-sided sign test over {decided} decided pairs: p = {}\n",
+        p_text(judge.p_value)
+    ));
+    let alpha = 1.0 - judge.confidence;
+    if judge.significantly_worse {
+        out.push_str(&format!(
+            "verdict: the judge finds B significantly worse than A (p < {alpha:.2})\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "verdict: the judge does not find B significantly worse than A (p ≥ {alpha:.2})\n"
+        ));
+    }
+    let lost: Vec<_> = judge
+        .pairs
+        .iter()
+        .filter(|pair| pair.outcome == PairOutcome::A)
+        .collect();
+    for pair in lost.iter().take(LISTED_PAIRS) {
+        out.push_str(&format!(
+            "  A better: {} #{}: {}\n",
+            pair.id, pair.attempt, pair.reasons[0]
+        ));
+    }
+    if lost.len() > LISTED_PAIRS {
+        out.push_str(&format!(
+            "  … and {} more (`--json` lists every pair)\n",
+            lost.len() - LISTED_PAIRS
+        ));
+    }
+    let errors = judge
+        .pairs
+        .iter()
+        .find(|pair| pair.outcome == PairOutcome::Error);
+    if let Some(pair) = errors {
+        let why = pair
+            .reasons
+            .iter()
+            .find(|reason| reason.starts_with("error: "));
+        out.push_str(&format!(
+            "  left out: {} #{}: {}\n",
+            pair.id,
+            pair.attempt,
+            why.map_or("", String::as_str)
         ));
     }
     out

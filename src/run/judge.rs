@@ -238,15 +238,77 @@ async fn ask(
     provider: &Provider,
     lanes: JudgeLanes<'_>,
 ) -> (Result<Vote, CaseError>, JudgeCost) {
-    let request = ChatRequest {
+    let call = JudgeAsk {
         case_id: &case.id,
+        attempt,
+        vote,
+        slot,
+        seed,
+        messages,
+        grader,
+        target: leaf.target,
+        provider,
+    };
+    let read = |text: &str| match check {
+        Check::Rubric { .. } => read_rubric(text).map(VoteAnswer::Rubric),
+        Check::Factuality { .. } => read_factuality(text).map(VoteAnswer::Factuality),
+        Check::Similar { .. } => unreachable!("embedders are not asked for votes"),
+    };
+    let (result, cost) = ask_readable(call, read, lanes.dispatcher, lanes.options).await;
+    (result.map(|(answer, meta)| Vote { answer, meta }), cost)
+}
+
+/// One judge call: whose, about what, and where it goes.
+#[derive(Clone, Copy)]
+pub(crate) struct JudgeAsk<'a> {
+    /// The case the call judges (replay and recordings key judge answers by it).
+    pub(crate) case_id: &'a str,
+    /// The attempt whose answer is judged, from 1.
+    pub(crate) attempt: u32,
+    /// The vote, from 1 (cache keys of later votes differ).
+    pub(crate) vote: u32,
+    /// The call's key within its case and attempt, for recordings.
+    pub(crate) slot: &'a str,
+    /// The seed sent with the call.
+    pub(crate) seed: Option<i64>,
+    /// The rendered judge prompt.
+    pub(crate) messages: &'a [Message],
+    /// The grader's name, for errors.
+    pub(crate) grader: &'a str,
+    /// The grader's index among the dispatcher's targets.
+    pub(crate) target: usize,
+    /// The grader's provider.
+    pub(crate) provider: &'a Provider,
+}
+
+/// Asks a grader until `read` can read its answer (at most [`ASKS`] times); the answer comes
+/// from the cache when the cache holds it, and a readable live answer is cached and recorded.
+pub(crate) async fn ask_readable<A>(
+    call: JudgeAsk<'_>,
+    read: impl Fn(&str) -> Result<A, Unreadable>,
+    dispatcher: &Dispatcher,
+    options: &RunOptions,
+) -> (Result<(A, CallMeta), CaseError>, JudgeCost) {
+    let JudgeAsk {
+        case_id,
+        attempt,
+        vote,
+        slot,
+        seed,
+        messages,
+        grader,
+        target,
+        provider,
+    } = call;
+    let request = ChatRequest {
+        case_id,
         attempt,
         messages,
         mock_answer: None,
         chat_prompt: false,
         judge: Some(JudgeCall { slot, seed }),
     };
-    let cache = lanes.options.cache.as_deref().and_then(|cache| {
+    let cache = options.cache.as_deref().and_then(|cache| {
         let key = CacheKey::for_judge(&provider.canonical_request(&request)?, attempt, vote);
         Some((cache, key))
     });
@@ -260,7 +322,7 @@ async fn ask(
         let output = if let Some(output) = cached {
             output
         } else {
-            let sent = lanes.dispatcher.send(leaf.target, provider, &request).await;
+            let sent = dispatcher.send(target, provider, &request).await;
             cost.add(JudgeCost::requested(sent.requests));
             match sent.result {
                 Ok(output) => output,
@@ -271,22 +333,17 @@ async fn ask(
             // Answered from the cache or a recording: nothing was requested.
             cost.requests = 0;
         }
-        cost.add_usage(leaf.target, output.usage);
-        let read = match check {
-            Check::Rubric { .. } => read_rubric(&output.text).map(VoteAnswer::Rubric),
-            Check::Factuality { .. } => read_factuality(&output.text).map(VoteAnswer::Factuality),
-            Check::Similar { .. } => unreachable!("embedders are not asked for votes"),
-        };
-        match read {
+        cost.add_usage(target, output.usage);
+        match read(&output.text) {
             Ok(answer) => {
                 if let Some((cache, key)) = &cache {
                     cache.store(key, &output);
                 }
-                if let Some(recorder) = lanes.options.recorder.as_deref()
+                if let Some(recorder) = options.recorder.as_deref()
                     && provider.is_live()
                 {
                     recorder.add_judge(
-                        &case.id,
+                        case_id,
                         attempt,
                         slot,
                         RecordedAnswer {
@@ -299,15 +356,12 @@ async fn ask(
                         },
                     );
                 }
-                let vote = Vote {
-                    answer,
-                    meta: CallMeta {
-                        model: output.model,
-                        usage: output.usage,
-                        cached: output.cached,
-                    },
+                let meta = CallMeta {
+                    model: output.model,
+                    usage: output.usage,
+                    cached: output.cached,
                 };
-                return (Ok(vote), cost);
+                return (Ok((answer, meta)), cost);
             }
             Err(why) => last_unreadable = Some((why, output.text, output.model)),
         }

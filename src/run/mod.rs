@@ -7,8 +7,10 @@ mod breaker;
 mod dispatch;
 mod judge;
 mod limits;
+mod pairwise;
 mod repeat;
 mod retry;
 mod runner;
 
+pub(crate) use pairwise::{PairToJudge, judge_pairs};
 pub(crate) use runner::{RunOptions, execute};

@@ -58,6 +58,8 @@ pub(crate) struct JudgeTemplates {
     pub(crate) rubric: Option<(String, usize, usize)>,
     /// `factuality-template`.
     pub(crate) factuality: Option<(String, usize, usize)>,
+    /// `pairwise-template` (`ab --judge`).
+    pub(crate) pairwise: Option<(String, usize, usize)>,
 }
 
 /// The prompt a suite tests.
@@ -370,7 +372,7 @@ fn located(written: Spanned<String>) -> (String, usize, usize) {
 
 /// Returns the judge prompts a suite names, reporting files that do not exist.
 fn judge_templates(
-    (rubric, factuality): (Option<Spanned<String>>, Option<Spanned<String>>),
+    [rubric, factuality, pairwise]: [Option<Spanned<String>>; 3],
     dir: &Path,
     source: &SourceFile,
     problems: &mut InvalidInput,
@@ -378,10 +380,15 @@ fn judge_templates(
     let templates = JudgeTemplates {
         rubric: rubric.map(located),
         factuality: factuality.map(located),
+        pairwise: pairwise.map(located),
     };
-    for (template, line, column) in [&templates.rubric, &templates.factuality]
-        .into_iter()
-        .flatten()
+    for (template, line, column) in [
+        &templates.rubric,
+        &templates.factuality,
+        &templates.pairwise,
+    ]
+    .into_iter()
+    .flatten()
     {
         if !dir.join(template).is_file() {
             problems.push(
@@ -464,7 +471,11 @@ fn validate(
     require_cases(written_cases, &source, &mut problems);
     let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
-    let templates = (raw.rubric_template, raw.factuality_template);
+    let templates = [
+        raw.rubric_template,
+        raw.factuality_template,
+        raw.pairwise_template,
+    ];
     let judge_templates = judge_templates(templates, &dir, &source, &mut problems);
     if !problems.is_empty() {
         return Err(problems);

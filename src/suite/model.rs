@@ -56,6 +56,8 @@ pub(crate) struct RawSuite {
     pub(crate) rubric_template: Option<Spanned<String>>,
     /// The judge prompt of `factuality`, over the built-in one.
     pub(crate) factuality_template: Option<Spanned<String>>,
+    /// The judge prompt of `ab --judge`, over the built-in one.
+    pub(crate) pairwise_template: Option<Spanned<String>>,
 }
 
 /// The prompt a suite tests.

@@ -742,3 +742,148 @@ fn a_mock_grader_with_rules_judges_offline() {
         "no refund"
     );
 }
+
+/// Two templates for `ab`: A answers helpfully, B tersely, decided by the system prompt.
+fn ab_project(grader: &MockServer, target: &MockServer, b_template: &str) -> Project {
+    let suite = "prompt:\n  id: support\n  template: a.j2\ncases:\n  - name: refunds\n    user: How long do refunds take?\n  - name: returns\n    user: Can I return an opened item?\n";
+    Project::new()
+        .file("promptci.yaml", &config(target, grader, ""))
+        .file("suites/support.yaml", suite)
+        .file("suites/a.j2", "Be helpful.")
+        .file("suites/b.j2", b_template)
+}
+
+fn ab_target() -> MockServer {
+    MockServer::start(|request, _| {
+        Reply::answer(if request.system().contains("helpful") {
+            format!("Here is a full answer to: {}", request.last_user())
+        } else {
+            "No.".to_owned()
+        })
+    })
+}
+
+/// Prefers the full answer; calls two full answers a tie.
+fn pairwise_grader(judge: &JudgeRequest) -> GraderReply {
+    let full = |text: &str| text.starts_with("Here is a full answer");
+    match (full(&judge.first), full(&judge.second)) {
+        (true, false) => GraderReply::winner("first"),
+        (false, true) => GraderReply::winner("second"),
+        _ => GraderReply::winner("tie"),
+    }
+}
+
+#[test]
+fn ab_judge_exits_1_on_a_clearly_worse_b_and_0_on_a_tie() {
+    let (target, grader) = (ab_target(), mock_grader::start(pairwise_grader));
+    let worse = ab_project(&grader, &target, "Be terse.").run(&[
+        "ab",
+        "--a",
+        "suites/a.j2",
+        "--b",
+        "suites/b.j2",
+        "--repeat",
+        "3",
+        "--judge",
+        "Answers the question fully",
+        "--json",
+        "ab.json",
+    ]);
+    worse.code(1);
+    let judge = &worse.json("ab.json")["judge"];
+    assert_eq!(judge["a_wins"], 6, "{judge}");
+    assert_eq!(judge["b_wins"], 0, "{judge}");
+    // Six of six decided pairs against B: p = 1/64.
+    assert!(
+        (judge["p_value"].as_f64().unwrap() - 1.0 / 64.0).abs() < 1e-12,
+        "{judge}"
+    );
+    assert_eq!(judge["significantly_worse"], true);
+    // Every pair was judged in both orders.
+    assert_eq!(grader.count(), 12);
+    assert!(worse.stdout.contains("sign test"), "{}", worse.stdout);
+
+    let (target, grader) = (ab_target(), mock_grader::start(pairwise_grader));
+    let tie = ab_project(&grader, &target, "Be helpful, please.").run(&[
+        "ab",
+        "--a",
+        "suites/a.j2",
+        "--b",
+        "suites/b.j2",
+        "--repeat",
+        "3",
+        "--judge",
+        "Answers the question fully",
+        "--json",
+        "ab.json",
+    ]);
+    tie.code(0);
+    let judge = &tie.json("ab.json")["judge"];
+    assert_eq!(judge["ties"], 6, "{judge}");
+    assert_eq!(judge["p_value"], 1.0, "{judge}");
+}
+
+#[test]
+fn ab_judge_counts_a_pair_whose_orders_disagree_as_a_tie() {
+    let target = ab_target();
+    // A position-biased grader: always prefers the first answer.
+    let grader = mock_grader::start(|_| GraderReply::winner("first"));
+    let run = ab_project(&grader, &target, "Be terse.").run(&[
+        "ab",
+        "--a",
+        "suites/a.j2",
+        "--b",
+        "suites/b.j2",
+        "--repeat",
+        "2",
+        "--judge",
+        "Answers the question fully",
+        "--json",
+        "ab.json",
+    ]);
+    run.code(0);
+    let judge = &run.json("ab.json")["judge"];
+    assert_eq!(judge["ties"], 4, "{judge}");
+    assert_eq!(judge["inconsistent"], 4, "{judge}");
+}
+
+#[test]
+fn ab_judge_with_an_unreadable_grader_is_an_error_and_without_one_a_usage_error() {
+    let target = ab_target();
+    let grader = mock_grader::start(|_| GraderReply::Text("Both look fine to me.".to_owned()));
+    let args = [
+        "ab",
+        "--a",
+        "suites/a.j2",
+        "--b",
+        "suites/b.j2",
+        "--repeat",
+        "1",
+        "--judge",
+        "Answers the question fully",
+    ];
+    let run = ab_project(&grader, &target, "Be terse.").run(&args);
+    run.code(3);
+    assert!(
+        run.stdout.contains("did not answer with a verdict"),
+        "{}",
+        run.stdout
+    );
+    // Two pairs, two orders, three asks each.
+    assert_eq!(grader.count(), 12);
+
+    let asked = target.count();
+    let run = ab_project(&grader, &target, "Be terse.")
+        .file(
+            "promptci.yaml",
+            &config(&target, &grader, "").replace("grader: judge\n", ""),
+        )
+        .run(&args);
+    run.code(2);
+    assert!(run.stderr.contains("needs a grader"), "{}", run.stderr);
+    assert_eq!(
+        target.count(),
+        asked,
+        "nothing is asked before the grader is known"
+    );
+}

@@ -1,9 +1,9 @@
 //! A scriptable grader and embedder on 127.0.0.1, built on [`MockServer`].
 //!
 //! Chat requests are read as judge prompts: the tags of promptci's default judge templates
-//! (`<answer>`, `<rubric>`, `<reference>`, `<submitted>`) become a
+//! (`<answer>`, `<rubric>`, `<reference>`, `<submitted>`, `<first>`, `<second>`) become a
 //! [`JudgeRequest`], and a script decides the [`GraderReply`]: a verdict, a factuality
-//! category, the same wrapped in chat or a code fence, garbage, a refusal,
+//! category, a pairwise winner, the same wrapped in chat or a code fence, garbage, a refusal,
 //! a slow answer or an HTTP error. `/v1/embeddings` answers with deterministic hashed
 //! bag-of-words vectors, so texts with the same words score 1.0 and texts sharing none 0.0.
 
@@ -27,6 +27,9 @@ pub(crate) struct JudgeRequest {
     pub(crate) rubric: String,
     /// The factuality reference (`<reference>`).
     pub(crate) reference: String,
+    /// The pairwise answers in this call's order (`<first>`, `<second>`).
+    pub(crate) first: String,
+    pub(crate) second: String,
     /// The request's `seed`, which promptci raises by one per vote.
     pub(crate) seed: Option<i64>,
     /// How many times this exact request was seen before (0 for the first ask).
@@ -51,6 +54,8 @@ pub(crate) enum GraderReply {
     },
     /// `{"reason", "category"}`.
     Category(String),
+    /// `{"reason", "winner"}`.
+    Winner(String),
     /// The inner reply's JSON inside friendly prose.
     Chatty(Box<GraderReply>),
     /// The inner reply's JSON inside a `json` code fence.
@@ -94,6 +99,10 @@ impl GraderReply {
         Self::Category(category.to_owned())
     }
 
+    pub(crate) fn winner(winner: &str) -> Self {
+        Self::Winner(winner.to_owned())
+    }
+
     pub(crate) fn chatty(self) -> Self {
         Self::Chatty(Box::new(self))
     }
@@ -116,6 +125,9 @@ impl GraderReply {
             Self::Category(category) => Some(
                 json!({"reason": format!("it is {category}"), "category": category}).to_string(),
             ),
+            Self::Winner(winner) => {
+                Some(json!({"reason": format!("{winner} is better"), "winner": winner}).to_string())
+            }
             _ => None,
         }
     }
@@ -147,7 +159,7 @@ impl GraderReply {
             ),
             Self::Slow(delay, inner) => inner.into_reply().delayed(delay),
             Self::Status(status) => Reply::status(status, r#"{"error": {"message": "grader down"}}"#),
-            Self::Verdict { .. } | Self::Category(_) => {
+            Self::Verdict { .. } | Self::Category(_) | Self::Winner(_) => {
                 unreachable!("JSON replies return above")
             }
         }
@@ -176,6 +188,8 @@ pub(crate) fn start(
                 .unwrap_or_default(),
             rubric: tag(&prompt, "rubric").unwrap_or_default(),
             reference: tag(&prompt, "reference").unwrap_or_default(),
+            first: tag(&prompt, "first").unwrap_or_default(),
+            second: tag(&prompt, "second").unwrap_or_default(),
             seed: request.body["seed"].as_i64(),
             asked_before,
         };

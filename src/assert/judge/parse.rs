@@ -137,6 +137,49 @@ pub(crate) fn read_factuality(answer: &str) -> Result<FactualityAnswer, Unreadab
     })
 }
 
+/// Which of two answers a pairwise judge preferred, in the order it was shown them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Winner {
+    /// The answer shown first.
+    First,
+    /// The answer shown second.
+    Second,
+    /// Neither.
+    Tie,
+}
+
+/// A pairwise judge's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PairwiseAnswer {
+    /// The preferred answer.
+    pub(crate) winner: Winner,
+    /// The judge's reason.
+    pub(crate) reason: String,
+}
+
+/// Reads a pairwise verdict: `winner` (`first`, `second` or `tie`) and `reason`.
+pub(crate) fn read_pairwise(answer: &str) -> Result<PairwiseAnswer, Unreadable> {
+    let object = find_object(answer, &["winner"])?;
+    let written = object
+        .get("winner")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Unreadable::new("`winner` is not a string"))?;
+    let winner = match written.trim().to_lowercase().as_str() {
+        "first" | "1" | "a" => Winner::First,
+        "second" | "2" | "b" => Winner::Second,
+        "tie" | "neither" | "both" | "equal" => Winner::Tie,
+        _ => {
+            return Err(Unreadable::new(format!(
+                "`winner` is `{written}`, not first, second or tie"
+            )));
+        }
+    };
+    Ok(PairwiseAnswer {
+        winner,
+        reason: reason(&object),
+    })
+}
+
 /// Returns the first JSON object in `answer` that has at least one of `keys`.
 fn find_object(answer: &str, keys: &[&str]) -> Result<Map<String, Value>, Unreadable> {
     let wanted = |object: &Map<String, Value>| keys.iter().any(|key| object.contains_key(*key));
@@ -338,5 +381,22 @@ mod tests {
     fn an_unknown_category_is_unreadable() {
         let error = read_factuality(r#"{"category": "mostly right"}"#).unwrap_err();
         assert!(error.why.contains("`mostly right`"), "{}", error.why);
+    }
+
+    #[test]
+    fn pairwise_winners() {
+        assert_eq!(
+            read_pairwise("```json\n{\"winner\": \"Second\", \"reason\": \"clearer\"}\n```")
+                .unwrap(),
+            PairwiseAnswer {
+                winner: Winner::Second,
+                reason: "clearer".to_owned()
+            }
+        );
+        assert_eq!(
+            read_pairwise(r#"{"winner": "tie"}"#).unwrap().winner,
+            Winner::Tie
+        );
+        assert!(read_pairwise(r#"{"winner": "both bad"}"#).is_err());
     }
 }

@@ -2,18 +2,25 @@
 //! over the same cases with repeats, prints the comparison, and fails when B is significantly
 //! worse; `ab assign` and `ab analyze` serve online experiments.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::chat::{Message, Role};
 use crate::cli::args::{AbAnalyzeArgs, AbArgs, AbAssignArgs, AbCommand};
 use crate::cli::support::stdout;
-use crate::config::{Config, TargetOverrides};
-use crate::decide::{CaseOutcomes, compare_ab, experiment};
-use crate::error::{Error, exit_code};
-use crate::plan::{PlanOptions, TestPlan};
+use crate::config::{Config, Target, TargetOverrides};
+use crate::decide::{
+    CaseOutcomes, JudgeComparison, JudgedPair, compare_ab, compare_pairs, experiment,
+};
+use crate::error::{Error, InvalidInput, Problem, exit_code};
+use crate::plan::{JudgeKind, JudgePrompt, JudgeResolver, PlanOptions, TestPlan};
+use crate::provider::Provider;
 use crate::registry::{Registry, Selector};
-use crate::report::ab::render;
-use crate::run::RunOptions;
+use crate::report::ab::{render, render_judge};
+use crate::results::CaseResult;
+use crate::run::{PairToJudge, RunOptions};
 use crate::util::path::display_path;
 
 /// How many attempts each case gets when neither `--repeat` nor the suite says.
@@ -135,15 +142,7 @@ fn compare_variants(
     config: &Config,
     cwd: &Path,
 ) -> Result<i32, Error> {
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
-    }
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        return Err(Error::usage(format!(
-            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
-            args.confidence
-        )));
-    }
+    check_numbers(args)?;
     let json_path = args
         .json
         .as_deref()
@@ -158,12 +157,19 @@ fn compare_variants(
     let plan_b = plan_for(&b, args, config, cwd, &scratch.path().join("b"))?;
     let providers_a = crate::cli::support::providers_for(&plan_a)?;
     let providers_b = crate::cli::support::providers_for(&plan_b)?;
+    // The grader is resolved (and its key checked) before any answer is asked for.
+    let judging = args
+        .judge
+        .as_deref()
+        .map(|rubric| Judging::resolve(rubric, args, config, cwd))
+        .transpose()?;
     let options = RunOptions {
         concurrency: args.concurrency,
         ..RunOptions::default()
     };
     let mut out = stdout();
     let mut outcomes = Vec::with_capacity(2);
+    let mut results = Vec::with_capacity(2);
     for (name, plan, providers) in [("A", &plan_a, &providers_a), ("B", &plan_b, &providers_b)] {
         let attempts: u64 = plan
             .cases
@@ -186,11 +192,27 @@ fn compare_variants(
                 .map(|(case, result)| CaseOutcomes::from_result(&case.id, result))
                 .collect::<Vec<_>>(),
         );
+        results.push(outcome.results);
     }
     let comparison = compare_ab(&outcomes[0], &outcomes[1], args.confidence);
     let _ = write!(out, "\n{}", render(&comparison, a_text, b_text));
+    let judged = judging
+        .as_ref()
+        .map(|judging| {
+            judge_pairs(
+                judging,
+                [(&plan_a, &results[0][..]), (&plan_b, &results[1][..])],
+                &options,
+                args.confidence,
+            )
+        })
+        .transpose()?;
     if let Some(path) = &json_path {
-        let document = serde_json::json!({ "a": a_text, "b": b_text, "comparison": comparison });
+        let mut document =
+            serde_json::json!({ "a": a_text, "b": b_text, "comparison": comparison });
+        if let Some(judge) = &judged {
+            document["judge"] = serde_json::to_value(judge).expect("a judgement always serialises");
+        }
         let mut bytes =
             serde_json::to_vec_pretty(&document).expect("a comparison always serialises");
         bytes.push(b'\n');
@@ -206,11 +228,229 @@ fn compare_variants(
         );
         return Ok(exit_code::INFRASTRUCTURE);
     }
+    if let Some(judge) = &judged {
+        return Ok(judge_exit_code(judge));
+    }
     Ok(if comparison.significantly_worse {
         exit_code::GATE_FAILED
     } else {
         exit_code::SUCCESS
     })
+}
+
+/// Checks `--concurrency` and `--confidence`.
+fn check_numbers(args: &AbArgs) -> Result<(), Error> {
+    if args.concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
+            args.confidence
+        )));
+    }
+    Ok(())
+}
+
+/// Has the graders judge every pair both variants answered, in both orders, and prints the
+/// judgement.
+fn judge_pairs(
+    judging: &Judging,
+    [a, b]: [(&TestPlan, &[CaseResult]); 2],
+    options: &RunOptions,
+    confidence: f64,
+) -> Result<JudgeComparison, Error> {
+    let mut out = stdout();
+    let pairs = judging.pairs(a, b);
+    let _ = writeln!(
+        out,
+        "\njudging {} pairs in both orders ({} grader calls)",
+        pairs.len(),
+        pairs.len() * 2
+    );
+    let run = crate::run::judge_pairs(&judging.graders, &judging.providers, &pairs, options)?;
+    if run.requests > 0 {
+        let _ = writeln!(
+            out,
+            "grader: {} requests, {} prompt + {} completion tokens",
+            run.requests, run.usage.prompt_tokens, run.usage.completion_tokens
+        );
+    }
+    let judged: Vec<JudgedPair> = pairs
+        .iter()
+        .zip(run.verdicts)
+        .map(|(pair, verdicts)| {
+            let side = |verdict: Result<
+                crate::assert::judge::parse::PairwiseAnswer,
+                crate::chat::CaseError,
+            >| {
+                verdict
+                    .map(|answer| (answer.winner, answer.reason))
+                    .map_err(|error| error.message)
+            };
+            JudgedPair {
+                id: pair.id.clone(),
+                attempt: pair.attempt,
+                a_first: side(verdicts.a_first),
+                b_first: side(verdicts.b_first),
+            }
+        })
+        .collect();
+    let judge = compare_pairs(&judged, confidence);
+    let _ = write!(
+        out,
+        "{}",
+        render_judge(&judge, &judging.grader_names(), &judging.rubric)
+    );
+    Ok(judge)
+}
+
+/// With `--judge`, the judge's sign test decides the exit code (the pass-rate test is shown
+/// for information: two gates at the same α would raise the false-alarm rate): 1 when it finds
+/// B significantly worse, 3 when no pair could be judged, else 0.
+fn judge_exit_code(judge: &JudgeComparison) -> i32 {
+    if judge.a_wins + judge.b_wins + judge.ties == 0 {
+        let _ = writeln!(
+            crate::cli::support::stderr(),
+            "error: the grader judged no pair ({} left out); the pairs above say why",
+            judge.errors
+        );
+        exit_code::INFRASTRUCTURE
+    } else if judge.significantly_worse {
+        exit_code::GATE_FAILED
+    } else {
+        exit_code::SUCCESS
+    }
+}
+
+/// Who judges `ab --judge` pairs: per suite, the grader and the pairwise judge prompt.
+struct Judging {
+    rubric: Arc<str>,
+    /// Each suite's grader (an index in `graders`) and prompt, by suite name.
+    suites: HashMap<String, (usize, Arc<JudgePrompt>)>,
+    graders: Vec<Target>,
+    providers: Vec<Provider>,
+}
+
+impl Judging {
+    /// Resolves each selected suite's grader (`--grader`, the suite's `grader:`, then
+    /// promptci.yaml's) and pairwise prompt (`pairwise-template:` or the built-in one).
+    fn resolve(rubric: &str, args: &AbArgs, config: &Config, cwd: &Path) -> Result<Self, Error> {
+        let suites = crate::suite::load_suites(&args.select.paths, cwd, &config.root)?;
+        let mut resolver = JudgeResolver::new(None);
+        let mut problems = InvalidInput::default();
+        let mut judging = Self {
+            rubric: Arc::from(rubric),
+            suites: HashMap::new(),
+            graders: Vec::new(),
+            providers: Vec::new(),
+        };
+        for suite in &suites {
+            let name = args
+                .select
+                .grader
+                .as_ref()
+                .or(suite.grader.as_ref().map(|(name, _, _)| name))
+                .or(config.grader.as_ref());
+            let Some(name) = name else {
+                problems.push(
+                    Problem::new(format!("{}: `ab --judge` needs a grader", suite.name)).with_help(
+                        "name a target that judges answers: `--grader NAME`, or `grader: NAME` in promptci.yaml or the suite",
+                    ),
+                );
+                continue;
+            };
+            let grader = match judging.graders.iter().position(|known| &known.name == name) {
+                Some(index) => index,
+                None => match config.named_target(name) {
+                    Ok(target) => {
+                        judging.graders.push(target);
+                        judging.graders.len() - 1
+                    }
+                    Err(message) => {
+                        problems.push(Problem::new(format!("grader `{name}`: {message}")));
+                        continue;
+                    }
+                },
+            };
+            match resolver.prompt(JudgeKind::Pairwise, suite) {
+                Ok(prompt) => {
+                    judging.suites.insert(suite.name.clone(), (grader, prompt));
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut judging = problems.into_result(judging)?;
+        judging.providers = crate::cli::support::providers_for_targets(&judging.graders)?;
+        Ok(judging)
+    }
+
+    /// The graders' names, for the console.
+    fn grader_names(&self) -> String {
+        let names: Vec<&str> = self
+            .graders
+            .iter()
+            .map(|grader| grader.name.as_str())
+            .collect();
+        names.join("`, `")
+    }
+
+    /// Every attempt both variants answered, paired by case id and attempt.
+    fn pairs(
+        &self,
+        (plan_a, results_a): (&TestPlan, &[CaseResult]),
+        (plan_b, results_b): (&TestPlan, &[CaseResult]),
+    ) -> Vec<PairToJudge> {
+        let answers_b: HashMap<&str, &CaseResult> = plan_b
+            .cases
+            .iter()
+            .zip(results_b)
+            .map(|(case, result)| (case.id.as_str(), result))
+            .collect();
+        let mut pairs = Vec::new();
+        for (case, result_a) in plan_a.cases.iter().zip(results_a) {
+            let Some(other) = answers_b.get(case.id.as_str()) else {
+                continue;
+            };
+            let suite = &plan_a.suites[case.suite].name;
+            let Some((grader, prompt)) = self.suites.get(suite) else {
+                continue;
+            };
+            // The variants' system prompts are what is compared; the judge sees what the user said.
+            let conversation: Arc<[Message]> = case
+                .messages
+                .iter()
+                .filter(|message| message.role != Role::System)
+                .cloned()
+                .collect();
+            for (attempt, (a, b)) in answers(result_a).zip(answers(other)).enumerate() {
+                let (Some(a), Some(b)) = (a, b) else { continue };
+                pairs.push(PairToJudge {
+                    id: case.id.clone(),
+                    attempt: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
+                    grader: *grader,
+                    prompt: Arc::clone(prompt),
+                    conversation: Arc::clone(&conversation),
+                    rubric: Arc::clone(&self.rubric),
+                    a: a.to_owned(),
+                    b: b.to_owned(),
+                    vars: case.vars.clone(),
+                });
+            }
+        }
+        pairs
+    }
+}
+
+/// Each attempt's answer, in attempt order (`None` where the attempt errored).
+fn answers(result: &CaseResult) -> impl Iterator<Item = Option<&str>> {
+    let attempts: Vec<&CaseResult> = match &result.repeat {
+        Some(record) => record.attempts.iter().collect(),
+        None => vec![result],
+    };
+    attempts
+        .into_iter()
+        .map(|attempt| attempt.answer.as_deref())
 }
 
 /// Loads the selected suites, applies the variant, and plans them with repeats (no early
