@@ -52,25 +52,31 @@ fn github_mode(command: &Command) -> GithubArg {
     }
 }
 
-/// Finds the configuration and runs the command the arguments name; sets `project_root` once
-/// the configuration is found, for the paths of GitHub annotations.
+/// Runs the command the arguments name, finding the configuration for the commands that read
+/// it; sets `project_root` once the configuration is found, for the paths of GitHub annotations.
 fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Result<i32, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::read(Path::new("."), source))?;
-    let config = Config::discover(cli.config.as_deref(), &cwd)?;
-    *project_root = Some(config.root.clone());
+    let mut config = || {
+        let config = Config::discover(cli.config.as_deref(), &cwd)?;
+        *project_root = Some(config.root.clone());
+        Ok::<_, Error>(config)
+    };
     match &cli.command {
-        Command::Run(args) => commands::run::run(args, &config, &cwd, cli.color),
-        Command::Ab(args) => commands::ab::ab(args, &config, &cwd),
-        Command::Check(args) => commands::check::check(args, &config, &cwd),
-        Command::List(args) => commands::list::list(args, &config, &cwd),
-        Command::Render(args) => commands::render::render(args, &config, &cwd),
-        Command::Registry(args) => commands::registry::run(args, &config, &cwd),
+        Command::Run(args) => commands::run::run(args, &config()?, &cwd, cli.color),
+        Command::Ab(args) => commands::ab::ab(args, &config()?, &cwd),
+        Command::Check(args) => commands::check::check(args, &config()?, &cwd),
+        Command::List(args) => commands::list::list(args, &config()?, &cwd),
+        Command::Render(args) => commands::render::render(args, &config()?, &cwd),
+        Command::Registry(args) => commands::registry::run(args, &config()?, &cwd),
+        Command::Tokens(args) => commands::tokens::run(args, &config()?, &cwd),
+        Command::Merge(args) => commands::merge::run(args, &config()?.root, &cwd),
+        Command::Judge(args) => commands::judge::run(args, &config()?, &cwd),
+        // These read no configuration, so a broken `promptci.yaml` does not stop them.
         Command::Diff(args) => commands::diff::run(args, cwd.as_path()),
-        Command::Tokens(args) => commands::tokens::run(args, &config, &cwd),
         Command::Probes(args) => Ok(commands::probes::run(args)),
-        Command::Merge(args) => commands::merge::run(args, &config.root, &cwd),
         Command::Report(args) => commands::report::run(args, &cwd),
         Command::Trend(args) => commands::trend::run(args, &cwd),
-        Command::Judge(args) => commands::judge::run(args, &config, &cwd),
+        Command::Completions(args) => Ok(commands::completions::completions(args)),
+        Command::Man(args) => commands::man::man(args),
     }
 }

@@ -76,6 +76,29 @@ pub(crate) enum Command {
     Trend(TrendArgs),
     /// Measure graders: how often an assertion's judge agrees with people.
     Judge(JudgeArgs),
+    /// Print the completion script for a shell (for example `promptci completions bash >
+    /// ~/.local/share/bash-completion/completions/promptci`).
+    Completions(CompletionsArgs),
+    /// Print the man page of promptci or of one of its commands (roff; for example
+    /// `promptci man > ~/.local/share/man/man1/promptci.1`).
+    Man(ManArgs),
+}
+
+/// Options of `promptci completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// Options of `promptci man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// The command whose page to print (for example `run`, or `registry promote`); the page of
+    /// promptci itself when none.
+    #[arg(value_name = "COMMAND")]
+    pub(crate) command: Vec<String>,
 }
 
 /// Options of `promptci judge`.

@@ -331,6 +331,9 @@ fn paste(sandbox: &Path, command: &str) -> Outcome {
         .current_dir(sandbox.join("project"))
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        // Commands that install into the home directory (completions, man pages) stay in the
+        // sandbox.
+        .env("HOME", sandbox.join("home"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GITHUB_STEP_SUMMARY", sandbox.join("step-summary.md"))

@@ -5,6 +5,7 @@ mod anthropic;
 mod architecture;
 mod cache;
 mod ci;
+mod completions;
 mod core;
 mod data_files;
 mod docs;

@@ -3,9 +3,11 @@
 
 pub(crate) mod ab;
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod diff;
 pub(crate) mod judge;
 pub(crate) mod list;
+pub(crate) mod man;
 pub(crate) mod merge;
 pub(crate) mod probes;
 pub(crate) mod registry;
