@@ -32,6 +32,7 @@ mod cli;
 mod config;
 mod decide;
 mod error;
+mod optimize;
 mod plan;
 mod probe;
 mod prompt_files;
