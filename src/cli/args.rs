@@ -241,6 +241,19 @@ pub(crate) struct SelectArgs {
     pub(crate) shard: Option<crate::plan::Shard>,
 }
 
+/// How the response cache is used.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct CacheArgs {
+    /// How to use the response cache [default: read-write, or off when `CI` is set].
+    #[arg(long = "cache", value_enum, value_name = "MODE")]
+    pub(crate) mode: Option<CacheModeArg>,
+
+    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
+    /// `.promptci/cache` under the project root].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
 /// Options of `promptci run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -299,14 +312,9 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub(crate) repeat: Option<u32>,
 
-    /// How to use the response cache [default: read-write, or off when `CI` is set].
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) cache: Option<CacheModeArg>,
-
-    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
-    /// `.promptci/cache` under the project root].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
+    /// The response cache.
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 
     /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
     #[arg(long, value_name = "DIR")]
@@ -738,14 +746,9 @@ pub(crate) struct OptimizeArgs {
     #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
     pub(crate) concurrency: usize,
 
-    /// How to use the response cache [default: read-write, or off when `CI` is set].
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) cache: Option<CacheModeArg>,
-
-    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
-    /// `.promptci/cache` under the project root].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
+    /// The response cache.
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 
     /// Write the optimisation report as JSON here.
     #[arg(long, value_name = "PATH")]

@@ -5,17 +5,16 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::args::SelectArgs;
+use super::args::{CacheArgs, SelectArgs};
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
 use crate::plan::{PlanOptions, TestPlan};
-use crate::cli::value_enums::CacheModeArg;
 use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, ResponseCache, STATE_DIR};
 use crate::registry::{
     Bump, CheckProblem, NewOutcome, NewVersion, Registry, RegistryError, RegistryErrorKind,
 };
-use crate::suite::Suite;
 use crate::results::JsonReport;
+use crate::suite::Suite;
 use crate::util::format::plural;
 use crate::util::path::display_path;
 
@@ -359,30 +358,21 @@ pub(crate) fn problem_of(error: &RegistryError, registry: &Registry) -> Problem 
     Problem::new(error.chain())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_directory_is_not_a_report_path() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(prepare_output(dir.path()).unwrap_err().exit_code(), 2);
-    }
-}
-
 /// Opens the response cache when the mode uses it and some target is live: offline targets
 /// answer for free, so caching them would only fill the disk.
 pub(crate) fn response_cache(
-    (mode, cache_dir): (Option<CacheModeArg>, Option<&Path>),
+    cache: &CacheArgs,
     config: &Config,
     cwd: &Path,
-    any_live: bool,
+    providers: &[Provider],
 ) -> Option<std::sync::Arc<ResponseCache>> {
-    let mode = mode.map_or_else(CacheMode::default_for_environment, CacheMode::from);
-    if mode == CacheMode::Off || !any_live {
+    let mode = cache
+        .mode
+        .map_or_else(CacheMode::default_for_environment, CacheMode::from);
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
         return None;
     }
-    let dir = cache_dir.map_or_else(
+    let dir = cache.cache_dir.as_deref().map_or_else(
         || {
             config
                 .cache_dir
@@ -475,4 +465,15 @@ pub(crate) fn new_draft(
         .new_version(&request)
         .map_err(|error| into_error(&error, registry))?;
     Ok((request, outcome, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_not_a_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(prepare_output(dir.path()).unwrap_err().exit_code(), 2);
+    }
 }

@@ -84,7 +84,10 @@ mod tests {
     use crate::assert::AssertionResult;
 
     fn judged(answer: &str, passed: bool) -> CaseResult {
-        CaseResult::judged(answer, vec![AssertionResult::new("contains", passed, String::new())])
+        CaseResult::judged(
+            answer,
+            vec![AssertionResult::new("contains", passed, String::new())],
+        )
     }
 
     #[test]
@@ -96,21 +99,55 @@ mod tests {
         );
         let errored = CaseResult::skipped("not run");
         let cases = [
-            TrainCase { id: "s::a", input: Some("capital of France?"), label: None, result: &pass },
-            TrainCase { id: "s::b", input: Some("capital?"), label: None, result: &fail },
-            TrainCase { id: "s::c", input: Some("France?"), label: Some("Paris"), result: &labelled },
-            TrainCase { id: "s::d", input: None, label: None, result: &pass },
-            TrainCase { id: "s::e", input: Some("x"), label: None, result: &errored },
+            TrainCase {
+                id: "s::a",
+                input: Some("capital of France?"),
+                label: None,
+                result: &pass,
+            },
+            TrainCase {
+                id: "s::b",
+                input: Some("capital?"),
+                label: None,
+                result: &fail,
+            },
+            TrainCase {
+                id: "s::c",
+                input: Some("France?"),
+                label: Some("Paris"),
+                result: &labelled,
+            },
+            TrainCase {
+                id: "s::d",
+                input: None,
+                label: None,
+                result: &pass,
+            },
+            TrainCase {
+                id: "s::e",
+                input: Some("x"),
+                label: None,
+                result: &errored,
+            },
         ];
         let pool = bootstrap(&cases);
         let shown: Vec<(&str, &str, &str)> = pool
             .demos
             .iter()
-            .map(|demo| (demo.case.as_str(), demo.input.as_str(), demo.output.as_str()))
+            .map(|demo| {
+                (
+                    demo.case.as_str(),
+                    demo.input.as_str(),
+                    demo.output.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             shown,
-            [("s::a", "capital of France?", "Paris"), ("s::c", "France?", "Paris")]
+            [
+                ("s::a", "capital of France?", "Paris"),
+                ("s::c", "France?", "Paris")
+            ]
         );
         assert_eq!((pool.failed, pool.unanswered, pool.unusable), (1, 1, 1));
     }

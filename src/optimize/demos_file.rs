@@ -22,7 +22,11 @@ pub(crate) fn demos_file_text(var: &str, demos: &[&Demo]) -> String {
             literal(&demo.output)
         ));
     }
-    text.push_str(if demos.is_empty() { "] %}\n" } else { "\n] %}\n" });
+    text.push_str(if demos.is_empty() {
+        "] %}\n"
+    } else {
+        "\n] %}\n"
+    });
     text
 }
 

@@ -54,6 +54,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) run_options: RunOptions,
     /// The limits.
     pub(crate) budget: Budget,
+    /// The confidence of the pass rates' intervals.
+    pub(crate) confidence: f64,
     /// Requests planned so far.
     pub(crate) planned: u64,
     /// Dollars spent so far.
@@ -79,6 +81,7 @@ impl<'a> Evaluator<'a> {
             plan_options,
             run_options,
             budget,
+            confidence: crate::plan::DEFAULT_CONFIDENCE,
             planned: 0,
             cost_usd: 0.0,
             reserved: 0,
@@ -100,9 +103,8 @@ impl<'a> Evaluator<'a> {
             self.config,
             &self.plan_options,
         )?;
-        plan.cases.retain(|case| {
-            case.probe.is_none() && ids.is_none_or(|ids| ids.contains(&case.id))
-        });
+        plan.cases
+            .retain(|case| case.probe.is_none() && ids.is_none_or(|ids| ids.contains(&case.id)));
         Ok(plan)
     }
 
@@ -154,7 +156,7 @@ impl<'a> Evaluator<'a> {
         if outcome.interrupted {
             return Ok(Err(Halt::Interrupted));
         }
-        let score = score(&plan, &outcome.results, self.config);
+        let score = score(&plan, &outcome.results, self.config, self.confidence);
         self.cost_usd += score.cost_usd.unwrap_or(0.0);
         Ok(Ok(Evaluation {
             plan,
@@ -166,7 +168,7 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Scores a run: verdicts, requests, tokens, cost and the mean rendered prompt.
-fn score(plan: &TestPlan, results: &[CaseResult], config: &Config) -> Score {
+fn score(plan: &TestPlan, results: &[CaseResult], config: &Config, confidence: f64) -> Score {
     let count = |status| {
         results
             .iter()
@@ -188,10 +190,16 @@ fn score(plan: &TestPlan, results: &[CaseResult], config: &Config) -> Score {
         passed,
         failed,
         errors,
-        pass_rate: crate::stats::PassRate::of(passed, passed + failed, 0.95),
-        requests: results.iter().map(|result| u64::from(result.requests)).sum(),
+        pass_rate: crate::stats::PassRate::of(passed, passed + failed, confidence),
+        requests: results
+            .iter()
+            .map(|result| u64::from(result.requests))
+            .sum(),
         prompt_tokens: tokens.iter().map(crate::decide::CaseTokens::prompt).sum(),
-        completion_tokens: tokens.iter().map(crate::decide::CaseTokens::completion).sum(),
+        completion_tokens: tokens
+            .iter()
+            .map(crate::decide::CaseTokens::completion)
+            .sum(),
         cost_usd,
         mean_prompt_tokens: if prompts.is_empty() {
             0.0

@@ -20,7 +20,7 @@ mod split;
 mod workspace;
 
 pub(crate) use evaluator::{Budget, Evaluator};
-pub(crate) use optimize_report::{OptimizeReport, TOKEN_GROWTH_ALERT};
+pub(crate) use optimize_report::{OptimizeReport, TOKEN_GROWTH_ALERT, TestComparison};
 pub(crate) use optimizer::{Optimized, Progress, Settings, optimize};
 pub(crate) use search::{CandidateKind, SearchOptions};
 pub(crate) use split::{SplitFractions, SplitSource};

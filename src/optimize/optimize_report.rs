@@ -31,6 +31,8 @@ pub(crate) struct OptimizeReport {
     pub(crate) examples_file: String,
     /// The seed of the split and the random sets.
     pub(crate) seed: u64,
+    /// The confidence of every interval and of the significance test.
+    pub(crate) confidence: f64,
     /// How the cases were split.
     pub(crate) split: SplitReport,
     /// The demonstration pool.
@@ -263,7 +265,10 @@ mod tests {
     #[test]
     fn eight_fixed_cases_and_none_broken_is_a_significant_gain() {
         let comparison = compare("ffffffffpp", "pppppppppp");
-        assert_eq!((comparison.better, comparison.worse, comparison.paired), (8, 0, 10));
+        assert_eq!(
+            (comparison.better, comparison.worse, comparison.paired),
+            (8, 0, 10)
+        );
         assert!((comparison.p_value - 0.5_f64.powi(8)).abs() < 1e-12);
         assert!(comparison.significant);
         assert!((comparison.gain.unwrap() - 0.8).abs() < 1e-12);
@@ -273,9 +278,15 @@ mod tests {
     #[test]
     fn a_few_flips_either_way_are_not_significant_and_errors_are_not_paired() {
         let comparison = compare("ffppps", "ppffpp");
-        assert_eq!((comparison.better, comparison.worse, comparison.paired), (2, 2, 5));
+        assert_eq!(
+            (comparison.better, comparison.worse, comparison.paired),
+            (2, 2, 5)
+        );
         assert!(!comparison.significant);
-        assert!(!compare("ff", "pp").significant, "two flips cannot reach 0.05");
+        assert!(
+            !compare("ff", "pp").significant,
+            "two flips cannot reach 0.05"
+        );
         assert_eq!(compare("s", "p").gain, None);
     }
 }

@@ -65,45 +65,17 @@ pub(crate) fn optimize(
     settings: &Settings,
     mut progress: impl FnMut(Progress<'_>),
 ) -> Result<Optimized, Error> {
-    let suite = &workspace.suite;
-    let everything = evaluator.plan(workspace, &workspace.current, None)?;
-    let (split, ids) = split_cases(&everything, settings);
-    let split_report = SplitReport {
-        source: split.source,
-        fractions: (split.source == SplitSource::Random).then_some(settings.fractions),
-        train: split.train.len(),
-        dev: split.dev.len(),
-        test: split.test.len(),
-        untagged: split.untagged,
-    };
-    check_split(&split_report, &suite.name)?;
-    progress(Progress::Split(&split_report));
-    let [train, dev, test] = [&split.train, &split.dev, &split.test]
-        .map(|part| part.iter().map(|&index| ids[index].clone()).collect::<HashSet<_>>());
-    let requests_of = |ids: &HashSet<String>| {
-        let mut plan = TestPlan::default();
-        plan.cases = everything
-            .cases
-            .iter()
-            .filter(|case| ids.contains(&case.id))
-            .cloned()
-            .collect();
-        Evaluator::planned_requests(&plan)
-    };
-    let (train_requests, dev_requests, test_requests) =
-        (requests_of(&train), requests_of(&dev), requests_of(&test));
-    check_budget(
+    let (split, [train_ids, dev_ids, test_ids]) = prepare(workspace, evaluator, settings)?;
+    progress(Progress::Split(&split));
+    let mut job = Job {
+        workspace,
         evaluator,
-        train_requests + 2 * dev_requests + 2 * test_requests,
-    )?;
-    evaluator.reserved = 2 * test_requests;
-    let mut spent = Spent::default();
-
+        spent: Spent::default(),
+    };
     let current = &workspace.current;
-    let Some(train_run) = finished(evaluator.run(evaluator.plan(workspace, current, Some(&train))?, false)?)? else {
+    let Some(train_run) = job.run(current, &train_ids, false)? else {
         return Ok(Optimized::Interrupted);
     };
-    spent.add(train_run.planned, &train_run.score);
     let pool = bootstrap_pool(&train_run, workspace, settings);
     let bootstrap_report = BootstrapReport {
         train: train_run.score,
@@ -112,74 +84,58 @@ pub(crate) fn optimize(
     };
     progress(Progress::Bootstrap(&bootstrap_report));
     check_pool(&bootstrap_report, pool.failed, pool.unanswered)?;
-
-    let Some(current_dev) = finished(evaluator.run(evaluator.plan(workspace, current, Some(&dev))?, false)?)? else {
+    let Some(current_dev) = job.run(current, &dev_ids, false)? else {
         return Ok(Optimized::Interrupted);
     };
-    spent.add(current_dev.planned, &current_dev.score);
     progress(Progress::CurrentDev(&current_dev.score));
 
     let mut candidates: Vec<CandidateReport> = Vec::new();
-    let mut stopped = None;
-    let mut interrupted = false;
+    let mut halt = None;
     let outcome = search(
         pool.demos.len(),
         current_dev.score.passed,
         settings.search,
         |set, kind| {
-            let text = demos_file_text(&settings.var, &chosen(&pool.demos, set));
-            let plan = evaluator.plan(workspace, &text, Some(&dev))?;
-            match evaluator.run(plan, false)? {
+            let examples = demos_file_text(&settings.var, &chosen(&pool.demos, set));
+            match job.try_run(&examples, &dev_ids)? {
                 Ok(evaluation) => {
-                    spent.add(evaluation.planned, &evaluation.score);
                     candidates.push(CandidateReport {
                         kind,
                         demos: set.to_vec(),
                         dev: evaluation.score,
                     });
-                    progress(Progress::Candidate(
-                        candidates.len() - 1,
-                        candidates.last().expect("just pushed"),
-                    ));
+                    let index = candidates.len() - 1;
+                    progress(Progress::Candidate(index, &candidates[index]));
                     Ok::<_, Error>(Some(evaluation.score.passed))
                 }
-                Err(Halt::Budget(reason)) => {
-                    stopped = Some(reason);
-                    Ok(None)
-                }
-                Err(Halt::Interrupted) => {
-                    interrupted = true;
+                Err(reason) => {
+                    halt = Some(reason);
                     Ok(None)
                 }
             }
         },
     )?;
-    if interrupted {
-        return Ok(Optimized::Interrupted);
-    }
+    let stopped = match halt {
+        Some(Halt::Interrupted) => return Ok(Optimized::Interrupted),
+        Some(Halt::Budget(reason)) => Some(reason),
+        None => None,
+    };
 
-    evaluator.reserved = 0;
-    let mut test_comparison = None;
-    let mut chosen_text = None;
+    let mut test = None;
+    let mut chosen_examples = None;
     if let Some(best) = outcome.best {
-        let text = demos_file_text(&settings.var, &chosen(&pool.demos, &outcome.tried[best].demos));
-        let Some(before) = finished(evaluator.run(evaluator.plan(workspace, current, Some(&test))?, true)?)? else {
-            return Ok(Optimized::Interrupted);
-        };
-        let Some(after) = finished(evaluator.run(evaluator.plan(workspace, &text, Some(&test))?, true)?)? else {
-            return Ok(Optimized::Interrupted);
-        };
-        spent.add(before.planned, &before.score);
-        spent.add(after.planned, &after.score);
-        let comparison = compare_on_test(
-            (before.score, &before.results),
-            (after.score, &after.results),
-            settings.confidence,
+        let examples = demos_file_text(
+            &settings.var,
+            &chosen(&pool.demos, &outcome.tried[best].demos),
         );
+        let Some(comparison) = job.held_out(&examples, &test_ids, settings.confidence)? else {
+            return Ok(Optimized::Interrupted);
+        };
         progress(Progress::Test(&comparison));
-        test_comparison = Some(comparison);
-        chosen_text = Some(text);
+        test = Some(comparison);
+        chosen_examples = Some(examples);
     }
+    let suite = &workspace.suite;
     Ok(Optimized::Done(
         Box::new(OptimizeReport {
             format_version: FORMAT_VERSION,
@@ -192,27 +148,125 @@ pub(crate) fn optimize(
             examples_var: settings.var.clone(),
             examples_file: workspace.examples_file.clone(),
             seed: settings.search.seed,
-            split: split_report,
+            confidence: settings.confidence,
+            split,
             bootstrap: bootstrap_report,
             current_dev: current_dev.score,
             candidates,
             chosen: outcome.best,
-            test: test_comparison,
+            test,
             stopped,
-            spent,
+            spent: job.spent,
         }),
-        chosen_text,
+        chosen_examples,
     ))
 }
 
-/// Turns a halted run into `None` (the caller stops) and a budget halt into an error: the
-/// runs before the search are within the budget by construction.
-fn finished(run: Result<Evaluation, Halt>) -> Result<Option<Evaluation>, Error> {
-    match run {
-        Ok(evaluation) => Ok(Some(evaluation)),
-        Err(Halt::Interrupted) => Ok(None),
-        Err(Halt::Budget(reason)) => Err(Error::usage(reason)),
+/// The runs of one optimisation and what they spent.
+struct Job<'w, 'e, 'c> {
+    workspace: &'w Workspace,
+    evaluator: &'e mut Evaluator<'c>,
+    spent: Spent,
+}
+
+impl Job<'_, '_, '_> {
+    /// Runs the prompt with `examples` on the cases `ids`, unless the budget forbids it.
+    fn try_run(
+        &mut self,
+        examples: &str,
+        ids: &HashSet<String>,
+    ) -> Result<Result<Evaluation, Halt>, Error> {
+        let plan = self.evaluator.plan(self.workspace, examples, Some(ids))?;
+        let run = self.evaluator.run(plan, false)?;
+        if let Ok(evaluation) = &run {
+            self.spent.add(evaluation.planned, &evaluation.score);
+        }
+        Ok(run)
     }
+
+    /// Runs the current prompt and the one with `examples` on the held-out cases `ids` and
+    /// compares them; `None` when interrupted.
+    fn held_out(
+        &mut self,
+        examples: &str,
+        ids: &HashSet<String>,
+        confidence: f64,
+    ) -> Result<Option<TestComparison>, Error> {
+        self.evaluator.reserved = 0;
+        let current = &self.workspace.current;
+        let (Some(before), Some(after)) = (
+            self.run(current, ids, true)?,
+            self.run(examples, ids, true)?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(compare_on_test(
+            (before.score, &before.results),
+            (after.score, &after.results),
+            confidence,
+        )))
+    }
+
+    /// Runs the prompt with `examples` on the cases `ids`; `None` when interrupted. A run
+    /// outside the search is within the budget by construction (`reserved` marks the
+    /// held-out runs the budget kept requests for).
+    fn run(
+        &mut self,
+        examples: &str,
+        ids: &HashSet<String>,
+        reserved: bool,
+    ) -> Result<Option<Evaluation>, Error> {
+        let plan = self.evaluator.plan(self.workspace, examples, Some(ids))?;
+        match self.evaluator.run(plan, reserved)? {
+            Ok(evaluation) => {
+                self.spent.add(evaluation.planned, &evaluation.score);
+                Ok(Some(evaluation))
+            }
+            Err(Halt::Interrupted) => Ok(None),
+            Err(Halt::Budget(reason)) => Err(Error::usage(reason)),
+        }
+    }
+}
+
+/// Splits the cases, checks every split has one and that the budget allows a candidate,
+/// and keeps requests back for the held-out comparison. Returns the split and the ids of
+/// train, dev and test.
+fn prepare(
+    workspace: &Workspace,
+    evaluator: &mut Evaluator<'_>,
+    settings: &Settings,
+) -> Result<(SplitReport, [HashSet<String>; 3]), Error> {
+    let everything = evaluator.plan(workspace, &workspace.current, None)?;
+    let (split, ids) = split_cases(&everything, settings);
+    let report = SplitReport {
+        source: split.source,
+        fractions: (split.source == SplitSource::Random).then_some(settings.fractions),
+        train: split.train.len(),
+        dev: split.dev.len(),
+        test: split.test.len(),
+        untagged: split.untagged,
+    };
+    check_split(&report, &workspace.suite.name)?;
+    let parts = [&split.train, &split.dev, &split.test].map(|part| {
+        part.iter()
+            .map(|&index| ids[index].clone())
+            .collect::<HashSet<_>>()
+    });
+    let [train, dev, test] = parts.each_ref().map(|part| {
+        let plan = TestPlan {
+            cases: everything
+                .cases
+                .iter()
+                .filter(|case| part.contains(&case.id))
+                .cloned()
+                .collect(),
+            ..TestPlan::default()
+        };
+        Evaluator::planned_requests(&plan)
+    });
+    check_budget(evaluator, train + 2 * dev + 2 * test)?;
+    evaluator.reserved = 2 * test;
+    Ok((report, parts))
 }
 
 /// The demonstrations of a set, in pool order.
@@ -222,7 +276,11 @@ fn chosen<'d>(demos: &'d [Demo], set: &[usize]) -> Vec<&'d Demo> {
 
 /// Splits the plan's sendable cases; returns the split and the case ids it indexes.
 fn split_cases(plan: &TestPlan, settings: &Settings) -> (Split, Vec<String>) {
-    let cases: Vec<_> = plan.cases.iter().filter(|case| case.skip.is_none()).collect();
+    let cases: Vec<_> = plan
+        .cases
+        .iter()
+        .filter(|case| case.skip.is_none())
+        .collect();
     let tags: Vec<&[String]> = cases.iter().map(|case| case.tags.as_slice()).collect();
     let split = Split::of(&tags, settings.fractions, settings.search.seed);
     (split, cases.iter().map(|case| case.id.clone()).collect())
@@ -230,17 +288,25 @@ fn split_cases(plan: &TestPlan, settings: &Settings) -> (Split, Vec<String>) {
 
 /// Every split needs a case: train to bootstrap, dev to rank, test to measure.
 fn check_split(split: &SplitReport, suite: &str) -> Result<(), Error> {
-    let empty: Vec<&str> = [("train", split.train), ("dev", split.dev), ("test", split.test)]
-        .into_iter()
-        .filter(|(_, count)| *count == 0)
-        .map(|(name, _)| name)
-        .collect();
+    let empty: Vec<&str> = [
+        ("train", split.train),
+        ("dev", split.dev),
+        ("test", split.test),
+    ]
+    .into_iter()
+    .filter(|(_, count)| *count == 0)
+    .map(|(name, _)| name)
+    .collect();
     if empty.is_empty() {
         return Ok(());
     }
     let how = match split.source {
-        SplitSource::Tags => "tag at least one case `train`, one `dev` and one `test` (or remove the split tags for a random split)",
-        SplitSource::Random => "add cases (a random split needs at least one case per share; tens give a meaningful test), or tag cases `train`, `dev` and `test`",
+        SplitSource::Tags => {
+            "tag at least one case `train`, one `dev` and one `test` (or remove the split tags for a random split)"
+        }
+        SplitSource::Random => {
+            "add cases (a random split needs at least one case per share; tens give a meaningful test), or tag cases `train`, `dev` and `test`"
+        }
     };
     Err(Error::usage(format!(
         "`{suite}` has no {} case to optimise with (hint: {how})",

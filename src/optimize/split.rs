@@ -40,11 +40,11 @@ impl std::str::FromStr for SplitFractions {
     type Err = String;
 
     /// Parses `TRAIN,DEV,TEST`, like `0.3,0.3,0.4`.
-    fn from_str(text: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    fn from_str(shares: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = shares.split(',').map(str::trim).collect();
         let [train, dev, test] = parts.as_slice() else {
             return Err(format!(
-                "`{text}` is not three shares (hint: `--split 0.3,0.3,0.4` is train, dev, test)"
+                "`{shares}` is not three shares (hint: `--split 0.3,0.3,0.4` is train, dev, test)"
             ));
         };
         let share = |part: &str| {
@@ -60,7 +60,7 @@ impl std::str::FromStr for SplitFractions {
         };
         let sum = fractions.train + fractions.dev + fractions.test;
         if (sum - 1.0).abs() > 1e-6 {
-            return Err(format!("the shares `{text}` add up to {sum}, not 1"));
+            return Err(format!("the shares `{shares}` add up to {sum}, not 1"));
         }
         Ok(fractions)
     }

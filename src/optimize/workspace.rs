@@ -29,11 +29,7 @@ pub(crate) struct Workspace {
 impl Workspace {
     /// Copies the suite's prompt files to a scratch directory. Fails when the suite has no
     /// template, or the template does not import `examples_file`.
-    pub(crate) fn open(
-        mut suite: Suite,
-        examples_file: &str,
-        var: &str,
-    ) -> Result<Self, Error> {
+    pub(crate) fn open(mut suite: Suite, examples_file: &str, var: &str) -> Result<Self, Error> {
         let Some(prompt) = &suite.prompt else {
             return Err(Error::usage(format!(
                 "`{}` tests no prompt template, so there is nothing to put demonstrations in (hint: `prompt: {{id: ..., template: ...}}`)",

@@ -123,7 +123,6 @@ pub(crate) fn render_judge(judge: &JudgeComparison, grader: &str, rubric: &str) 
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

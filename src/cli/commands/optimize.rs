@@ -12,7 +12,6 @@ use crate::optimize::{
     Budget, Evaluator, OptimizeReport, Optimized, SearchOptions, Settings, Workspace,
 };
 use crate::plan::PlanOptions;
-use crate::provider::Provider;
 use crate::registry::Registry;
 use crate::run::RunOptions;
 use crate::util::path::display_path;
@@ -57,12 +56,7 @@ pub(crate) fn run(args: &OptimizeArgs, config: &Config, cwd: &Path) -> Result<i3
     )?;
     crate::decide::validate_prices(&plan, config)?;
     let providers = crate::cli::support::providers_for(&plan)?;
-    let cache = crate::cli::support::response_cache(
-        (args.cache, args.cache_dir.as_deref()),
-        config,
-        cwd,
-        providers.iter().any(Provider::is_live),
-    );
+    let cache = crate::cli::support::response_cache(&args.cache, config, cwd, &providers);
     let run_options = RunOptions {
         concurrency: args.concurrency,
         cache,
@@ -73,6 +67,7 @@ pub(crate) fn run(args: &OptimizeArgs, config: &Config, cwd: &Path) -> Result<i3
         cost_usd: args.max_cost,
     };
     let mut evaluator = Evaluator::new(config, plan_options, (run_options, providers), budget);
+    evaluator.confidence = args.confidence;
     let settings = Settings {
         var: args.examples_var.clone(),
         input_var: args.input_var.clone(),
@@ -108,7 +103,13 @@ pub(crate) fn run(args: &OptimizeArgs, config: &Config, cwd: &Path) -> Result<i3
         );
         return Ok(exit_code::GATE_FAILED);
     };
-    write_draft(args, config, &workspace, (&report, &text), shown_json.as_deref())
+    write_draft(
+        args,
+        config,
+        &workspace,
+        (&report, &text),
+        shown_json.as_deref(),
+    )
 }
 
 /// Refuses numbers that make no sense before anything is read.
@@ -122,8 +123,13 @@ fn check_numbers(args: &OptimizeArgs) -> Result<(), Error> {
             args.confidence
         )));
     }
-    if args.max_cost.is_some_and(|cost| cost.is_nan() || cost <= 0.0) {
-        return Err(Error::usage("`--max-cost` must be a positive number of US dollars"));
+    if args
+        .max_cost
+        .is_some_and(|cost| cost.is_nan() || cost <= 0.0)
+    {
+        return Err(Error::usage(
+            "`--max-cost` must be a positive number of US dollars",
+        ));
     }
     Ok(())
 }
@@ -144,11 +150,11 @@ fn write_draft(
     args: &OptimizeArgs,
     config: &Config,
     workspace: &Workspace,
-    (report, text): (&OptimizeReport, &str),
+    (report, examples): (&OptimizeReport, &str),
     json: Option<&str>,
 ) -> Result<i32, Error> {
     let path = workspace.live_dir.join(&workspace.examples_file);
-    crate::util::file::write_atomic(&path, text.as_bytes())
+    crate::util::file::write_atomic(&path, examples.as_bytes())
         .map_err(|source| Error::write(&path, source))?;
     let test = report.test.as_ref().expect("a significant gain has a test");
     let chosen = report

@@ -21,8 +21,8 @@ use crate::cli::support::{governance, into_error, problem_of, stdout};
 use crate::config::Config;
 use crate::error::{Error, InvalidInput, exit_code};
 use crate::registry::{
-    Expected, HistoryEntry, LiveState, Registry, RegistryError, RegistryErrorKind,
-    Selector, Status, Which,
+    Expected, HistoryEntry, LiveState, Registry, RegistryError, RegistryErrorKind, Selector,
+    Status, Which,
 };
 use crate::suite::Suite;
 use crate::util::format::plural;

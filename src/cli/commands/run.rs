@@ -4,14 +4,14 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args::RunArgs;
-use crate::cli::support::{build_plan, stdout};
+use crate::cli::support::{build_plan, response_cache, stdout};
 use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
 use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::{Provider, Recorder, ResponseCache};
+use crate::provider::{Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
 use crate::results::CaseStatus;
@@ -46,12 +46,7 @@ pub(crate) fn run(
     let baseline = load_baseline(args, cwd)?;
     crate::decide::validate_prices(&plan, config)?;
     let providers = crate::cli::support::providers_for(&plan)?;
-    let cache = crate::cli::support::response_cache(
-        (args.cache, args.cache_dir.as_deref()),
-        config,
-        cwd,
-        providers.iter().any(Provider::is_live),
-    );
+    let cache = response_cache(&args.cache, config, cwd, &providers);
     let record_dir = args
         .record
         .as_deref()
