@@ -158,8 +158,8 @@ fn run_with(
             kind,
             false,
             format!(
-                "`{shown}` timed out after {} and was killed (hint: raise `limits: command-timeout` in promptci.yaml)",
-                format!("{} s", limits.timeout.as_secs_f64())
+                "`{shown}` timed out after {} s and was killed (hint: raise `limits: command-timeout` in promptci.yaml)",
+                limits.timeout.as_secs_f64()
             ),
         );
     }

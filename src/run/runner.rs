@@ -102,7 +102,7 @@ pub(crate) fn execute(
             message: format!("cannot start the async runtime: {error}"),
         })?;
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
-    let mut watcher = if options.handle_interrupts {
+    let watcher = if options.handle_interrupts {
         let _entered = runtime.enter();
         Some(
             StopWatcher::start().map_err(|error| crate::error::Error::Infrastructure {
@@ -153,21 +153,26 @@ pub(crate) fn execute(
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
-        let interrupt = stop_signal(watcher.as_mut());
+        let mut waiting = watcher.clone();
+        let interrupt = stop_signal(waiting.as_mut());
         tokio::pin!(interrupt);
+        let is_stopped = || watcher.as_ref().is_some_and(|watcher| watcher.received().is_some());
         loop {
             tokio::select! {
-                // A stop wins over results that are ready at the same moment.
-                biased;
-                _ = &mut interrupt => break true,
                 next = stream.next() => {
-                    let Some((index, result)) = next else { break false };
+                    let Some((index, mut result)) = next else { break is_stopped() };
+                    if is_stopped() && result.status != CaseStatus::Passed {
+                        // A judge the stop killed, or a request it cut, says nothing about
+                        // the prompt.
+                        result = CaseResult::skipped(INTERRUPTED_REASON);
+                    }
                     if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     on_result(&plan.cases[index], &result);
                     results[index] = Some(result);
                 }
+                _ = &mut interrupt => break true,
             }
         }
     });

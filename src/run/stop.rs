@@ -38,8 +38,8 @@ impl StopSignal {
 }
 
 /// Watches for stop signals while a run and its report writes go on; dropping the runtime
-/// it was started on ends the watching.
-#[derive(Debug)]
+/// it was started on ends the watching. Clones see the same signals.
+#[derive(Debug, Clone)]
 pub(crate) struct StopWatcher {
     first: watch::Receiver<Option<StopSignal>>,
 }
