@@ -47,6 +47,9 @@ pub(crate) struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
+    /// GitHub workflow that runs it (never overwrites a file).
+    Init(InitArgs),
     /// Run suites against their targets, write reports, and gate the build.
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
@@ -82,6 +85,14 @@ pub(crate) enum Command {
     /// Print the man page of promptci or of one of its commands (roff; for example
     /// `promptci man > ~/.local/share/man/man1/promptci.1`).
     Man(ManArgs),
+}
+
+/// Options of `promptci init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The project directory, created when missing.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub(crate) dir: PathBuf,
 }
 
 /// Options of `promptci completions`.
