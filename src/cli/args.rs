@@ -47,9 +47,6 @@ pub(crate) struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
-    /// GitHub workflow that runs it (never overwrites a file).
-    Init(InitArgs),
     /// Run suites against their targets, write reports, and gate the build.
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
@@ -79,6 +76,9 @@ pub(crate) enum Command {
     Trend(TrendArgs),
     /// Measure graders: how often an assertion's judge agrees with people.
     Judge(JudgeArgs),
+    /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
+    /// GitHub workflow that runs it (never overwrites a file).
+    Init(InitArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).
     Completions(CompletionsArgs),
