@@ -19,6 +19,6 @@ mod templated;
 mod text;
 
 pub(crate) use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
-pub(crate) use assertion_template::AssertionTemplate;
+pub(crate) use assertion_template::{AssertionTemplate, Cell};
 pub(crate) use probe::ProbeCheck;
 pub(crate) use spec::{AssertionSpec, OneOrMany};
