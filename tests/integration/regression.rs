@@ -646,7 +646,6 @@ fn interrupted_rollback_is_found_by_check_and_finished_by_rollback() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn report_paths_that_are_not_regular_files_are_refused() {
     let project = Project::new()
         .file("suites/s.yaml", &passing_suite(1))
