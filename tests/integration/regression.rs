@@ -789,7 +789,6 @@ fn huge_numbers_in_the_config_are_input_errors_not_panics() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn long_lines_are_cut_in_error_snippets() {
     let line = "a".repeat(10_000_000);
     let run = Project::new()
