@@ -837,7 +837,6 @@ fn a_suite_of_25000_cases_loads() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn parser_limits_and_duplicate_keys_have_plain_messages() {
     // More aliases than the parser allows (the limit that stops alias bombs).
     let mut aliases =
