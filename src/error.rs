@@ -403,6 +403,19 @@ pub(crate) enum Error {
     },
 }
 
+/// Returns the error's message followed by each of its causes (`cannot read `x`: the file is
+/// not UTF-8 …`), for a place that shows one line per error.
+#[must_use]
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
 fn invalid_input_summary(input: &InvalidInput) -> String {
     let count = input.problems.len();
     format!("invalid input: {}", plural(count, "problem", "problems"))

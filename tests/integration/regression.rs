@@ -871,7 +871,6 @@ fn an_empty_suite_file_is_an_input_error() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn unreadable_files_say_why() {
     let cases: [(&str, &[u8], &str); 3] = [
         ("suites/u16.yaml", b"\xff\xfec\x00a\x00s\x00", "UTF-16"),
@@ -908,7 +907,6 @@ fn unreadable_files_say_why() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn templates_linked_outside_the_repository_are_refused() {
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("environ");
