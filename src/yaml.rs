@@ -80,17 +80,17 @@ pub(crate) fn parse_yaml_text<T: DeserializeOwned>(text: &str) -> Result<T, Yaml
 
 /// Says in plain words what a parser limit or a duplicate key means, with a hint, where the
 /// parser's own message gives its internals ("budget breached: Nodes { nodes: 250001 }") or
-/// advice for programs that embed it ("set DuplicateKeyPolicy in Options").
+/// advice for programs that embed it ("set `DuplicateKeyPolicy` in `Options`").
 fn plain_message(error: &serde_saphyr::Error) -> Option<(String, &'static str)> {
     use serde_saphyr::Error;
     use serde_saphyr::budget::BudgetBreach;
+    const SPLIT: &str = "split the file into several smaller ones";
     let mut error = error;
     while let Error::AliasError { error: inner, .. } | Error::WithSnippet { error: inner, .. } =
         error
     {
         error = inner;
     }
-    const SPLIT: &str = "split the file into several smaller ones";
     Some(match error {
         Error::DuplicateMappingKey { key, .. } => (
             match key {

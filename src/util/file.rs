@@ -139,7 +139,7 @@ pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
         } else {
             let valid = error.utf8_error().valid_up_to();
             let before = &bytes[..valid];
-            let line = before.iter().filter(|&&byte| byte == b'\n').count() + 1;
+            let line = before.split(|&byte| byte == b'\n').count();
             let line_start = before
                 .iter()
                 .rposition(|&byte| byte == b'\n')
