@@ -14,6 +14,7 @@ mod examples;
 mod load;
 mod model;
 mod probes;
+mod warnings;
 
 pub(crate) use discover::discover;
 pub(crate) use examples::{ExampleFile, load_examples};

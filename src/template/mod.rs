@@ -6,6 +6,7 @@
 
 mod chat;
 mod renderer;
+mod variables;
 
 /// Template variables: names to any YAML value.
 pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
@@ -14,3 +15,4 @@ pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file, keep_trailin
 pub(crate) use renderer::{
     Renderer, describe_error, prompt_environment, set_render_fuel, template_problem,
 };
+pub(crate) use variables::undeclared_variables;
