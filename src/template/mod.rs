@@ -1,10 +1,12 @@
 //! Prompt templates rendered with minijinja: text templates ([`Renderer`]) and chat templates
 //! ([`ChatTemplate`], a list of messages whose contents are templates).
 //!
-//! Undefined variables are errors, `include`/`import` resolve beside the template, and values
+//! Undefined variables are errors, `include`/`import` resolve beside the template (and never
+//! outside the project, see `loader`), and values
 //! are inserted literally: a value containing `{{ … }}` is text, never evaluated.
 
 mod chat;
+mod loader;
 mod renderer;
 mod variables;
 
@@ -12,6 +14,7 @@ mod variables;
 pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
 
 pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file, keep_trailing_newlines};
+pub(crate) use loader::check_template;
 pub(crate) use renderer::{
     Renderer, describe_error, prompt_environment, set_render_fuel, template_problem,
 };
