@@ -192,7 +192,7 @@ pub(crate) fn build_plan(
 /// Returns the target overrides of the command line.
 pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
     TargetOverrides {
-        target: select.target.clone(),
+        targets: select.target.clone(),
         base_url: select.base_url.clone(),
         model: select.model.clone(),
     }

@@ -195,8 +195,19 @@ pub(crate) struct PlanBuilder<'a> {
 }
 
 impl<'a> PlanBuilder<'a> {
-    /// Starts an empty plan; fails on an invalid `--filter`.
+    /// Starts an empty plan; fails on an invalid `--filter` or a target `--target` names twice
+    /// (its cases' ids would clash).
     pub(crate) fn new(config: &'a Config, options: &'a PlanOptions) -> Result<Self, Error> {
+        let named = &options.overrides.targets;
+        if let Some(twice) = named
+            .iter()
+            .enumerate()
+            .find_map(|(index, name)| named[..index].contains(name).then_some(name))
+        {
+            return Err(Error::usage(format!(
+                "`--target` names `{twice}` twice (hint: name each target once)"
+            )));
+        }
         Ok(Self {
             config,
             options,
@@ -211,36 +222,56 @@ impl<'a> PlanBuilder<'a> {
         })
     }
 
-    /// Plans a suite's selected cases, collecting its problems. Fails only when the target
-    /// named on the command line does not exist, which no suite can fix.
+    /// Plans a suite's selected cases on each of its targets, collecting its problems. Fails
+    /// only when a target named on the command line does not exist, which no suite can fix.
     pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
+        let names = self.options.overrides.names_for(&suite.targets);
+        // Ids carry the target only when the suite runs on several, so a suite on one target
+        // keeps the ids its baselines and recordings know.
+        let several = names.len() > 1;
+        for (name, written_at) in names {
+            self.add_on_target(suite, (name, written_at), several)?;
+        }
+        Ok(())
+    }
+
+    /// Plans a suite's selected cases on the target called `name` (written at `written_at`
+    /// in the suite, when the suite named it), as a suite of its own in the plan.
+    fn add_on_target(
+        &mut self,
+        suite: &Suite,
+        (name, written_at): (&str, Option<(usize, usize)>),
+        several: bool,
+    ) -> Result<(), Error> {
         let (config, options) = (self.config, self.options);
-        let plan = &mut self.plan;
-        let problems = &mut self.problems;
+        let resolved = config.target_for(Some(name), &options.overrides);
         // Generated probes join the written cases here and flow through the same pipeline.
-        let probes = probes_of(suite, config, options, self.probe_seed);
-        let selected = selected_cases(suite, &probes, &self.selector);
+        let model = resolved.as_ref().map_or("", |target| target.model.as_str());
+        let probes = probes_of(suite, model, self.probe_seed);
+        let label = several.then_some(name);
+        let selected = selected_cases(suite, &probes, label, &self.selector);
         if selected.is_empty() {
             return Ok(());
         }
-        let target = match config.target_for(
-            suite.target.as_ref().map(|(name, _, _)| name.as_str()),
-            &options.overrides,
-        ) {
+        let target = match resolved {
             Ok(target) => target,
             Err(message) => {
-                match (&suite.target, &options.overrides.target) {
-                    (_, Some(_)) => return Err(Error::usage(message)),
-                    (Some((_, line, column)), None) => {
-                        problems.push(Problem::at_line(&suite.source, *line, *column, message));
+                let problems = &mut self.problems;
+                match written_at {
+                    _ if !options.overrides.targets.is_empty() => {
+                        return Err(Error::usage(message));
                     }
-                    (None, None) => {
+                    Some((line, column)) => {
+                        problems.push(Problem::at_line(&suite.source, line, column, message));
+                    }
+                    None => {
                         problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
                 return Ok(());
             }
         };
+        let plan = &mut self.plan;
         let target = *self
             .target_index
             .entry(target.name.clone())
@@ -248,7 +279,7 @@ impl<'a> PlanBuilder<'a> {
                 plan.targets.push(target);
                 plan.targets.len() - 1
             });
-        let (template, content_hash) = prompt_identity(suite, &config.root, problems);
+        let (template, content_hash) = prompt_identity(suite, &config.root, &mut self.problems);
         let suite_index = plan.suites.len();
         plan.suites.push(PlannedSuite {
             name: suite.name.clone(),
@@ -267,7 +298,7 @@ impl<'a> PlanBuilder<'a> {
             compiled: &compiled,
         };
         for (case, probe) in selected {
-            let id = case_id(suite, &case.name);
+            let id = case_id_on(suite, &case.name, label);
             if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
                 self.plan.cases.push(TestInstance {
                     suite: suite_index,
@@ -420,29 +451,20 @@ pub(crate) fn render_prompt(
     }
 }
 
-/// Generates a suite's probe cases for the model of its target (an unknown target is reported
-/// with the suite's written cases).
-fn probes_of(
-    suite: &Suite,
-    config: &Config,
-    options: &PlanOptions,
-    seed: crate::probe::ProbeSeed,
-) -> Vec<ProbeCase> {
+/// Generates a suite's probe cases for `model`, the model of the target they run on.
+fn probes_of(suite: &Suite, model: &str, seed: crate::probe::ProbeSeed) -> Vec<ProbeCase> {
     if suite.probes.is_none() {
         return Vec::new();
     }
-    let target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
-    let model = config
-        .target_for(target, &options.overrides)
-        .map(|target| target.model)
-        .unwrap_or_default();
-    super::probe::generate(suite, seed, &model)
+    super::probe::generate(suite, seed, model)
 }
 
-/// Returns the written and generated cases of a suite that the selection keeps, in order.
+/// Returns the written and generated cases of a suite that the selection keeps, in order;
+/// `target` is the target their ids carry, when they carry one.
 fn selected_cases<'a>(
     suite: &'a Suite,
     probes: &'a [ProbeCase],
+    target: Option<&str>,
     selector: &Selector,
 ) -> Vec<(&'a Case, Option<&'a Arc<Probe>>)> {
     suite
@@ -450,7 +472,7 @@ fn selected_cases<'a>(
         .iter()
         .map(|case| (case, None))
         .chain(probes.iter().map(|probe| (&probe.case, Some(&probe.probe))))
-        .filter(|(case, _)| selector.selects(&case_id(suite, &case.name), &case.tags))
+        .filter(|(case, _)| selector.selects(&case_id_on(suite, &case.name, target), &case.tags))
         .collect()
 }
 
@@ -553,7 +575,23 @@ fn prompt_identity(
 /// Returns the stable id of a case: `suite-path::case-name`.
 #[must_use]
 pub(crate) fn case_id(suite: &Suite, case: &str) -> String {
-    format!("{}::{case}", suite.name)
+    case_id_in(&suite.name, case)
+}
+
+/// Returns the id of the case called `case` in the suite at `suite_path`, without a target.
+#[must_use]
+pub(crate) fn case_id_in(suite_path: &str, case: &str) -> String {
+    format!("{suite_path}::{case}")
+}
+
+/// Returns the id of a case on a target: `suite-path::case-name@target` when the suite runs on
+/// several targets (`target` is then `Some`), else its plain [`case_id`].
+#[must_use]
+fn case_id_on(suite: &Suite, case: &str, target: Option<&str>) -> String {
+    match target {
+        Some(target) => format!("{}@{target}", case_id(suite, case)),
+        None => case_id(suite, case),
+    }
 }
 
 fn merged_vars(suite: &Vars, case: &Vars) -> Vars {

@@ -60,7 +60,6 @@ fn table_row<'a>(stdout: &'a str, target: &str) -> &'a str {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn every_case_runs_on_every_target_and_reports_group_by_target() {
     let server = geography_server(false);
     let run = geography_project(&server).run(&["run", "--json", "r.json", "--junit", "r.xml"]);
@@ -154,7 +153,6 @@ fn every_case_runs_on_every_target_and_reports_group_by_target() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn the_console_and_the_step_summary_end_with_a_table_per_target() {
     let server = geography_server(false);
     let project = geography_project(&server);
@@ -191,7 +189,6 @@ fn the_console_and_the_step_summary_end_with_a_table_per_target() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn one_target_keeps_the_ids_without_a_target_and_the_flag_can_add_one() {
     let server = geography_server(true);
     let project = geography_project(&server);
@@ -230,7 +227,6 @@ fn one_target_keeps_the_ids_without_a_target_and_the_flag_can_add_one() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn baselines_compare_each_target_on_its_own() {
     let good = geography_server(true);
     let base = geography_project(&good).run(&["run", "--json", "base.json"]);
@@ -256,7 +252,6 @@ fn baselines_compare_each_target_on_its_own() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn an_unknown_target_in_a_list_is_located() {
     let project = Project::new().file(
         "suites/s.yaml",
@@ -266,14 +261,13 @@ fn an_unknown_target_in_a_list_is_located() {
     run.code(2);
     assert!(
         run.stderr
-            .contains("suites/s.yaml:1:15: unknown target `nope`"),
+            .contains("suites/s.yaml:1:16: unknown target `nope`"),
         "{}",
         run.stderr
     );
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn shards_of_a_multi_target_run_merge_back_into_the_whole() {
     let project = Project::new()
         .file(

@@ -163,7 +163,8 @@ fn new(
     let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
         .then_some(template_dir);
     let model_target = args.model_target.clone().unwrap_or_else(|| {
-        let suite_target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+        // A version is meant for one target: the first a suite lists.
+        let suite_target = suite.targets.first().map(|(name, _, _)| name.as_str());
         config
             .target_for(suite_target, &TargetOverrides::default())
             .map_or_else(
