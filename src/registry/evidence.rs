@@ -107,7 +107,7 @@ pub(crate) fn evidence_from(
             .report
             .cases
             .iter()
-            .filter(|case| case.suite == suite.path)
+            .filter(|case| case.suite == suite.path && case.target == suite.target)
             .map(|case| EvidenceCase {
                 id: case.id.clone(),
                 status: case.status.as_str().to_owned(),

@@ -128,7 +128,11 @@ impl Registry {
             if version
                 .evidence
                 .iter()
-                .any(|e| e.report_digest == evidence.report_digest && e.suite == evidence.suite)
+                .any(|e| {
+                    e.report_digest == evidence.report_digest
+                        && e.suite == evidence.suite
+                        && e.target == evidence.target
+                })
             {
                 outcome.already_recorded.push(attached);
                 continue;

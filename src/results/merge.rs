@@ -276,7 +276,7 @@ fn merged_suites(inputs: &[(String, JsonReport)]) -> Result<Vec<JsonSuite>, Stri
                         && seen.prompt_id == suite.prompt_id;
                     if !same {
                         return Err(format!(
-                            "suite `{}` on target `{}` differs between `{other}` and `{name}` \
+                            "suite `{}` differs between `{other}` and `{name}` on target `{}` \
                              (prompt, content hash or model): the shards did not run the same code",
                             suite.path, suite.target
                         ));

@@ -291,3 +291,37 @@ fn shards_of_a_multi_target_run_merge_back_into_the_whole() {
     let suites = merged.json("merged.json")["suites"].clone();
     assert_eq!(suites.as_array().unwrap().len(), 2, "{suites}");
 }
+
+#[test]
+fn registry_evidence_is_recorded_for_each_target() {
+    let project = Project::new()
+        .file(
+            "suites/s.yaml",
+            "prompt: {id: greeter, template: t.j2}\ntarget: [mock, echo]\ncases:\n  - name: a\n    user: hi\n    assert: [{contains: hi}]\n    mock-answer: hi there\n",
+        )
+        .file("suites/t.j2", "Greet the user.")
+        .env("PROMPTCI_AUTHOR", "Ada");
+    project
+        .run(&["registry", "new", "greeter", "--bump", "major", "--changelog", "first"])
+        .code(0);
+    project.run(&["run", "--json", "r.json"]).code(0);
+    let recorded = project.run(&["registry", "record", "r.json"]);
+    recorded.code(0);
+    for target in ["mock", "echo"] {
+        assert!(
+            recorded
+                .stdout
+                .contains(&format!("PASS suites/s.yaml on `{target}`: `greeter` 1.0.0")),
+            "{}",
+            recorded.stdout
+        );
+    }
+    let again = project.run(&["registry", "record", "r.json"]);
+    again.code(0);
+    assert_eq!(
+        again.stdout.matches("(already recorded)").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+}
