@@ -76,12 +76,23 @@ pub(crate) enum Command {
     Trend(TrendArgs),
     /// Measure graders: how often an assertion's judge agrees with people.
     Judge(JudgeArgs),
+    /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
+    /// GitHub workflow that runs it (never overwrites a file).
+    Init(InitArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).
     Completions(CompletionsArgs),
     /// Print the man page of promptci or of one of its commands (roff; for example
     /// `promptci man > ~/.local/share/man/man1/promptci.1`).
     Man(ManArgs),
+}
+
+/// Options of `promptci init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The project directory, created when missing.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub(crate) dir: PathBuf,
 }
 
 /// Options of `promptci completions`.
