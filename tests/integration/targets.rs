@@ -302,16 +302,24 @@ fn registry_evidence_is_recorded_for_each_target() {
         .file("suites/t.j2", "Greet the user.")
         .env("PROMPTCI_AUTHOR", "Ada");
     project
-        .run(&["registry", "new", "greeter", "--bump", "major", "--changelog", "first"])
+        .run(&[
+            "registry",
+            "new",
+            "greeter",
+            "--bump",
+            "major",
+            "--changelog",
+            "first",
+        ])
         .code(0);
     project.run(&["run", "--json", "r.json"]).code(0);
     let recorded = project.run(&["registry", "record", "r.json"]);
     recorded.code(0);
     for target in ["mock", "echo"] {
         assert!(
-            recorded
-                .stdout
-                .contains(&format!("PASS suites/s.yaml on `{target}`: `greeter` 1.0.0")),
+            recorded.stdout.contains(&format!(
+                "PASS suites/s.yaml on `{target}`: `greeter` 1.0.0"
+            )),
             "{}",
             recorded.stdout
         );
