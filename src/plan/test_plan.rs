@@ -68,8 +68,10 @@ pub(crate) struct TestInstance {
     pub(crate) suite: usize,
     /// The case name.
     pub(crate) name: String,
-    /// The line where the case starts in its suite.
+    /// The line where the case starts in its suite (or its data file).
     pub(crate) line: usize,
+    /// The data file the case is a row of; `None` for a case written in its suite.
+    pub(crate) file: Option<Arc<str>>,
     /// The suite's and the case's tags.
     pub(crate) tags: Vec<String>,
     /// The messages sent: the prompt's, then the case's.
@@ -108,6 +110,30 @@ pub(crate) struct PlanOptions {
     pub(crate) probe_seed: Option<u64>,
     /// `--grader`: the target that judges every model-graded assertion.
     pub(crate) grader: Option<String>,
+}
+
+/// Where planning a suite on one target stands: its first selected case adds it to the plan.
+#[derive(Debug, Clone, Copy)]
+enum PlannedState {
+    /// No case of the suite is selected yet.
+    Pending,
+    /// The suite's index in the plan and its target's.
+    Planned(usize, usize),
+    /// The suite's target does not exist (reported once); its cases are not planned.
+    Failed,
+}
+
+/// One target a suite runs on, as planning sees it.
+#[derive(Debug)]
+struct SuiteTarget<'a> {
+    /// The target's name.
+    name: &'a str,
+    /// Where the suite names it (line, column); `None` for `--target` or the default.
+    written_at: Option<(usize, usize)>,
+    /// The target the suite's case ids carry, when it runs on several.
+    label: Option<&'a str>,
+    /// Whether it is the first target the suite is planned on.
+    is_first: bool,
 }
 
 /// Selects cases by id and tag.
@@ -222,42 +248,119 @@ impl<'a> PlanBuilder<'a> {
         })
     }
 
-    /// Plans a suite's selected cases on each of its targets, collecting its problems. Fails
-    /// only when a target named on the command line does not exist, which no suite can fix.
+    /// Plans a suite's selected cases on each of its targets, collecting its problems: on each
+    /// target the inline cases, then the rows of its data files (read one at a time), then its
+    /// generated probes. Fails only when a target named on the command line does not exist,
+    /// which no suite can fix.
     pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
         let names = self.options.overrides.names_for(&suite.targets);
         // Ids carry the target only when the suite runs on several, so a suite on one target
         // keeps the ids its baselines and recordings know.
         let several = names.len() > 1;
-        for (name, written_at) in names {
-            self.add_on_target(suite, (name, written_at), several)?;
+        for (index, (name, written_at)) in names.into_iter().enumerate() {
+            let target = SuiteTarget {
+                name,
+                written_at,
+                label: several.then_some(name),
+                is_first: index == 0,
+            };
+            self.add_on_target(suite, &target)?;
         }
         Ok(())
     }
 
-    /// Plans a suite's selected cases on the target called `name` (written at `written_at`
-    /// in the suite, when the suite named it), as a suite of its own in the plan.
-    fn add_on_target(
+    /// Plans a suite's selected cases on one target, as a suite of its own in the plan.
+    fn add_on_target(&mut self, suite: &Suite, target: &SuiteTarget<'_>) -> Result<(), Error> {
+        // Generated probes join the written cases here and flow through the same pipeline.
+        let model = self
+            .config
+            .target_for(Some(target.name), &self.options.overrides)
+            .map(|target| target.model)
+            .unwrap_or_default();
+        let probes = probes_of(suite, &model, self.probe_seed);
+        let compiled = Compiled::default();
+        let context = CompileContext {
+            source: &suite.source,
+            dir: &suite.dir,
+            compiled: &compiled,
+        };
+        let mut planned = PlannedState::Pending;
+        for case in &suite.cases {
+            self.add_case(suite, (case, None), (target, context), &mut planned)?;
+        }
+        let mut fatal = None;
+        let problems = suite.for_each_data_case(&mut |case| {
+            if fatal.is_none()
+                && let Err(error) =
+                    self.add_case(suite, (&case, None), (target, context), &mut planned)
+            {
+                fatal = Some(error);
+            }
+            Vec::new()
+        });
+        if let Some(error) = fatal {
+            return Err(error);
+        }
+        // A bad row is the same problem on every target: it is reported once.
+        if target.is_first {
+            self.problems.extend(problems);
+        }
+        for probe in &probes {
+            self.add_case(
+                suite,
+                (&probe.case, Some(&probe.probe)),
+                (target, context),
+                &mut planned,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Plans one case when the selection keeps it; the first such case of a suite on a target
+    /// resolves the target and adds the suite to the plan.
+    fn add_case(
         &mut self,
         suite: &Suite,
-        (name, written_at): (&str, Option<(usize, usize)>),
-        several: bool,
+        (case, probe): (&Case, Option<&Arc<Probe>>),
+        (target, context): (&SuiteTarget<'_>, CompileContext<'_>),
+        planned: &mut PlannedState,
     ) -> Result<(), Error> {
-        let (config, options) = (self.config, self.options);
-        let resolved = config.target_for(Some(name), &options.overrides);
-        // Generated probes join the written cases here and flow through the same pipeline.
-        let model = resolved.as_ref().map_or("", |target| target.model.as_str());
-        let probes = probes_of(suite, model, self.probe_seed);
-        let label = several.then_some(name);
-        let selected = selected_cases(suite, &probes, label, &self.selector);
-        if selected.is_empty() {
+        let id = case_id_on(suite, &case.name, target.label);
+        if !self.selector.selects(&id, &case.tags) {
             return Ok(());
         }
-        let target = match resolved {
+        if let PlannedState::Pending = planned {
+            *planned = match self.plan_suite(suite, target)? {
+                Some((index, target)) => PlannedState::Planned(index, target),
+                None => PlannedState::Failed,
+            };
+        }
+        let PlannedState::Planned(suite_index, target) = *planned else {
+            return Ok(());
+        };
+        if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
+            self.plan.cases.push(TestInstance {
+                suite: suite_index,
+                ..case
+            });
+        }
+        Ok(())
+    }
+
+    /// Resolves the target and adds the suite on it to the plan, returning their indexes;
+    /// `None` when a target the suite names does not exist (a recorded problem).
+    fn plan_suite(
+        &mut self,
+        suite: &Suite,
+        on: &SuiteTarget<'_>,
+    ) -> Result<Option<(usize, usize)>, Error> {
+        let (config, options) = (self.config, self.options);
+        let plan = &mut self.plan;
+        let problems = &mut self.problems;
+        let target = match config.target_for(Some(on.name), &options.overrides) {
             Ok(target) => target,
             Err(message) => {
-                let problems = &mut self.problems;
-                match written_at {
+                match on.written_at {
                     _ if !options.overrides.targets.is_empty() => {
                         return Err(Error::usage(message));
                     }
@@ -268,10 +371,9 @@ impl<'a> PlanBuilder<'a> {
                         problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
-                return Ok(());
+                return Ok(None);
             }
         };
-        let plan = &mut self.plan;
         let target = *self
             .target_index
             .entry(target.name.clone())
@@ -279,8 +381,7 @@ impl<'a> PlanBuilder<'a> {
                 plan.targets.push(target);
                 plan.targets.len() - 1
             });
-        let (template, content_hash) = prompt_identity(suite, &config.root, &mut self.problems);
-        let suite_index = plan.suites.len();
+        let (template, content_hash) = prompt_identity(suite, &config.root, problems);
         plan.suites.push(PlannedSuite {
             name: suite.name.clone(),
             prompt_id: suite.prompt.as_ref().map(|prompt| prompt.id.clone()),
@@ -291,22 +392,7 @@ impl<'a> PlanBuilder<'a> {
             budget_line: suite.budget_line,
             registry_version: None,
         });
-        let compiled = Compiled::default();
-        let context = CompileContext {
-            source: &suite.source,
-            dir: &suite.dir,
-            compiled: &compiled,
-        };
-        for (case, probe) in selected {
-            let id = case_id_on(suite, &case.name, label);
-            if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
-                self.plan.cases.push(TestInstance {
-                    suite: suite_index,
-                    ..case
-                });
-            }
-        }
-        Ok(())
+        Ok(Some((plan.suites.len() - 1, target)))
     }
 
     /// Renders one case's messages and assertions, or records why it cannot be sent.
@@ -319,7 +405,7 @@ impl<'a> PlanBuilder<'a> {
     ) -> Option<TestInstance> {
         let root = &self.config.root;
         let problems = &mut self.problems;
-        let rendering = || format!("rendering `{id}`, {}:{}", suite.name, case.line);
+        let rendering = || format!("rendering `{id}`, {}", suite.case_place(case));
         let needs_vars =
             suite.prompt.is_some() || case.assertions.iter().any(AssertionTemplate::is_templated);
         let vars = if needs_vars {
@@ -387,6 +473,7 @@ impl<'a> PlanBuilder<'a> {
             suite: 0,
             name: case.name.clone(),
             line: case.line,
+            file: case.file.clone(),
             tags: case.tags.clone(),
             messages,
             assertions: assertions.into(),
@@ -459,23 +546,6 @@ fn probes_of(suite: &Suite, model: &str, seed: crate::probe::ProbeSeed) -> Vec<P
     super::probe::generate(suite, seed, model)
 }
 
-/// Returns the written and generated cases of a suite that the selection keeps, in order;
-/// `target` is the target their ids carry, when they carry one.
-fn selected_cases<'a>(
-    suite: &'a Suite,
-    probes: &'a [ProbeCase],
-    target: Option<&str>,
-    selector: &Selector,
-) -> Vec<(&'a Case, Option<&'a Arc<Probe>>)> {
-    suite
-        .cases
-        .iter()
-        .map(|case| (case, None))
-        .chain(probes.iter().map(|probe| (&probe.case, Some(&probe.probe))))
-        .filter(|(case, _)| selector.selects(&case_id_on(suite, &case.name, target), &case.tags))
-        .collect()
-}
-
 /// Returns a case's assertions. A probe is first bound to its rendered messages, the first
 /// `from_prompt` of them rendered from the suite's template (canary, built-in checks); an
 /// untrusted variable that never reaches the prompt is reported once.
@@ -492,13 +562,14 @@ fn assertions_of(
     probe
         .bind(messages, from_prompt, &assertions)
         .map_err(|message| {
-            let known = problems.problems.iter().any(|known| known.message() == message);
+            let known = problems
+                .problems
+                .iter()
+                .any(|known| known.message() == message);
             if !known {
-                problems.push(
-                    Problem::at_line(&suite.source, case.line, 1, message).with_help(
-                        "use the variable in the template, or remove it from `probes.untrusted-vars`",
-                    ),
-                );
+                problems.push(suite.case_problem(case, message).with_help(
+                    "use the variable in the template, or remove it from `probes.untrusted-vars`",
+                ));
             }
         })
         .ok()
@@ -515,10 +586,8 @@ fn check_ttft_is_measured(
 ) {
     let asks = assertions.iter().any(Assertion::needs_time_to_first_token);
     if asks && target.provider.is_live() && !target.stream {
-        problems.push(Problem::at_line(
-            &suite.source,
-            case.line,
-            1,
+        problems.push(suite.case_problem(
+            case,
             format!(
                 "case `{}` asserts `max-ttft-ms`, but target `{}` does not stream, so no time to first token is measured",
                 case.name, target.name
