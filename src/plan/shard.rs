@@ -54,6 +54,7 @@ impl Shard {
             cases,
             targets,
             probe_seed,
+            warnings,
             ..
         } = plan;
         let plan_cases = cases.len();
@@ -81,6 +82,7 @@ impl Shard {
             cases: kept_cases,
             targets,
             probe_seed,
+            warnings,
             shard: Some(PlanShard {
                 shard: self,
                 positions,

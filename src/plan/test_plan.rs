@@ -35,6 +35,8 @@ pub(crate) struct TestPlan {
     pub(crate) probe_seed: Option<u64>,
     /// The shard this plan is, when `--shard` cut it from a larger plan.
     pub(crate) shard: Option<PlanShard>,
+    /// The warnings of the suites with a selected case, in plan order.
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// A suite as the reports see it.
@@ -257,6 +259,7 @@ impl<'a> PlanBuilder<'a> {
         // Ids carry the target only when the suite runs on several, so a suite on one target
         // keeps the ids its baselines and recordings know.
         let several = names.len() > 1;
+        let mut selected = false;
         for (index, (name, written_at)) in names.into_iter().enumerate() {
             let target = SuiteTarget {
                 name,
@@ -264,13 +267,18 @@ impl<'a> PlanBuilder<'a> {
                 label: several.then_some(name),
                 is_first: index == 0,
             };
-            self.add_on_target(suite, &target)?;
+            selected |= self.add_on_target(suite, &target)?;
+        }
+        // A suite's warnings are about its file: once, however many targets it runs on.
+        if selected {
+            self.plan.warnings.extend(suite.warnings.iter().cloned());
         }
         Ok(())
     }
 
-    /// Plans a suite's selected cases on one target, as a suite of its own in the plan.
-    fn add_on_target(&mut self, suite: &Suite, target: &SuiteTarget<'_>) -> Result<(), Error> {
+    /// Plans a suite's selected cases on one target, as a suite of its own in the plan;
+    /// returns whether any case was selected.
+    fn add_on_target(&mut self, suite: &Suite, target: &SuiteTarget<'_>) -> Result<bool, Error> {
         // Generated probes join the written cases here and flow through the same pipeline.
         let model = self
             .config
@@ -303,7 +311,7 @@ impl<'a> PlanBuilder<'a> {
         }
         // A bad row is the same problem on every target: it is reported once.
         if target.is_first {
-            self.problems.extend(problems);
+            self.problems.extend(problems.problems);
         }
         for probe in &probes {
             self.add_case(
@@ -313,7 +321,7 @@ impl<'a> PlanBuilder<'a> {
                 &mut planned,
             )?;
         }
-        Ok(())
+        Ok(!matches!(planned, PlannedState::Pending))
     }
 
     /// Plans one case when the selection keeps it; the first such case of a suite on a target
