@@ -44,9 +44,14 @@ fn streams_assemble_the_answer_and_measure_time_to_first_token() {
     assert_eq!(case["tokens"]["completion"], 5);
     let ttft = case["ttft_ms"].as_u64().unwrap();
     let latency = case["latency_ms"].as_u64().unwrap();
-    // The upper bound leaves a loaded CI machine 30× slack.
+    // The server sends the first token at 150 ms and the last at 550 ms, so those are lower
+    // bounds; a busy machine may read the first chunk late, so the gap between the two is not
+    // one. The upper bound leaves a loaded CI machine 30× slack.
     assert!((150..5000).contains(&ttft), "ttft {ttft}");
-    assert!(latency >= ttft + 400, "latency {latency} ttft {ttft}");
+    assert!(
+        latency >= 550 && latency >= ttft,
+        "latency {latency} ttft {ttft}"
+    );
 }
 
 #[test]
