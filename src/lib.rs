@@ -31,6 +31,7 @@ mod chat;
 mod cli;
 mod config;
 mod decide;
+mod import;
 mod error;
 mod plan;
 mod probe;

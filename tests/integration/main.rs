@@ -14,6 +14,7 @@ mod files;
 mod gates;
 mod harness;
 mod hostile;
+mod import;
 mod html;
 mod install;
 mod judges;
