@@ -14,23 +14,80 @@ use crate::error::{Problem, SourceFile, did_you_mean};
 
 /// Every assertion type promptfoo 0.123 knows (without the `not-` prefix).
 const PROMPTFOO_TYPES: &[&str] = &[
-    "answer-relevance", "assert-set", "bleu", "classifier", "contains", "contains-all",
-    "contains-any", "contains-html", "contains-json", "contains-sql", "contains-xml",
-    "context-faithfulness", "context-recall", "context-relevance", "conversation-relevance",
-    "cost", "equals", "factuality", "finish-reason", "g-eval", "gleu", "guardrails", "human",
-    "icontains", "icontains-all", "icontains-any", "is-html", "is-json", "is-refusal", "is-sql",
-    "is-valid-function-call", "is-valid-openai-function-call", "is-valid-openai-tools-call",
-    "is-xml", "javascript", "latency", "levenshtein", "llm-rubric", "meteor",
-    "model-graded-closedqa", "model-graded-factuality", "moderation", "perplexity",
-    "perplexity-score", "pi", "python", "regex", "rouge-n", "ruby", "search-rubric",
-    "select-best", "similar", "starts-with", "tool-call-f1", "trace-error-spans",
-    "trace-span-count", "trace-span-duration", "webhook", "word-count",
+    "answer-relevance",
+    "assert-set",
+    "bleu",
+    "classifier",
+    "contains",
+    "contains-all",
+    "contains-any",
+    "contains-html",
+    "contains-json",
+    "contains-sql",
+    "contains-xml",
+    "context-faithfulness",
+    "context-recall",
+    "context-relevance",
+    "conversation-relevance",
+    "cost",
+    "equals",
+    "factuality",
+    "finish-reason",
+    "g-eval",
+    "gleu",
+    "guardrails",
+    "human",
+    "icontains",
+    "icontains-all",
+    "icontains-any",
+    "is-html",
+    "is-json",
+    "is-refusal",
+    "is-sql",
+    "is-valid-function-call",
+    "is-valid-openai-function-call",
+    "is-valid-openai-tools-call",
+    "is-xml",
+    "javascript",
+    "latency",
+    "levenshtein",
+    "llm-rubric",
+    "meteor",
+    "model-graded-closedqa",
+    "model-graded-factuality",
+    "moderation",
+    "perplexity",
+    "perplexity-score",
+    "pi",
+    "python",
+    "regex",
+    "rouge-n",
+    "ruby",
+    "search-rubric",
+    "select-best",
+    "similar",
+    "starts-with",
+    "tool-call-f1",
+    "trace-error-spans",
+    "trace-span-count",
+    "trace-span-duration",
+    "webhook",
+    "word-count",
 ];
 
 /// Keys an assertion may carry in promptfoo.
 const ASSERTION_KEYS: &[&str] = &[
-    "type", "value", "threshold", "weight", "metric", "provider", "transform", "rubricPrompt",
-    "config", "assert", "contextTransform",
+    "type",
+    "value",
+    "threshold",
+    "weight",
+    "metric",
+    "provider",
+    "transform",
+    "rubricPrompt",
+    "config",
+    "assert",
+    "contextTransform",
 ];
 
 /// Where an assertion is, for the report and for errors.
@@ -50,9 +107,9 @@ impl AssertionContext<'_> {
         format!("{}:{}:{}", self.source.name, node.line, node.column)
     }
 
-    fn note(&mut self, status: ItemStatus, node: &Node, what: &str, note: impl Into<String>) {
+    fn note(&mut self, status: ItemStatus, node: &Node, what: &str, text: impl Into<String>) {
         let location = self.at(node);
-        self.report.push(status, location, what.to_owned(), note);
+        self.report.push(status, location, what.to_owned(), text);
     }
 }
 
@@ -63,21 +120,33 @@ pub(crate) fn is_templated(text: &str) -> bool {
 }
 
 /// Converts one assertion; `None` when nothing of it carries over (the report says why).
+#[expect(
+    clippy::too_many_lines,
+    reason = "the checks every assertion goes through, in the order promptfoo applies them"
+)]
 pub(crate) fn convert_assertion(node: &Node, context: &mut AssertionContext<'_>) -> Option<Yaml> {
     if !node.is_map() {
         let problem = Problem::at_line(
             context.source,
             node.line,
             node.column,
-            format!("an assertion is a mapping with a `type`, not {}", node.shape()),
+            format!(
+                "an assertion is a mapping with a `type`, not {}",
+                node.shape()
+            ),
         );
         context.problems.push(problem);
         return None;
     }
     let Some(kind) = node.get("type").and_then(Node::as_str) else {
         context.problems.push(
-            Problem::at_line(context.source, node.line, node.column, "this assertion has no `type`")
-                .with_help("promptfoo needs `type:` on every assertion, for example `type: contains`"),
+            Problem::at_line(
+                context.source,
+                node.line,
+                node.column,
+                "this assertion has no `type`",
+            )
+            .with_help("promptfoo needs `type:` on every assertion, for example `type: contains`"),
         );
         return None;
     };
@@ -131,25 +200,36 @@ pub(crate) fn convert_assertion(node: &Node, context: &mut AssertionContext<'_>)
         );
         return None;
     }
-    if let Some(weight) = node.get("weight") {
-        if weight.to_json().as_f64() == Some(0.0) {
-            context.note(
-                ItemStatus::Converted,
-                weight,
-                &what,
-                "left out: with `weight: 0` it never changes promptfoo's verdict",
-            );
-            return None;
-        }
+    if let Some(weight) = node.get("weight")
+        && weight_of(node) == 0.0
+    {
+        context.note(
+            ItemStatus::Converted,
+            weight,
+            &what,
+            "left out: with `weight: 0` it never changes promptfoo's verdict",
+        );
+        return None;
+    }
+    if base == "regex"
+        && let Some(value) = node.get("value")
+        && let Some(pattern) = value.scalar_text()
+        && let Err(Untranslatable::InvalidInJavaScript(why)) = translate(&pattern)
+    {
         context.note(
             ItemStatus::Approximated,
-            weight,
-            &format!("`weight` of {what}"),
-            "promptci has no weights: every assertion must pass",
+            value,
+            &what,
+            format!("promptfoo fails this assertion on every answer ({why}); imported as an assertion that always fails, so fix the pattern"),
         );
+        return Some(Yaml::entry("not-regex", Yaml::text("")));
     }
     let converted = convert_base(base, node, &what, context)?;
-    Some(if negated { negate(converted) } else { converted })
+    Some(if negated {
+        negate(converted)
+    } else {
+        converted
+    })
 }
 
 /// Returns the assertion that passes when `assertion` fails, in promptci's native `not-`
@@ -177,6 +257,10 @@ fn negate(assertion: Yaml) -> Yaml {
     Yaml::entry("not", assertion)
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per promptfoo assertion type: the mapping table reads best in one place"
+)]
 fn convert_base(
     base: &str,
     node: &Node,
@@ -184,7 +268,9 @@ fn convert_base(
     context: &mut AssertionContext<'_>,
 ) -> Option<Yaml> {
     let value = node.get("value");
-    if let Some(path) = value.and_then(Node::as_str).filter(|text| text.starts_with("file://"))
+    if let Some(path) = value
+        .and_then(Node::as_str)
+        .filter(|text| text.starts_with("file://"))
         && base != "is-json"
         && base != "contains-json"
     {
@@ -209,7 +295,11 @@ fn convert_base(
                     what,
                     format!("promptfoo errors on a list here (the test fails with an error); imported as `{kind}` of every item"),
                 );
-                let texts = items.iter().filter_map(Node::scalar_text).map(Yaml::Text).collect();
+                let texts = items
+                    .iter()
+                    .filter_map(Node::scalar_text)
+                    .map(Yaml::Text)
+                    .collect();
                 return Some(Yaml::entry(kind, Yaml::List(texts)));
             }
             Some(Yaml::entry(kind, Yaml::Text(value.scalar_text()?)))
@@ -221,7 +311,10 @@ fn convert_base(
                 "icontains-all" => "icontains",
                 other => other,
             };
-            Some(Yaml::entry(kind, Yaml::List(items.into_iter().map(Yaml::Text).collect())))
+            Some(Yaml::entry(
+                kind,
+                Yaml::List(items.into_iter().map(Yaml::Text).collect()),
+            ))
         }
         "starts-with" => {
             let text = value?.scalar_text()?;
@@ -234,7 +327,10 @@ fn convert_base(
                 );
                 return Some(Yaml::entry("starts-with", Yaml::Text(text)));
             }
-            Some(Yaml::entry("regex", Yaml::Text(format!("\\A{}", regex::escape(&text)))))
+            Some(Yaml::entry(
+                "regex",
+                Yaml::Text(format!("\\A{}", regex::escape(&text))),
+            ))
         }
         "regex" => {
             let value = value?;
@@ -276,7 +372,12 @@ fn convert_base(
         }
         "latency" => {
             let Some(threshold) = node.get("threshold").and_then(|t| t.to_json().as_f64()) else {
-                context.note(ItemStatus::Unconverted, node, what, "it has no `threshold`, which promptfoo needs");
+                context.note(
+                    ItemStatus::Unconverted,
+                    node,
+                    what,
+                    "it has no `threshold`, which promptfoo needs",
+                );
                 return None;
             };
             #[expect(
@@ -287,17 +388,28 @@ fn convert_base(
             let millis = threshold.max(0.0) as u64;
             Some(Yaml::entry("max-latency-ms", Yaml::Number(millis.into())))
         }
-        "llm-rubric" | "model-graded-closedqa" => model_graded("rubric", value?, node, what, context),
-        "factuality" | "model-graded-factuality" => model_graded("factuality", value?, node, what, context),
+        "llm-rubric" | "model-graded-closedqa" => {
+            model_graded("rubric", value?, node, what, context)
+        }
+        "factuality" | "model-graded-factuality" => {
+            model_graded("factuality", value?, node, what, context)
+        }
         "similar" => {
             let value = value?;
             let texts: Vec<Yaml> = match value.as_list() {
-                Some(items) => items.iter().filter_map(Node::scalar_text).map(Yaml::Text).collect(),
+                Some(items) => items
+                    .iter()
+                    .filter_map(Node::scalar_text)
+                    .map(Yaml::Text)
+                    .collect(),
                 None => vec![Yaml::Text(value.scalar_text()?)],
             };
             let mut options = vec![("texts".to_owned(), Yaml::List(texts))];
             if let Some(threshold) = node.get("threshold") {
-                options.push(("threshold".to_owned(), Yaml::from_json(&threshold.to_json())));
+                options.push((
+                    "threshold".to_owned(),
+                    Yaml::from_json(&threshold.to_json()),
+                ));
             }
             if let Some(provider) = node.get("provider") {
                 context.note(
@@ -310,27 +422,30 @@ fn convert_base(
             Some(Yaml::entry("similar", Yaml::Map(options)))
         }
         "assert-set" => {
-            let children = node.get("assert").and_then(Node::as_list).unwrap_or_default();
-            if let Some(threshold) = node.get("threshold") {
-                context.note(
-                    ItemStatus::Approximated,
-                    threshold,
-                    &format!("`threshold` of {what}"),
-                    "promptci has no partial credit: every assertion of the set must pass",
-                );
-            }
-            let converted: Vec<Yaml> = children
+            let children = node
+                .get("assert")
+                .and_then(Node::as_list)
+                .unwrap_or_default();
+            let converted: Vec<(Yaml, f64)> = children
                 .iter()
-                .filter_map(|child| convert_assertion(child, context))
+                .filter_map(|child| Some((convert_assertion(child, context)?, weight_of(child))))
                 .collect();
-            Some(Yaml::entry("all", Yaml::List(converted)))
+            let threshold = node.get("threshold").and_then(|t| t.to_json().as_f64());
+            let combined = combine(converted, threshold);
+            if threshold.is_some() {
+                let (status, text) = threshold_note(&combined);
+                context.note(status, node, &format!("`threshold` of {what}"), text);
+            }
+            Some(combined.unwrap_or_else(|all| all))
         }
         other => {
             let why = match other {
                 "javascript" | "python" | "ruby" => {
                     "promptfoo runs it as a script over the answer; promptci has no exact translation, so port it to a `command` assertion by hand"
                 }
-                "cost" => "promptci has no per-case cost assertion (it sets cost budgets per suite, see Budgets)",
+                "cost" => {
+                    "promptci has no per-case cost assertion (it sets cost budgets per suite, see Budgets)"
+                }
                 _ => "promptci has no counterpart",
             };
             context.note(ItemStatus::Unconverted, node, what, why);
@@ -339,7 +454,12 @@ fn convert_base(
     }
 }
 
-fn equals(node: &Node, value: &Node, what: &str, context: &mut AssertionContext<'_>) -> Option<Yaml> {
+fn equals(
+    node: &Node,
+    value: &Node,
+    what: &str,
+    context: &mut AssertionContext<'_>,
+) -> Option<Yaml> {
     if matches!(value.kind, NodeKind::Map(_) | NodeKind::List(_)) {
         context.note(
             ItemStatus::Approximated,
@@ -362,12 +482,20 @@ fn equals(node: &Node, value: &Node, what: &str, context: &mut AssertionContext<
         );
         return Some(Yaml::entry("equals", Yaml::Text(text)));
     }
-    Some(Yaml::entry("regex", Yaml::Text(format!("\\A{}\\z", regex::escape(&text)))))
+    Some(Yaml::entry(
+        "regex",
+        Yaml::Text(format!("\\A{}\\z", regex::escape(&text))),
+    ))
 }
 
 /// promptfoo's `is-json` parses the whole answer; promptci's also reads a Markdown fence, so a
 /// fenced answer is refused next to it.
-fn is_json(node: &Node, value: Option<&Node>, what: &str, context: &mut AssertionContext<'_>) -> Option<Yaml> {
+fn is_json(
+    node: &Node,
+    value: Option<&Node>,
+    what: &str,
+    context: &mut AssertionContext<'_>,
+) -> Option<Yaml> {
     let no_fence = Yaml::entry("not-regex", Yaml::text(r"\A\s*```"));
     let Some(value) = value.filter(|value| !matches!(value.kind, NodeKind::Null)) else {
         return Some(Yaml::entry(
@@ -379,29 +507,45 @@ fn is_json(node: &Node, value: Option<&Node>, what: &str, context: &mut Assertio
         NodeKind::Map(_) => Yaml::from_json(&value.to_json()),
         NodeKind::Text(text) if text.starts_with("file://") => {
             let path = text.trim_start_matches("file://");
-            let schema = (context.read)(path).map_err(|error| error.to_string()).and_then(|text| {
-                serde_json::from_str::<serde_json::Value>(&text).map_err(|error| error.to_string())
-            });
+            let schema = (context.read)(path)
+                .map_err(|error| error.to_string())
+                .and_then(|text| {
+                    serde_json::from_str::<serde_json::Value>(&text)
+                        .map_err(|error| error.to_string())
+                });
             match schema {
                 Ok(schema) => Yaml::from_json(&schema),
                 Err(why) => {
-                    let problem = Problem::at_line(context.source, value.line, value.column, format!("cannot read the schema `{path}`: {why}"));
+                    let problem = Problem::at_line(
+                        context.source,
+                        value.line,
+                        value.column,
+                        format!("cannot read the schema `{path}`: {why}"),
+                    );
                     context.problems.push(problem);
                     return None;
                 }
             }
         }
-        NodeKind::Text(text) => {
-            match crate::yaml::parse_yaml_text::<serde_json::Value>(text) {
-                Ok(schema) if schema.is_object() => Yaml::from_json(&schema),
-                _ => {
-                    context.note(ItemStatus::Unconverted, value, what, "its schema is neither a mapping nor YAML text of one");
-                    return None;
-                }
+        NodeKind::Text(text) => match crate::yaml::parse_yaml_text::<serde_json::Value>(text) {
+            Ok(schema) if schema.is_object() => Yaml::from_json(&schema),
+            _ => {
+                context.note(
+                    ItemStatus::Unconverted,
+                    value,
+                    what,
+                    "its schema is neither a mapping nor YAML text of one",
+                );
+                return None;
             }
-        }
+        },
         _ => {
-            context.note(ItemStatus::Unconverted, value, what, "its schema is not a mapping");
+            context.note(
+                ItemStatus::Unconverted,
+                value,
+                what,
+                "its schema is not a mapping",
+            );
             return None;
         }
     };
@@ -428,7 +572,11 @@ fn model_graded(
             "promptci grades with the suite's `grader` target; set it in the suite",
         );
     }
-    if node.get("type").and_then(Node::as_str).is_some_and(|t| t.contains("closedqa")) {
+    if node
+        .get("type")
+        .and_then(Node::as_str)
+        .is_some_and(|t| t.contains("closedqa"))
+    {
         context.note(
             ItemStatus::Approximated,
             node,
@@ -445,6 +593,71 @@ fn model_graded(
         );
     }
     Some(Yaml::entry(kind, Yaml::Text(text)))
+}
+
+/// Returns an assertion's `weight` (1 when it has none).
+pub(crate) fn weight_of(node: &Node) -> f64 {
+    node.get("weight")
+        .and_then(|weight| weight.to_json().as_f64())
+        .unwrap_or(1.0)
+}
+
+/// The most assertions a threshold is spelled out for (every passing subset is listed).
+const MAX_THRESHOLD_ASSERTIONS: usize = 8;
+
+/// Returns one assertion that passes when promptfoo's weighted score of `asserts` reaches
+/// `threshold` (every assertion when there is none): `any` of the smallest sets of
+/// assertions whose weights reach it, each set an `all`. `Err` holds the stricter `all` when
+/// there are too many assertions to spell the sets out.
+pub(crate) fn combine(asserts: Vec<(Yaml, f64)>, threshold: Option<f64>) -> Result<Yaml, Yaml> {
+    let all = |asserts: Vec<(Yaml, f64)>| {
+        Yaml::entry(
+            "all",
+            Yaml::List(asserts.into_iter().map(|(yaml, _)| yaml).collect()),
+        )
+    };
+    let Some(threshold) = threshold else {
+        return Ok(all(asserts));
+    };
+    let total: f64 = asserts.iter().map(|(_, weight)| weight).sum();
+    if asserts.len() > MAX_THRESHOLD_ASSERTIONS || total <= 0.0 {
+        return Err(all(asserts));
+    }
+    let count = asserts.len();
+    let mut passing: Vec<u32> = Vec::new();
+    for mask in 1..(1_u32 << count) {
+        let score: f64 = (0..count)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| asserts[i].1)
+            .sum();
+        if score / total >= threshold && !passing.iter().any(|smaller| mask & smaller == *smaller) {
+            passing.push(mask);
+        }
+    }
+    let sets = passing
+        .into_iter()
+        .map(|mask| {
+            all((0..count)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| asserts[i].clone())
+                .collect())
+        })
+        .collect();
+    Ok(Yaml::entry("any", Yaml::List(sets)))
+}
+
+/// The note for a threshold that [`combine`] spelled out, or could not.
+pub(crate) fn threshold_note(combined: &Result<Yaml, Yaml>) -> (ItemStatus, &'static str) {
+    match combined {
+        Ok(_) => (
+            ItemStatus::Converted,
+            "spelled out as `any` of the sets of assertions whose weights reach it",
+        ),
+        Err(_) => (
+            ItemStatus::Approximated,
+            "too many assertions to spell out: promptci needs every one to pass",
+        ),
+    }
 }
 
 /// Returns the strings of a list value, or of a comma-separated string as promptfoo splits it
@@ -484,22 +697,46 @@ mod tests {
         let mut report = ImportReport::default();
         let mut problems = Vec::new();
         let read = |_: &str| Err(std::io::Error::other("no files here"));
-        let mut context = AssertionContext { source: &source, report: &mut report, problems: &mut problems, read: &read };
+        let mut context = AssertionContext {
+            source: &source,
+            report: &mut report,
+            problems: &mut problems,
+            read: &read,
+        };
         let converted = convert_assertion(&node, &mut context).map(|yaml| yaml.to_text());
         (converted, report, problems)
     }
 
     #[test]
     fn exact_text_checks_become_anchored_regexes() {
-        assert_eq!(convert("{type: equals, value: 'a.b '}").0.unwrap(), "regex: \"\\\\Aa\\\\.b \\\\z\"\n");
-        assert_eq!(convert("{type: not-starts-with, value: Hi}").0.unwrap(), "not-regex: \"\\\\AHi\"\n");
+        assert_eq!(
+            convert("{type: equals, value: 'a.b '}").0.unwrap(),
+            "regex: \"\\\\Aa\\\\.b \\\\z\"\n"
+        );
+        assert_eq!(
+            convert("{type: not-starts-with, value: Hi}").0.unwrap(),
+            "not-regex: \"\\\\AHi\"\n"
+        );
     }
 
     #[test]
     fn list_kinds_map_to_promptci_lists() {
-        assert_eq!(convert("{type: contains-any, value: 'a, \"b, c\"'}").0.unwrap(), "contains-any:\n  - a\n  - \"b, c\"\n");
-        assert_eq!(convert("{type: not-contains-all, value: [a, b]}").0.unwrap(), "not:\n  contains:\n    - a\n    - b\n");
-        assert_eq!(convert("{type: not-icontains-any, value: [a]}").0.unwrap(), "not:\n  icontains-any:\n    - a\n");
+        assert_eq!(
+            convert("{type: contains-any, value: 'a, \"b, c\"'}")
+                .0
+                .unwrap(),
+            "contains-any:\n  - a\n  - \"b, c\"\n"
+        );
+        assert_eq!(
+            convert("{type: not-contains-all, value: [a, b]}")
+                .0
+                .unwrap(),
+            "not:\n  contains:\n    - a\n    - b\n"
+        );
+        assert_eq!(
+            convert("{type: not-icontains-any, value: [a]}").0.unwrap(),
+            "not:\n  icontains-any:\n    - a\n"
+        );
     }
 
     #[test]
@@ -513,7 +750,10 @@ mod tests {
 
     #[test]
     fn scripts_and_costs_are_reported_not_converted() {
-        for yaml in ["{type: javascript, value: output.length > 3}", "{type: cost, threshold: 1}"] {
+        for yaml in [
+            "{type: javascript, value: output.length > 3}",
+            "{type: cost, threshold: 1}",
+        ] {
             let (converted, report, _) = convert(yaml);
             assert!(converted.is_none());
             assert_eq!(report.count(ItemStatus::Unconverted), 1, "{yaml}");

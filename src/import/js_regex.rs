@@ -17,7 +17,11 @@ pub(crate) enum Untranslatable {
 
 /// Returns the Rust pattern that matches what the JavaScript `pattern` matches.
 pub(crate) fn translate(pattern: &str) -> Result<String, Untranslatable> {
-    if pattern.contains("(?i)") || pattern.contains("(?s)") || pattern.contains("(?m)") || pattern.contains("(?x)") {
+    if pattern.contains("(?i)")
+        || pattern.contains("(?s)")
+        || pattern.contains("(?m)")
+        || pattern.contains("(?x)")
+    {
         return Err(Untranslatable::InvalidInJavaScript(
             "inline flags such as `(?i)` are a syntax error in JavaScript".to_owned(),
         ));
@@ -48,7 +52,11 @@ pub(crate) fn translate(pattern: &str) -> Result<String, Untranslatable> {
                 match next {
                     'd' => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
                     'D' if !in_class => out.push_str("[^0-9]"),
-                    'w' => out.push_str(if in_class { "0-9A-Za-z_" } else { "[0-9A-Za-z_]" }),
+                    'w' => out.push_str(if in_class {
+                        "0-9A-Za-z_"
+                    } else {
+                        "[0-9A-Za-z_]"
+                    }),
                     'W' if !in_class => out.push_str("[^0-9A-Za-z_]"),
                     'b' if !in_class => out.push_str("(?-u:\\b)"),
                     'B' if !in_class => out.push_str("(?-u:\\B)"),
@@ -91,7 +99,9 @@ mod tests {
     use super::*;
 
     fn matches(pattern: &str, text: &str) -> bool {
-        regex::Regex::new(&translate(pattern).unwrap()).unwrap().is_match(text)
+        regex::Regex::new(&translate(pattern).unwrap())
+            .unwrap()
+            .is_match(text)
     }
 
     #[test]
@@ -107,9 +117,21 @@ mod tests {
 
     #[test]
     fn patterns_without_a_counterpart_say_why() {
-        assert!(matches!(translate("foo(?=bar)"), Err(Untranslatable::Unsupported(_))));
-        assert!(matches!(translate(r"(\w+) \1"), Err(Untranslatable::Unsupported(_))));
-        assert!(matches!(translate("(?i)x"), Err(Untranslatable::InvalidInJavaScript(_))));
-        assert!(matches!(translate("(unclosed"), Err(Untranslatable::Unsupported(_))));
+        assert!(matches!(
+            translate("foo(?=bar)"),
+            Err(Untranslatable::Unsupported(_))
+        ));
+        assert!(matches!(
+            translate(r"(\w+) \1"),
+            Err(Untranslatable::Unsupported(_))
+        ));
+        assert!(matches!(
+            translate("(?i)x"),
+            Err(Untranslatable::InvalidInJavaScript(_))
+        ));
+        assert!(matches!(
+            translate("(unclosed"),
+            Err(Untranslatable::Unsupported(_))
+        ));
     }
 }

@@ -228,6 +228,9 @@ mod tests {
     #[test]
     fn json_configs_read_as_yaml() {
         let node = parse("{\"providers\": [\"echo\"], \"n\": 0.5, \"x\": null}");
-        assert_eq!(node.to_json(), serde_json::json!({"providers": ["echo"], "n": 0.5, "x": null}));
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"providers": ["echo"], "n": 0.5, "x": null})
+        );
     }
 }

@@ -10,11 +10,53 @@ use std::collections::BTreeSet;
 
 /// The filters minijinja provides.
 const MINIJINJA_FILTERS: &[&str] = &[
-    "abs", "attr", "batch", "bool", "capitalize", "chain", "count", "d", "default", "dictsort",
-    "e", "escape", "first", "float", "format", "groupby", "indent", "int", "items", "join",
-    "last", "length", "lines", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "split",
-    "string", "sum", "title", "trim", "unique", "upper", "urlencode", "zip",
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "zip",
 ];
 
 /// A template after the changes the import makes.
@@ -43,14 +85,20 @@ pub(crate) fn check_template(nunjucks: &str) -> CheckedTemplate {
     let filter = regex::Regex::new(r"\|\s*([A-Za-z_]\w*)").expect("a valid pattern");
     // Only the insides of tags are code; the text between them is sent as written.
     while let Some(start) = rest.find("{{").into_iter().chain(rest.find("{%")).min() {
-        let close = if rest[start..].starts_with("{{") { "}}" } else { "%}" };
+        let close = if rest[start..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
         let Some(end) = rest[start + 2..].find(close).map(|end| start + 2 + end + 2) else {
             break;
         };
         text.push_str(&rest[..start]);
         let tag = &rest[start..end];
         if tag.starts_with("{% raw") {
-            let raw_end = rest[end..].find("{% endraw %}").map_or(rest.len(), |at| end + at + 12);
+            let raw_end = rest[end..]
+                .find("{% endraw %}")
+                .map_or(rest.len(), |at| end + at + 12);
             text.push_str(&rest[start..raw_end]);
             rest = &rest[raw_end..];
             continue;
@@ -59,7 +107,9 @@ pub(crate) fn check_template(nunjucks: &str) -> CheckedTemplate {
         rewrote_length |= rewritten != tag;
         for found in filter.captures_iter(&rewritten) {
             let name = &found[1];
-            if !MINIJINJA_FILTERS.contains(&name) && !unknown_filters.iter().any(|known| known == name) {
+            if !MINIJINJA_FILTERS.contains(&name)
+                && !unknown_filters.iter().any(|known| known == name)
+            {
                 unknown_filters.push(name.to_owned());
             }
         }
@@ -87,8 +137,10 @@ fn variables(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         .iter()
         .filter(|name| {
             let name = regex::escape(name);
-            let guard = regex::Regex::new(&format!(r"\b{name}\s*(\|\s*(default|d)\b|is\s+(not\s+)?defined)"))
-                .expect("an escaped name makes a valid pattern");
+            let guard = regex::Regex::new(&format!(
+                r"\b{name}\s*(\|\s*(default|d)\b|is\s+(not\s+)?defined)"
+            ))
+            .expect("an escaped name makes a valid pattern");
             guard.is_match(text)
         })
         .cloned()
@@ -102,18 +154,31 @@ mod tests {
 
     #[test]
     fn length_properties_become_filters_and_unknown_filters_are_listed() {
-        let checked = check_template("Name length: {{ name.length }} {{ (basket | load)[0] }} {{ x | upper }}");
-        assert_eq!(checked.text, "Name length: {{ (name | length) }} {{ (basket | load)[0] }} {{ x | upper }}");
+        let checked = check_template(
+            "Name length: {{ name.length }} {{ (basket | load)[0] }} {{ x | upper }}",
+        );
+        assert_eq!(
+            checked.text,
+            "Name length: {{ (name | length) }} {{ (basket | load)[0] }} {{ x | upper }}"
+        );
         assert!(checked.rewrote_length);
         assert_eq!(checked.unknown_filters, ["load"]);
     }
 
     #[test]
     fn text_outside_tags_and_raw_blocks_is_kept() {
-        let checked = check_template("a.length | load {% raw %}{{ y.length }}{% endraw %} {{ rush | default('x') }}{% if note %}{{ note }}{% endif %}");
-        assert_eq!(checked.text, "a.length | load {% raw %}{{ y.length }}{% endraw %} {{ rush | default('x') }}{% if note %}{{ note }}{% endif %}");
+        let checked = check_template(
+            "a.length | load {% raw %}{{ y.length }}{% endraw %} {{ rush | default('x') }}{% if note %}{{ note }}{% endif %}",
+        );
+        assert_eq!(
+            checked.text,
+            "a.length | load {% raw %}{{ y.length }}{% endraw %} {{ rush | default('x') }}{% if note %}{{ note }}{% endif %}"
+        );
         assert!(checked.unknown_filters.is_empty());
-        assert_eq!(checked.variables.iter().collect::<Vec<_>>(), ["note", "rush"]);
+        assert_eq!(
+            checked.variables.iter().collect::<Vec<_>>(),
+            ["note", "rush"]
+        );
         assert_eq!(checked.guarded.iter().collect::<Vec<_>>(), ["rush"]);
     }
 }

@@ -17,13 +17,36 @@ use super::yaml_text::Yaml;
 use crate::error::{Problem, SourceFile, did_you_mean};
 
 /// Top-level keys the importer reads.
-const CONVERTED_KEYS: &[&str] = &["prompts", "providers", "targets", "tests", "defaultTest", "scenarios", "description"];
+const CONVERTED_KEYS: &[&str] = &[
+    "prompts",
+    "providers",
+    "targets",
+    "tests",
+    "defaultTest",
+    "scenarios",
+    "description",
+];
 
 /// Top-level keys that do not change verdicts: output and sharing settings.
-const OUTPUT_KEYS: &[&str] = &["outputPath", "sharing", "writeLatestResults", "evaluateOptions", "commandLineOptions", "tags", "metadata"];
+const OUTPUT_KEYS: &[&str] = &[
+    "outputPath",
+    "sharing",
+    "writeLatestResults",
+    "evaluateOptions",
+    "commandLineOptions",
+    "tags",
+    "metadata",
+];
 
 /// Top-level keys with behaviour promptci does not have.
-const UNCONVERTED_KEYS: &[&str] = &["nunjucksFilters", "extensions", "derivedMetrics", "env", "redteam", "tracing"];
+const UNCONVERTED_KEYS: &[&str] = &[
+    "nunjucksFilters",
+    "extensions",
+    "derivedMetrics",
+    "env",
+    "redteam",
+    "tracing",
+];
 
 /// A file the import writes, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +84,32 @@ pub(crate) fn import_config(
         let message = if matches!(config.kind, NodeKind::Null) {
             "the promptfoo config is empty".to_owned()
         } else {
-            format!("a promptfoo config is a mapping (`prompts:`, `providers:`, `tests:`), not {}", config.shape())
+            format!(
+                "a promptfoo config is a mapping (`prompts:`, `providers:`, `tests:`), not {}",
+                config.shape()
+            )
         };
-        return Err(vec![Problem::at_line(&source, config.line.max(1), config.column.max(1), message)]);
+        return Err(vec![Problem::at_line(
+            &source,
+            config.line.max(1),
+            config.column.max(1),
+            message,
+        )]);
     }
     let mut problems = Vec::new();
-    let shown_dir = source.name.rsplit_once('/').map(|(dir, _)| dir.to_owned()).unwrap_or_default();
-    let mut import = ImportSource { source: Arc::clone(&source), dir: dir.to_owned(), shown_dir, read, report, problems: &mut problems };
+    let shown_dir = source
+        .name
+        .rsplit_once('/')
+        .map(|(dir, _)| dir.to_owned())
+        .unwrap_or_default();
+    let mut import = ImportSource {
+        source: Arc::clone(&source),
+        dir: dir.to_owned(),
+        shown_dir,
+        read,
+        report,
+        problems: &mut problems,
+    };
     top_level_keys(&config, &mut import);
     let prompts = load_prompts(&config, &mut import);
     let targets = load_targets(&config, &mut import);
@@ -78,44 +120,97 @@ pub(crate) fn import_config(
     let mut output = ConfigImport::default();
     let suite_names = suite_names(&prompts, &targets);
     for (prompt, target, suite_name) in suite_names {
-        write_suite(prompt, target, &suite_name, &tests, suites_dir, &source.name, &mut output, report);
+        write_suite(
+            prompt,
+            target,
+            &suite_name,
+            &tests,
+            suites_dir,
+            &source.name,
+            &mut output,
+            report,
+        );
     }
-    output.targets = targets.iter().filter_map(|target| Some((target.name.clone(), target.definition.clone()?))).collect();
+    output.targets = targets
+        .iter()
+        .filter_map(|target| Some((target.name.clone(), target.definition.clone()?)))
+        .collect();
     Ok(output)
 }
 
 fn top_level_keys(config: &Node, import: &mut ImportSource<'_>) {
     if config.get("providers").is_some() && config.get("targets").is_some() {
-        let node = config.entries().find(|(key, _)| key.as_str() == Some("targets")).map(|(key, _)| key.clone()).expect("checked above");
-        let problem = import.problem(&node, "both `providers` and `targets`: promptfoo reads one of them").with_help("keep one of the two keys");
+        let node = config
+            .entries()
+            .find(|(key, _)| key.as_str() == Some("targets"))
+            .map(|(key, _)| key.clone())
+            .expect("checked above");
+        let problem = import
+            .problem(
+                &node,
+                "both `providers` and `targets`: promptfoo reads one of them",
+            )
+            .with_help("keep one of the two keys");
         import.problems.push(problem);
     }
     for (key, value) in config.entries() {
         let name = key.key_text();
         let at = import.at(key);
         if CONVERTED_KEYS.contains(&name.as_str()) {
-            if !matches!(name.as_str(), "tests" | "prompts" | "description" | "scenarios" | "defaultTest" | "providers" | "targets") {
+            if !matches!(
+                name.as_str(),
+                "tests"
+                    | "prompts"
+                    | "description"
+                    | "scenarios"
+                    | "defaultTest"
+                    | "providers"
+                    | "targets"
+            ) {
                 continue;
             }
             if name == "tests" && !matches!(value.kind, NodeKind::Text(_) | NodeKind::List(_)) {
-                let problem = import.problem(value, format!("`tests` is a list or a file path, not {}", value.shape())).with_help("write `tests: file://cases.csv` or a list of tests");
+                let problem = import
+                    .problem(
+                        value,
+                        format!("`tests` is a list or a file path, not {}", value.shape()),
+                    )
+                    .with_help("write `tests: file://cases.csv` or a list of tests");
                 import.problems.push(problem);
             }
         } else if OUTPUT_KEYS.contains(&name.as_str()) {
             import.report.push(ItemStatus::Ignored, at, format!("key `{name}`"), "an output or sharing setting; it does not change verdicts (promptci's `run` flags choose reports)");
         } else if UNCONVERTED_KEYS.contains(&name.as_str()) {
-            import.report.push(ItemStatus::Unconverted, at, format!("key `{name}`"), "promptci has no counterpart");
+            import.report.push(
+                ItemStatus::Unconverted,
+                at,
+                format!("key `{name}`"),
+                "promptci has no counterpart",
+            );
         } else {
-            let known = CONVERTED_KEYS.iter().chain(OUTPUT_KEYS).chain(UNCONVERTED_KEYS).copied();
-            let hint = did_you_mean(&name, known).map(|close| format!(" (did you mean `{close}`?)")).unwrap_or_default();
-            import.report.push(ItemStatus::Ignored, at, format!("key `{name}`"), format!("promptfoo ignores unknown top-level keys{hint}"));
+            let known = CONVERTED_KEYS
+                .iter()
+                .chain(OUTPUT_KEYS)
+                .chain(UNCONVERTED_KEYS)
+                .copied();
+            let hint = did_you_mean(&name, known)
+                .map(|close| format!(" (did you mean `{close}`?)"))
+                .unwrap_or_default();
+            import.report.push(
+                ItemStatus::Ignored,
+                at,
+                format!("key `{name}`"),
+                format!("promptfoo ignores unknown top-level keys{hint}"),
+            );
         }
     }
 }
 
 fn load_targets(config: &Node, import: &mut ImportSource<'_>) -> Vec<ImportedTarget> {
     let Some(node) = config.get("providers").or_else(|| config.get("targets")) else {
-        let problem = import.problem(config, "the config has no `providers`").with_help("promptfoo needs at least one provider, for example `providers: [echo]`");
+        let problem = import
+            .problem(config, "the config has no `providers`")
+            .with_help("promptfoo needs at least one provider, for example `providers: [echo]`");
         import.problems.push(problem);
         return Vec::new();
     };
@@ -123,7 +218,8 @@ fn load_targets(config: &Node, import: &mut ImportSource<'_>) -> Vec<ImportedTar
         NodeKind::List(items) => items.clone(),
         NodeKind::Text(_) | NodeKind::Map(_) => vec![node.clone()],
         _ => {
-            let problem = import.problem(node, format!("`providers` is a list, not {}", node.shape()));
+            let problem =
+                import.problem(node, format!("`providers` is a list, not {}", node.shape()));
             import.problems.push(problem);
             return Vec::new();
         }
@@ -148,11 +244,19 @@ fn load_targets(config: &Node, import: &mut ImportSource<'_>) -> Vec<ImportedTar
 }
 
 /// Names one suite per prompt and target, in promptfoo's order.
-fn suite_names<'a>(prompts: &'a [ImportedPrompt], targets: &'a [ImportedTarget]) -> Vec<(&'a ImportedPrompt, &'a ImportedTarget, String)> {
+fn suite_names<'a>(
+    prompts: &'a [ImportedPrompt],
+    targets: &'a [ImportedTarget],
+) -> Vec<(&'a ImportedPrompt, &'a ImportedTarget, String)> {
     let mut suites = Vec::new();
     for prompt in prompts {
         for target in targets {
-            if !target.prompts.is_empty() && !target.prompts.iter().any(|key| prompt.keys.contains(key) || *key == prompt.name) {
+            if !target.prompts.is_empty()
+                && !target
+                    .prompts
+                    .iter()
+                    .any(|key| prompt.keys.contains(key) || *key == prompt.name)
+            {
                 continue;
             }
             let name = if targets.len() == 1 {
@@ -166,7 +270,14 @@ fn suite_names<'a>(prompts: &'a [ImportedPrompt], targets: &'a [ImportedTarget])
     suites
 }
 
-#[expect(clippy::too_many_arguments, reason = "one suite's inputs; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one suite's inputs; a struct would only rename them"
+)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "lays out one suite: template, cases, variables and the report items they raise"
+)]
 fn write_suite(
     prompt: &ImportedPrompt,
     target: &ImportedTarget,
@@ -185,23 +296,57 @@ fn write_suite(
             if written.ends_with('\n') {
                 written.push('\n');
             }
-            (template_file(output, suites_dir, &prompt.name, "j2", written), Some("user"), Some(checked))
+            (
+                template_file(output, suites_dir, &prompt.name, "j2", written),
+                Some("user"),
+                Some(checked),
+            )
         }
-        PromptTemplate::Chat(chat) => (template_file(output, suites_dir, &prompt.name, "json", chat.clone()), None, None),
+        PromptTemplate::Chat(chat) => (
+            template_file(output, suites_dir, &prompt.name, "json", chat.clone()),
+            None,
+            None,
+        ),
     };
-    let mut skip_all = None;
     let mut variables = BTreeSet::new();
     let mut guarded = BTreeSet::new();
     if let Some(checked) = &checked {
-        if checked.rewrote_length && !report.items.iter().any(|item| item.location == prompt.at && item.what.contains("`.length`")) {
-            report.push(ItemStatus::Converted, prompt.at.clone(), "`.length` in a prompt", "JavaScript's `.length` became Jinja's `| length`");
+        if checked.rewrote_length
+            && !report
+                .items
+                .iter()
+                .any(|item| item.location == prompt.at && item.what.contains("`.length`"))
+        {
+            report.push(
+                ItemStatus::Converted,
+                prompt.at.clone(),
+                "`.length` in a prompt",
+                "JavaScript's `.length` became Jinja's `| length`",
+            );
         }
         if !checked.unknown_filters.is_empty() {
-            let filters = checked.unknown_filters.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-            if !report.items.iter().any(|item| item.location == prompt.at && item.what.starts_with("Nunjucks filter")) {
-                report.push(ItemStatus::Unconverted, prompt.at.clone(), format!("Nunjucks filter {filters}"), "minijinja has no such filter; the prompt's cases are skipped");
+            let filters = checked
+                .unknown_filters
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if !report
+                .items
+                .iter()
+                .any(|item| item.location == prompt.at && item.what.starts_with("Nunjucks filter"))
+            {
+                report.push(
+                    ItemStatus::Unconverted,
+                    prompt.at.clone(),
+                    format!("Nunjucks filter {filters}"),
+                    "minijinja has no such filter, so no suite is written for this prompt",
+                );
             }
-            skip_all = Some(format!("the prompt uses the Nunjucks filter {filters}, which promptci's templates do not have"));
+            output
+                .files
+                .retain(|file| file.path != format!("{suites_dir}/{template_file}"));
+            return;
         }
         variables.clone_from(&checked.variables);
         guarded.clone_from(&checked.guarded);
@@ -210,10 +355,20 @@ fn write_suite(
     let mut origins = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for test in tests {
-        if !test.prompts.is_empty() && !test.prompts.iter().any(|key| prompt.keys.contains(key) || *key == prompt.name) {
+        if !test.prompts.is_empty()
+            && !test
+                .prompts
+                .iter()
+                .any(|key| prompt.keys.contains(key) || *key == prompt.name)
+        {
             continue;
         }
-        if !test.providers.is_empty() && !test.providers.iter().any(|key| *key == target.label || *key == target.id || *key == target.name) {
+        if !test.providers.is_empty()
+            && !test
+                .providers
+                .iter()
+                .any(|key| *key == target.label || *key == target.id || *key == target.name)
+        {
             continue;
         }
         let base = test
@@ -221,7 +376,11 @@ fn write_suite(
             .clone()
             .unwrap_or_else(|| format!("test {}", test.index + 1))
             .replace("::", ":");
-        let base = if base.trim().is_empty() { format!("test {}", test.index + 1) } else { base };
+        let base = if base.trim().is_empty() {
+            format!("test {}", test.index + 1)
+        } else {
+            base
+        };
         let mut name = base.clone();
         let mut n = 2;
         while names.contains(&name) {
@@ -230,7 +389,11 @@ fn write_suite(
         }
         names.push(name.clone());
         let mut entries = vec![("name".to_owned(), Yaml::Text(name.clone()))];
-        let mut vars: Vec<(String, Yaml)> = test.vars.iter().map(|(key, value)| (key.clone(), var_value(value))).collect();
+        let mut vars: Vec<(String, Yaml)> = test
+            .vars
+            .iter()
+            .map(|(key, value)| (key.clone(), var_value(value)))
+            .collect();
         expand_nested(&mut vars);
         for missing in &variables {
             if guarded.contains(missing) || vars.iter().any(|(key, _)| key == missing) {
@@ -238,15 +401,28 @@ fn write_suite(
             }
             vars.push((missing.clone(), Yaml::text("")));
             let what = format!("variable `{missing}`");
-            if !report.items.iter().any(|item| item.location == prompt.at && item.what == what) {
+            if !report
+                .items
+                .iter()
+                .any(|item| item.location == prompt.at && item.what == what)
+            {
                 report.push(ItemStatus::Approximated, prompt.at.clone(), what, "undefined in some tests: Nunjucks renders it as nothing, so it is set to `\"\"` there");
             }
         }
         for (key, value) in &test.vars {
             if value.is_map() && variables.contains(key) {
                 let what = format!("variable `{key}`");
-                if !report.items.iter().any(|item| item.location == test.at && item.what == what) {
-                    report.push(ItemStatus::Approximated, test.at.clone(), what, "a mapping: Nunjucks prints it as `[object Object]`, minijinja as a map");
+                if !report
+                    .items
+                    .iter()
+                    .any(|item| item.location == test.at && item.what == what)
+                {
+                    report.push(
+                        ItemStatus::Approximated,
+                        test.at.clone(),
+                        what,
+                        "a mapping: Nunjucks prints it as `[object Object]`, minijinja as a map",
+                    );
                 }
             }
         }
@@ -256,11 +432,14 @@ fn write_suite(
         if !test.asserts.is_empty() {
             entries.push(("assert".to_owned(), Yaml::List(test.asserts.clone())));
         }
-        if let Some(reason) = test.skip.clone().or_else(|| skip_all.clone()) {
+        if let Some(reason) = test.skip.clone() {
             entries.push(("skip".to_owned(), Yaml::Text(reason)));
         }
         cases.push(Yaml::Map(entries));
-        origins.push(CaseOrigin { name, test: test.index });
+        origins.push(CaseOrigin {
+            name,
+            test: test.index,
+        });
     }
     if cases.is_empty() {
         return;
@@ -278,8 +457,14 @@ fn write_suite(
         ("cases".to_owned(), Yaml::List(cases)),
     ]);
     let path = format!("{suites_dir}/{suite_name}.yaml");
-    let text = format!("# Imported from {config_name} by `promptci import promptfoo`.\n{}", suite.to_text());
-    output.files.push(OutputFile { path: path.clone(), text });
+    let text = format!(
+        "# Imported from {config_name} by `promptci import promptfoo`.\n{}",
+        suite.to_text()
+    );
+    output.files.push(OutputFile {
+        path: path.clone(),
+        text,
+    });
     report.suites.push(SuiteOrigin {
         path,
         prompt: prompt.label.clone(),
@@ -290,7 +475,13 @@ fn write_suite(
 }
 
 /// Adds a template file once and returns its path relative to the suites.
-fn template_file(output: &mut ConfigImport, suites_dir: &str, name: &str, extension: &str, text: String) -> String {
+fn template_file(
+    output: &mut ConfigImport,
+    suites_dir: &str,
+    name: &str,
+    extension: &str,
+    text: String,
+) -> String {
     let relative = format!("prompts/{name}.{extension}");
     let path = format!("{suites_dir}/{relative}");
     if !output.files.iter().any(|file| file.path == path) {
@@ -320,7 +511,10 @@ fn expand_nested(vars: &mut [(String, Yaml)]) {
     for (_, value) in vars.iter_mut() {
         if let Yaml::Text(text) = value
             && super::assertion::is_templated(text)
-            && let Ok(rendered) = environment.render_str(text, minijinja::Value::from(minijinja::value::Serde(&context)))
+            && let Ok(rendered) = environment.render_str(
+                text,
+                minijinja::Value::from(minijinja::value::Serde(&context)),
+            )
         {
             *text = rendered;
         }

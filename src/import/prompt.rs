@@ -61,7 +61,13 @@ pub(crate) fn load_prompts(config: &Node, import: &mut ImportSource<'_>) -> Vec<
             .map(|(key, value)| (key.clone(), value.scalar_text()))
             .collect(),
         _ => {
-            let problem = import.problem(node, format!("`prompts` is a string, a list or a mapping, not {}", node.shape()));
+            let problem = import.problem(
+                node,
+                format!(
+                    "`prompts` is a string, a list or a mapping, not {}",
+                    node.shape()
+                ),
+            );
             import.problems.push(problem);
             return prompts;
         }
@@ -73,7 +79,11 @@ pub(crate) fn load_prompts(config: &Node, import: &mut ImportSource<'_>) -> Vec<
     let mut names = Vec::new();
     for (index, prompt) in prompts.iter_mut().enumerate() {
         if prompt.name.is_empty() {
-            prompt.name = if single { "prompt".to_owned() } else { format!("prompt-{}", index + 1) };
+            prompt.name = if single {
+                "prompt".to_owned()
+            } else {
+                format!("prompt-{}", index + 1)
+            };
         }
         let mut name = prompt.name.clone();
         let mut n = 2;
@@ -87,7 +97,16 @@ pub(crate) fn load_prompts(config: &Node, import: &mut ImportSource<'_>) -> Vec<
     prompts
 }
 
-fn load_prompt(item: &Node, label: Option<String>, import: &mut ImportSource<'_>, prompts: &mut Vec<ImportedPrompt>) {
+#[expect(
+    clippy::too_many_lines,
+    reason = "every shape of promptfoo prompt, read in one place"
+)]
+fn load_prompt(
+    item: &Node,
+    label: Option<String>,
+    import: &mut ImportSource<'_>,
+    prompts: &mut Vec<ImportedPrompt>,
+) {
     let at = import.at(item);
     let (raw, label) = match &item.kind {
         NodeKind::Text(text) => (text.clone(), label),
@@ -96,22 +115,39 @@ fn load_prompt(item: &Node, label: Option<String>, import: &mut ImportSource<'_>
                 let name = key.key_text();
                 if !["id", "raw", "label", "config", "function"].contains(&name.as_str()) {
                     let at = import.at(key);
-                    import.report.push(ItemStatus::Ignored, at, format!("key `{name}` of a prompt"), "promptfoo ignores it");
+                    import.report.push(
+                        ItemStatus::Ignored,
+                        at,
+                        format!("key `{name}` of a prompt"),
+                        "promptfoo ignores it",
+                    );
                 }
             }
-            let Some(raw) = item.get("raw").or_else(|| item.get("id")).and_then(Node::scalar_text) else {
+            let Some(raw) = item
+                .get("raw")
+                .or_else(|| item.get("id"))
+                .and_then(Node::scalar_text)
+            else {
                 let problem = import.problem(item, "a prompt object needs `raw` or `id`");
                 import.problems.push(problem);
                 return;
             };
             if let Some(config) = item.get("config") {
                 let at = import.at(config);
-                import.report.push(ItemStatus::Unconverted, at, "`config` of a prompt", "promptci has no per-prompt provider settings; set them on the target");
+                import.report.push(
+                    ItemStatus::Unconverted,
+                    at,
+                    "`config` of a prompt",
+                    "promptci has no per-prompt provider settings; set them on the target",
+                );
             }
             (raw, item.get("label").and_then(Node::scalar_text).or(label))
         }
         _ => {
-            let problem = import.problem(item, format!("a prompt is a string or a mapping, not {}", item.shape()));
+            let problem = import.problem(
+                item,
+                format!("a prompt is a string or a mapping, not {}", item.shape()),
+            );
             import.problems.push(problem);
             return;
         }
@@ -127,7 +163,12 @@ fn load_prompt(item: &Node, label: Option<String>, import: &mut ImportSource<'_>
             }
             None => (PromptTemplate::Text(raw.clone()), raw.clone()),
         };
-        import.report.push(ItemStatus::Converted, at.clone(), "inline prompt", "a template");
+        import.report.push(
+            ItemStatus::Converted,
+            at.clone(),
+            "inline prompt",
+            "a template",
+        );
         prompts.push(ImportedPrompt {
             name: label.as_deref().map(slug).unwrap_or_default(),
             label: label.clone().unwrap_or(own_label),
@@ -138,32 +179,51 @@ fn load_prompt(item: &Node, label: Option<String>, import: &mut ImportSource<'_>
         return;
     };
     if path.contains('*') || path.contains(':') && !path.contains(":\\") {
-        import.report.push(ItemStatus::Unconverted, at, format!("prompt `{raw}`"), "a glob or a function in a script; promptci prompts are templates");
+        import.report.push(
+            ItemStatus::Unconverted,
+            at,
+            format!("prompt `{raw}`"),
+            "a glob or a function in a script; promptci prompts are templates",
+        );
         return;
     }
-    let extension = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let extension = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if matches!(extension.as_str(), "py" | "js" | "ts" | "mjs" | "cjs") {
-        import.report.push(ItemStatus::Unconverted, at, format!("prompt `{raw}`"), "a prompt built by a script; promptci prompts are templates");
+        import.report.push(
+            ItemStatus::Unconverted,
+            at,
+            format!("prompt `{raw}`"),
+            "a prompt built by a script; promptci prompts are templates",
+        );
         return;
     }
     let Some(text) = import.read_file(path, item) else {
         return;
     };
-    let stem = Path::new(path).file_stem().and_then(|s| s.to_str()).map(slug).unwrap_or_default();
-    let base_name = label.as_deref().map(slug).unwrap_or(stem);
+    let stem = Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(slug)
+        .unwrap_or_default();
+    let base_name = label.as_deref().map_or(stem, slug);
     let mut found: Vec<(PromptTemplate, String)> = Vec::new();
     match extension.as_str() {
-        "json" | "yaml" | "yml" => match chat_file(&text, &extension) {
-            Some(chat) => {
-                let label_text = chat_label(&chat);
-                found.push((PromptTemplate::Chat(chat), label_text));
-            }
-            None => {
-                let problem = import.problem(item, format!("`{path}` is not a list of chat messages (`role` and `content`)"));
+        "json" | "yaml" | "yml" => {
+            let Some(chat) = chat_file(&text, &extension) else {
+                let problem = import.problem(
+                    item,
+                    format!("`{path}` is not a list of chat messages (`role` and `content`)"),
+                );
                 import.problems.push(problem);
                 return;
-            }
-        },
+            };
+            let label_text = chat_label(&chat);
+            found.push((PromptTemplate::Chat(chat), label_text));
+        }
         "txt" | "md" | "" => {
             let separator = regex::Regex::new(r"\n-{3,}\n").expect("a valid pattern");
             for part in separator.split(&text) {
@@ -177,16 +237,32 @@ fn load_prompt(item: &Node, label: Option<String>, import: &mut ImportSource<'_>
     }
     let several = found.len() > 1;
     for (index, (template, text_label)) in found.into_iter().enumerate() {
-        let name = if several { format!("{base_name}-{}", index + 1) } else { base_name.clone() };
+        let name = if several {
+            format!("{base_name}-{}", index + 1)
+        } else {
+            base_name.clone()
+        };
         let file_label = format!("{path}: {text_label}");
-        import.report.push(ItemStatus::Converted, at.clone(), format!("prompt `{path}`"), if several { format!("part {} of the file", index + 1) } else { "a template".to_owned() });
+        import.report.push(
+            ItemStatus::Converted,
+            at.clone(),
+            format!("prompt `{path}`"),
+            if several {
+                format!("part {} of the file", index + 1)
+            } else {
+                "a template".to_owned()
+            },
+        );
         prompts.push(ImportedPrompt {
             name,
             label: match &label {
                 Some(label) => format!("{label}: {file_label}"),
                 None => file_label,
             },
-            keys: [Some(raw.clone()), label.clone()].into_iter().flatten().collect(),
+            keys: [Some(raw.clone()), label.clone()]
+                .into_iter()
+                .flatten()
+                .collect(),
             template,
             at: at.clone(),
         });
@@ -231,7 +307,8 @@ fn messages_json(value: &serde_json::Value) -> Option<String> {
 
 /// Returns promptfoo's label text of a chat prompt: its messages as compact JSON.
 fn chat_label(chat: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(chat).expect("chat text is written as JSON");
+    let value: serde_json::Value =
+        serde_json::from_str(chat).expect("chat text is written as JSON");
     let items: Vec<String> = value
         .as_array()
         .expect("chat text is a list")
@@ -253,8 +330,14 @@ mod tests {
     #[test]
     fn chat_lists_are_recognised_and_written_role_first() {
         let chat = chat_json(r#"[{"content": "Be brief.", "role": "system"}, {"role": "user", "content": "Hi {{name}}"}]"#).unwrap();
-        assert_eq!(chat, "[\n  {\"role\": \"system\", \"content\": \"Be brief.\"},\n  {\"role\": \"user\", \"content\": \"Hi {{name}}\"}\n]\n");
-        assert_eq!(chat_label(&chat), r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi {{name}}"}]"#);
+        assert_eq!(
+            chat,
+            "[\n  {\"role\": \"system\", \"content\": \"Be brief.\"},\n  {\"role\": \"user\", \"content\": \"Hi {{name}}\"}\n]\n"
+        );
+        assert_eq!(
+            chat_label(&chat),
+            r#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi {{name}}"}]"#
+        );
         assert!(chat_json("[not json").is_none());
         assert!(chat_json("Plain {{ text }}").is_none());
     }

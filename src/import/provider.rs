@@ -26,14 +26,46 @@ pub(crate) struct ImportedTarget {
 
 /// OpenAI-compatible hosts promptfoo knows by prefix: prefix, base URL, key variable.
 const HOSTS: &[(&str, &str, Option<&str>)] = &[
-    ("groq", "https://api.groq.com/openai/v1", Some("GROQ_API_KEY")),
-    ("cerebras", "https://api.cerebras.ai/v1", Some("CEREBRAS_API_KEY")),
-    ("togetherai", "https://api.together.xyz/v1", Some("TOGETHER_API_KEY")),
-    ("together", "https://api.together.xyz/v1", Some("TOGETHER_API_KEY")),
-    ("mistral", "https://api.mistral.ai/v1", Some("MISTRAL_API_KEY")),
-    ("deepseek", "https://api.deepseek.com/v1", Some("DEEPSEEK_API_KEY")),
-    ("fireworks", "https://api.fireworks.ai/inference/v1", Some("FIREWORKS_API_KEY")),
-    ("openrouter", "https://openrouter.ai/api/v1", Some("OPENROUTER_API_KEY")),
+    (
+        "groq",
+        "https://api.groq.com/openai/v1",
+        Some("GROQ_API_KEY"),
+    ),
+    (
+        "cerebras",
+        "https://api.cerebras.ai/v1",
+        Some("CEREBRAS_API_KEY"),
+    ),
+    (
+        "togetherai",
+        "https://api.together.xyz/v1",
+        Some("TOGETHER_API_KEY"),
+    ),
+    (
+        "together",
+        "https://api.together.xyz/v1",
+        Some("TOGETHER_API_KEY"),
+    ),
+    (
+        "mistral",
+        "https://api.mistral.ai/v1",
+        Some("MISTRAL_API_KEY"),
+    ),
+    (
+        "deepseek",
+        "https://api.deepseek.com/v1",
+        Some("DEEPSEEK_API_KEY"),
+    ),
+    (
+        "fireworks",
+        "https://api.fireworks.ai/inference/v1",
+        Some("FIREWORKS_API_KEY"),
+    ),
+    (
+        "openrouter",
+        "https://openrouter.ai/api/v1",
+        Some("OPENROUTER_API_KEY"),
+    ),
     ("ollama", "http://localhost:11434/v1", None),
     ("vllm", "http://localhost:8000/v1", None),
     ("localai", "http://localhost:8080/v1", None),
@@ -57,7 +89,12 @@ pub(crate) fn convert_provider(
             }
         },
         _ => {
-            report.push(ItemStatus::Unconverted, at, "provider", format!("a provider is a string or a mapping, not {}", node.shape()));
+            report.push(
+                ItemStatus::Unconverted,
+                at,
+                "provider",
+                format!("a provider is a string or a mapping, not {}", node.shape()),
+            );
             return None;
         }
     };
@@ -73,7 +110,11 @@ pub(crate) fn convert_provider(
     let what = format!("provider `{id}`");
     let explicit_label = options.and_then(|options| options.get("label")).is_some();
     let name = slug(if explicit_label { &label } else { &id });
-    let name = if name.is_empty() { "target".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "target".to_owned()
+    } else {
+        name
+    };
     let definition = if id == "echo" {
         if explicit_label {
             Some(Yaml::entry("provider", Yaml::text("echo")))
@@ -94,7 +135,11 @@ pub(crate) fn convert_provider(
         },
     );
     Some(ImportedTarget {
-        name: if definition.is_none() { "echo".to_owned() } else { name },
+        name: if definition.is_none() {
+            "echo".to_owned()
+        } else {
+            name
+        },
         definition,
         label,
         id,
@@ -102,7 +147,13 @@ pub(crate) fn convert_provider(
     })
 }
 
-fn hosted(id: &str, config: Option<&Node>, what: &str, at: &str, report: &mut ImportReport) -> Option<Yaml> {
+fn hosted(
+    id: &str,
+    config: Option<&Node>,
+    what: &str,
+    at: &str,
+    report: &mut ImportReport,
+) -> Option<Yaml> {
     let mut entries: Vec<(String, Yaml)> = Vec::new();
     let parts: Vec<&str> = id.splitn(3, ':').collect();
     match parts.as_slice() {
@@ -119,15 +170,22 @@ fn hosted(id: &str, config: Option<&Node>, what: &str, at: &str, report: &mut Im
         ["llama" | "llama.cpp"] => {
             entries.push(("provider".to_owned(), Yaml::text("openai")));
             entries.push(("model".to_owned(), Yaml::text("default")));
-            entries.push(("base-url".to_owned(), Yaml::text("http://localhost:8080/v1")));
+            entries.push((
+                "base-url".to_owned(),
+                Yaml::text("http://localhost:8080/v1"),
+            ));
             report.push(ItemStatus::Approximated, at, what.to_owned(), "promptfoo's `llama` provider calls llama.cpp's completion API; imported as its OpenAI-compatible chat API at http://localhost:8080/v1");
         }
-        [host, rest @ ..] if HOSTS.iter().any(|(prefix, _, _)| prefix == host) && !rest.is_empty() => {
-            let (_, base_url, key) = HOSTS.iter().find(|(prefix, _, _)| prefix == host).expect("checked above");
+        [host, rest @ ..]
+            if HOSTS.iter().any(|(prefix, _, _)| prefix == host) && !rest.is_empty() =>
+        {
+            let (_, base_url, key) = HOSTS
+                .iter()
+                .find(|(prefix, _, _)| prefix == host)
+                .expect("checked above");
             let model = match rest {
-                ["chat" | "completion", model] => (*model).to_owned(),
+                ["chat" | "completion", model] | [model] => (*model).to_owned(),
                 [first, second] => format!("{first}:{second}"),
-                [model] => (*model).to_owned(),
                 _ => rest.join(":"),
             };
             if *host == "ollama" && rest.first() != Some(&"chat") {
@@ -143,7 +201,10 @@ fn hosted(id: &str, config: Option<&Node>, what: &str, at: &str, report: &mut Im
         _ => {
             let why = if id.starts_with("http") {
                 "an HTTP provider with its own request and response shapes; define an OpenAI-compatible target by hand if the API is one"
-            } else if id.starts_with("file://") || id.starts_with("exec:") || id.starts_with("python:") {
+            } else if id.starts_with("file://")
+                || id.starts_with("exec:")
+                || id.starts_with("python:")
+            {
                 "a script provider; promptci calls model APIs only"
             } else {
                 "promptci has no target for this provider"
@@ -159,7 +220,12 @@ fn hosted(id: &str, config: Option<&Node>, what: &str, at: &str, report: &mut Im
 }
 
 /// Copies the generation settings of a provider's `config` into target entries.
-fn settings(config: &Node, entries: &mut Vec<(String, Yaml)>, what: &str, report: &mut ImportReport) {
+fn settings(
+    config: &Node,
+    entries: &mut Vec<(String, Yaml)>,
+    what: &str,
+    report: &mut ImportReport,
+) {
     let mut params: Vec<(String, Yaml)> = Vec::new();
     let set = |entries: &mut Vec<(String, Yaml)>, key: &str, value: Yaml| {
         entries.retain(|(existing, _)| existing != key);
@@ -171,7 +237,9 @@ fn settings(config: &Node, entries: &mut Vec<(String, Yaml)>, what: &str, report
         let json = Yaml::from_json(&value.to_json());
         match name.as_str() {
             "temperature" => set(entries, "temperature", json),
-            "max_tokens" | "maxTokens" | "max_completion_tokens" => set(entries, "max-tokens", json),
+            "max_tokens" | "maxTokens" | "max_completion_tokens" => {
+                set(entries, "max-tokens", json);
+            }
             "seed" => set(entries, "seed", json),
             "apiBaseUrl" | "apiHost" | "baseUrl" => set(entries, "base-url", json),
             "apiKeyEnvar" => set(entries, "api-key-env", json),
@@ -181,7 +249,8 @@ fn settings(config: &Node, entries: &mut Vec<(String, Yaml)>, what: &str, report
                 format!("`apiKey` of {what}"),
                 "keys are never copied: promptci reads them from the variable in `api-key-env`",
             ),
-            "top_p" | "top_k" | "stop" | "presence_penalty" | "frequency_penalty" | "response_format" => {
+            "top_p" | "top_k" | "stop" | "presence_penalty" | "frequency_penalty"
+            | "response_format" => {
                 params.push((name, json));
             }
             _ => report.push(
@@ -210,26 +279,47 @@ mod tests {
 
     #[test]
     fn hosted_providers_become_targets_without_their_keys() {
-        let (target, report) = convert("{id: 'openai:chat:gpt-4.1', label: gpt41, config: {temperature: 0.2, max_tokens: 300, top_p: 0.9, apiKey: sk-secret}}");
+        let (target, report) = convert(
+            "{id: 'openai:chat:gpt-4.1', label: gpt41, config: {temperature: 0.2, max_tokens: 300, top_p: 0.9, apiKey: sk-secret}}",
+        );
         let target = target.unwrap();
         assert_eq!(target.name, "gpt41");
         let text = target.definition.unwrap().to_text();
-        assert_eq!(text, "provider: openai\nmodel: gpt-4.1\napi-key-env: OPENAI_API_KEY\ntemperature: 0.2\nmax-tokens: 300\nparams:\n  top_p: 0.9\n");
+        assert_eq!(
+            text,
+            "provider: openai\nmodel: gpt-4.1\napi-key-env: OPENAI_API_KEY\ntemperature: 0.2\nmax-tokens: 300\nparams:\n  top_p: 0.9\n"
+        );
         assert!(!format!("{report:?}").contains("sk-secret"));
         let (target, _) = convert("groq:llama-3.3-70b-versatile");
-        assert!(target.unwrap().definition.unwrap().to_text().contains("base-url: \"https://api.groq.com/openai/v1\""));
+        assert!(
+            target
+                .unwrap()
+                .definition
+                .unwrap()
+                .to_text()
+                .contains("base-url: \"https://api.groq.com/openai/v1\"")
+        );
     }
 
     #[test]
     fn echo_is_the_built_in_target_unless_labelled() {
         assert_eq!(convert("echo").0.unwrap().name, "echo");
-        let labelled = convert("{id: echo, label: echo-b, prompts: [long]}").0.unwrap();
-        assert_eq!((labelled.name.as_str(), labelled.prompts.as_slice()), ("echo-b", ["long".to_owned()].as_slice()));
+        let labelled = convert("{id: echo, label: echo-b, prompts: [long]}")
+            .0
+            .unwrap();
+        assert_eq!(
+            (labelled.name.as_str(), labelled.prompts.as_slice()),
+            ("echo-b", ["long".to_owned()].as_slice())
+        );
     }
 
     #[test]
     fn script_and_unknown_providers_are_reported() {
-        for id in ["'exec: python chain.py'", "file://p.py", "vertex:gemini-2.5-pro"] {
+        for id in [
+            "'exec: python chain.py'",
+            "file://p.py",
+            "vertex:gemini-2.5-pro",
+        ] {
             let (target, report) = convert(id);
             assert!(target.is_none());
             assert_eq!(report.count(ItemStatus::Unconverted), 1, "{id}");

@@ -24,7 +24,7 @@ pub(crate) struct ReportItem {
     pub(crate) status: ItemStatus,
     /// `file:line:col` in the promptfoo project.
     pub(crate) location: String,
-    /// What it is (`assertion \`equals\``, `key \`outputPath\``).
+    /// What it is, such as ``assertion `equals` `` or ``key `outputPath` ``.
     pub(crate) what: String,
     /// What became of it and why.
     pub(crate) note: String,
@@ -82,7 +82,10 @@ impl ImportReport {
 
     /// Returns the number of items with `status`.
     pub(crate) fn count(&self, status: ItemStatus) -> usize {
-        self.items.iter().filter(|item| item.status == status).count()
+        self.items
+            .iter()
+            .filter(|item| item.status == status)
+            .count()
     }
 
     /// Returns the report as text: one section per status, items in project order.
@@ -102,8 +105,11 @@ impl ImportReport {
             (ItemStatus::Ignored, "ignored (promptfoo ignores these too)"),
         ];
         for (status, title) in sections {
-            let items: Vec<&ReportItem> =
-                self.items.iter().filter(|item| item.status == status).collect();
+            let items: Vec<&ReportItem> = self
+                .items
+                .iter()
+                .filter(|item| item.status == status)
+                .collect();
             if items.is_empty() {
                 continue;
             }
@@ -123,9 +129,24 @@ mod tests {
     #[test]
     fn sections_list_items_by_status_with_their_locations() {
         let mut report = ImportReport::default();
-        report.push(ItemStatus::Unconverted, "c.yaml:9:9", "assertion `cost`", "no counterpart");
-        report.push(ItemStatus::Converted, "c.yaml:2:5", "prompt `a`", "suites/a.yaml");
-        report.push(ItemStatus::Ignored, "c.yaml:1:1", "key `sharing`", "promptfoo ignores it");
+        report.push(
+            ItemStatus::Unconverted,
+            "c.yaml:9:9",
+            "assertion `cost`",
+            "no counterpart",
+        );
+        report.push(
+            ItemStatus::Converted,
+            "c.yaml:2:5",
+            "prompt `a`",
+            "suites/a.yaml",
+        );
+        report.push(
+            ItemStatus::Ignored,
+            "c.yaml:1:1",
+            "key `sharing`",
+            "promptfoo ignores it",
+        );
         assert_eq!(
             report.to_text(),
             "converted:\n  c.yaml:2:5: prompt `a`: suites/a.yaml\n\

@@ -39,7 +39,9 @@ impl Yaml {
             serde_json::Value::Bool(value) => Self::Bool(*value),
             serde_json::Value::Number(number) => Self::Number(number.clone()),
             serde_json::Value::String(text) => Self::Text(text.clone()),
-            serde_json::Value::Array(items) => Self::List(items.iter().map(Self::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Self::List(items.iter().map(Self::from_json).collect())
+            }
             serde_json::Value::Object(entries) => Self::Map(
                 entries
                     .iter()
@@ -89,7 +91,9 @@ fn write_list(out: &mut String, items: &[Yaml], indent: usize) {
         out.push_str(&" ".repeat(indent));
         out.push_str("- ");
         match item {
-            Yaml::Map(entries) if !entries.is_empty() => write_map_in_item(out, entries, indent + 2),
+            Yaml::Map(entries) if !entries.is_empty() => {
+                write_map_in_item(out, entries, indent + 2);
+            }
             Yaml::List(inner) if !inner.is_empty() => {
                 out.push('\n');
                 write_list(out, inner, indent + 2);
@@ -150,7 +154,11 @@ fn scalar_text(text: &str) -> String {
         .next()
         .is_some_and(|first| first.is_alphabetic() || first == '_')
         && text.chars().all(|c| {
-            c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | ',' | '/' | '(' | ')' | '\'' | '+' | '?' | '!')
+            c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '_' | '-' | '.' | ',' | '/' | '(' | ')' | '\'' | '+' | '?' | '!'
+                )
         })
         && !text.ends_with(' ')
         && !matches!(
@@ -171,18 +179,30 @@ mod tests {
     #[test]
     fn nested_values_read_back_as_written() {
         let value = Yaml::Map(vec![
-            ("prompt".to_owned(), Yaml::Map(vec![("id".to_owned(), Yaml::text("p")), ("role".to_owned(), Yaml::text("user"))])),
+            (
+                "prompt".to_owned(),
+                Yaml::Map(vec![
+                    ("id".to_owned(), Yaml::text("p")),
+                    ("role".to_owned(), Yaml::text("user")),
+                ]),
+            ),
             ("target".to_owned(), Yaml::text("echo")),
             (
                 "cases".to_owned(),
                 Yaml::List(vec![Yaml::Map(vec![
                     ("name".to_owned(), Yaml::text("yes")),
-                    ("vars".to_owned(), Yaml::Map(vec![("a".to_owned(), Yaml::text("x: {{ y }}\n"))])),
+                    (
+                        "vars".to_owned(),
+                        Yaml::Map(vec![("a".to_owned(), Yaml::text("x: {{ y }}\n"))]),
+                    ),
                     ("empty".to_owned(), Yaml::Map(Vec::new())),
                     (
                         "assert".to_owned(),
                         Yaml::List(vec![
-                            Yaml::entry("contains", Yaml::List(vec![Yaml::text("a"), Yaml::Number(42.into())])),
+                            Yaml::entry(
+                                "contains",
+                                Yaml::List(vec![Yaml::text("a"), Yaml::Number(42.into())]),
+                            ),
                             Yaml::entry("not", Yaml::entry("regex", Yaml::text("\\A\\d"))),
                         ]),
                     ),
@@ -191,7 +211,8 @@ mod tests {
         ]);
         let text = value.to_text();
         let parsed: serde_json::Value =
-            crate::yaml::parse_yaml(&crate::error::SourceFile::new("s.yaml", text.as_str())).unwrap();
+            crate::yaml::parse_yaml(&crate::error::SourceFile::new("s.yaml", text.as_str()))
+                .unwrap();
         assert_eq!(
             parsed,
             serde_json::json!({

@@ -30,6 +30,10 @@ enum FileStatus {
     Overwritten,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the command's steps in order: read, import, check, write, print"
+)]
 fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
     let configs: Vec<PathBuf> = if args.configs.is_empty() {
         let default = cwd.join("promptfooconfig.yaml");
@@ -52,9 +56,17 @@ fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
     for config in &configs {
         let text = std::fs::read_to_string(config).map_err(|source| Error::read(config, source))?;
         let shown = display_path(config, cwd);
-        let dir = config.parent().map_or_else(|| cwd.to_owned(), Path::to_owned);
+        let dir = config
+            .parent()
+            .map_or_else(|| cwd.to_owned(), Path::to_owned);
         let suites_dir = suites_dir(config, &mut used_dirs);
-        match import_config(SourceFile::new(shown, text), &dir, &suites_dir, &read, &mut report) {
+        match import_config(
+            SourceFile::new(shown, text),
+            &dir,
+            &suites_dir,
+            &read,
+            &mut report,
+        ) {
             Ok(imported) => {
                 files.extend(imported.files);
                 for (name, definition) in imported.targets {
@@ -81,7 +93,8 @@ fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
     let statuses = plan_writes(&files, &out, args.force)?;
     for file in &files {
         let path = out.join(&file.path);
-        crate::util::file::write_atomic(&path, file.text.as_bytes()).map_err(|source| Error::write(&path, source))?;
+        crate::util::file::write_atomic(&path, file.text.as_bytes())
+            .map_err(|source| Error::write(&path, source))?;
     }
     let mut console = stdout();
     if args.json {
@@ -90,8 +103,13 @@ fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
             .zip(&statuses)
             .map(|(file, status)| serde_json::json!({"path": file.path, "status": status}))
             .collect();
-        let value = serde_json::json!({"files": listed, "items": report.items, "suites": report.suites});
-        let _ = writeln!(console, "{}", serde_json::to_string_pretty(&value).expect("the report serialises"));
+        let value =
+            serde_json::json!({"files": listed, "items": report.items, "suites": report.suites});
+        let _ = writeln!(
+            console,
+            "{}",
+            serde_json::to_string_pretty(&value).expect("the report serialises")
+        );
         return Ok(exit_code::SUCCESS);
     }
     let shown_out = display_path(&out, cwd);
@@ -99,9 +117,17 @@ fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
         console,
         "imported {} into {}: {} and {}",
         plural(configs.len(), "promptfoo config", "promptfoo configs"),
-        if shown_out.is_empty() { "." } else { &shown_out },
+        if shown_out.is_empty() {
+            "."
+        } else {
+            &shown_out
+        },
         plural(report.suites.len(), "suite", "suites"),
-        plural(files.len() - report.suites.len(), "other file", "other files"),
+        plural(
+            files.len() - report.suites.len(),
+            "other file",
+            "other files"
+        ),
     );
     for (file, status) in files.iter().zip(&statuses) {
         let word = match status {
@@ -125,21 +151,34 @@ fn promptfoo(args: &PromptfooArgs, cwd: &Path) -> Result<i32, Error> {
 /// Returns where a config's suites go: `suites/<name>`, named after the config file, or after
 /// its directory when the file has promptfoo's default name.
 fn suites_dir(config: &Path, used: &mut Vec<String>) -> String {
-    let stem = config.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
+    let stem = config
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
     let name = if stem.starts_with("promptfooconfig") {
         std::fs::canonicalize(config)
             .ok()
-            .and_then(|full| full.parent().and_then(Path::file_name).map(|name| name.to_string_lossy().into_owned()))
+            .and_then(|full| {
+                full.parent()
+                    .and_then(Path::file_name)
+                    .map(|name| name.to_string_lossy().into_owned())
+            })
             .unwrap_or_default()
     } else {
         stem.to_owned()
     };
     let mut slug: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     if slug.trim_matches('-').is_empty() {
-        slug = "promptfoo".to_owned();
+        "promptfoo".clone_into(&mut slug);
     }
     let mut dir = format!("suites/{slug}");
     let mut n = 2;
@@ -174,7 +213,15 @@ fn plan_writes(files: &[OutputFile], out: &Path, force: bool) -> Result<Vec<File
     Err(Error::usage(format!(
         "{} already {} with other content, so nothing was written: {} (hint: `--force` replaces them, or `--out DIR` writes elsewhere)",
         plural(conflicts.len(), "file", "files"),
-        if conflicts.len() == 1 { "exists" } else { "exist" },
-        conflicts.iter().map(|path| format!("`{path}`")).collect::<Vec<_>>().join(", ")
+        if conflicts.len() == 1 {
+            "exists"
+        } else {
+            "exist"
+        },
+        conflicts
+            .iter()
+            .map(|path| format!("`{path}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     )))
 }
