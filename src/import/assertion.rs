@@ -725,7 +725,7 @@ mod tests {
             convert("{type: contains-any, value: 'a, \"b, c\"'}")
                 .0
                 .unwrap(),
-            "contains-any:\n  - a\n  - \"b, c\"\n"
+            "contains-any:\n  - a\n  - b, c\n"
         );
         assert_eq!(
             convert("{type: not-contains-all, value: [a, b]}")
