@@ -18,7 +18,9 @@ Exit codes:
   2    invalid input: config, suite, template or arguments, an empty selection
   3    infrastructure: the model could not be reached or kept erroring, or reports could not
        be written, and nothing failed on its merits
-  130  interrupted (reports were still written)";
+  129  stopped by SIGHUP (reports were still written)
+  130  interrupted by Ctrl-C (reports were still written)
+  143  stopped by SIGTERM (reports were still written)";
 
 /// A CI test harness for LLM prompts: render, run, assert, report, gate.
 #[derive(Debug, Parser)]
@@ -78,12 +80,23 @@ pub(crate) enum Command {
     Judge(JudgeArgs),
     /// Convert another tool's project into promptci suites, templates and targets.
     Import(ImportArgs),
+    /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
+    /// GitHub workflow that runs it (never overwrites a file).
+    Init(InitArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).
     Completions(CompletionsArgs),
     /// Print the man page of promptci or of one of its commands (roff; for example
     /// `promptci man > ~/.local/share/man/man1/promptci.1`).
     Man(ManArgs),
+}
+
+/// Options of `promptci init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The project directory, created when missing.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub(crate) dir: PathBuf,
 }
 
 /// Options of `promptci completions`.

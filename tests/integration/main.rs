@@ -16,6 +16,7 @@ mod harness;
 mod hostile;
 mod html;
 mod import;
+mod init;
 mod install;
 mod judges;
 mod mock_grader;
