@@ -153,32 +153,10 @@ fn top_level_keys(config: &Node, import: &mut ImportSource<'_>) {
             .with_help("keep one of the two keys");
         import.problems.push(problem);
     }
-    for (key, value) in config.entries() {
+    for (key, _) in config.entries() {
         let name = key.key_text();
         let at = import.at(key);
-        if CONVERTED_KEYS.contains(&name.as_str()) {
-            if !matches!(
-                name.as_str(),
-                "tests"
-                    | "prompts"
-                    | "description"
-                    | "scenarios"
-                    | "defaultTest"
-                    | "providers"
-                    | "targets"
-            ) {
-                continue;
-            }
-            if name == "tests" && !matches!(value.kind, NodeKind::Text(_) | NodeKind::List(_)) {
-                let problem = import
-                    .problem(
-                        value,
-                        format!("`tests` is a list or a file path, not {}", value.shape()),
-                    )
-                    .with_help("write `tests: file://cases.csv` or a list of tests");
-                import.problems.push(problem);
-            }
-        } else if OUTPUT_KEYS.contains(&name.as_str()) {
+        if OUTPUT_KEYS.contains(&name.as_str()) {
             import.report.push(ItemStatus::Ignored, at, format!("key `{name}`"), "an output or sharing setting; it does not change verdicts (promptci's `run` flags choose reports)");
         } else if UNCONVERTED_KEYS.contains(&name.as_str()) {
             import.report.push(
@@ -187,7 +165,7 @@ fn top_level_keys(config: &Node, import: &mut ImportSource<'_>) {
                 format!("key `{name}`"),
                 "promptci has no counterpart",
             );
-        } else {
+        } else if !CONVERTED_KEYS.contains(&name.as_str()) {
             let known = CONVERTED_KEYS
                 .iter()
                 .chain(OUTPUT_KEYS)

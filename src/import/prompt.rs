@@ -153,9 +153,15 @@ fn load_prompt(
         }
     };
     let Some(path) = raw.strip_prefix("file://") else {
-        if raw.contains('/') && !raw.contains("{{") && Path::new(raw.trim()).extension().is_some() {
-            import.report.push(ItemStatus::Approximated, at.clone(), "prompt", "promptfoo may read a prompt that looks like a path as a file; imported as inline text");
+        if raw.contains('/') && !raw.contains('\n') {
+            import.report.push(
+                ItemStatus::Approximated,
+                at.clone(),
+                format!("prompt `{raw}`"),
+                "promptfoo reads a one-line prompt with a `/` as a file path and stops when there is no such file; imported as inline text",
+            );
         }
+
         let (template, own_label) = match chat_json(&raw) {
             Some(chat) => {
                 let own_label = chat_label(&chat);
