@@ -38,6 +38,8 @@ pub(crate) struct RawSuite {
     /// The cases.
     #[serde(default)]
     pub(crate) cases: Vec<Spanned<RawCase>>,
+    /// Files of further cases, one per row (relative to the suite): CSV, JSONL or YAML lists.
+    pub(crate) cases_from: Option<Spanned<crate::assert::OneOrMany>>,
     /// Generated edge-case and injection probes.
     pub(crate) probes: Option<Spanned<super::probes::RawProbes>>,
     /// How many times every case is sent (each case may override it).
