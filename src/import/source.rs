@@ -72,9 +72,6 @@ pub(crate) fn slug(text: &str) -> String {
         } else if !name.is_empty() && !name.ends_with('-') {
             name.push('-');
         }
-        if name.len() >= 40 {
-            break;
-        }
     }
     name.trim_end_matches('-').to_owned()
 }
