@@ -2,13 +2,12 @@
 //! with `__expected…` columns, `scenarios`) merged with `defaultTest` and expanded the way
 //! promptfoo expands them, each with promptfoo's test index.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use super::assertion::{AssertionContext, combine, convert_assertion, threshold_note, weight_of};
 use super::node::{Node, NodeKind};
 use super::report::ItemStatus;
-use super::source::ImportSource;
+use super::source::{ImportSource, extension_of, is_script};
 use super::yaml_text::Yaml;
 use crate::error::SourceFile;
 
@@ -161,12 +160,8 @@ fn read_file_vars(test: &mut ImportedTest, import: &mut ImportSource<'_>) {
         else {
             continue;
         };
-        let extension = Path::new(&path)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if matches!(extension.as_str(), "py" | "js" | "ts" | "mjs" | "cjs") || path.contains(':') {
+        let extension = extension_of(&path);
+        if is_script(&extension) || path.contains(':') {
             let at = import.at(value);
             let what = format!("variable `{name}`");
             if !import.report.items.iter().any(|item| item.location == at) {
@@ -430,11 +425,7 @@ fn read_test_file(path: &str, node: &Node, import: &mut ImportSource<'_>, raw: &
         );
         return;
     }
-    let extension = Path::new(relative)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let extension = extension_of(relative);
     if !matches!(
         extension.as_str(),
         "csv" | "yaml" | "yml" | "json" | "jsonl"

@@ -252,10 +252,6 @@ fn suite_names<'a>(
     clippy::too_many_arguments,
     reason = "one suite's inputs; a struct would only rename them"
 )]
-#[expect(
-    clippy::too_many_lines,
-    reason = "lays out one suite: template, cases, variables and the report items they raise"
-)]
 fn write_suite(
     prompt: &ImportedPrompt,
     target: &ImportedTarget,
@@ -286,16 +282,10 @@ fn write_suite(
             None,
         ),
     };
-    let mut variables = BTreeSet::new();
-    let mut guarded = BTreeSet::new();
+    let (mut variables, mut guarded) = (BTreeSet::new(), BTreeSet::new());
     if let Some(checked) = &checked {
-        if checked.rewrote_length
-            && !report
-                .items
-                .iter()
-                .any(|item| item.location == prompt.at && item.what.contains("`.length`"))
-        {
-            report.push(
+        if checked.rewrote_length {
+            report.push_once(
                 ItemStatus::Converted,
                 prompt.at.clone(),
                 "`.length` in a prompt",
@@ -303,24 +293,18 @@ fn write_suite(
             );
         }
         if !checked.unknown_filters.is_empty() {
-            let filters = checked
+            let filters: Vec<String> = checked
                 .unknown_filters
                 .iter()
                 .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if !report
-                .items
-                .iter()
-                .any(|item| item.location == prompt.at && item.what.starts_with("Nunjucks filter"))
-            {
-                report.push(
-                    ItemStatus::Unconverted,
-                    prompt.at.clone(),
-                    format!("Nunjucks filter {filters}"),
-                    "minijinja has no such filter, so no suite is written for this prompt",
-                );
-            }
+                .collect();
+            let filters = filters.join(", ");
+            report.push_once(
+                ItemStatus::Unconverted,
+                prompt.at.clone(),
+                format!("Nunjucks filter {filters}"),
+                "minijinja has no such filter, so no suite is written for this prompt",
+            );
             output
                 .files
                 .retain(|file| file.path != format!("{suites_dir}/{template_file}"));
@@ -332,78 +316,10 @@ fn write_suite(
     let mut cases = Vec::new();
     let mut origins = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    for test in tests {
-        if !test.prompts.is_empty()
-            && !test
-                .prompts
-                .iter()
-                .any(|key| prompt.keys.contains(key) || *key == prompt.name)
-        {
-            continue;
-        }
-        if !test.providers.is_empty()
-            && !test
-                .providers
-                .iter()
-                .any(|key| *key == target.label || *key == target.id || *key == target.name)
-        {
-            continue;
-        }
-        let base = test
-            .description
-            .clone()
-            .unwrap_or_else(|| format!("test {}", test.index + 1))
-            .replace("::", ":");
-        let base = if base.trim().is_empty() {
-            format!("test {}", test.index + 1)
-        } else {
-            base
-        };
-        let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base} ({n})");
-            n += 1;
-        }
-        names.push(name.clone());
+    for test in tests.iter().filter(|test| runs_on(test, prompt, target)) {
+        let name = case_name(test, &mut names);
         let mut entries = vec![("name".to_owned(), Yaml::Text(name.clone()))];
-        let mut vars: Vec<(String, Yaml)> = test
-            .vars
-            .iter()
-            .map(|(key, value)| (key.clone(), var_value(value)))
-            .collect();
-        expand_nested(&mut vars);
-        for missing in &variables {
-            if guarded.contains(missing) || vars.iter().any(|(key, _)| key == missing) {
-                continue;
-            }
-            vars.push((missing.clone(), Yaml::text("")));
-            let what = format!("variable `{missing}`");
-            if !report
-                .items
-                .iter()
-                .any(|item| item.location == prompt.at && item.what == what)
-            {
-                report.push(ItemStatus::Approximated, prompt.at.clone(), what, "undefined in some tests: Nunjucks renders it as nothing, so it is set to `\"\"` there");
-            }
-        }
-        for (key, value) in &test.vars {
-            if value.is_map() && variables.contains(key) {
-                let what = format!("variable `{key}`");
-                if !report
-                    .items
-                    .iter()
-                    .any(|item| item.location == test.at && item.what == what)
-                {
-                    report.push(
-                        ItemStatus::Approximated,
-                        test.at.clone(),
-                        what,
-                        "a mapping: Nunjucks prints it as `[object Object]`, minijinja as a map",
-                    );
-                }
-            }
-        }
+        let vars = case_vars(test, prompt, (&variables, &guarded), report);
         if !vars.is_empty() {
             entries.push(("vars".to_owned(), Yaml::Map(vars)));
         }
@@ -422,18 +338,7 @@ fn write_suite(
     if cases.is_empty() {
         return;
     }
-    let mut prompt_entries = vec![
-        ("id".to_owned(), Yaml::Text(prompt.name.clone())),
-        ("template".to_owned(), Yaml::Text(template_file.clone())),
-    ];
-    if let Some(role) = role {
-        prompt_entries.push(("role".to_owned(), Yaml::text(role)));
-    }
-    let suite = Yaml::Map(vec![
-        ("prompt".to_owned(), Yaml::Map(prompt_entries)),
-        ("target".to_owned(), Yaml::Text(target.name.clone())),
-        ("cases".to_owned(), Yaml::List(cases)),
-    ]);
+    let suite = suite_yaml(prompt, &template_file, role, &target.name, cases);
     let path = format!("{suites_dir}/{suite_name}.yaml");
     let text = format!(
         "# Imported from {config_name} by `promptci import promptfoo`.\n{}",
@@ -450,6 +355,103 @@ fn write_suite(
         target: target.name.clone(),
         cases: origins,
     });
+}
+
+/// Returns a suite: the prompt (a text template is the user message), the target, the cases.
+fn suite_yaml(
+    prompt: &ImportedPrompt,
+    template_file: &str,
+    role: Option<&str>,
+    target: &str,
+    cases: Vec<Yaml>,
+) -> Yaml {
+    let mut prompt_entries = vec![
+        ("id".to_owned(), Yaml::Text(prompt.name.clone())),
+        ("template".to_owned(), Yaml::text(template_file)),
+    ];
+    if let Some(role) = role {
+        prompt_entries.push(("role".to_owned(), Yaml::text(role)));
+    }
+    Yaml::Map(vec![
+        ("prompt".to_owned(), Yaml::Map(prompt_entries)),
+        ("target".to_owned(), Yaml::text(target)),
+        ("cases".to_owned(), Yaml::List(cases)),
+    ])
+}
+
+/// Returns true when promptfoo runs `test` on `prompt` and `target` (its `prompts:` and
+/// `providers:` filters).
+fn runs_on(test: &ImportedTest, prompt: &ImportedPrompt, target: &ImportedTarget) -> bool {
+    let prompt_matches = test.prompts.is_empty()
+        || test
+            .prompts
+            .iter()
+            .any(|key| prompt.keys.contains(key) || *key == prompt.name);
+    let provider_matches = test.providers.is_empty()
+        || test
+            .providers
+            .iter()
+            .any(|key| *key == target.label || *key == target.id || *key == target.name);
+    prompt_matches && provider_matches
+}
+
+/// Returns a case name from the test's description (else `test N`), unique among `names`.
+fn case_name(test: &ImportedTest, names: &mut Vec<String>) -> String {
+    let base = test
+        .description
+        .as_deref()
+        .filter(|description| !description.trim().is_empty())
+        .map_or_else(
+            || format!("test {}", test.index + 1),
+            |description| description.replace("::", ":"),
+        );
+    let mut name = base.clone();
+    let mut n = 2;
+    while names.contains(&name) {
+        name = format!("{base} ({n})");
+        n += 1;
+    }
+    names.push(name.clone());
+    name
+}
+
+/// Returns a case's variables as promptfoo passes them to `prompt`: nested templates
+/// rendered, and the prompt's other variables set to `""` (what Nunjucks prints for them).
+fn case_vars(
+    test: &ImportedTest,
+    prompt: &ImportedPrompt,
+    (variables, guarded): (&BTreeSet<String>, &BTreeSet<String>),
+    report: &mut ImportReport,
+) -> Vec<(String, Yaml)> {
+    let mut vars: Vec<(String, Yaml)> = test
+        .vars
+        .iter()
+        .map(|(key, value)| (key.clone(), var_value(value)))
+        .collect();
+    expand_nested(&mut vars);
+    for missing in variables {
+        if guarded.contains(missing) || vars.iter().any(|(key, _)| key == missing) {
+            continue;
+        }
+        vars.push((missing.clone(), Yaml::text("")));
+        report.push_once(
+            ItemStatus::Approximated,
+            prompt.at.clone(),
+            format!("variable `{missing}`"),
+            "undefined in some tests: Nunjucks renders it as nothing, so it is set to `\"\"` there",
+        );
+    }
+    for (key, value) in &test.vars {
+        if value.is_map() && variables.contains(key) {
+            report.push_once(
+                ItemStatus::Approximated,
+                test.at.clone(),
+                format!("variable `{key}`"),
+                "a mapping: Nunjucks prints it as `[object Object]`, minijinja as a map",
+            );
+        }
+    }
+    vars
 }
 
 /// Adds a template file once and returns its path relative to the suites.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::node::{Node, NodeKind};
 use super::report::ItemStatus;
-use super::source::{ImportSource, slug};
+use super::source::{ImportSource, extension_of, is_script, slug};
 
 /// A prompt's template text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,12 +193,8 @@ fn load_prompt(
         );
         return;
     }
-    let extension = Path::new(path)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if matches!(extension.as_str(), "py" | "js" | "ts" | "mjs" | "cjs") {
+    let extension = extension_of(path);
+    if is_script(&extension) {
         import.report.push(
             ItemStatus::Unconverted,
             at,

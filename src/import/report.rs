@@ -80,6 +80,25 @@ impl ImportReport {
         });
     }
 
+    /// Records an item unless one with the same location and subject is there already (a
+    /// prompt's variable is reported once, not once per case).
+    pub(crate) fn push_once(
+        &mut self,
+        status: ItemStatus,
+        location: impl Into<String>,
+        what: impl Into<String>,
+        note: impl Into<String>,
+    ) {
+        let (location, what) = (location.into(), what.into());
+        if !self
+            .items
+            .iter()
+            .any(|item| item.location == location && item.what == what)
+        {
+            self.push(status, location, what, note);
+        }
+    }
+
     /// Returns the number of items with `status`.
     pub(crate) fn count(&self, status: ItemStatus) -> usize {
         self.items

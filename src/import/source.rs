@@ -63,6 +63,21 @@ impl ImportSource<'_> {
     }
 }
 
+/// Returns the lowercase extension of a path (empty when it has none).
+pub(crate) fn extension_of(path: &str) -> String {
+    Path::new(path)
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// Returns true for the extensions of the scripts promptfoo runs (Python, JavaScript,
+/// TypeScript), which promptci cannot.
+pub(crate) fn is_script(extension: &str) -> bool {
+    matches!(extension, "py" | "js" | "ts" | "mjs" | "cjs")
+}
+
 /// Returns a name made of lowercase letters, digits, `-` and `_` from any text.
 pub(crate) fn slug(text: &str) -> String {
     let mut name = String::new();
