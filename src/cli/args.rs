@@ -52,7 +52,7 @@ pub(crate) enum Command {
     /// Run suites against their targets, write reports, and gate the build.
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
-    Check(SelectArgs),
+    Check(CheckArgs),
     /// Compare two variants (templates, registry versions or targets) over the same cases with
     /// repeats; exit 1 when B is significantly worse than A.
     Ab(AbArgs),
@@ -258,9 +258,10 @@ pub(crate) struct SelectArgs {
     #[arg(long, value_name = "TAG")]
     pub(crate) tag: Vec<String>,
 
-    /// Run every suite against this target from `promptci.yaml`.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) target: Option<String>,
+    /// Run every suite against these targets from `promptci.yaml` (comma-separated: every
+    /// case runs on each, its id ending in `@target`).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub(crate) target: Vec<String>,
 
     /// Send requests to this OpenAI-compatible base URL (for example `http://127.0.0.1:8080/v1`).
     #[arg(long, value_name = "URL")]
@@ -288,6 +289,18 @@ pub(crate) struct SelectArgs {
     /// Select shard K of N: each case belongs to exactly one shard, by a stable hash of its id.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<crate::plan::Shard>,
+}
+
+/// Options of `promptci check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Which suites and cases.
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+
+    /// Treat warnings (a case with no assertion, an unused variable, …) as errors: exit 2.
+    #[arg(long)]
+    pub(crate) deny_warnings: bool,
 }
 
 /// How the response cache is used.
@@ -334,6 +347,11 @@ pub(crate) struct RunArgs {
     /// Stop starting cases after the first failure or error.
     #[arg(long)]
     pub(crate) fail_fast: bool,
+
+    /// Treat warnings (a case with no assertion, an unused variable, …) as errors: exit 2
+    /// before any request is sent.
+    #[arg(long)]
+    pub(crate) deny_warnings: bool,
 
     /// Compare with an earlier JSON report: regressions, new and removed cases, growth.
     #[arg(long, value_name = "PATH")]

@@ -192,10 +192,25 @@ pub(crate) fn build_plan(
     })
 }
 
+/// Prints the plan's warnings on stderr, or with `deny` (`--deny-warnings`) returns them as
+/// invalid input, before anything is sent.
+pub(crate) fn report_warnings(plan: &TestPlan, deny: bool) -> Result<(), Error> {
+    if deny && !plan.warnings.is_empty() {
+        return Err(Error::Input(InvalidInput {
+            problems: plan.warnings.clone(),
+        }));
+    }
+    let mut err = stderr();
+    for warning in &plan.warnings {
+        let _ = err.write_all(warning.render("warning", false).as_bytes());
+    }
+    Ok(())
+}
+
 /// Returns the target overrides of the command line.
 pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
     TargetOverrides {
-        target: select.target.clone(),
+        targets: select.target.clone(),
         base_url: select.base_url.clone(),
         model: select.model.clone(),
     }
@@ -203,6 +218,10 @@ pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
 
 /// Checks that a report can be written to `path`, creating its directory, so a typo in
 /// `--junit` fails before any request is sent rather than after the whole run.
+///
+/// A report replaces its file by renaming a new one over it, so a path that is not a regular
+/// file — a symbolic link, a FIFO, a device — is refused rather than silently replaced: the
+/// link would be gone and its target untouched, a device node swapped for a file.
 pub(crate) fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
     if path.is_dir() {
         return Err(Error::usage(format!(
@@ -210,6 +229,20 @@ pub(crate) fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
             path.display(),
             path.display()
         )));
+    }
+    if let Ok(metadata) = std::fs::symlink_metadata(path) {
+        let kind = metadata.file_type();
+        if !kind.is_file() {
+            let what = if kind.is_symlink() {
+                "a symbolic link"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::usage(format!(
+                "report path `{}` is {what}, which a report would replace (hint: name a regular file, or remove it first)",
+                path.display()
+            )));
+        }
     }
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -409,7 +442,8 @@ pub(crate) fn new_draft(
     let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
         .then_some(template_dir);
     let model_target = model_target.unwrap_or_else(|| {
-        let suite_target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+        // A version is meant for one target: the first a suite lists.
+        let suite_target = suite.targets.first().map(|(name, _, _)| name.as_str());
         config
             .target_for(suite_target, &TargetOverrides::default())
             .map_or_else(
@@ -475,5 +509,17 @@ mod tests {
     fn a_directory_is_not_a_report_path() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(prepare_output(dir.path()).unwrap_err().exit_code(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_not_a_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.json");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(prepare_output(&link).unwrap_err().exit_code(), 2);
+        assert!(prepare_output(&target).is_ok());
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 use super::data_source::DataSource;
-use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, Vars};
+use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, TargetNames, Vars};
+use super::warnings::SuiteWarnings;
 use crate::assert::{AssertionTemplate, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
@@ -31,8 +32,9 @@ pub(crate) struct Suite {
     pub(crate) prompt: Option<SuitePrompt>,
     /// Variables shared by every case.
     pub(crate) vars: Vars,
-    /// The target the suite names, with its line and column.
-    pub(crate) target: Option<(String, usize, usize)>,
+    /// The targets the suite names, each with its line and column (empty: the default
+    /// target).
+    pub(crate) targets: Vec<(String, usize, usize)>,
     /// Tags every case carries.
     pub(crate) tags: Vec<String>,
     /// Token and cost budgets.
@@ -57,6 +59,8 @@ pub(crate) struct Suite {
     pub(crate) min_judge_agreement: Option<MinJudgeAgreement>,
     /// The generated probes the suite opts into.
     pub(crate) probes: Option<crate::probe::ProbeConfig>,
+    /// Mistakes that do not stop the suite from running (see [`SuiteWarnings`]).
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// Judge prompt files a suite names over the built-in ones: each the file (relative to the
@@ -369,7 +373,7 @@ fn repeat_settings(
 
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
 pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
+    let text = crate::util::file::read_text(path).map_err(|source| Error::read(path, source))?;
     let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
     let raw: RawSuite = parse_yaml(&source)?;
@@ -433,7 +437,7 @@ pub(crate) fn for_each_suite(
                 }
             }
             Err(Error::Input(input)) => problems.extend(input),
-            Err(other) => problems.push(Problem::new(other.to_string())),
+            Err(other) => problems.push(Problem::new(crate::error::with_causes(&other))),
         }
     }
     for list in lists {
@@ -452,6 +456,35 @@ pub(crate) fn for_each_suite(
 fn located(written: Spanned<String>) -> (String, usize, usize) {
     let (line, column) = span_start(&written);
     (written.value, line, column)
+}
+
+/// Returns the located names of `target:`, reporting a name listed twice (its cases' ids
+/// would clash).
+fn target_names(
+    written: Spanned<TargetNames>,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> Vec<(String, usize, usize)> {
+    let (line, column) = span_start(&written);
+    let names = match written.value {
+        TargetNames::One(name) => vec![(name, line, column)],
+        TargetNames::Many(names) => names.into_iter().map(located).collect(),
+    };
+    let mut seen = HashSet::new();
+    for (name, line, column) in &names {
+        if !seen.insert(name.as_str()) {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    *line,
+                    *column,
+                    format!("target `{name}` is listed twice"),
+                )
+                .with_help("list each target once"),
+            );
+        }
+    }
+    names
 }
 
 /// Returns the judge prompts a suite names, reporting files that do not exist.
@@ -510,6 +543,8 @@ fn validate(
         .map(|prompt| validate_prompt(prompt.value, &source, (&dir, root), &mut problems));
 
     let suite_assertions = AssertionTemplate::compile_all(&raw.assert, context, &mut problems);
+    let mut warnings = SuiteWarnings::new(suite_assertions.len());
+    warnings.commands(&raw.assert, &source);
 
     let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
     let mut names = CaseNames::new(&name);
@@ -521,6 +556,7 @@ fn validate(
         let at_name = |message: String| Problem::at_line(&source, name_line, name_column, message);
         names.check(&case.name.value, (None, line), &at_name, &mut problems);
         let case_repeat = case_repeat(&case, &source, &mut problems);
+        warnings.commands(&case.assert, &source);
         let at_case = |message: String| Problem::at_line(&source, line, column, message);
         match validate_case(case, &at_case, context, prompt.as_ref()) {
             Ok(mut case) => {
@@ -532,6 +568,7 @@ fn validate(
                 case.tags = tags;
                 case.line = line;
                 case.repeat = case_repeat.or(suite_repeat);
+                warnings.case(&source, &case, column);
                 cases.push(case);
             }
             Err(case_problems) => problems.extend(case_problems),
@@ -545,7 +582,10 @@ fn validate(
     let data = super::data_source::resolve(raw.cases_from, (&dir, root), &source, &mut problems);
     let data_unreadable = problems.problems.len() > before;
 
-    let target = raw.target.map(located);
+    let targets = raw
+        .target
+        .map(|targets| target_names(targets, &source, &mut problems))
+        .unwrap_or_default();
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
     let templates = [
         raw.rubric_template,
@@ -556,14 +596,14 @@ fn validate(
     let min_judge_agreement = raw
         .min_judge_agreement
         .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
-    let suite = Suite {
+    let mut suite = Suite {
         path,
         name,
         dir,
         source,
         prompt,
         vars: raw.vars,
-        target,
+        targets,
         tags: raw.tags,
         budget: raw.budget.map(|budget| budget.value).unwrap_or_default(),
         budget_line,
@@ -576,27 +616,40 @@ fn validate(
         embedder: raw.embedder.map(located),
         judge_templates,
         min_judge_agreement,
+        warnings: Vec::new(),
     };
-    // Rows are read here only to check them; planning reads them again, one at a time, so a
-    // large data file is never held as cases.
+    let (rows, findings) = check_data_cases(&suite, &mut names, &mut warnings);
+    problems.extend(findings.problems);
+    if !data_unreadable {
+        require_cases(written_cases + rows, &suite.source, &mut problems);
+    }
+    if problems.is_empty() {
+        suite.warnings = warnings.finish(&suite, findings.warnings, &findings.variables);
+        Ok(suite)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads the rows of a suite's data files to check them (names, assertions) and returns how
+/// many are cases and what else the files hold. Planning reads them again, one at a time, so
+/// a large data file is never held as cases.
+fn check_data_cases(
+    suite: &Suite,
+    names: &mut CaseNames,
+    warnings: &mut SuiteWarnings,
+) -> (usize, super::data_source::DataFindings) {
     let mut rows = 0;
-    let data_problems = suite.for_each_data_case(&mut |case| {
+    let findings = suite.for_each_data_case(&mut |case| {
         rows += 1;
         let file = case.file.clone();
         let at_row = |message: String| suite.case_problem(&case, message);
         let mut row_problems = InvalidInput::default();
         names.check(&case.name, (file, case.line), &at_row, &mut row_problems);
+        warnings.case(&suite.source, &case, 1);
         row_problems.problems
     });
-    problems.extend(data_problems);
-    if !data_unreadable {
-        require_cases(written_cases + rows, &suite.source, &mut problems);
-    }
-    if problems.is_empty() {
-        Ok(suite)
-    } else {
-        Err(problems)
-    }
+    (rows, findings)
 }
 
 /// The case names of a suite seen so far, each with where it is written (its data file, or
@@ -667,16 +720,12 @@ fn validate_prompt(
 ) -> SuitePrompt {
     let (line, column) = span_start(&prompt.template);
     let template = prompt.template.value;
-    let exists = dir.join(&template).is_file();
-    if !exists {
+    let checked = crate::template::check_template(dir, &template, root);
+    let exists = checked.is_ok();
+    if let Err(message) = checked {
         problems.push(
-            Problem::at_line(
-                source,
-                line,
-                column,
-                format!("template `{template}` does not exist"),
-            )
-            .with_help("template paths are relative to the suite file"),
+            Problem::at_line(source, line, column, message)
+                .with_help("template paths are relative to the suite file"),
         );
     }
     let shape = if is_chat_file(&template) {
