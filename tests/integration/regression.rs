@@ -568,7 +568,6 @@ fn judge_output_is_capped() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn interrupted_rollback_is_found_by_check_and_finished_by_rollback() {
     const SYSTEM_V1: &str = "Version one for {{ company }}.\n{% include \"footer.j2\" %}\n";
     const FOOTER_V1: &str = "Footer one.\n";
