@@ -996,7 +996,6 @@ fn partial_runs_are_not_evidence_unless_allowed() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn merging_shards_run_with_different_probe_seeds_warns() {
     let project = Project::new()
         .copy("suites/support/support.yaml", "suites/support/support.yaml")
