@@ -25,8 +25,8 @@ pub(crate) struct RawSuite {
     /// Variables shared by every case.
     #[serde(default)]
     pub(crate) vars: Vars,
-    /// The target (from `promptci.yaml`) the suite runs against.
-    pub(crate) target: Option<Spanned<String>>,
+    /// The target (from `promptci.yaml`) or targets the suite runs against.
+    pub(crate) target: Option<Spanned<TargetNames>>,
     /// Tags every case of the suite carries.
     #[serde(default)]
     pub(crate) tags: Vec<String>,
@@ -143,13 +143,6 @@ pub(crate) struct RawMessage {
 }
 
 /// `target: NAME` or `target: [A, B]`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-    )
-)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TargetNames {
     /// One name (located by the `target` key's value).

@@ -19,13 +19,15 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
     let inputs = load_reports(&args.reports, cwd)?;
-    let merged = merge(&inputs).map_err(Error::usage)?;
+    let mut merged = merge(&inputs).map_err(Error::usage)?;
     {
         let mut err = crate::cli::support::stderr();
         for warning in crate::results::merge_warnings(&inputs) {
             let _ = writeln!(err, "warning: {warning}");
         }
     }
+    let confidence = crate::decide::report_confidence(&merged);
+    crate::results::summarise_targets(&mut merged, confidence);
 
     let mut written = Vec::new();
     if let Some(path) = &json_path {
