@@ -33,10 +33,11 @@ pub(crate) const ECHO_TARGET: &str = "echo";
 pub(crate) const REPLAY_TARGET: &str = "replay";
 
 /// `promptci.yaml` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawTarget>")]
     targets: BTreeMap<String, Spanned<RawTarget>>,
     /// Where the response cache lives, relative to the project root.
     cache_dir: Option<String>,
@@ -45,15 +46,18 @@ struct RawConfig {
     budget: RawBudget,
     /// Prices per model, in US dollars per million tokens.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Price>")]
     prices: BTreeMap<String, Spanned<Price>>,
     /// The target that judges model-graded assertions unless a suite names another.
+    #[schemars(with = "Option<String>")]
     grader: Option<Spanned<String>>,
     /// The target that embeds texts for `similar` unless a suite names another.
+    #[schemars(with = "Option<String>")]
     embedder: Option<Spanned<String>>,
 }
 
 /// What a model costs, in US dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Price {
     /// Per million prompt (input) tokens.
@@ -71,11 +75,12 @@ impl Price {
 }
 
 /// A target as written in `promptci.yaml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawTarget {
     provider: ProviderKind,
     model: Option<String>,
+    #[schemars(with = "Option<String>")]
     base_url: Option<Spanned<String>>,
     /// An environment variable whose value, when set, replaces `base-url` (for servers whose
     /// address is only known at run time, such as a local model on a free port).
@@ -100,6 +105,7 @@ struct RawTarget {
     #[serde(default)]
     params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawMockRule>")]
     rules: Vec<Spanned<RawMockRule>>,
     /// The directory a `replay` target reads, relative to the project root.
     recordings: Option<String>,
@@ -112,7 +118,7 @@ struct RawTarget {
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawMockRule {
     #[serde(rename = "match")]
@@ -121,7 +127,7 @@ struct RawMockRule {
 }
 
 /// The kind of API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, Ollama, …).
@@ -863,7 +869,7 @@ fn provider_options(
 }
 
 /// Token and cost budgets of a suite.
-#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawBudget {
     /// Maximum tokens of one rendered prompt, counted offline before any call.

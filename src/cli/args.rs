@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::value_enums::{
     BumpArg, CacheModeArg, ColorArg, ExportStatusArg, FailOnArg, GithubArg, PromoteStatusArg,
-    RegressionTestArg,
+    RegressionTestArg, SchemaArg,
 };
 
 const EXIT_CODES: &str = "\
@@ -79,6 +79,8 @@ pub(crate) enum Command {
     /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
     /// GitHub workflow that runs it (never overwrites a file).
     Init(InitArgs),
+    /// Print the JSON Schema of suite files or `promptci.yaml`, for editors and other tools.
+    Schema(SchemaArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).
     Completions(CompletionsArgs),
@@ -93,6 +95,14 @@ pub(crate) struct InitArgs {
     /// The project directory, created when missing.
     #[arg(default_value = ".", value_name = "DIR")]
     pub(crate) dir: PathBuf,
+}
+
+/// Options of `promptci schema`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// The kind of file.
+    #[arg(value_enum)]
+    pub(crate) kind: SchemaArg,
 }
 
 /// Options of `promptci completions`.
