@@ -54,6 +54,101 @@ pub(crate) struct RawConfig {
     /// The target that embeds texts for `similar` unless a suite names another.
     #[schemars(with = "Option<String>")]
     embedder: Option<Spanned<String>>,
+    /// Bounds on judges and templates.
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+/// `limits:` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    /// Seconds a `command` judge may run.
+    command_timeout: Option<Spanned<f64>>,
+    /// KiB a `command` judge may print on stdout and on stderr.
+    command_output_kb: Option<Spanned<u64>>,
+    /// Steps one template render may take.
+    render_fuel: Option<Spanned<u64>>,
+}
+
+/// Bounds on the work an input may cause (`limits:` in `promptci.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// How long a `command` judge may run before it and its process group are killed.
+    pub(crate) command_timeout: Duration,
+    /// How many bytes a `command` judge may print on stdout and on stderr.
+    pub(crate) command_output_bytes: usize,
+    /// How many steps one template render may take before it stops.
+    pub(crate) render_fuel: u64,
+}
+
+/// How long a `command` judge may run unless `limits: command-timeout` says otherwise.
+pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// How much a `command` judge may print, in KiB, unless `limits: command-output-kb` says
+/// otherwise.
+pub(crate) const DEFAULT_COMMAND_OUTPUT_KB: u64 = 1024;
+
+/// The most `limits: command-output-kb` may be (1 GiB).
+const MAX_COMMAND_OUTPUT_KB: u64 = 1024 * 1024;
+
+/// How many steps one template render may take unless `limits: render-fuel` says otherwise:
+/// a prompt that loops over ten thousand rows uses well under a million.
+pub(crate) const DEFAULT_RENDER_FUEL: u64 = 10_000_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            command_output_bytes: usize::try_from(DEFAULT_COMMAND_OUTPUT_KB * 1024)
+                .expect("one MiB fits a usize"),
+            render_fuel: DEFAULT_RENDER_FUEL,
+        }
+    }
+}
+
+/// Resolves `limits:`, refusing values out of range at their location.
+fn resolve_limits(raw: &RawLimits, source: &SourceFile) -> Result<Limits, Problem> {
+    let at = |spanned: (usize, usize), message: String, help: &str| {
+        Problem::at_line(source, spanned.0, spanned.1, message).with_help(help.to_owned())
+    };
+    let mut limits = Limits::default();
+    if let Some(written) = &raw.command_timeout {
+        let seconds = written.value;
+        if !(seconds.is_finite() && seconds > 0.0 && seconds < MAX_SECONDS) {
+            return Err(at(
+                crate::yaml::span_start(written),
+                format!(
+                    "`command-timeout` must be a positive number of seconds below {MAX_SECONDS:e}"
+                ),
+                "write for example `command-timeout: 30`",
+            ));
+        }
+        limits.command_timeout = Duration::from_secs_f64(seconds);
+    }
+    if let Some(written) = &raw.command_output_kb {
+        let kb = written.value;
+        if kb == 0 || kb > MAX_COMMAND_OUTPUT_KB {
+            return Err(at(
+                crate::yaml::span_start(written),
+                format!("`command-output-kb` must be between 1 and {MAX_COMMAND_OUTPUT_KB}"),
+                "write for example `command-output-kb: 1024`",
+            ));
+        }
+        limits.command_output_bytes =
+            usize::try_from(kb * 1024).expect("at most 1 GiB fits a usize");
+    }
+    if let Some(written) = &raw.render_fuel {
+        if written.value == 0 {
+            return Err(at(
+                crate::yaml::span_start(written),
+                "`render-fuel` must be at least 1".to_owned(),
+                "remove it to use the default of 10000000",
+            ));
+        }
+        limits.render_fuel = written.value;
+    }
+    Ok(limits)
 }
 
 /// What a model costs, in US dollars per million tokens.
@@ -90,16 +185,16 @@ struct RawTarget {
     max_tokens: Option<u32>,
     seed: Option<i64>,
     /// Seconds one request may take.
-    timeout: Option<f64>,
+    timeout: Option<Spanned<f64>>,
     concurrency: Option<usize>,
     /// Retries after the first request of a case.
     retries: Option<u32>,
     /// Seconds before the first retry; later waits double.
-    retry_delay: Option<f64>,
+    retry_delay: Option<Spanned<f64>>,
     /// The longest wait between two retries, in seconds.
-    retry_max_delay: Option<f64>,
+    retry_max_delay: Option<Spanned<f64>>,
     /// Seconds a case may take in total, retries and waits included.
-    deadline: Option<f64>,
+    deadline: Option<Spanned<f64>>,
     requests_per_minute: Option<u32>,
     tokens_per_minute: Option<u32>,
     #[serde(default)]
@@ -376,6 +471,8 @@ pub(crate) struct Config {
     pub(crate) grader: Option<String>,
     /// The default embedder target (`embedder:`).
     pub(crate) embedder: Option<String>,
+    /// Bounds on judges and templates (`limits:`).
+    pub(crate) limits: Limits,
 }
 
 /// Command-line overrides applied to the selected target.
@@ -435,6 +532,7 @@ impl Config {
             cache_dir: None,
             grader: None,
             embedder: None,
+            limits: Limits::default(),
         };
         config.add_builtin_targets();
         config
@@ -481,6 +579,10 @@ impl Config {
             }
         }
         let cache_dir = raw.cache_dir.map(|dir| root.join(dir));
+        let limits = resolve_limits(&raw.limits, source).unwrap_or_else(|problem| {
+            problems.push(problem);
+            Limits::default()
+        });
         let mut config = Self {
             root,
             path,
@@ -490,6 +592,7 @@ impl Config {
             cache_dir,
             grader: None,
             embedder: None,
+            limits,
         };
         config.add_builtin_targets();
         for (key, written) in [("grader", &raw.grader), ("embedder", &raw.embedder)] {
@@ -666,7 +769,7 @@ fn resolve_target(
     let problem = |message: String, help: &str| {
         Problem::at_line(source, line, column, message).with_help(help.to_owned())
     };
-    let (timeout, retry, rate) = resolve_timing(name, &raw, &problem)?;
+    let (timeout, retry, rate) = resolve_timing(name, &raw, source, &problem)?;
     let (recordings, api_version, stream) =
         provider_options(name, &raw, root).map_err(|(message, help)| problem(message, help))?;
     let model = match (raw.provider, raw.model) {
@@ -764,38 +867,53 @@ fn max_response_bytes(name: &str, mb: Option<f64>) -> Result<usize, String> {
     }
 }
 
+/// The most seconds a timeout, delay or deadline may be (about 31 years): larger numbers are
+/// typing mistakes, and durations past it overflow.
+const MAX_SECONDS: f64 = 1e9;
+
 /// Resolves a target's request timeout, retry settings and rate limits.
 fn resolve_timing(
     name: &str,
     raw: &RawTarget,
+    source: &SourceFile,
     problem: &dyn Fn(String, &str) -> Problem,
 ) -> Result<(Duration, RetryConfig, RateConfig), Problem> {
-    let timeout = match raw.timeout {
-        None => DEFAULT_TIMEOUT,
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 => Duration::from_secs_f64(seconds),
-        Some(_) => {
-            return Err(problem(
-                format!("`timeout` of target `{name}` must be a positive number of seconds"),
-                "write for example `timeout: 30`",
-            ));
+    let seconds = |key: &str, value: Option<&Spanned<f64>>, default: Duration, example: &str| {
+        let Some(written) = value else {
+            return Ok(default);
+        };
+        let seconds = written.value;
+        if seconds.is_finite() && seconds > 0.0 && seconds < MAX_SECONDS {
+            return Ok(Duration::from_secs_f64(seconds));
         }
+        let (line, column) = crate::yaml::span_start(written);
+        Err(Problem::at_line(
+            source,
+            line,
+            column,
+            format!(
+                "`{key}` of target `{name}` must be a positive number of seconds below {MAX_SECONDS:e}"
+            ),
+        )
+        .with_help(format!("write for example `{key}: {example}`")))
     };
-    let seconds = |key: &str, value: Option<f64>, default: Duration| match value {
-        None => Ok(default),
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
-            Ok(Duration::from_secs_f64(seconds))
-        }
-        Some(_) => Err(problem(
-            format!("`{key}` of target `{name}` must be a positive number of seconds"),
-            "write for example `0.5` or `30`",
-        )),
-    };
+    let timeout = seconds("timeout", raw.timeout.as_ref(), DEFAULT_TIMEOUT, "30")?;
     let defaults = RetryConfig::default();
     let retry = RetryConfig {
         retries: raw.retries.unwrap_or(defaults.retries),
-        delay: seconds("retry-delay", raw.retry_delay, defaults.delay)?,
-        max_delay: seconds("retry-max-delay", raw.retry_max_delay, defaults.max_delay)?,
-        deadline: seconds("deadline", raw.deadline, defaults.deadline)?,
+        delay: seconds(
+            "retry-delay",
+            raw.retry_delay.as_ref(),
+            defaults.delay,
+            "0.5",
+        )?,
+        max_delay: seconds(
+            "retry-max-delay",
+            raw.retry_max_delay.as_ref(),
+            defaults.max_delay,
+            "10",
+        )?,
+        deadline: seconds("deadline", raw.deadline.as_ref(), defaults.deadline, "180")?,
     };
     let per_minute = |key: &str, value: Option<u32>| match value {
         None => Ok(None),

@@ -22,8 +22,12 @@ pub(crate) mod exit_code {
     /// Infrastructure: the model could not be reached or kept erroring, reports could not be
     /// written, and nothing failed on its merits.
     pub(crate) const INFRASTRUCTURE: i32 = 3;
-    /// The run was interrupted (Ctrl-C); reports were still written.
+    /// The run was interrupted (Ctrl-C, `SIGINT`); reports were still written.
     pub(crate) const INTERRUPTED: i32 = 130;
+    /// The run was stopped by `SIGTERM`; reports were still written.
+    pub(crate) const TERMINATED: i32 = 143;
+    /// The run was stopped by `SIGHUP`; reports were still written.
+    pub(crate) const HUNG_UP: i32 = 129;
 }
 
 /// A source file held in memory so diagnostics can quote it.

@@ -43,6 +43,16 @@ pub fn main() -> i32 {
     }
 }
 
+/// Makes the configured limits the ones every judge and template render of this process
+/// runs under.
+fn apply_limits(limits: &crate::config::Limits) {
+    crate::assert::set_command_limits(crate::assert::CommandLimits {
+        timeout: limits.command_timeout,
+        output_bytes: limits.command_output_bytes,
+    });
+    crate::template::set_render_fuel(limits.render_fuel);
+}
+
 /// Returns the command's `--github` choice; commands without one follow `GITHUB_ACTIONS`.
 fn github_mode(command: &Command) -> GithubArg {
     match command {
@@ -59,6 +69,7 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
     let mut config = || {
         let config = Config::discover(cli.config.as_deref(), &cwd)?;
         *project_root = Some(config.root.clone());
+        apply_limits(&config.limits);
         Ok::<_, Error>(config)
     };
     match &cli.command {

@@ -18,7 +18,9 @@ Exit codes:
   2    invalid input: config, suite, template or arguments, an empty selection
   3    infrastructure: the model could not be reached or kept erroring, or reports could not
        be written, and nothing failed on its merits
-  130  interrupted (reports were still written)";
+  129  stopped by SIGHUP (reports were still written)
+  130  interrupted by Ctrl-C (reports were still written)
+  143  stopped by SIGTERM (reports were still written)";
 
 /// A CI test harness for LLM prompts: render, run, assert, report, gate.
 #[derive(Debug, Parser)]

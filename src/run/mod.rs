@@ -11,6 +11,7 @@ mod pairwise;
 mod repeat;
 mod retry;
 mod runner;
+mod stop;
 
 pub(crate) use pairwise::{PairToJudge, judge_pairs};
 pub(crate) use runner::{RunOptions, execute};

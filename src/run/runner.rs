@@ -13,6 +13,7 @@ use futures::StreamExt;
 
 use super::dispatch::Dispatcher;
 use super::judge::{JudgeCost, JudgeLanes, judge_answer};
+use super::stop::{StopSignal, StopWatcher};
 use crate::assert::judge::Judgements;
 use crate::assert::{Assertion, AssertionResult};
 use crate::chat::ModelOutput;
@@ -27,7 +28,8 @@ pub(crate) struct RunOptions {
     pub(crate) concurrency: usize,
     /// Stop starting new cases after the first failure or error.
     pub(crate) fail_fast: bool,
-    /// Handle Ctrl-C: stop, cancel in-flight requests, and return what finished.
+    /// Handle Ctrl-C, `TERM` and `HUP`: stop, cancel in-flight requests, and return what
+    /// finished.
     pub(crate) handle_interrupts: bool,
     /// The response cache, when the run uses one.
     pub(crate) cache: Option<Arc<ResponseCache>>,
@@ -52,12 +54,30 @@ impl Default for RunOptions {
 pub(crate) struct RunOutcome {
     /// One result per case of the plan, in plan order.
     pub(crate) results: Vec<CaseResult>,
-    /// Whether the run was interrupted.
+    /// Whether a signal stopped the run before every case finished.
     pub(crate) interrupted: bool,
     /// Wall time of the run.
     pub(crate) duration: Duration,
-    /// Keeps the runtime (and its second-Ctrl-C handler) alive until reports are written.
+    /// Watches for signals until reports are written (none when interrupts are not handled).
+    watcher: Option<StopWatcher>,
+    /// Keeps the runtime (and the signal watcher's task) alive until reports are written.
     _runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl RunOutcome {
+    /// Returns the signal that stopped the run, or that arrived after it while its reports
+    /// were written: the process should exit with its code.
+    #[must_use]
+    pub(crate) fn stopped_by(&self) -> Option<StopSignal> {
+        self.watcher.as_ref().and_then(StopWatcher::received)
+    }
+
+    /// Returns the exit code the command should end with: the stop signal's when one
+    /// arrived, else `code`.
+    #[must_use]
+    pub(crate) fn exit_code_or(&self, code: i32) -> i32 {
+        self.stopped_by().map_or(code, StopSignal::exit_code)
+    }
 }
 
 /// The reason a case that never started is skipped after an interrupt.
@@ -82,6 +102,16 @@ pub(crate) fn execute(
             message: format!("cannot start the async runtime: {error}"),
         })?;
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
+    let watcher = if options.handle_interrupts {
+        let _entered = runtime.enter();
+        Some(
+            StopWatcher::start().map_err(|error| crate::error::Error::Infrastructure {
+                message: format!("cannot watch for stop signals: {error}"),
+            })?,
+        )
+    } else {
+        None
+    };
     let interrupted = runtime.block_on(async {
         let dispatcher = Dispatcher::new(&plan.targets);
         let seeds: Vec<Option<i64>> = plan.targets.iter().map(|target| target.params.seed).collect();
@@ -123,27 +153,26 @@ pub(crate) fn execute(
                 }
             });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
-        let interrupt = interrupt_signal(options.handle_interrupts);
+        let mut waiting = watcher.clone();
+        let interrupt = stop_signal(waiting.as_mut());
         tokio::pin!(interrupt);
+        let is_stopped = || watcher.as_ref().is_some_and(|watcher| watcher.received().is_some());
         loop {
             tokio::select! {
                 next = stream.next() => {
-                    let Some((index, result)) = next else { break false };
+                    let Some((index, mut result)) = next else { break is_stopped() };
+                    if is_stopped() && result.status != CaseStatus::Passed {
+                        // A judge the stop killed, or a request it cut, says nothing about
+                        // the prompt.
+                        result = CaseResult::skipped(INTERRUPTED_REASON);
+                    }
                     if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
                     on_result(&plan.cases[index], &result);
                     results[index] = Some(result);
                 }
-                () = &mut interrupt => {
-                    // A second Ctrl-C while reports are written exits at once.
-                    tokio::spawn(async {
-                        if tokio::signal::ctrl_c().await.is_ok() {
-                            std::process::exit(crate::error::exit_code::INTERRUPTED);
-                        }
-                    });
-                    break true;
-                }
+                _ = &mut interrupt => break true,
             }
         }
     });
@@ -162,16 +191,17 @@ pub(crate) fn execute(
         results,
         interrupted,
         duration: started.elapsed(),
+        watcher,
         _runtime: Some(runtime),
     })
 }
 
-/// Resolves on the first Ctrl-C, or never when interrupts are not handled.
-async fn interrupt_signal(enabled: bool) {
-    if enabled && tokio::signal::ctrl_c().await.is_ok() {
-        return;
+/// Resolves on the first stop signal, or never when interrupts are not handled.
+async fn stop_signal(watcher: Option<&mut StopWatcher>) -> StopSignal {
+    match watcher {
+        Some(watcher) => watcher.stopped().await,
+        None => std::future::pending().await,
     }
-    std::future::pending::<()>().await;
 }
 
 /// Answers one attempt of a case (numbered from 1) — from the cache when it holds the answer,

@@ -11,4 +11,6 @@ mod renderer;
 pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
 
 pub(crate) use chat::{ChatTemplate, chat_environment, is_chat_file, keep_trailing_newlines};
-pub(crate) use renderer::{Renderer, describe_error, prompt_environment, template_problem};
+pub(crate) use renderer::{
+    Renderer, describe_error, prompt_environment, set_render_fuel, template_problem,
+};

@@ -3,14 +3,25 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use minijinja::{Environment, UndefinedBehavior};
 
 use super::Vars;
 use super::{ChatTemplate, chat_environment};
 use crate::chat::Message;
+use crate::config::DEFAULT_RENDER_FUEL;
 use crate::error::{Problem, SourceFile};
 use crate::util::path::display_path;
+
+/// The render limit of this process, set once from `promptci.yaml` before anything renders.
+static RENDER_FUEL: OnceLock<u64> = OnceLock::new();
+
+/// Sets how many steps every later render may take (`limits: render-fuel`); the first call
+/// wins.
+pub(crate) fn set_render_fuel(fuel: u64) {
+    let _ = RENDER_FUEL.set(fuel);
+}
 
 /// Returns a template environment with promptci's prompt settings and no loader: undefined
 /// variables are errors, nothing is escaped, and default trailing-newline handling.
@@ -21,6 +32,10 @@ use crate::util::path::display_path;
 #[must_use]
 pub(crate) fn prompt_environment() -> Environment<'static> {
     let mut environment = Environment::new();
+    // A render that loops without bound stops with an error instead of running forever.
+    environment.set_fuel(Some(
+        RENDER_FUEL.get().copied().unwrap_or(DEFAULT_RENDER_FUEL),
+    ));
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     // Prompts are plain text, not HTML: escaping would corrupt them.
     environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -172,6 +187,13 @@ pub(crate) fn describe_error(error: &minijinja::Error, vars: &Vars) -> (String, 
         minijinja::ErrorKind::TemplateNotFound => (
             format!("template not found{detail}"),
             "included templates are looked up relative to the suite's directory".to_owned(),
+        ),
+        minijinja::ErrorKind::OutOfFuel => (
+            format!(
+                "the template took more than {} render steps, the `render-fuel` limit",
+                RENDER_FUEL.get().copied().unwrap_or(DEFAULT_RENDER_FUEL)
+            ),
+            "bound its loops, or raise `limits: render-fuel` in promptci.yaml".to_owned(),
         ),
         minijinja::ErrorKind::SyntaxError => (
             format!("template syntax error{detail}"),

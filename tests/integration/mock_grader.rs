@@ -207,7 +207,7 @@ fn tag(text: &str, name: &str) -> Option<String> {
 }
 
 /// The OpenAI embeddings response for the request's `input` (a string or a list).
-fn embeddings_reply(body: &Value) -> Reply {
+pub(crate) fn embeddings_reply(body: &Value) -> Reply {
     let inputs: Vec<String> = match &body["input"] {
         Value::String(text) => vec![text.clone()],
         Value::Array(items) => items

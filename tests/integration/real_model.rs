@@ -1,12 +1,13 @@
-//! suites/real-model as committed: its recorded real answers replay offline, and the live
-//! `smollm2` target sends what the real-model server expects, at the address
-//! `PROMPTCI_REAL_BASE_URL` names.
+//! suites/real-model as committed: its recorded real answers and judge verdicts replay offline,
+//! and the live `smollm2` target and `smollm2-grader` send what the real-model server expects,
+//! at the address `PROMPTCI_REAL_BASE_URL` names.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::harness::Project;
+use crate::mock_grader;
 use crate::mock_server::{MockServer, Reply};
 
 const SUITE: &str = "suites/real-model/real-model.yaml";
@@ -72,7 +73,15 @@ fn recorded_real_answers_pass_offline_by_default() {
 #[test]
 fn smollm2_target_sends_the_suite_to_the_address_in_the_environment() {
     let answers = recorded_answers_by_question();
+    // The server answers the suite's questions as the model did, passes every rubric, and
+    // serves embeddings, as the real-model server does.
     let server = MockServer::start(move |request, _| {
+        if request.path.ends_with("/embeddings") {
+            return mock_grader::embeddings_reply(&request.body);
+        }
+        if request.last_user().contains("<rubric>") {
+            return Reply::answer(r#"{"reason": "ok", "pass": true, "score": 1.0}"#);
+        }
         Reply::answer(
             answers
                 .get(&request.last_user())
@@ -93,9 +102,12 @@ fn smollm2_target_sends_the_suite_to_the_address_in_the_environment() {
     ]);
     run.code(0);
     let requests = server.requests();
-    assert_eq!(requests.len(), recorded_answers_by_question().len());
-    for request in &requests {
-        assert_eq!(request.path, "/v1/chat/completions");
+    let (judged, asked): (Vec<_>, Vec<_>) = requests
+        .iter()
+        .filter(|request| request.path == "/v1/chat/completions")
+        .partition(|request| request.last_user().contains("<rubric>"));
+    assert_eq!(asked.len(), recorded_answers_by_question().len());
+    for request in &asked {
         assert_eq!(request.body["model"], "SmolLM2-135M-Instruct.Q4_1");
         assert_eq!(request.body["temperature"], 0.0);
         assert_eq!(request.body["max_tokens"], 64);
@@ -105,6 +117,16 @@ fn smollm2_target_sends_the_suite_to_the_address_in_the_environment() {
             "You are a helpful assistant named Ada. Keep answers short."
         );
     }
+    // The grader asks for a JSON schema: a 135M model's plain JSON runs past any limit.
+    assert_eq!(judged.len(), 1);
+    assert_eq!(judged[0].body["response_format"]["type"], "json_schema");
+    assert_eq!(judged[0].body["max_tokens"], 96);
+    assert!(
+        requests
+            .iter()
+            .any(|request| request.path == "/v1/embeddings"),
+        "the similar case embeds through the same server"
+    );
     let report = run.json("live.json");
     assert!(
         report["cases"]

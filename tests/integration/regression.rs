@@ -442,13 +442,11 @@ fn stopped_by(name: &str, code: i32) {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn sigterm_stops_the_run_writes_reports_and_exits_143() {
     stopped_by("TERM", 143);
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn sighup_stops_the_run_writes_reports_and_exits_129() {
     stopped_by("HUP", 129);
 }
@@ -490,7 +488,6 @@ const SLEEPING_JUDGE: &str =
     "echo $$ > ../judge.pid\nsleep 600 &\necho $! > ../sleeper.pid\nwait\n";
 
 #[test]
-#[ignore = "not fixed yet"]
 fn hung_judge_is_stopped_at_its_timeout_with_its_children() {
     let project = judged_by(SLEEPING_JUDGE, "limits:\n  command-timeout: 1\n");
     let run = project.run_within(&["run", "--json", "r.json"], BOUND);
@@ -509,7 +506,6 @@ fn hung_judge_is_stopped_at_its_timeout_with_its_children() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn ctrl_c_stops_a_running_judge_and_its_children() {
     let project = judged_by(SLEEPING_JUDGE, "targets: {}\n");
     let child = project.spawn(&["run", "--json", "r.json"]);
@@ -531,7 +527,6 @@ fn ctrl_c_stops_a_running_judge_and_its_children() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn judge_that_writes_before_it_reads_does_not_deadlock() {
     // 5 MB of answer on stdin while the judge first fills its stderr pipe: a writer that
     // finishes stdin before reading the judge's output waits forever.
@@ -553,7 +548,6 @@ fn judge_that_writes_before_it_reads_does_not_deadlock() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn judge_output_is_capped() {
     let project = judged_by(
         "head -c 67108864 /dev/zero | tr '\\0' a\nexit 0\n",
@@ -709,7 +703,6 @@ fn temp_files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn temp_files_a_killed_run_left_behind_are_swept_by_the_next_write() {
     let project = Project::new()
         .file("suites/s.yaml", &passing_suite(1))
@@ -734,7 +727,6 @@ fn temp_files_a_killed_run_left_behind_are_swept_by_the_next_write() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn a_second_signal_while_reports_are_written_leaves_no_temp_files() {
     // Large reports (1,000 answers of 4,000 characters) keep the writes going long enough for
     // the test to see a temporary file and stop promptci while it exists.
@@ -774,7 +766,6 @@ fn a_second_signal_while_reports_are_written_leaves_no_temp_files() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "not fixed yet"]
 fn huge_numbers_in_the_config_are_input_errors_not_panics() {
     for (key, value) in [
         ("timeout", "1e20"),
@@ -819,7 +810,6 @@ fn long_lines_are_cut_in_error_snippets() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn runaway_template_loops_stop_at_the_render_limit() {
     let run = Project::new()
         .file(
@@ -837,7 +827,6 @@ fn runaway_template_loops_stop_at_the_render_limit() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn a_suite_of_25000_cases_loads() {
     let run = Project::new()
         .file("suites/s.yaml", &suite(25_000))
@@ -872,7 +861,6 @@ fn parser_limits_and_duplicate_keys_have_plain_messages() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn an_empty_suite_file_is_an_input_error() {
     for empty in ["", "# only a comment\n", "\n\n"] {
         let run = Project::new()

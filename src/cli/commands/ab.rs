@@ -183,7 +183,7 @@ fn compare_variants(
         );
         let outcome = crate::run::execute(plan, providers, &options, |_, _| {})?;
         if outcome.interrupted {
-            return Ok(exit_code::INTERRUPTED);
+            return Ok(outcome.exit_code_or(exit_code::INTERRUPTED));
         }
         outcomes.push(
             plan.cases

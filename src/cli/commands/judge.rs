@@ -68,7 +68,7 @@ fn calibrate_judge(args: &CalibrateArgs, config: &Config, cwd: &Path) -> Result<
     };
     let outcome = crate::run::execute(&plan, &providers, &options, |_, _| {})?;
     if outcome.interrupted {
-        return Ok(exit_code::INTERRUPTED);
+        return Ok(outcome.exit_code_or(exit_code::INTERRUPTED));
     }
     let leaf = plan
         .cases

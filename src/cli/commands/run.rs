@@ -129,7 +129,7 @@ pub(crate) fn run(
     {
         let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
-    Ok(gated.verdict.exit_code)
+    Ok(outcome.exit_code_or(gated.verdict.exit_code))
 }
 
 /// A `prompt-tokens` budget must hold before the first request, so its counts come first and
