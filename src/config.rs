@@ -60,14 +60,17 @@ pub(crate) struct RawConfig {
 }
 
 /// `limits:` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLimits {
     /// Seconds a `command` judge may run.
+    #[schemars(with = "Option<f64>")]
     command_timeout: Option<Spanned<f64>>,
     /// KiB a `command` judge may print on stdout and on stderr.
+    #[schemars(with = "Option<u64>")]
     command_output_kb: Option<Spanned<u64>>,
     /// Steps one template render may take.
+    #[schemars(with = "Option<u64>")]
     render_fuel: Option<Spanned<u64>>,
 }
 
@@ -185,15 +188,19 @@ struct RawTarget {
     max_tokens: Option<u32>,
     seed: Option<i64>,
     /// Seconds one request may take.
+    #[schemars(with = "Option<f64>")]
     timeout: Option<Spanned<f64>>,
     concurrency: Option<usize>,
     /// Retries after the first request of a case.
     retries: Option<u32>,
     /// Seconds before the first retry; later waits double.
+    #[schemars(with = "Option<f64>")]
     retry_delay: Option<Spanned<f64>>,
     /// The longest wait between two retries, in seconds.
+    #[schemars(with = "Option<f64>")]
     retry_max_delay: Option<Spanned<f64>>,
     /// Seconds a case may take in total, retries and waits included.
+    #[schemars(with = "Option<f64>")]
     deadline: Option<Spanned<f64>>,
     requests_per_minute: Option<u32>,
     tokens_per_minute: Option<u32>,
