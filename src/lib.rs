@@ -21,7 +21,8 @@
 //! 6. the results model: `results` (what a run produced; the JSON report);
 //! 7. the registry: [`registry`] (reads results, never runs);
 //! 8. running: `provider`, `run` (the only async code);
-//! 9. judging results: `decide` (budgets, baseline comparison, A/B, the verdict);
+//! 9. judging results: `decide` (budgets, baseline comparison, A/B, the verdict), and
+//!    `optimize` (the few-shot search, which runs prompt variants and judges them);
 //! 10. rendering: `report` (console, JUnit, GitHub, Markdown, JSON);
 //! 11. the command line: `cli`.
 
@@ -32,6 +33,7 @@ mod cli;
 mod config;
 mod decide;
 mod error;
+mod optimize;
 mod plan;
 mod probe;
 mod prompt_files;

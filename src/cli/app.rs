@@ -82,6 +82,7 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
         Command::Tokens(args) => commands::tokens::run(args, &config()?, &cwd),
         Command::Merge(args) => commands::merge::run(args, &config()?.root, &cwd),
         Command::Judge(args) => commands::judge::run(args, &config()?, &cwd),
+        Command::Optimize(args) => commands::optimize::run(args, &config()?, &cwd),
         // These read no configuration, so a broken `promptci.yaml` does not stop them.
         Command::Diff(args) => commands::diff::run(args, cwd.as_path()),
         Command::Probes(args) => Ok(commands::probes::run(args)),

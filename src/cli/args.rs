@@ -78,6 +78,10 @@ pub(crate) enum Command {
     Trend(TrendArgs),
     /// Measure graders: how often an assertion's judge agrees with people.
     Judge(JudgeArgs),
+    /// Find the few-shot demonstrations that make a prompt pass the most cases: bootstrap them
+    /// from passing train cases, search sets on dev, measure the best once on held-out test
+    /// cases against the current prompt; `--write` keeps a significant gain as a registry draft.
+    Optimize(OptimizeArgs),
     /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
     /// GitHub workflow that runs it (never overwrites a file).
     Init(InitArgs),
@@ -260,6 +264,19 @@ pub(crate) struct SelectArgs {
     pub(crate) shard: Option<crate::plan::Shard>,
 }
 
+/// How the response cache is used.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct CacheArgs {
+    /// How to use the response cache [default: read-write, or off when `CI` is set].
+    #[arg(long = "cache", value_enum, value_name = "MODE")]
+    pub(crate) mode: Option<CacheModeArg>,
+
+    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
+    /// `.promptci/cache` under the project root].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
 /// Options of `promptci run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -318,14 +335,9 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub(crate) repeat: Option<u32>,
 
-    /// How to use the response cache [default: read-write, or off when `CI` is set].
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub(crate) cache: Option<CacheModeArg>,
-
-    /// Where the response cache lives [default: `cache-dir` in promptci.yaml, else
-    /// `.promptci/cache` under the project root].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
+    /// The response cache.
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
 
     /// Save every live answer to one JSON file per suite under DIR, for the `replay` target.
     #[arg(long, value_name = "DIR")]
@@ -683,4 +695,94 @@ pub(crate) struct RegistryExportArgs {
     /// The bundle file to write.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+}
+
+/// Options of `promptci optimize`.
+#[derive(Debug, Args)]
+pub(crate) struct OptimizeArgs {
+    /// The suite whose prompt is optimised (one suite file).
+    #[arg(value_name = "SUITE")]
+    pub(crate) suite: PathBuf,
+
+    /// The template variable holding the demonstrations: a list of `{input, output}` objects.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) examples_var: String,
+
+    /// The file, relative to the suite, that sets `--examples-var` and that the template
+    /// imports [default: `NAME.j2`].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) examples_file: Option<String>,
+
+    /// Take a demonstration's input from this case variable instead of the user message.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) input_var: Option<String>,
+
+    /// Take a demonstration's output from this case variable (a labelled answer), when the
+    /// case has it, instead of the model's passing answer.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) output_var: Option<String>,
+
+    /// The most demonstrations in one set.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) max_demos: u32,
+
+    /// How many sets to try on the dev split (half seeded random, half greedy additions).
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) candidates: u32,
+
+    /// The most requests the whole optimisation may plan (cached answers count too, so a seed
+    /// searches the same way with or without a cache).
+    #[arg(long, value_name = "REQUESTS")]
+    pub(crate) budget: Option<u64>,
+
+    /// Stop trying sets once this many US dollars are spent (needs `prices` in promptci.yaml).
+    #[arg(long, value_name = "USD")]
+    pub(crate) max_cost: Option<f64>,
+
+    /// The seed of the random split and the random sets: the same seed and answers try the
+    /// same sets.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) seed: u64,
+
+    /// The shares of a random split, `TRAIN,DEV,TEST` (used when no case is tagged `train`,
+    /// `dev` or `test`).
+    #[arg(long, default_value = "0.3,0.3,0.4", value_name = "SHARES")]
+    pub(crate) split: crate::optimize::SplitFractions,
+
+    /// The confidence of the intervals and of the held-out significance test.
+    #[arg(long, default_value_t = 0.95, value_name = "P")]
+    pub(crate) confidence: f64,
+
+    /// Run against this target from `promptci.yaml`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) target: Option<String>,
+
+    /// Send requests to this OpenAI-compatible base URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+
+    /// Use this model name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) model: Option<String>,
+
+    /// The most requests in flight at once.
+    #[arg(short = 'j', long, default_value_t = 16, value_name = "N")]
+    pub(crate) concurrency: usize,
+
+    /// The response cache.
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
+
+    /// Write the optimisation report as JSON here.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) json: Option<PathBuf>,
+
+    /// When the held-out gain is significant, write the chosen demonstrations into the
+    /// examples file and snapshot the prompt as a registry draft.
+    #[arg(long)]
+    pub(crate) write: bool,
+
+    /// Which part of the version the draft bumps.
+    #[arg(long, value_enum, default_value = "minor", value_name = "PART")]
+    pub(crate) bump: BumpArg,
 }

@@ -5,13 +5,16 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::args::SelectArgs;
+use super::args::{CacheArgs, SelectArgs};
 use crate::config::{Config, Target, TargetOverrides};
 use crate::error::{Error, InvalidInput, Problem, SourceFile, exit_code};
 use crate::plan::{PlanOptions, TestPlan};
-use crate::provider::{HttpClient, Provider};
-use crate::registry::{CheckProblem, Registry, RegistryError, RegistryErrorKind};
+use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, ResponseCache, STATE_DIR};
+use crate::registry::{
+    Bump, CheckProblem, NewOutcome, NewVersion, Registry, RegistryError, RegistryErrorKind,
+};
 use crate::results::JsonReport;
+use crate::suite::Suite;
 use crate::util::format::plural;
 use crate::util::path::display_path;
 
@@ -251,16 +254,7 @@ pub(crate) fn providers_for(plan: &TestPlan) -> Result<Vec<Provider>, Error> {
 
 /// Builds one provider per target, checking API keys before any request.
 pub(crate) fn providers_for_targets(targets: &[Target]) -> Result<Vec<Provider>, Error> {
-    let client = HttpClient::default();
-    let mut problems = InvalidInput::default();
-    let mut providers = Vec::with_capacity(targets.len());
-    for target in targets {
-        match Provider::for_target(target, &client) {
-            Ok(provider) => providers.push(provider),
-            Err(message) => problems.push(Problem::new(message)),
-        }
-    }
-    problems.into_result(providers)
+    Provider::for_targets(targets)
 }
 /// Runs the registry's governance check and reports its problems on stderr.
 ///
@@ -362,6 +356,115 @@ pub(crate) fn problem_of(error: &RegistryError, registry: &Registry) -> Problem 
         ));
     }
     Problem::new(error.chain())
+}
+
+/// Opens the response cache when the mode uses it and some target is live: offline targets
+/// answer for free, so caching them would only fill the disk.
+pub(crate) fn response_cache(
+    cache: &CacheArgs,
+    config: &Config,
+    cwd: &Path,
+    providers: &[Provider],
+) -> Option<std::sync::Arc<ResponseCache>> {
+    let mode = cache
+        .mode
+        .map_or_else(CacheMode::default_for_environment, CacheMode::from);
+    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
+        return None;
+    }
+    let dir = cache.cache_dir.as_deref().map_or_else(
+        || {
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
+        },
+        |dir| cwd.join(dir),
+    );
+    let mut cache = ResponseCache::new(dir.clone(), mode);
+    if dir == config.root.join(DEFAULT_CACHE_DIR) {
+        cache = cache.in_state_dir(config.root.join(STATE_DIR));
+    }
+    Some(std::sync::Arc::new(cache))
+}
+
+/// Snapshots the live template files of `suite`'s prompt as a new draft version, with the
+/// suite's target (unless one is given) and the rendered prompt's token count. Returns the
+/// request made, what was created, and notes to show (why there is no token count).
+pub(crate) fn new_draft(
+    registry: &Registry,
+    suite: &Suite,
+    config: &Config,
+    (bump, changelog): (Bump, &str),
+    (model_target, tags): (Option<String>, Vec<String>),
+) -> Result<(NewVersion, NewOutcome, Vec<String>), Error> {
+    let prompt = suite
+        .prompt
+        .as_ref()
+        .expect("callers pass a suite that tests a prompt");
+    let template = display_path(&suite.dir.join(&prompt.template), &config.root);
+    let template_dir = display_path(&suite.dir, &config.root);
+    // Names are relative to the suite's directory, as `promptci run` hashes them; only a
+    // template below a subdirectory needs the root spelled out.
+    let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
+        .then_some(template_dir);
+    let model_target = model_target.unwrap_or_else(|| {
+        let suite_target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+        config
+            .target_for(suite_target, &TargetOverrides::default())
+            .map_or_else(
+                |_| {
+                    suite_target
+                        .unwrap_or(crate::config::DEFAULT_TARGET)
+                        .to_owned()
+                },
+                |target| target.name,
+            )
+    });
+    let mut notes = Vec::new();
+    let token_count = match crate::plan::render_prompt(
+        &mut crate::template::Renderer::new(),
+        suite,
+        prompt,
+        &suite.vars,
+        &config.root,
+    ) {
+        Ok(messages) => {
+            let model = config
+                .targets
+                .get(&model_target)
+                .map_or("", |target| target.model.as_str());
+            let tokenizer = crate::tokens::Tokenizer::for_model(model);
+            // A text template is counted as its text, as before chat templates existed.
+            Some(match messages.as_slice() {
+                [one] if !matches!(prompt.shape, crate::suite::PromptShape::Chat(_)) => {
+                    tokenizer.count(&one.content)
+                }
+                all => tokenizer.count_messages(all),
+            })
+        }
+        Err(problem) => {
+            notes.push(format!(
+                "note: no token count: the prompt does not render with the suite's default `vars` ({})",
+                problem.message()
+            ));
+            None
+        }
+    };
+    let request = NewVersion {
+        id: prompt.id.clone(),
+        bump,
+        changelog: changelog.to_owned(),
+        template: Some(template),
+        template_root,
+        model_target: Some(model_target),
+        tags,
+        token_count,
+    };
+    let outcome = registry
+        .new_version(&request)
+        .map_err(|error| into_error(&error, registry))?;
+    Ok((request, outcome, notes))
 }
 
 #[cfg(test)]

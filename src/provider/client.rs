@@ -25,6 +25,21 @@ pub(crate) enum Provider {
 }
 
 impl Provider {
+    /// Creates one provider per target (sharing one HTTP client), collecting every target
+    /// whose provider cannot be built (a missing API key) before any request.
+    pub(crate) fn for_targets(targets: &[Target]) -> Result<Vec<Self>, crate::error::Error> {
+        let client = HttpClient::default();
+        let mut problems = crate::error::InvalidInput::default();
+        let mut providers = Vec::with_capacity(targets.len());
+        for target in targets {
+            match Self::for_target(target, &client) {
+                Ok(provider) => providers.push(provider),
+                Err(message) => problems.push(crate::error::Problem::new(message)),
+            }
+        }
+        problems.into_result(providers)
+    }
+
     /// Creates the provider for `target`. Reads the API key from the environment variable the
     /// target names, and fails (before any request) when it is not set.
     pub(crate) fn for_target(target: &Target, client: &HttpClient) -> Result<Self, String> {

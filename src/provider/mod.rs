@@ -17,6 +17,8 @@ mod replay;
 mod stream;
 
 pub(crate) use cache::{CacheKey, CacheMode, DEFAULT_CACHE_DIR, ResponseCache, STATE_DIR};
-pub(crate) use client::{HttpClient, Provider, check_api_key};
+#[cfg(test)]
+pub(crate) use client::HttpClient;
+pub(crate) use client::{Provider, check_api_key};
 pub(crate) use model::{ChatRequest, EmbedRequest, JudgeCall, ProviderError};
 pub(crate) use recording::{RecordedAnswer, Recorder, inputs_hash, request_hash};

@@ -42,5 +42,5 @@ pub use store::Registry;
 
 pub(crate) use inspect::{CheckProblem, LiveState};
 pub(crate) use model::{HistoryEntry, Outcome};
-pub(crate) use new_version::{Bump, NewVersion};
+pub(crate) use new_version::{Bump, NewOutcome, NewVersion};
 pub(crate) use promote::Expected;

@@ -1,7 +1,7 @@
 //! An A/B [`AbComparison`] as console text ([`render`]).
 
 use crate::decide::{AbComparison, JudgeComparison, PairOutcome, Tally};
-use crate::util::format::percent;
+use crate::util::format::{p_value, percent};
 
 /// Returns the comparison as console text: a table of cases, then the overall result.
 #[must_use]
@@ -26,7 +26,7 @@ pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) ->
             case.id,
             tally(&case.a),
             tally(&case.b),
-            p_text(case.p_value)
+            p_value(case.p_value)
         ));
     }
     out.push_str(&format!(
@@ -42,7 +42,7 @@ pub(crate) fn render(comparison: &AbComparison, a_label: &str, b_label: &str) ->
         "paired test (exact one-sided McNemar over attempts paired within each case): {} worse, {} better, p = {}\n",
         comparison.worse_pairs,
         comparison.better_pairs,
-        p_text(comparison.p_value)
+        p_value(comparison.p_value)
     ));
     let alpha = 1.0 - comparison.confidence;
     if comparison.significantly_worse {
@@ -75,7 +75,7 @@ pub(crate) fn render_judge(judge: &JudgeComparison, grader: &str, rubric: &str) 
     ));
     out.push_str(&format!(
         "exact one-sided sign test over {decided} decided pairs: p = {}\n",
-        p_text(judge.p_value)
+        p_value(judge.p_value)
     ));
     let alpha = 1.0 - judge.confidence;
     if judge.significantly_worse {
@@ -121,15 +121,6 @@ pub(crate) fn render_judge(judge: &JudgeComparison, grader: &str, rubric: &str) 
         ));
     }
     out
-}
-
-/// Formats a p-value: four significant places, scientific below 0.0001.
-fn p_text(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Rendering: everything a person or a CI system reads about a run — the console
 //! ([`console`]), JUnit ([`junit`]), GitHub Actions output ([`github`]), the JSON report's bytes
 //! ([`json`]), baseline comparisons as text and Markdown ([`comparison`]), A/B comparisons
-//! ([`ab`]), budget sections ([`budget`]), plain-text tables ([`table`]), trends as Markdown ([`trend`])
+//! ([`ab`]), few-shot optimisations ([`optimize`]), budget sections ([`budget`]), plain-text tables ([`table`]), trends as Markdown ([`trend`])
 //! and the self-contained HTML report and trend pages ([`html`]).
 //!
 //! Every renderer reads the [`results`](crate::results) model (and what
@@ -17,6 +17,7 @@ pub(crate) mod github;
 pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
+pub(crate) mod optimize;
 pub(crate) mod table;
 #[cfg_attr(
     not(test),

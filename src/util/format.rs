@@ -39,6 +39,17 @@ pub(crate) fn signed_percent(fraction: f64) -> String {
     format!("{:+.1}%", fraction * 100.0)
 }
 
+/// Formats a p-value: four decimals, scientific notation below 0.0001 (where four decimals
+/// would print zero).
+#[must_use]
+pub(crate) fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 /// Formats US dollars: four decimals, six below a tenth of a cent (single cases cost
 /// fractions of one).
 #[must_use]

@@ -20,6 +20,7 @@ mod install;
 mod judges;
 mod mock_grader;
 mod mock_server;
+mod optimize;
 mod probes;
 mod prompt_shapes;
 mod promptfoo;

@@ -10,6 +10,7 @@ pub(crate) mod judge;
 pub(crate) mod list;
 pub(crate) mod man;
 pub(crate) mod merge;
+pub(crate) mod optimize;
 pub(crate) mod probes;
 pub(crate) mod registry;
 pub(crate) mod render;

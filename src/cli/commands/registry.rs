@@ -18,11 +18,11 @@ use crate::cli::args::{
     RegistryPromoteArgs, RegistryRollbackArgs,
 };
 use crate::cli::support::{governance, into_error, problem_of, stdout};
-use crate::config::{Config, TargetOverrides};
+use crate::config::Config;
 use crate::error::{Error, InvalidInput, exit_code};
 use crate::registry::{
-    Expected, HistoryEntry, LiveState, NewVersion, Registry, RegistryError, RegistryErrorKind,
-    Selector, Status, Which,
+    Expected, HistoryEntry, LiveState, Registry, RegistryError, RegistryErrorKind, Selector,
+    Status, Which,
 };
 use crate::suite::Suite;
 use crate::util::format::plural;
@@ -152,72 +152,15 @@ fn new(
 ) -> Result<i32, Error> {
     let suites = crate::suite::load_suites(&args.suites, cwd, &config.root)?;
     let suite = suite_for(&suites, &args.id, &config.root)?;
-    let prompt = suite
-        .prompt
-        .as_ref()
-        .expect("suite_for returns suites with a prompt");
-    let template = display_path(&suite.dir.join(&prompt.template), &config.root);
-    let template_dir = display_path(&suite.dir, &config.root);
-    // Names are relative to the suite's directory, as `promptci run` hashes them; only a
-    // template below a subdirectory needs the root spelled out.
-    let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
-        .then_some(template_dir);
-    let model_target = args.model_target.clone().unwrap_or_else(|| {
-        let suite_target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
-        config
-            .target_for(suite_target, &TargetOverrides::default())
-            .map_or_else(
-                |_| {
-                    suite_target
-                        .unwrap_or(crate::config::DEFAULT_TARGET)
-                        .to_owned()
-                },
-                |target| target.name,
-            )
-    });
-    let mut notes = Vec::new();
-    let token_count = match crate::plan::render_prompt(
-        &mut crate::template::Renderer::new(),
+    let (request, outcome, notes) = crate::cli::support::new_draft(
+        registry,
         suite,
-        prompt,
-        &suite.vars,
-        &config.root,
-    ) {
-        Ok(messages) => {
-            let model = config
-                .targets
-                .get(&model_target)
-                .map_or("", |target| target.model.as_str());
-            let tokenizer = crate::tokens::Tokenizer::for_model(model);
-            // A text template is counted as its text, as before chat templates existed.
-            Some(match messages.as_slice() {
-                [one] if !matches!(prompt.shape, crate::suite::PromptShape::Chat(_)) => {
-                    tokenizer.count(&one.content)
-                }
-                all => tokenizer.count_messages(all),
-            })
-        }
-        Err(problem) => {
-            notes.push(format!(
-                "note: no token count: the prompt does not render with the suite's default `vars` ({})",
-                problem.message()
-            ));
-            None
-        }
-    };
-    let request = NewVersion {
-        id: args.id.clone(),
-        bump: args.bump.into(),
-        changelog: args.changelog.clone(),
-        template: Some(template),
-        template_root,
-        model_target: Some(model_target.clone()),
-        tags: args.tag.clone(),
-        token_count,
-    };
-    let outcome = registry
-        .new_version(&request)
-        .map_err(|error| into_error(&error, registry))?;
+        config,
+        (args.bump.into(), &args.changelog),
+        (args.model_target.clone(), args.tag.clone()),
+    )?;
+    let model_target = request.model_target.unwrap_or_default();
+    let token_count = request.token_count;
     let mut out = stdout();
     let _ = writeln!(
         out,

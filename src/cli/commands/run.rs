@@ -4,14 +4,14 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args::RunArgs;
-use crate::cli::support::{build_plan, stdout};
+use crate::cli::support::{build_plan, response_cache, stdout};
 use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
 use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::TestPlan;
-use crate::provider::{CacheMode, DEFAULT_CACHE_DIR, Provider, Recorder, ResponseCache, STATE_DIR};
+use crate::provider::{Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
 use crate::results::CaseStatus;
@@ -46,7 +46,7 @@ pub(crate) fn run(
     let baseline = load_baseline(args, cwd)?;
     crate::decide::validate_prices(&plan, config)?;
     let providers = crate::cli::support::providers_for(&plan)?;
-    let cache = response_cache(args, config, cwd, &providers);
+    let cache = response_cache(&args.cache, config, cwd, &providers);
     let record_dir = args
         .record
         .as_deref()
@@ -422,36 +422,6 @@ fn providers_hint(plan: &TestPlan, results: &[crate::results::CaseResult]) -> Op
             .unwrap_or_default(),
         if key.is_empty() { "" } else { " " },
     ))
-}
-
-/// Opens the response cache when the mode uses it and some target is live: offline targets
-/// answer for free, so caching them would only fill the disk.
-fn response_cache(
-    args: &RunArgs,
-    config: &Config,
-    cwd: &Path,
-    providers: &[Provider],
-) -> Option<std::sync::Arc<ResponseCache>> {
-    let mode = args
-        .cache
-        .map_or_else(CacheMode::default_for_environment, CacheMode::from);
-    if mode == CacheMode::Off || !providers.iter().any(Provider::is_live) {
-        return None;
-    }
-    let dir = args.cache_dir.as_deref().map_or_else(
-        || {
-            config
-                .cache_dir
-                .clone()
-                .unwrap_or_else(|| config.root.join(DEFAULT_CACHE_DIR))
-        },
-        |dir| cwd.join(dir),
-    );
-    let mut cache = ResponseCache::new(dir.clone(), mode);
-    if dir == config.root.join(DEFAULT_CACHE_DIR) {
-        cache = cache.in_state_dir(config.root.join(STATE_DIR));
-    }
-    Some(std::sync::Arc::new(cache))
 }
 
 /// Creates the `--record` directory before the run, so a bad path fails before any request.
