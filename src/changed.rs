@@ -95,12 +95,13 @@ impl ChangedFiles {
             || std::fs::canonicalize(path).is_ok_and(|real| self.files.contains(&real))
     }
 
-    /// Returns whether a suite is touched: its file, its template, or a template that one
-    /// includes, imports or extends changed. A template that cannot be read counts as touched,
-    /// so the run reports the problem instead of silently skipping the suite.
+    /// Returns whether a suite is touched: its file, one of its case data files, its
+    /// template, or a template that one includes, imports or extends changed. A template that
+    /// cannot be read counts as touched, so the run reports the problem instead of silently
+    /// skipping the suite.
     #[must_use]
     pub(crate) fn touches(&self, suite: &Suite) -> bool {
-        if self.contains(&suite.path) {
+        if self.contains(&suite.path) || suite.data.iter().any(|data| self.contains(&data.path)) {
             return true;
         }
         let Some(prompt) = &suite.prompt else {
@@ -184,5 +185,23 @@ mod tests {
             let changed = ChangedFiles::from_paths("main", &root, [path]);
             assert!(changed.touches(&suites[0]), "{path}");
         }
+    }
+
+    #[test]
+    fn a_case_data_file_touches_the_suite_that_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("suites")).unwrap();
+        std::fs::write(
+            root.join("suites/d.yaml"),
+            "cases-from: rows.csv\nassert: [{contains: a}]\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("suites/rows.csv"), "user\nhi\n").unwrap();
+        let suites = crate::suite::load_suites(&[PathBuf::from("suites")], &root, &root).unwrap();
+        let changed = ChangedFiles::from_paths("main", &root, ["suites/rows.csv"]);
+        assert!(changed.touches(&suites[0]));
+        let changed = ChangedFiles::from_paths("main", &root, ["suites/other.csv"]);
+        assert!(!changed.touches(&suites[0]));
     }
 }

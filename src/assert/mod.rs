@@ -19,7 +19,7 @@ mod templated;
 mod text;
 
 pub(crate) use assertion::{Assertion, AssertionResult, CompileContext, Compiled};
-pub(crate) use assertion_template::AssertionTemplate;
+pub(crate) use assertion_template::{AssertionTemplate, Cell};
 pub(crate) use command::{CommandLimits, set_command_limits, stop_commands};
 pub(crate) use probe::ProbeCheck;
 pub(crate) use spec::{AssertionSpec, OneOrMany};

@@ -100,6 +100,7 @@ pub(crate) fn generate(suite: &Suite, seed: ProbeSeed, model: &str) -> Vec<Probe
                     case: Case {
                         name: case_name,
                         line: config.line_of(family),
+                        file: None,
                         vars: case_vars,
                         conversation: Conversation::User(user),
                         assertions: config.assertions.clone(),

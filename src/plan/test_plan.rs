@@ -68,8 +68,10 @@ pub(crate) struct TestInstance {
     pub(crate) suite: usize,
     /// The case name.
     pub(crate) name: String,
-    /// The line where the case starts in its suite.
+    /// The line where the case starts in its suite (or its data file).
     pub(crate) line: usize,
+    /// The data file the case is a row of; `None` for a case written in its suite.
+    pub(crate) file: Option<Arc<str>>,
     /// The suite's and the case's tags.
     pub(crate) tags: Vec<String>,
     /// The messages sent: the prompt's, then the case's.
@@ -108,6 +110,17 @@ pub(crate) struct PlanOptions {
     pub(crate) probe_seed: Option<u64>,
     /// `--grader`: the target that judges every model-graded assertion.
     pub(crate) grader: Option<String>,
+}
+
+/// Where planning a suite stands: its first selected case adds it to the plan.
+#[derive(Debug, Clone, Copy)]
+enum PlannedState {
+    /// No case of the suite is selected yet.
+    Pending,
+    /// The suite's index in the plan and its target's.
+    Planned(usize, usize),
+    /// The suite's target does not exist (reported once); its cases are not planned.
+    Failed,
 }
 
 /// Selects cases by id and tag.
@@ -211,18 +224,83 @@ impl<'a> PlanBuilder<'a> {
         })
     }
 
-    /// Plans a suite's selected cases, collecting its problems. Fails only when the target
-    /// named on the command line does not exist, which no suite can fix.
+    /// Plans a suite's selected cases, collecting its problems: the inline cases, then the
+    /// rows of its data files (read one at a time), then its generated probes. Fails only when
+    /// the target named on the command line does not exist, which no suite can fix.
     pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
+        // Generated probes join the written cases here and flow through the same pipeline.
+        let probes = probes_of(suite, self.config, self.options, self.probe_seed);
+        let compiled = Compiled::default();
+        let context = CompileContext {
+            source: &suite.source,
+            dir: &suite.dir,
+            compiled: &compiled,
+        };
+        let mut planned = PlannedState::Pending;
+        for case in &suite.cases {
+            self.add_case(suite, (case, None), context, &mut planned)?;
+        }
+        let mut fatal = None;
+        let problems = suite.for_each_data_case(&mut |case| {
+            if fatal.is_none()
+                && let Err(error) = self.add_case(suite, (&case, None), context, &mut planned)
+            {
+                fatal = Some(error);
+            }
+            Vec::new()
+        });
+        if let Some(error) = fatal {
+            return Err(error);
+        }
+        self.problems.extend(problems);
+        for probe in &probes {
+            self.add_case(
+                suite,
+                (&probe.case, Some(&probe.probe)),
+                context,
+                &mut planned,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Plans one case when the selection keeps it; the first such case of a suite resolves
+    /// the suite's target and adds the suite to the plan.
+    fn add_case(
+        &mut self,
+        suite: &Suite,
+        (case, probe): (&Case, Option<&Arc<Probe>>),
+        context: CompileContext<'_>,
+        planned: &mut PlannedState,
+    ) -> Result<(), Error> {
+        let id = case_id(suite, &case.name);
+        if !self.selector.selects(&id, &case.tags) {
+            return Ok(());
+        }
+        if let PlannedState::Pending = planned {
+            *planned = match self.plan_suite(suite)? {
+                Some((index, target)) => PlannedState::Planned(index, target),
+                None => PlannedState::Failed,
+            };
+        }
+        let PlannedState::Planned(suite_index, target) = *planned else {
+            return Ok(());
+        };
+        if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
+            self.plan.cases.push(TestInstance {
+                suite: suite_index,
+                ..case
+            });
+        }
+        Ok(())
+    }
+
+    /// Resolves a suite's target and adds the suite to the plan, returning its index and the
+    /// target's; `None` when the suite's own target does not exist (a recorded problem).
+    fn plan_suite(&mut self, suite: &Suite) -> Result<Option<(usize, usize)>, Error> {
         let (config, options) = (self.config, self.options);
         let plan = &mut self.plan;
         let problems = &mut self.problems;
-        // Generated probes join the written cases here and flow through the same pipeline.
-        let probes = probes_of(suite, config, options, self.probe_seed);
-        let selected = selected_cases(suite, &probes, &self.selector);
-        if selected.is_empty() {
-            return Ok(());
-        }
         let target = match config.target_for(
             suite.target.as_ref().map(|(name, _, _)| name.as_str()),
             &options.overrides,
@@ -238,7 +316,7 @@ impl<'a> PlanBuilder<'a> {
                         problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
-                return Ok(());
+                return Ok(None);
             }
         };
         let target = *self
@@ -249,7 +327,6 @@ impl<'a> PlanBuilder<'a> {
                 plan.targets.len() - 1
             });
         let (template, content_hash) = prompt_identity(suite, &config.root, problems);
-        let suite_index = plan.suites.len();
         plan.suites.push(PlannedSuite {
             name: suite.name.clone(),
             prompt_id: suite.prompt.as_ref().map(|prompt| prompt.id.clone()),
@@ -260,22 +337,7 @@ impl<'a> PlanBuilder<'a> {
             budget_line: suite.budget_line,
             registry_version: None,
         });
-        let compiled = Compiled::default();
-        let context = CompileContext {
-            source: &suite.source,
-            dir: &suite.dir,
-            compiled: &compiled,
-        };
-        for (case, probe) in selected {
-            let id = case_id(suite, &case.name);
-            if let Some(case) = self.plan_case(suite, (case, probe), (id, target), context) {
-                self.plan.cases.push(TestInstance {
-                    suite: suite_index,
-                    ..case
-                });
-            }
-        }
-        Ok(())
+        Ok(Some((plan.suites.len() - 1, target)))
     }
 
     /// Renders one case's messages and assertions, or records why it cannot be sent.
@@ -288,7 +350,7 @@ impl<'a> PlanBuilder<'a> {
     ) -> Option<TestInstance> {
         let root = &self.config.root;
         let problems = &mut self.problems;
-        let rendering = || format!("rendering `{id}`, {}:{}", suite.name, case.line);
+        let rendering = || format!("rendering `{id}`, {}", suite.case_place(case));
         let needs_vars =
             suite.prompt.is_some() || case.assertions.iter().any(AssertionTemplate::is_templated);
         let vars = if needs_vars {
@@ -356,6 +418,7 @@ impl<'a> PlanBuilder<'a> {
             suite: 0,
             name: case.name.clone(),
             line: case.line,
+            file: case.file.clone(),
             tags: case.tags.clone(),
             messages,
             assertions: assertions.into(),
@@ -439,21 +502,6 @@ fn probes_of(
     super::probe::generate(suite, seed, &model)
 }
 
-/// Returns the written and generated cases of a suite that the selection keeps, in order.
-fn selected_cases<'a>(
-    suite: &'a Suite,
-    probes: &'a [ProbeCase],
-    selector: &Selector,
-) -> Vec<(&'a Case, Option<&'a Arc<Probe>>)> {
-    suite
-        .cases
-        .iter()
-        .map(|case| (case, None))
-        .chain(probes.iter().map(|probe| (&probe.case, Some(&probe.probe))))
-        .filter(|(case, _)| selector.selects(&case_id(suite, &case.name), &case.tags))
-        .collect()
-}
-
 /// Returns a case's assertions. A probe is first bound to its rendered messages, the first
 /// `from_prompt` of them rendered from the suite's template (canary, built-in checks); an
 /// untrusted variable that never reaches the prompt is reported once.
@@ -470,13 +518,14 @@ fn assertions_of(
     probe
         .bind(messages, from_prompt, &assertions)
         .map_err(|message| {
-            let known = problems.problems.iter().any(|known| known.message() == message);
+            let known = problems
+                .problems
+                .iter()
+                .any(|known| known.message() == message);
             if !known {
-                problems.push(
-                    Problem::at_line(&suite.source, case.line, 1, message).with_help(
-                        "use the variable in the template, or remove it from `probes.untrusted-vars`",
-                    ),
-                );
+                problems.push(suite.case_problem(case, message).with_help(
+                    "use the variable in the template, or remove it from `probes.untrusted-vars`",
+                ));
             }
         })
         .ok()
@@ -493,10 +542,8 @@ fn check_ttft_is_measured(
 ) {
     let asks = assertions.iter().any(Assertion::needs_time_to_first_token);
     if asks && target.provider.is_live() && !target.stream {
-        problems.push(Problem::at_line(
-            &suite.source,
-            case.line,
-            1,
+        problems.push(suite.case_problem(
+            case,
             format!(
                 "case `{}` asserts `max-ttft-ms`, but target `{}` does not stream, so no time to first token is measured",
                 case.name, target.name

@@ -56,7 +56,7 @@ impl GithubReport<'_> {
                 ),
                 CaseStatus::Passed | CaseStatus::Skipped => continue,
             };
-            let file = format!("{}{}", self.path_prefix, case.suite);
+            let file = format!("{}{}", self.path_prefix, case.file());
             let _ = writeln!(
                 out,
                 "::{command} file={},line={},title={}::{}",
@@ -193,7 +193,7 @@ impl GithubReport<'_> {
                 "| `{}` | {}{}:{} | {} | {} |",
                 cell(&case.name),
                 cell(self.path_prefix),
-                cell(&case.suite),
+                cell(case.file()),
                 case.line,
                 reasons.join("<br>"),
                 case.answer.as_deref().map(cell).unwrap_or_default(),
@@ -219,7 +219,7 @@ impl GithubReport<'_> {
                 "| `{}` | {}{}:{} | {} |",
                 cell(&case.name),
                 cell(self.path_prefix),
-                cell(&case.suite),
+                cell(case.file()),
                 case.line,
                 case.error
                     .as_ref()

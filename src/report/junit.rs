@@ -88,7 +88,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
                 status.set_type("assertion");
                 status.set_description(format!(
                     "{}:{}\n{}\n\nanswer:\n{}",
-                    case.suite,
+                    case.file(),
                     case.line,
                     reasons
                         .iter()
@@ -125,9 +125,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
             test_case.set_time(Duration::from_millis(latency));
         }
         add_judge_evidence(&mut test_case, case);
-        test_case
-            .extra
-            .insert("file".into(), case.suite.as_str().into());
+        test_case.extra.insert("file".into(), case.file().into());
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
@@ -158,7 +156,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
 
 /// Says where the case is, what failed, and what retrying cost.
 fn error_description(case: &JsonCase, error: &crate::results::CaseError) -> String {
-    let mut text = format!("{}:{}\n{}", case.suite, case.line, error.message);
+    let mut text = format!("{}:{}\n{}", case.file(), case.line, error.message);
     if case.retries > 0 {
         text.push_str(&format!(
             "\ngave up after {} ({}), waited {:.1} s",

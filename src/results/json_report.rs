@@ -319,8 +319,11 @@ pub(crate) struct JsonCase {
     pub(crate) suite: String,
     /// The case name.
     pub(crate) name: String,
-    /// The line of the case in its suite.
+    /// The line of the case in its suite (or in its data file).
     pub(crate) line: usize,
+    /// The data file the case is a row of, when it is not written in its suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) file: Option<String>,
     /// The verdict.
     pub(crate) status: CaseStatus,
     /// Tags.
@@ -437,6 +440,12 @@ impl JsonProbe {
 }
 
 impl JsonCase {
+    /// Returns the file the case is written in: its data file, or its suite.
+    #[must_use]
+    pub(crate) fn file(&self) -> &str {
+        self.file.as_deref().unwrap_or(&self.suite)
+    }
+
     /// Returns `kind: reason` for each assertion that failed, in order.
     #[must_use]
     pub(crate) fn failed_assertions(&self) -> Vec<String> {
@@ -600,6 +609,7 @@ impl JsonReport {
                     suite: suite.name.clone(),
                     name: case.name.clone(),
                     line: case.line,
+                    file: case.file.as_deref().map(str::to_owned),
                     status: result.status,
                     tags: case.tags.clone(),
                     target: target.name.clone(),

@@ -46,7 +46,15 @@ pub(crate) fn merge(inputs: &[(String, JsonReport)]) -> Result<JsonReport, Strin
             .enumerate()
             .map(|(index, suite)| (suite.path.as_str(), index))
             .collect();
-        cases.sort_by_key(|case| (order.get(case.suite.as_str()).copied(), case.line));
+        // Inline cases come before the rows of data files, as in the plan.
+        let key = |case: &JsonCase| {
+            (
+                order.get(case.suite.as_str()).copied(),
+                case.file.is_some(),
+                case.line,
+            )
+        };
+        cases.sort_by_key(key);
     }
     for case in &mut cases {
         case.plan_index = None;

@@ -227,12 +227,12 @@ impl DataFile {
 }
 
 /// Reads the data file at `path` (shown to users as `shown`) and hands each good row to
-/// `each`; bad rows become problems in the returned [`DataFile`]. Fails only when the file
-/// cannot be opened or its format is unknown.
+/// `each`, which returns the row's own problems; those and the bad rows become problems in the
+/// returned [`DataFile`]. Fails only when the file cannot be opened or its format is unknown.
 pub(crate) fn read(
     path: &Path,
     shown: &str,
-    each: &mut dyn FnMut(DataRow),
+    each: &mut dyn FnMut(DataRow) -> Vec<Problem>,
 ) -> Result<DataFile, String> {
     let format = DataFormat::of(path).ok_or_else(|| {
         format!(
@@ -263,7 +263,11 @@ struct Column {
     key: Option<CaseKey>,
 }
 
-fn read_csv(reader: impl Read, shown: &Arc<str>, each: &mut dyn FnMut(DataRow)) -> DataFile {
+fn read_csv(
+    reader: impl Read,
+    shown: &Arc<str>,
+    each: &mut dyn FnMut(DataRow) -> Vec<Problem>,
+) -> DataFile {
     let mut found = DataFile::default();
     let mut overflow = 0;
     // Field counts are checked here, so a short row is a located problem and reading goes on.
@@ -338,7 +342,9 @@ fn read_csv(reader: impl Read, shown: &Arc<str>, each: &mut dyn FnMut(DataRow)) 
             continue;
         }
         if let Some(row) = csv_row(&columns, &record, line, shown, (&mut found, &mut overflow)) {
-            each(row);
+            for problem in each(row) {
+                found.problem(&mut overflow, problem);
+            }
         }
     }
     found.finish(shown, overflow)
@@ -445,7 +451,7 @@ fn csv_detail(error: &csv::Error) -> String {
 fn read_jsonl(
     mut reader: impl BufRead,
     shown: &Arc<str>,
-    each: &mut dyn FnMut(DataRow),
+    each: &mut dyn FnMut(DataRow) -> Vec<Problem>,
 ) -> DataFile {
     let mut found = DataFile::default();
     let mut overflow = 0;
@@ -472,11 +478,17 @@ fn read_jsonl(
         }
         let object = match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(serde_json::Value::Object(object)) => object,
-            Ok(_) => {
+            Ok(other) => {
                 found.problem(
                     &mut overflow,
-                    Problem::located(format!("{shown}:{line}:1"), "the row is not a JSON object")
-                        .with_help("write each row as `{\"key\": value, …}` on one line"),
+                    Problem::located(
+                        format!("{shown}:{line}:1"),
+                        format!(
+                            "expected a JSON object (a mapping of keys to values), found {}",
+                            kind_of(&other)
+                        ),
+                    )
+                    .with_help("write each row as `{\"key\": value, …}` on one line"),
                 );
                 continue;
             }
@@ -517,7 +529,9 @@ fn read_jsonl(
         }
         if !bad {
             found.variables_of(&row, || format!("{shown}:{line}:1"));
-            each(row);
+            for problem in each(row) {
+                found.problem(&mut overflow, problem);
+            }
         }
     }
     found.finish(shown, overflow)
@@ -568,7 +582,7 @@ impl<'de> Deserialize<'de> for YamlRow {
     }
 }
 
-fn read_yaml(source: &SourceFile, each: &mut dyn FnMut(DataRow)) -> DataFile {
+fn read_yaml(source: &SourceFile, each: &mut dyn FnMut(DataRow) -> Vec<Problem>) -> DataFile {
     let mut found = DataFile::default();
     let mut overflow = 0;
     match parse_yaml_text::<Option<Vec<Spanned<YamlRow>>>>(&source.text) {
@@ -592,7 +606,7 @@ fn yaml_row(
     row: Spanned<YamlRow>,
     found: &mut DataFile,
     overflow: &mut usize,
-    each: &mut dyn FnMut(DataRow),
+    each: &mut dyn FnMut(DataRow) -> Vec<Problem>,
 ) {
     let (line, _) = span_start(&row);
     let mut data = DataRow::new(line);
@@ -635,7 +649,9 @@ fn yaml_row(
     }
     if !bad {
         found.variables_of(&data, || format!("{}:{line}:1", source.name));
-        each(data);
+        for problem in each(data) {
+            found.problem(overflow, problem);
+        }
     }
 }
 
@@ -930,7 +946,11 @@ mod tests {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         let mut rows = Vec::new();
-        let found = read(&path, &format!("suites/{name}"), &mut |row| rows.push(row)).unwrap();
+        let found = read(&path, &format!("suites/{name}"), &mut |row| {
+            rows.push(row);
+            Vec::new()
+        })
+        .unwrap();
         (rows, found)
     }
 
@@ -1066,7 +1086,7 @@ mod tests {
         );
         assert_eq!(
             problems[1],
-            "suites/a.jsonl:5:1: the row is not a JSON object"
+            "suites/a.jsonl:5:1: expected a JSON object (a mapping of keys to values), found a list"
         );
         assert!(
             problems[2].starts_with("suites/a.jsonl:6:"),
@@ -1123,9 +1143,9 @@ mod tests {
     #[test]
     fn unknown_formats_and_missing_files_fail_to_open() {
         let dir = tempfile::tempdir().unwrap();
-        let error = read(&dir.path().join("x.txt"), "x.txt", &mut |_| {}).unwrap_err();
+        let error = read(&dir.path().join("x.txt"), "x.txt", &mut |_| Vec::new()).unwrap_err();
         assert!(error.contains("`.csv`"), "{error}");
-        let error = read(&dir.path().join("x.csv"), "x.csv", &mut |_| {}).unwrap_err();
+        let error = read(&dir.path().join("x.csv"), "x.csv", &mut |_| Vec::new()).unwrap_err();
         assert!(error.starts_with("cannot read `x.csv`"), "{error}");
     }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
-use super::model::{PromptRole, RawCase, RawPrompt, RawSuite, Skip, Vars};
+use super::data_source::DataSource;
+use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, Vars};
 use crate::assert::{AssertionTemplate, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
@@ -38,8 +39,14 @@ pub(crate) struct Suite {
     pub(crate) budget: RawBudget,
     /// The line of the `budget` key, when there is one.
     pub(crate) budget_line: Option<usize>,
-    /// The cases, in file order.
+    /// The inline cases, in file order.
     pub(crate) cases: Vec<Case>,
+    /// The data files of further cases (`cases-from`), read row by row when planned.
+    pub(crate) data: Vec<DataSource>,
+    /// The suite's own assertions, which every case (inline or a row) starts with.
+    pub(crate) assertions: Vec<AssertionTemplate>,
+    /// The suite's repeat settings, under every case's own.
+    pub(crate) repeat: RepeatSettings,
     /// The grader the suite names, with its line and column.
     pub(crate) grader: Option<(String, usize, usize)>,
     /// The embedder the suite names, with its line and column.
@@ -144,12 +151,31 @@ pub(crate) enum PromptShape {
 
 impl Suite {
     /// Returns the files this suite reads besides itself that may sit among suites: its chat
-    /// template.
+    /// template and its data files.
     pub(crate) fn named_files(&self) -> impl Iterator<Item = PathBuf> + '_ {
         self.prompt
             .iter()
             .filter(|prompt| matches!(prompt.shape, PromptShape::Chat(_)))
             .map(|prompt| self.dir.join(&prompt.template))
+            .chain(self.data.iter().map(|data| data.path.clone()))
+    }
+
+    /// Returns a problem about `case`, at its line in the suite or at its row in its data file.
+    pub(crate) fn case_problem(&self, case: &Case, message: impl Into<String>) -> Problem {
+        match &case.file {
+            None => Problem::at_line(&self.source, case.line, 1, message),
+            Some(file) => Problem::located(format!("{file}:{}:1", case.line), message),
+        }
+    }
+
+    /// Returns `file:line` of a case: its suite's, or its data file's.
+    #[must_use]
+    pub(crate) fn case_place(&self, case: &Case) -> String {
+        format!(
+            "{}:{}",
+            case.file.as_deref().unwrap_or(&self.name),
+            case.line
+        )
     }
 }
 
@@ -223,8 +249,10 @@ impl Conversation {
 pub(crate) struct Case {
     /// The name, unique within the suite.
     pub(crate) name: String,
-    /// The 1-based line where the case starts.
+    /// The 1-based line where the case starts (in its data file when it is a row of one).
     pub(crate) line: usize,
+    /// The data file the case is a row of (as shown); `None` for a case written in the suite.
+    pub(crate) file: Option<Arc<str>>,
     /// Variables for this case, over the suite's.
     pub(crate) vars: Vars,
     /// What is said to the model.
@@ -484,28 +512,17 @@ fn validate(
     let suite_assertions = AssertionTemplate::compile_all(&raw.assert, context, &mut problems);
 
     let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
-    let mut first_seen: HashMap<String, usize> = HashMap::new();
+    let mut names = CaseNames::new(&name);
     let mut cases = Vec::with_capacity(raw.cases.len());
     for spanned in raw.cases {
         let (line, column) = span_start(&spanned);
         let case = spanned.value;
         let (name_line, name_column) = span_start(&case.name);
-        let case_name = case.name.value.clone();
-        if case_name.trim().is_empty() || case_name.contains("::") {
-            problems.push(
-                Problem::at_line(&source, name_line, name_column, format!("invalid case name `{case_name}`"))
-                    .with_help("a case name is non-empty and contains no `::` (it becomes part of the case id)"),
-            );
-        }
-        if let Some(first) = first_seen.insert(case_name.clone(), line) {
-            first_seen.insert(case_name.clone(), first);
-            problems.push(
-                Problem::at_line(&source, name_line, name_column, format!("duplicate case name `{case_name}`"))
-                    .with_help(format!("the first case with this name is at line {first}; names must be unique within a suite")),
-            );
-        }
+        let at_name = |message: String| Problem::at_line(&source, name_line, name_column, message);
+        names.check(&case.name.value, (None, line), &at_name, &mut problems);
         let case_repeat = case_repeat(&case, &source, &mut problems);
-        match validate_case(case, line, column, &source, context, prompt.as_ref()) {
+        let at_case = |message: String| Problem::at_line(&source, line, column, message);
+        match validate_case(case, &at_case, context, prompt.as_ref()) {
             Ok(mut case) => {
                 let mut assertions = suite_assertions.clone();
                 assertions.append(&mut case.assertions);
@@ -513,6 +530,7 @@ fn validate(
                 let mut tags = raw.tags.clone();
                 tags.append(&mut case.tags);
                 case.tags = tags;
+                case.line = line;
                 case.repeat = case_repeat.or(suite_repeat);
                 cases.push(case);
             }
@@ -523,8 +541,10 @@ fn validate(
     let probes = raw.probes.and_then(|probes| {
         super::probes::validate(probes, context, prompt.is_some(), &mut problems)
     });
+    let before = problems.problems.len();
+    let data = super::data_source::resolve(raw.cases_from, (&dir, root), &source, &mut problems);
+    let data_unreadable = problems.problems.len() > before;
 
-    require_cases(written_cases, &source, &mut problems);
     let target = raw.target.map(located);
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
     let templates = [
@@ -536,10 +556,7 @@ fn validate(
     let min_judge_agreement = raw
         .min_judge_agreement
         .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(Suite {
+    let suite = Suite {
         path,
         name,
         dir,
@@ -551,12 +568,81 @@ fn validate(
         budget: raw.budget.map(|budget| budget.value).unwrap_or_default(),
         budget_line,
         cases,
+        data,
+        assertions: suite_assertions,
+        repeat: suite_repeat,
         probes,
         grader: raw.grader.map(located),
         embedder: raw.embedder.map(located),
         judge_templates,
         min_judge_agreement,
-    })
+    };
+    // Rows are read here only to check them; planning reads them again, one at a time, so a
+    // large data file is never held as cases.
+    let mut rows = 0;
+    let data_problems = suite.for_each_data_case(&mut |case| {
+        rows += 1;
+        let file = case.file.clone();
+        let at_row = |message: String| suite.case_problem(&case, message);
+        let mut row_problems = InvalidInput::default();
+        names.check(&case.name, (file, case.line), &at_row, &mut row_problems);
+        row_problems.problems
+    });
+    problems.extend(data_problems);
+    if !data_unreadable {
+        require_cases(written_cases + rows, &suite.source, &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(suite)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The case names of a suite seen so far, each with where it is written (its data file, or
+/// `None` for the suite, and the line), to report duplicates at both places.
+#[derive(Debug)]
+struct CaseNames {
+    /// The suite as shown.
+    suite: String,
+    names: HashMap<String, (Option<Arc<str>>, usize)>,
+}
+
+impl CaseNames {
+    fn new(suite: &str) -> Self {
+        Self {
+            suite: suite.to_owned(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// Records `name`, reporting it (with `at`) when it is invalid or was seen before.
+    fn check(
+        &mut self,
+        name: &str,
+        place: (Option<Arc<str>>, usize),
+        at: &dyn Fn(String) -> Problem,
+        problems: &mut InvalidInput,
+    ) {
+        if name.trim().is_empty() || name.contains("::") {
+            problems.push(at(format!("invalid case name `{name}`")).with_help(
+                "a case name is non-empty and contains no `::` (it becomes part of the case id)",
+            ));
+        }
+        if let Some((file, line)) = self.names.get(name) {
+            let first = match (file, &place.0) {
+                (None, None) => format!("line {line}"),
+                (Some(file), _) => format!("{file}:{line}"),
+                (None, Some(_)) => format!("{}:{line}", self.suite),
+            };
+            problems.push(
+                at(format!("duplicate case name `{name}`"))
+                    .with_help(format!("the first case with this name is at {first}; names must be unique within a suite")),
+            );
+        } else {
+            self.names.insert(name.to_owned(), place);
+        }
+    }
 }
 
 /// A suite that tests nothing would pass every run without anyone noticing: no cases (and no
@@ -564,8 +650,9 @@ fn validate(
 fn require_cases(written_cases: usize, source: &SourceFile, problems: &mut InvalidInput) {
     if written_cases == 0 {
         problems.push(
-            Problem::at_line(source, 1, 1, "the suite has no cases")
-                .with_help("add a `cases:` list (or `probes:`), or delete the file"),
+            Problem::at_line(source, 1, 1, "the suite has no cases").with_help(
+                "add a `cases:` list (or `cases-from:` rows, or `probes:`), or delete the file",
+            ),
         );
     }
 }
@@ -628,24 +715,56 @@ fn validate_prompt(
 
 fn validate_case(
     case: RawCase,
-    line: usize,
-    column: usize,
-    source: &SourceFile,
+    at: &dyn Fn(String) -> Problem,
     context: CompileContext<'_>,
     prompt: Option<&SuitePrompt>,
 ) -> Result<Case, InvalidInput> {
     let mut problems = InvalidInput::default();
     let name = case.name.value;
-    let conversation = match (case.user, case.messages) {
+    let conversation = conversation(&name, (case.user, case.messages), prompt, at, &mut problems);
+    let assertions = AssertionTemplate::compile_all(&case.assert, context, &mut problems);
+    if problems.is_empty() {
+        Ok(Case {
+            name,
+            line: 0,
+            file: None,
+            vars: case.vars,
+            conversation,
+            assertions,
+            skip: skip_reason(case.skip),
+            tags: case.tags,
+            mock_answer: case.mock_answer,
+            repeat: RepeatSettings::default(),
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// Returns why a case is skipped, when it is.
+pub(super) fn skip_reason(skip: Option<Skip>) -> Option<String> {
+    match skip {
+        None | Some(Skip::No) => None,
+        Some(Skip::Yes(reason)) => {
+            Some(reason.unwrap_or_else(|| "skipped in the suite".to_owned()))
+        }
+    }
+}
+
+/// Checks what a case says to the model (its `user` or its `messages`) against what the
+/// suite's prompt renders; `at` locates a problem at the case.
+pub(super) fn conversation(
+    name: &str,
+    (user, messages): (Option<String>, Option<Vec<RawMessage>>),
+    prompt: Option<&SuitePrompt>,
+    at: &dyn Fn(String) -> Problem,
+    problems: &mut InvalidInput,
+) -> Conversation {
+    match (user, messages) {
         (Some(user), None) => Conversation::User(user),
         (None, Some(messages)) => {
             if messages.is_empty() {
-                problems.push(Problem::at_line(
-                    source,
-                    line,
-                    column,
-                    format!("case `{name}` has an empty `messages` list"),
-                ));
+                problems.push(at(format!("case `{name}` has an empty `messages` list")));
             }
             if prompt.is_some() && messages.iter().any(|message| message.role == Role::System) {
                 let renders = if prompt.is_some_and(SuitePrompt::has_system) {
@@ -654,8 +773,12 @@ fn validate_case(
                     "renders the first messages"
                 };
                 problems.push(
-                    Problem::at_line(source, line, column, format!("case `{name}` has a `system` message, but the suite's template {renders}"))
-                        .with_help("remove the `system` message, or remove `prompt.template` from the suite"),
+                    at(format!(
+                        "case `{name}` has a `system` message, but the suite's template {renders}"
+                    ))
+                    .with_help(
+                        "remove the `system` message, or remove `prompt.template` from the suite",
+                    ),
                 );
             }
             if messages
@@ -663,12 +786,9 @@ fn validate_case(
                 .is_some_and(|message| message.role != Role::User)
             {
                 problems.push(
-                    Problem::at_line(
-                        source,
-                        line,
-                        column,
-                        format!("the last message of case `{name}` is not from `user`"),
-                    )
+                    at(format!(
+                        "the last message of case `{name}` is not from `user`"
+                    ))
                     .with_help(
                         "the model answers the last user message; end `messages` with `role: user`",
                     ),
@@ -683,51 +803,20 @@ fn validate_case(
         }
         (Some(_), Some(_)) => {
             problems.push(
-                Problem::at_line(
-                    source,
-                    line,
-                    column,
-                    format!("case `{name}` has both `user` and `messages`"),
-                )
-                .with_help("use `user` for one turn or `messages` for a conversation, not both"),
+                at(format!("case `{name}` has both `user` and `messages`")).with_help(
+                    "use `user` for one turn or `messages` for a conversation, not both",
+                ),
             );
             Conversation::User(String::new())
         }
         (None, None) if prompt.is_some_and(SuitePrompt::ends_with_user) => Conversation::Empty,
         (None, None) => {
             problems.push(
-                Problem::at_line(
-                    source,
-                    line,
-                    column,
-                    format!("case `{name}` has neither `user` nor `messages`"),
-                )
+                at(format!("case `{name}` has neither `user` nor `messages`"))
                 .with_help("add `user: <the message to send>`; or set `role: user` under `prompt:` so the template renders the user's message (a chat template does when its last message is from `user`)"),
             );
             Conversation::User(String::new())
         }
-    };
-    let assertions = AssertionTemplate::compile_all(&case.assert, context, &mut problems);
-    let skip = match case.skip {
-        None | Some(Skip::No) => None,
-        Some(Skip::Yes(reason)) => {
-            Some(reason.unwrap_or_else(|| "skipped in the suite".to_owned()))
-        }
-    };
-    if problems.is_empty() {
-        Ok(Case {
-            name,
-            line,
-            vars: case.vars,
-            conversation,
-            assertions,
-            skip,
-            tags: case.tags,
-            mock_answer: case.mock_answer,
-            repeat: RepeatSettings::default(),
-        })
-    } else {
-        Err(problems)
     }
 }
 

@@ -8,6 +8,7 @@
     reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
 )]
 mod data;
+mod data_source;
 mod discover;
 mod examples;
 mod load;

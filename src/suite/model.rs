@@ -43,6 +43,8 @@ pub(crate) struct RawSuite {
     #[serde(default)]
     #[schemars(with = "Vec<RawCase>")]
     pub(crate) cases: Vec<Spanned<RawCase>>,
+    /// Files of further cases, one per row (relative to the suite): CSV, JSONL or YAML lists.
+    pub(crate) cases_from: Option<Spanned<crate::assert::OneOrMany>>,
     /// Generated edge-case and injection probes.
     #[schemars(with = "Option<super::probes::RawProbes>")]
     pub(crate) probes: Option<Spanned<super::probes::RawProbes>>,

@@ -30,7 +30,6 @@ teacher,a teacher,What is 2+2?,,
 ";
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn csv_rows_are_cases_with_their_columns_as_variables() {
     let run = answering_project("qa.csv", CSV).run(&["run", "--json", "r.json"]);
     run.code(1);
@@ -77,7 +76,6 @@ fn csv_rows_are_cases_with_their_columns_as_variables() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn jsonl_rows_take_native_values_and_a_vars_mapping() {
     let data = "\
 {\"persona\": \"a pirate\", \"question\": \"Where is Paris?\", \"assert\": [{\"icontains\": \"pirate\"}]}
@@ -109,7 +107,6 @@ fn jsonl_rows_take_native_values_and_a_vars_mapping() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn yaml_rows_are_written_like_inline_cases_with_loose_variables() {
     let data = "\
 - persona: a pirate
@@ -136,7 +133,6 @@ fn yaml_rows_are_written_like_inline_cases_with_loose_variables() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn several_data_files_follow_the_inline_cases_and_name_rows_by_file() {
     let project = Project::new()
         .file(
@@ -165,7 +161,6 @@ fn several_data_files_follow_the_inline_cases_and_name_rows_by_file() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn every_bad_row_of_a_csv_is_reported_at_its_row_and_column_and_nothing_runs() {
     let server = MockServer::always("x");
     let data = "\
@@ -193,7 +188,6 @@ a poet,Fine,,
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn bad_jsonl_and_yaml_rows_are_located_too() {
     let jsonl = "\
 {\"persona\": \"a\", \"question\": \"q\"}
@@ -235,7 +229,6 @@ fn bad_jsonl_and_yaml_rows_are_located_too() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn a_missing_column_names_the_variable_and_the_data_file() {
     let data = "persona\na pirate\na poet\n";
     let run = answering_project("qa.csv", data).run(&["check"]);
@@ -256,7 +249,6 @@ fn a_missing_column_names_the_variable_and_the_data_file() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn a_missing_data_file_and_an_unknown_format_are_located_in_the_suite() {
     let run = Project::new()
         .file("suites/s.yaml", "cases-from: [nope.csv, data.txt]\n")
@@ -270,7 +262,6 @@ fn a_missing_data_file_and_an_unknown_format_are_located_in_the_suite() {
 }
 
 #[test]
-#[ignore = "lands with cases-from"]
 fn a_row_name_that_collides_with_an_inline_case_points_at_both() {
     let project = Project::new()
         .file(
@@ -297,7 +288,6 @@ fn a_row_name_that_collides_with_an_inline_case_points_at_both() {
 /// it then and again while draining, and keeps the highest.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "lands with cases-from"]
 fn a_100000_row_csv_loads_within_a_memory_bound() {
     const ROWS: usize = 100_000;
     // Measured: see the notes in the assertion message; the bound leaves room for a loaded CI

@@ -221,6 +221,42 @@ pub(crate) fn wait_or_kill(
     (waiter.join().unwrap(), in_time)
 }
 
+/// Takes `child`'s stdout (started by [`Project::spawn`]) and returns once it printed a line
+/// containing `needle`, killing its process group and failing the test past `limit`. The
+/// returned thread goes on reading and yields everything printed, so the pipe never fills.
+#[track_caller]
+pub(crate) fn wait_for_line(
+    child: &mut std::process::Child,
+    needle: &str,
+    limit: std::time::Duration,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("spawned with a piped stdout");
+    let (seen, found) = std::sync::mpsc::channel();
+    let wanted = needle.to_owned();
+    let reader = std::thread::spawn(move || {
+        let mut printed = Vec::new();
+        let mut lines = std::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        while lines.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            if String::from_utf8_lossy(&line).contains(&wanted) {
+                let _ = seen.send(());
+            }
+            printed.append(&mut line);
+        }
+        printed
+    });
+    if found.recv_timeout(limit).is_err() {
+        signal_group(child.id(), "KILL");
+        let printed = reader.join().unwrap_or_default();
+        panic!(
+            "no line with `{needle}` within {limit:?}\n--- stdout\n{}",
+            String::from_utf8_lossy(&printed)
+        );
+    }
+    reader
+}
+
 /// Sends `signal` (a name such as `TERM`) to process `pid`.
 pub(crate) fn signal(pid: u32, signal: &str) {
     let status = std::process::Command::new("kill")

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{Project, junit_cases, signal, signal_group, wait_until, wait_within};
+use crate::harness::{
+    Project, junit_cases, signal, signal_group, wait_for_line, wait_until, wait_within,
+};
 use crate::mock_server::{Flood, MockServer, Recorded, Reply};
 
 const MIB: usize = 1024 * 1024;
@@ -423,9 +425,14 @@ fn run_with_hanging_cases() -> (Project, std::process::Child, MockServer) {
 
 /// Stops a run with `name` and checks the exit code and that the reports are this run's.
 fn stopped_by(name: &str, code: i32) {
-    let (project, child, _server) = run_with_hanging_cases();
+    let (project, mut child, _server) = run_with_hanging_cases();
+    // The first case's answer is sent at once, but on a busy machine promptci may not have
+    // judged it yet; the stop comes after its result line, so it must be in the reports.
+    let stdout = wait_for_line(&mut child, "suites/s.yaml::c000", BOUND);
     signal(child.id(), name);
-    let run = project.finish(wait_within(child, BOUND));
+    let mut output = wait_within(child, BOUND);
+    output.stdout = stdout.join().unwrap();
+    let run = project.finish(output);
     run.code(code);
     let report = run.json("r.json");
     assert_eq!(report["run"]["interrupted"], true, "{report}");

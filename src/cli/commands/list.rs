@@ -16,7 +16,8 @@ pub(crate) fn list(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32
     for case in &plan.cases {
         let suite = &plan.suites[case.suite];
         let skip = if case.skip.is_some() { " [skip]" } else { "" };
-        let _ = writeln!(out, "{}  {}:{}{skip}", case.id, suite.name, case.line);
+        let file = case.file.as_deref().unwrap_or(&suite.name);
+        let _ = writeln!(out, "{}  {file}:{}{skip}", case.id, case.line);
     }
     let _ = writeln!(out, "{}", plural(plan.cases.len(), "case", "cases"));
     Ok(exit_code::SUCCESS)
