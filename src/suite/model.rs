@@ -44,6 +44,7 @@ pub(crate) struct RawSuite {
     #[schemars(with = "Vec<RawCase>")]
     pub(crate) cases: Vec<Spanned<RawCase>>,
     /// Files of further cases, one per row (relative to the suite): CSV, JSONL or YAML lists.
+    #[schemars(with = "Option<crate::assert::OneOrMany>")]
     pub(crate) cases_from: Option<Spanned<crate::assert::OneOrMany>>,
     /// Generated edge-case and injection probes.
     #[schemars(with = "Option<super::probes::RawProbes>")]
