@@ -517,7 +517,8 @@ impl Config {
             return Ok(Self::builtin(cwd.to_owned()));
         };
         let root = path.parent().map_or_else(|| cwd.to_owned(), Path::to_owned);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::read(&path, source))?;
+        let text =
+            crate::util::file::read_text(&path).map_err(|source| Error::read(&path, source))?;
         let display = path
             .strip_prefix(cwd)
             .unwrap_or(&path)

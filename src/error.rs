@@ -74,8 +74,118 @@ impl SourceFile {
         (line, before[line_start..].chars().count() + 1)
     }
 
-    fn named_source(&self) -> NamedSource<Arc<str>> {
-        NamedSource::new(self.name.clone(), Arc::clone(&self.text))
+    /// Returns the source to quote for `range` and the range within it: the whole file, or
+    /// when a line near the range is too long to show, the lines around it cut to a window.
+    fn snippet(&self, range: std::ops::Range<usize>) -> (Snippet, std::ops::Range<usize>) {
+        let text: &str = &self.text;
+        let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let first = match line_start.checked_sub(1) {
+            Some(newline) => text[..newline].rfind('\n').map_or(0, |i| i + 1),
+            None => 0,
+        };
+        let line_end = text[range.start..]
+            .find('\n')
+            .map_or(text.len(), |i| range.start + i);
+        let last = text[(line_end + 1).min(text.len())..]
+            .find('\n')
+            .map_or(text.len(), |i| line_end + 1 + i);
+        let around = &text[first..last];
+        if around.lines().all(|line| line.len() <= SNIPPET_LINE_LIMIT) {
+            let whole = Snippet {
+                source: NamedSource::new(self.name.clone(), Arc::clone(&self.text)),
+                first_line: 0,
+                first_column: 0,
+            };
+            return (whole, range);
+        }
+        // The line of the range, cut around its start; the lines before and after it, cut
+        // to their beginnings.
+        let half = SNIPPET_LINE_LIMIT / 2;
+        let cut_start = floor_char_boundary(text, range.start.saturating_sub(half).max(line_start));
+        let cut_end = floor_char_boundary(text, (cut_start + SNIPPET_LINE_LIMIT).min(line_end));
+        let mut window = String::new();
+        if first < line_start {
+            window.push_str(&crate::util::format::excerpt(
+                &text[first..line_start - 1],
+                SNIPPET_LINE_LIMIT,
+            ));
+            window.push('\n');
+        }
+        let lead = if cut_start > line_start { "…" } else { "" };
+        window.push_str(lead);
+        let local_start = window.len() + (range.start - cut_start);
+        window.push_str(&text[cut_start..cut_end]);
+        let local_end = window
+            .len()
+            .min(local_start + (range.end - range.start))
+            .max(local_start);
+        if cut_end < line_end {
+            window.push('…');
+        }
+        if line_end < last {
+            window.push('\n');
+            window.push_str(&crate::util::format::excerpt(
+                &text[line_end + 1..last],
+                SNIPPET_LINE_LIMIT,
+            ));
+        }
+        let first_line = text[..first].matches('\n').count();
+        // miette counts columns in bytes, and the `…` lead is three of them.
+        let first_column = text[line_start..cut_start]
+            .chars()
+            .count()
+            .saturating_sub(lead.len());
+        let cut = Snippet {
+            source: NamedSource::new(self.name.clone(), Arc::from(window)),
+            first_line,
+            first_column,
+        };
+        (cut, local_start..local_end)
+    }
+}
+
+/// The longest message shown for one problem, in bytes.
+const MESSAGE_LIMIT: usize = 2_000;
+
+/// The longest line a snippet shows whole, in bytes; longer ones are cut around the place
+/// the problem points at (a 10 MB line used to print tens of megabytes of diagnostics).
+const SNIPPET_LINE_LIMIT: usize = 160;
+
+/// Returns the largest character boundary of `text` at or before `index`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    (0..=index.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The source a diagnostic quotes: a whole file, or a window of it that starts at line
+/// `first_line` (0-based), its problem line cut after `first_column` characters.
+#[derive(Debug)]
+struct Snippet {
+    source: NamedSource<Arc<str>>,
+    first_line: usize,
+    first_column: usize,
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self
+            .source
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.source.name().to_owned(),
+            contents.data(),
+            *contents.span(),
+            contents.line() + self.first_line,
+            contents.column() + self.first_column,
+            contents.line_count(),
+        )))
     }
 }
 
@@ -85,7 +195,7 @@ impl SourceFile {
 pub(crate) struct Problem {
     message: String,
     #[source_code]
-    source_code: Option<NamedSource<Arc<str>>>,
+    source_code: Option<Snippet>,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -128,10 +238,11 @@ impl Problem {
         let start = range.start.min(source.text.len());
         let end = range.end.clamp(start, source.text.len());
         let (line, column) = source.line_column(start);
+        let (snippet, local) = source.snippet(start..end);
         Self {
             message: message.into(),
-            source_code: Some(source.named_source()),
-            span: Some(SourceSpan::from(start..end)),
+            source_code: Some(snippet),
+            span: Some(SourceSpan::from(local)),
             label: "here".to_owned(),
             help: None,
             location: Some(format!("{}:{line}:{column}", source.name)),
@@ -292,6 +403,19 @@ pub(crate) enum Error {
     },
 }
 
+/// Returns the error's message followed by each of its causes (`cannot read `x`: the file is
+/// not UTF-8 …`), for a place that shows one line per error.
+#[must_use]
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
 fn invalid_input_summary(input: &InvalidInput) -> String {
     let count = input.problems.len();
     format!("invalid input: {}", plural(count, "problem", "problems"))
@@ -346,10 +470,12 @@ impl Error {
         match self {
             Self::Input(input) => {
                 for problem in &input.problems {
+                    // A message may quote a value from the input, which may be huge.
+                    let message = crate::util::format::excerpt(problem.message(), MESSAGE_LIMIT);
                     if let Some(location) = problem.location() {
-                        out.push_str(&format!("error: {location}: {}\n", problem.message()));
+                        out.push_str(&format!("error: {location}: {message}\n"));
                     } else {
-                        out.push_str(&format!("error: {}\n", problem.message()));
+                        out.push_str(&format!("error: {message}\n"));
                     }
                     if problem.source_code.is_some() {
                         let mut snippet = String::new();
@@ -434,6 +560,19 @@ mod tests {
             "{rendered}"
         );
         assert!(rendered.contains("nme: x"), "{rendered}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_problem_in_snippets() {
+        let text = format!("cases:\n  - {{user: {}, bogus: 1}}\n", "h".repeat(100_000));
+        let source = SourceFile::new("suites/a.yaml", text.as_str());
+        let start = text.find("bogus").unwrap();
+        let problem = Problem::at(&source, start..start + 5, "unknown field `bogus`");
+        let rendered = Error::from(problem).render(false);
+        assert!(rendered.len() < 2_000, "{} bytes", rendered.len());
+        assert!(rendered.contains("…hhh"), "{rendered}");
+        assert!(rendered.contains("bogus: 1}"), "{rendered}");
+        assert!(rendered.contains("[suites/a.yaml:2:"), "{rendered}");
     }
 
     #[test]

@@ -62,12 +62,96 @@ pub(crate) fn parse_yaml_text<T: DeserializeOwned>(text: &str) -> Result<T, Yaml
         },
     };
     serde_saphyr::from_str_with_options(text, options).map_err(|error| {
+        if let Some((message, help)) = plain_message(&error) {
+            return YamlError {
+                message,
+                at: error.location().map(line_column),
+                help: Some(help.to_owned()),
+            };
+        }
         let message = strip_location(&error.to_string());
         YamlError {
             help: suggestion(&message),
             at: error.location().map(line_column),
             message,
         }
+    })
+}
+
+/// Says in plain words what a parser limit or a duplicate key means, with a hint, where the
+/// parser's own message gives its internals ("budget breached: Nodes { nodes: 250001 }") or
+/// advice for programs that embed it ("set `DuplicateKeyPolicy` in `Options`").
+fn plain_message(error: &serde_saphyr::Error) -> Option<(String, &'static str)> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    const SPLIT: &str = "split the file into several smaller ones";
+    let mut error = error;
+    while let Error::AliasError { error: inner, .. } | Error::WithSnippet { error: inner, .. } =
+        error
+    {
+        error = inner;
+    }
+    Some(match error {
+        Error::DuplicateMappingKey { key, .. } => (
+            match key {
+                Some(key) => format!("duplicate key `{key}`: a key may appear once in a mapping"),
+                None => "duplicate key: a key may appear once in a mapping".to_owned(),
+            },
+            "remove one of the two, or merge their values",
+        ),
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Aliases { aliases } => (
+                format!(
+                    "the file uses more than {} aliases (`*name`), the limit that stops alias bombs",
+                    aliases - 1
+                ),
+                "write the values out, or use fewer aliases",
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => (
+                format!(
+                    "the file repeats {aliases} aliases of {anchors} anchors, the pattern of an alias bomb"
+                ),
+                "write the values out, or use fewer aliases",
+            ),
+            BudgetBreach::Anchors { anchors } => (
+                format!(
+                    "the file defines more than {} anchors (`&name`)",
+                    anchors - 1
+                ),
+                SPLIT,
+            ),
+            BudgetBreach::Depth { depth } => (
+                format!("values are nested more than {} levels deep", depth - 1),
+                "flatten the structure: suites need only a few levels",
+            ),
+            BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => (
+                "the file has more values than the parser accepts".to_owned(),
+                SPLIT,
+            ),
+            BudgetBreach::ScalarBytes { .. } | BudgetBreach::InputBytes { .. } => (
+                "the file's text is larger than the parser accepts".to_owned(),
+                SPLIT,
+            ),
+            BudgetBreach::Documents { documents } => (
+                format!(
+                    "the file holds more than {} YAML documents (`---`)",
+                    documents - 1
+                ),
+                "a suite is one document: remove the `---` separators",
+            ),
+            BudgetBreach::MergeKeys { merge_keys } => (
+                format!(
+                    "the file uses more than {} merge keys (`<<`)",
+                    merge_keys - 1
+                ),
+                SPLIT,
+            ),
+            _ => (
+                "the file is over a limit of the YAML parser".to_owned(),
+                SPLIT,
+            ),
+        },
+        _ => return None,
     })
 }
 
@@ -128,6 +212,22 @@ mod tests {
     fn unknown_field_gets_a_suggestion() {
         let help = suggestion("unknown field `asert`, expected one of `name`, `assert`").unwrap();
         assert!(help.starts_with("did you mean `assert`?"), "{help}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_parser_limits_have_plain_messages() {
+        let duplicate = parse_yaml_text::<serde_json::Value>("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(
+            duplicate.message,
+            "duplicate key `a`: a key may appear once in a mapping"
+        );
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let deep = parse_yaml_text::<serde_json::Value>(&deep).unwrap_err();
+        assert!(
+            deep.message.starts_with("values are nested more than"),
+            "{}",
+            deep.message
+        );
     }
 
     #[test]

@@ -203,6 +203,10 @@ pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
 
 /// Checks that a report can be written to `path`, creating its directory, so a typo in
 /// `--junit` fails before any request is sent rather than after the whole run.
+///
+/// A report replaces its file by renaming a new one over it, so a path that is not a regular
+/// file — a symbolic link, a FIFO, a device — is refused rather than silently replaced: the
+/// link would be gone and its target untouched, a device node swapped for a file.
 pub(crate) fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
     if path.is_dir() {
         return Err(Error::usage(format!(
@@ -210,6 +214,20 @@ pub(crate) fn prepare_output(path: &Path) -> Result<PathBuf, Error> {
             path.display(),
             path.display()
         )));
+    }
+    if let Ok(metadata) = std::fs::symlink_metadata(path) {
+        let kind = metadata.file_type();
+        if !kind.is_file() {
+            let what = if kind.is_symlink() {
+                "a symbolic link"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::usage(format!(
+                "report path `{}` is {what}, which a report would replace (hint: name a regular file, or remove it first)",
+                path.display()
+            )));
+        }
     }
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -475,5 +493,17 @@ mod tests {
     fn a_directory_is_not_a_report_path() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(prepare_output(dir.path()).unwrap_err().exit_code(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_not_a_report_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.json");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(prepare_output(&link).unwrap_err().exit_code(), 2);
+        assert!(prepare_output(&target).is_ok());
     }
 }

@@ -129,7 +129,7 @@ struct LooseFile {
 
 /// Reads the labelled examples of `path` (shown as `name`), by its extension.
 pub(crate) fn load_examples(path: &Path, name: &str) -> Result<ExampleFile, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
+    let text = crate::util::file::read_text(path).map_err(|source| Error::read(path, source))?;
     let source = SourceFile::new(name.to_owned(), text);
     let extension = path
         .extension()

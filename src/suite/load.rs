@@ -369,7 +369,7 @@ fn repeat_settings(
 
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
 pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::read(path, source))?;
+    let text = crate::util::file::read_text(path).map_err(|source| Error::read(path, source))?;
     let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
     let raw: RawSuite = parse_yaml(&source)?;
@@ -433,7 +433,7 @@ pub(crate) fn for_each_suite(
                 }
             }
             Err(Error::Input(input)) => problems.extend(input),
-            Err(other) => problems.push(Problem::new(other.to_string())),
+            Err(other) => problems.push(Problem::new(crate::error::with_causes(&other))),
         }
     }
     for list in lists {
@@ -667,16 +667,12 @@ fn validate_prompt(
 ) -> SuitePrompt {
     let (line, column) = span_start(&prompt.template);
     let template = prompt.template.value;
-    let exists = dir.join(&template).is_file();
-    if !exists {
+    let checked = crate::template::check_template(dir, &template, root);
+    let exists = checked.is_ok();
+    if let Err(message) = checked {
         problems.push(
-            Problem::at_line(
-                source,
-                line,
-                column,
-                format!("template `{template}` does not exist"),
-            )
-            .with_help("template paths are relative to the suite file"),
+            Problem::at_line(source, line, column, message)
+                .with_help("template paths are relative to the suite file"),
         );
     }
     let shape = if is_chat_file(&template) {

@@ -62,9 +62,9 @@ pub(crate) fn is_chat_file(template: &str) -> bool {
 /// Returns a prompt environment for chat contents in `dir`: the same settings as every prompt
 /// ([`prompt_environment`](super::prompt_environment)), includes resolved in `dir`,
 /// and trailing newlines kept.
-pub(crate) fn chat_environment(dir: &Path) -> Environment<'static> {
+pub(crate) fn chat_environment(dir: &Path, root: &Path) -> Environment<'static> {
     let mut environment = super::prompt_environment();
-    environment.set_loader(minijinja::path_loader(dir));
+    environment.set_loader(super::loader::file_loader(dir, root));
     keep_trailing_newlines(&mut environment);
     environment
 }
@@ -86,10 +86,14 @@ impl ChatTemplate {
     pub(crate) fn load(dir: &Path, name: &str, root: &Path) -> Result<Self, InvalidInput> {
         let path = dir.join(name);
         let shown = display_path(&path, root);
-        let text = std::fs::read_to_string(&path).map_err(|error| {
+        let text = crate::util::file::read_text(&path).map_err(|error| {
             InvalidInput::from(Problem::new(format!("cannot read `{shown}`: {error}")))
         })?;
-        Self::parse(name, SourceFile::new(shown, text), chat_environment(dir))
+        Self::parse(
+            name,
+            SourceFile::new(shown, text),
+            chat_environment(dir, root),
+        )
     }
 
     /// Reads and checks a chat file's text; `name` is how the prompt names it, `environment`
@@ -291,7 +295,7 @@ mod tests {
     }
 
     fn render(dir: &Path, template: &ChatTemplate, vars: &Vars) -> Result<Vec<Message>, Problem> {
-        let mut environment = chat_environment(dir);
+        let mut environment = chat_environment(dir, dir);
         template.render(&mut environment, &mut HashSet::new(), vars, dir, dir)
     }
 

@@ -74,10 +74,10 @@ impl Renderer {
         Self::default()
     }
 
-    fn environment(&mut self, dir: &Path) -> &Environment<'static> {
+    fn environment(&mut self, dir: &Path, root: &Path) -> &Environment<'static> {
         self.environments.entry(dir.to_owned()).or_insert_with(|| {
             let mut environment = prompt_environment();
-            environment.set_loader(minijinja::path_loader(dir));
+            environment.set_loader(super::loader::file_loader(dir, root));
             environment
         })
     }
@@ -91,7 +91,7 @@ impl Renderer {
         vars: &Vars,
         root: &Path,
     ) -> Result<String, Problem> {
-        let environment = self.environment(dir);
+        let environment = self.environment(dir, root);
         let context = minijinja::Value::from(minijinja::value::Serde(vars));
         environment
             .get_template(template)
@@ -130,7 +130,7 @@ impl Renderer {
         let (environment, added) = self
             .chat_environments
             .entry(dir.to_owned())
-            .or_insert_with(|| (chat_environment(dir), HashSet::new()));
+            .or_insert_with(|| (chat_environment(dir, root), HashSet::new()));
         chat.render(environment, added, vars, dir, root)
     }
 }

@@ -126,6 +126,34 @@ fn sweep_stale_temporary_files(dir: &Path) {
     }
 }
 
+/// Reads a text file, saying why one cannot be read as text: UTF-16 (a byte-order mark),
+/// bytes that are not UTF-8 (with the line and column of the first), or the operating
+/// system's reason (a directory, no permission).
+pub(crate) fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let message = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8"
+                .to_owned()
+        } else {
+            let valid = error.utf8_error().valid_up_to();
+            let before = &bytes[..valid];
+            let line = before.split(|&byte| byte == b'\n').count();
+            let line_start = before
+                .iter()
+                .rposition(|&byte| byte == b'\n')
+                .map_or(0, |at| at + 1);
+            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            format!(
+                "the file is not UTF-8 text: byte 0x{:02X} at line {line}, column {column}; save it as UTF-8",
+                bytes[valid]
+            )
+        };
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+    })
+}
+
 /// Creates `dir` with a `.gitignore` that ignores everything in it, when `dir` does not exist
 /// yet; an existing directory is left as it is (its owner may have chosen otherwise).
 pub(crate) fn create_ignored_dir(dir: &Path) -> std::io::Result<()> {
@@ -154,6 +182,24 @@ mod tests {
             std::fs::read_dir(dir.path().join("out")).unwrap().count(),
             1,
             "no temp files left"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_says_where_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let latin1 = dir.path().join("latin1.yaml");
+        std::fs::write(&latin1, b"cases:\n  - name: caf\xe9\n").unwrap();
+        let error = read_text(&latin1).unwrap_err().to_string();
+        assert!(error.contains("not UTF-8"), "{error}");
+        assert!(error.contains("0xE9 at line 2, column 14"), "{error}");
+        let utf16 = dir.path().join("utf16.yaml");
+        std::fs::write(&utf16, b"\xff\xfec\x00").unwrap();
+        let error = read_text(&utf16).unwrap_err().to_string();
+        assert!(error.contains("UTF-16"), "{error}");
+        assert_eq!(
+            read_text(dir.path()).unwrap_err().kind(),
+            std::io::ErrorKind::IsADirectory
         );
     }
 

@@ -653,7 +653,6 @@ fn interrupted_rollback_is_found_by_check_and_finished_by_rollback() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn report_paths_that_are_not_regular_files_are_refused() {
     let project = Project::new()
         .file("suites/s.yaml", &passing_suite(1))
@@ -797,7 +796,6 @@ fn huge_numbers_in_the_config_are_input_errors_not_panics() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn long_lines_are_cut_in_error_snippets() {
     let line = "a".repeat(10_000_000);
     let run = Project::new()
@@ -846,7 +844,6 @@ fn a_suite_of_25000_cases_loads() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn parser_limits_and_duplicate_keys_have_plain_messages() {
     // More aliases than the parser allows (the limit that stops alias bombs).
     let mut aliases =
@@ -881,7 +878,6 @@ fn an_empty_suite_file_is_an_input_error() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn unreadable_files_say_why() {
     let cases: [(&str, &[u8], &str); 3] = [
         ("suites/u16.yaml", b"\xff\xfec\x00a\x00s\x00", "UTF-16"),
@@ -918,7 +914,6 @@ fn unreadable_files_say_why() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn templates_linked_outside_the_repository_are_refused() {
     let outside = tempfile::tempdir().unwrap();
     let secret = outside.path().join("environ");

@@ -180,7 +180,8 @@ fn write_draft(
         &suite,
         config,
         (args.bump.into(), &changelog),
-        (None, vec!["optimized".to_owned()]),
+        // The version is meant for the target the gain was measured on.
+        (args.target.clone(), vec!["optimized".to_owned()]),
     )?;
     let mut out = stdout();
     let _ = writeln!(
