@@ -161,7 +161,7 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
 
 /// The source a diagnostic quotes: a whole file, or a window of it that starts at line
 /// `first_line` (0-based), its problem line cut after `first_column` characters.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Snippet {
     source: NamedSource<Arc<str>>,
     first_line: usize,
@@ -190,7 +190,7 @@ impl miette::SourceCode for Snippet {
 }
 
 /// One problem in the input, with its location when it has one.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{message}")]
 pub(crate) struct Problem {
     message: String,
@@ -309,6 +309,34 @@ impl Problem {
     #[must_use]
     pub(crate) fn help(&self) -> Option<&str> {
         self.help.as_deref()
+    }
+
+    /// Renders the problem for a terminal as `severity: file:line:col: message` (`error` or
+    /// `warning`), then its snippet or its hint.
+    #[must_use]
+    pub(crate) fn render(&self, severity: &str, color: bool) -> String {
+        // A message may quote a value from the input, which may be huge.
+        let message = crate::util::format::excerpt(self.message(), MESSAGE_LIMIT);
+        let mut out = match self.location() {
+            Some(location) => format!("{severity}: {location}: {message}\n"),
+            None => format!("{severity}: {message}\n"),
+        };
+        if self.source_code.is_some() {
+            let handler = miette::GraphicalReportHandler::new_themed(if color {
+                miette::GraphicalTheme::unicode()
+            } else {
+                miette::GraphicalTheme::unicode_nocolor()
+            })
+            .with_context_lines(1)
+            .with_width(100);
+            let mut snippet = String::new();
+            if handler.render_report(&mut snippet, self).is_ok() {
+                out.push_str(snippet_only(&snippet));
+            }
+        } else if let Some(help) = &self.help {
+            out.push_str(&format!("  help: {help}\n"));
+        }
+        out
     }
 }
 
@@ -459,32 +487,11 @@ impl Error {
     /// Renders the error for a terminal or a log: every located problem with its snippet.
     #[must_use]
     pub(crate) fn render(&self, color: bool) -> String {
-        let handler = miette::GraphicalReportHandler::new_themed(if color {
-            miette::GraphicalTheme::unicode()
-        } else {
-            miette::GraphicalTheme::unicode_nocolor()
-        })
-        .with_context_lines(1)
-        .with_width(100);
         let mut out = String::new();
         match self {
             Self::Input(input) => {
                 for problem in &input.problems {
-                    // A message may quote a value from the input, which may be huge.
-                    let message = crate::util::format::excerpt(problem.message(), MESSAGE_LIMIT);
-                    if let Some(location) = problem.location() {
-                        out.push_str(&format!("error: {location}: {message}\n"));
-                    } else {
-                        out.push_str(&format!("error: {message}\n"));
-                    }
-                    if problem.source_code.is_some() {
-                        let mut snippet = String::new();
-                        if handler.render_report(&mut snippet, problem).is_ok() {
-                            out.push_str(snippet_only(&snippet));
-                        }
-                    } else if let Some(help) = &problem.help {
-                        out.push_str(&format!("  help: {help}\n"));
-                    }
+                    out.push_str(&problem.render("error", color));
                 }
                 out.push_str(&format!("error: {self}\n"));
             }

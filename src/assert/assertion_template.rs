@@ -110,6 +110,22 @@ impl AssertionTemplate {
         matches!(self, Self::Templated(_))
     }
 
+    /// Returns the variables the assertion's templates read (none for a compiled one).
+    #[must_use]
+    pub(crate) fn variables(&self) -> std::collections::BTreeSet<String> {
+        match self {
+            Self::Ready(_) => std::collections::BTreeSet::new(),
+            Self::Templated(templated) => templated
+                .spec
+                .value
+                .templates()
+                .iter()
+                .filter_map(|text| crate::template::undeclared_variables(text))
+                .flatten()
+                .collect(),
+        }
+    }
+
     /// Returns the assertion for a case: `render` renders one template with the case's
     /// variables `vars` (those also name the defined variables in an error's help).
     pub(crate) fn instantiate(

@@ -92,6 +92,22 @@ impl AssertionSpec {
     }
 }
 
+impl AssertionSpec {
+    /// Returns whether a `command` written as one string (run by `sh -c`, so never rendered)
+    /// holds a template, here or in a nested assertion: its braces reach the shell as written.
+    #[must_use]
+    pub(crate) fn has_unrendered_command_template(&self) -> bool {
+        match self {
+            Self::Command(argv) => argv.0.len() == 1 && is_template(&argv.0[0]),
+            Self::Any(children) | Self::All(children) => children
+                .iter()
+                .any(|child| child.value.has_unrendered_command_template()),
+            Self::Not(inner) => inner.value.has_unrendered_command_template(),
+            _ => false,
+        }
+    }
+}
+
 /// Returns whether any string argument of `spec` is a template.
 #[must_use]
 pub(crate) fn has_templates(spec: &Spanned<AssertionSpec>) -> bool {

@@ -52,7 +52,7 @@ pub(crate) enum Command {
     /// Run suites against their targets, write reports, and gate the build.
     Run(RunArgs),
     /// Check everything that needs no model: config, suites, templates, regexes, schemas.
-    Check(SelectArgs),
+    Check(CheckArgs),
     /// Compare two variants (templates, registry versions or targets) over the same cases with
     /// repeats; exit 1 when B is significantly worse than A.
     Ab(AbArgs),
@@ -264,6 +264,18 @@ pub(crate) struct SelectArgs {
     pub(crate) shard: Option<crate::plan::Shard>,
 }
 
+/// Options of `promptci check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Which suites and cases.
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+
+    /// Treat warnings (a case with no assertion, an unused variable, …) as errors: exit 2.
+    #[arg(long)]
+    pub(crate) deny_warnings: bool,
+}
+
 /// How the response cache is used.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct CacheArgs {
@@ -308,6 +320,11 @@ pub(crate) struct RunArgs {
     /// Stop starting cases after the first failure or error.
     #[arg(long)]
     pub(crate) fail_fast: bool,
+
+    /// Treat warnings (a case with no assertion, an unused variable, …) as errors: exit 2
+    /// before any request is sent.
+    #[arg(long)]
+    pub(crate) deny_warnings: bool,
 
     /// Compare with an earlier JSON report: regressions, new and removed cases, growth.
     #[arg(long, value_name = "PATH")]

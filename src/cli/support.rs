@@ -192,6 +192,21 @@ pub(crate) fn build_plan(
     })
 }
 
+/// Prints the plan's warnings on stderr, or with `deny` (`--deny-warnings`) returns them as
+/// invalid input, before anything is sent.
+pub(crate) fn report_warnings(plan: &TestPlan, deny: bool) -> Result<(), Error> {
+    if deny && !plan.warnings.is_empty() {
+        return Err(Error::Input(InvalidInput {
+            problems: plan.warnings.clone(),
+        }));
+    }
+    let mut err = stderr();
+    for warning in &plan.warnings {
+        let _ = err.write_all(warning.render("warning", false).as_bytes());
+    }
+    Ok(())
+}
+
 /// Returns the target overrides of the command line.
 pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
     TargetOverrides {

@@ -52,6 +52,7 @@ impl Shard {
             cases,
             targets,
             probe_seed,
+            warnings,
             ..
         } = plan;
         let plan_cases = cases.len();
@@ -76,6 +77,7 @@ impl Shard {
             cases: kept_cases,
             targets,
             probe_seed,
+            warnings,
             shard: Some(PlanShard {
                 shard: self,
                 positions,

@@ -35,6 +35,8 @@ pub(crate) struct TestPlan {
     pub(crate) probe_seed: Option<u64>,
     /// The shard this plan is, when `--shard` cut it from a larger plan.
     pub(crate) shard: Option<PlanShard>,
+    /// The warnings of the suites with a selected case, in plan order.
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// A suite as the reports see it.
@@ -252,7 +254,7 @@ impl<'a> PlanBuilder<'a> {
         if let Some(error) = fatal {
             return Err(error);
         }
-        self.problems.extend(problems);
+        self.problems.extend(problems.problems);
         for probe in &probes {
             self.add_case(
                 suite,
@@ -260,6 +262,9 @@ impl<'a> PlanBuilder<'a> {
                 context,
                 &mut planned,
             )?;
+        }
+        if !matches!(planned, PlannedState::Pending) {
+            self.plan.warnings.extend(suite.warnings.iter().cloned());
         }
         Ok(())
     }

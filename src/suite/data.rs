@@ -139,8 +139,8 @@ pub(crate) struct DataRow {
 /// The text the spans of a row's assertions point into.
 #[derive(Debug, Clone)]
 pub(crate) enum AssertSource {
-    /// The whole file (YAML rows): spans are file lines and columns.
-    File(SourceFile),
+    /// The data file itself (YAML rows): spans are its lines and columns.
+    File,
     /// One cell or value (CSV and JSONL rows): problems are located at the cell.
     Cell(CellPlace),
 }
@@ -616,7 +616,7 @@ fn yaml_row(
         let result = match (CaseKey::parse(&key.value), cell) {
             (Some(CaseKey::Assert), YamlCell::Assert(assertions)) => {
                 data.assertions = assertions;
-                data.assert_source = Some(AssertSource::File(source.clone()));
+                data.assert_source = Some(AssertSource::File);
                 Ok(())
             }
             (Some(case_key), YamlCell::Value(value)) => {

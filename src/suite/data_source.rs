@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
-use super::data::{AssertSource, DataFormat, DataRow};
+use super::data::{AssertSource, DataFormat, DataRow, DataVariable};
 use super::load::{Case, Suite, conversation, skip_reason};
 use crate::assert::AssertionSpec;
 use crate::assert::{AssertionTemplate, Cell, CompileContext, Compiled, OneOrMany};
@@ -84,14 +84,25 @@ pub(super) fn resolve(
     sources
 }
 
+/// What reading a suite's data files found besides their cases.
+#[derive(Debug, Default)]
+pub(crate) struct DataFindings {
+    /// Bad rows, and the problems of rows as cases.
+    pub(crate) problems: InvalidInput,
+    /// The files' own warnings (columns spelled almost like case keys).
+    pub(crate) warnings: Vec<Problem>,
+    /// The variables each file defines, with what the file calls them: `column` or `key`.
+    pub(crate) variables: Vec<(&'static str, DataVariable)>,
+}
+
 impl Suite {
     /// Reads the suite's data files in order and hands each good row to `each` as a case
-    /// (which returns the case's own problems); returns every problem of every file.
+    /// (which returns the case's own problems); returns what the files hold besides.
     pub(crate) fn for_each_data_case(
         &self,
         each: &mut dyn FnMut(Case) -> Vec<Problem>,
-    ) -> InvalidInput {
-        let mut problems = InvalidInput::default();
+    ) -> DataFindings {
+        let mut findings = DataFindings::default();
         for data in &self.data {
             // One per file: rows repeat the same regexes and schemas.
             let compiled = Compiled::default();
@@ -102,11 +113,25 @@ impl Suite {
                 Err(row_problems) => row_problems.problems,
             });
             match read {
-                Ok(found) => problems.problems.extend(found.problems),
-                Err(message) => problems.push(Problem::new(message)),
+                Ok(found) => {
+                    findings.problems.problems.extend(found.problems);
+                    findings.warnings.extend(found.warnings);
+                    let called = if DataFormat::of(&data.path) == Some(DataFormat::Csv) {
+                        "column"
+                    } else {
+                        "key"
+                    };
+                    findings.variables.extend(
+                        found
+                            .variables
+                            .into_iter()
+                            .map(|variable| (called, variable)),
+                    );
+                }
+                Err(message) => findings.problems.push(Problem::new(message)),
             }
         }
-        problems
+        findings
     }
 
     /// Turns a row into a case: the suite's assertions, tags and repeat settings under the

@@ -8,6 +8,7 @@ use serde_saphyr::Spanned;
 
 use super::data_source::DataSource;
 use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, Vars};
+use super::warnings::SuiteWarnings;
 use crate::assert::{AssertionTemplate, CompileContext, Compiled};
 use crate::chat::Message;
 use crate::chat::Role;
@@ -57,6 +58,8 @@ pub(crate) struct Suite {
     pub(crate) min_judge_agreement: Option<MinJudgeAgreement>,
     /// The generated probes the suite opts into.
     pub(crate) probes: Option<crate::probe::ProbeConfig>,
+    /// Mistakes that do not stop the suite from running (see [`SuiteWarnings`]).
+    pub(crate) warnings: Vec<Problem>,
 }
 
 /// Judge prompt files a suite names over the built-in ones: each the file (relative to the
@@ -510,6 +513,8 @@ fn validate(
         .map(|prompt| validate_prompt(prompt.value, &source, (&dir, root), &mut problems));
 
     let suite_assertions = AssertionTemplate::compile_all(&raw.assert, context, &mut problems);
+    let mut warnings = SuiteWarnings::new(suite_assertions.len());
+    warnings.commands(&raw.assert, &source);
 
     let written_cases = raw.cases.len() + usize::from(raw.probes.is_some());
     let mut names = CaseNames::new(&name);
@@ -521,6 +526,7 @@ fn validate(
         let at_name = |message: String| Problem::at_line(&source, name_line, name_column, message);
         names.check(&case.name.value, (None, line), &at_name, &mut problems);
         let case_repeat = case_repeat(&case, &source, &mut problems);
+        warnings.commands(&case.assert, &source);
         let at_case = |message: String| Problem::at_line(&source, line, column, message);
         match validate_case(case, &at_case, context, prompt.as_ref()) {
             Ok(mut case) => {
@@ -532,6 +538,7 @@ fn validate(
                 case.tags = tags;
                 case.line = line;
                 case.repeat = case_repeat.or(suite_repeat);
+                warnings.case(&source, &case, column);
                 cases.push(case);
             }
             Err(case_problems) => problems.extend(case_problems),
@@ -556,7 +563,7 @@ fn validate(
     let min_judge_agreement = raw
         .min_judge_agreement
         .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
-    let suite = Suite {
+    let mut suite = Suite {
         path,
         name,
         dir,
@@ -576,27 +583,40 @@ fn validate(
         embedder: raw.embedder.map(located),
         judge_templates,
         min_judge_agreement,
+        warnings: Vec::new(),
     };
-    // Rows are read here only to check them; planning reads them again, one at a time, so a
-    // large data file is never held as cases.
+    let (rows, findings) = check_data_cases(&suite, &mut names, &mut warnings);
+    problems.extend(findings.problems);
+    if !data_unreadable {
+        require_cases(written_cases + rows, &suite.source, &mut problems);
+    }
+    if problems.is_empty() {
+        suite.warnings = warnings.finish(&suite, findings.warnings, &findings.variables);
+        Ok(suite)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads the rows of a suite's data files to check them (names, assertions) and returns how
+/// many are cases and what else the files hold. Planning reads them again, one at a time, so
+/// a large data file is never held as cases.
+fn check_data_cases(
+    suite: &Suite,
+    names: &mut CaseNames,
+    warnings: &mut SuiteWarnings,
+) -> (usize, super::data_source::DataFindings) {
     let mut rows = 0;
-    let data_problems = suite.for_each_data_case(&mut |case| {
+    let findings = suite.for_each_data_case(&mut |case| {
         rows += 1;
         let file = case.file.clone();
         let at_row = |message: String| suite.case_problem(&case, message);
         let mut row_problems = InvalidInput::default();
         names.check(&case.name, (file, case.line), &at_row, &mut row_problems);
+        warnings.case(&suite.source, &case, 1);
         row_problems.problems
     });
-    problems.extend(data_problems);
-    if !data_unreadable {
-        require_cases(written_cases + rows, &suite.source, &mut problems);
-    }
-    if problems.is_empty() {
-        Ok(suite)
-    } else {
-        Err(problems)
-    }
+    (rows, findings)
 }
 
 /// The case names of a suite seen so far, each with where it is written (its data file, or

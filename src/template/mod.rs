@@ -8,6 +8,7 @@
 mod chat;
 mod loader;
 mod renderer;
+mod variables;
 
 /// Template variables: names to any YAML value.
 pub(crate) type Vars = std::collections::BTreeMap<String, serde_json::Value>;
@@ -17,3 +18,4 @@ pub(crate) use loader::check_template;
 pub(crate) use renderer::{
     Renderer, describe_error, prompt_environment, set_render_fuel, template_problem,
 };
+pub(crate) use variables::undeclared_variables;

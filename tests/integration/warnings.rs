@@ -28,7 +28,6 @@ fn careless() -> Project {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn check_warns_about_silent_mistakes_and_still_passes() {
     let run = careless().run(&["check"]);
     run.code(0);
@@ -56,7 +55,6 @@ fn check_warns_about_silent_mistakes_and_still_passes() {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn deny_warnings_makes_them_errors_on_check_and_run_and_nothing_is_sent() {
     let project = careless();
     let run = project.run(&["check", "--deny-warnings"]);
@@ -84,7 +82,6 @@ fn deny_warnings_makes_them_errors_on_check_and_run_and_nothing_is_sent() {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn a_clean_suite_has_no_warnings() {
     let run = Project::greeter().run(&["check", "--deny-warnings"]);
     run.code(0);
@@ -92,7 +89,6 @@ fn a_clean_suite_has_no_warnings() {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn variables_used_only_by_assertions_or_includes_count_as_used() {
     let project = Project::new()
         .file(
@@ -106,7 +102,6 @@ fn variables_used_only_by_assertions_or_includes_count_as_used() {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn data_columns_are_checked_once_per_file_and_underscore_columns_are_notes() {
     let project = Project::new()
         .file(
@@ -139,7 +134,6 @@ fn data_columns_are_checked_once_per_file_and_underscore_columns_are_notes() {
 }
 
 #[test]
-#[ignore = "lands with warnings"]
 fn a_command_string_with_a_template_is_not_rendered_and_says_so() {
     let project = Project::new().file(
         "suites/s.yaml",

@@ -4,22 +4,24 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::args::SelectArgs;
-use crate::cli::support::{build_plan, governance, stdout};
+use crate::cli::args::CheckArgs;
+use crate::cli::support::{build_plan, governance, report_warnings, stdout};
 use crate::config::Config;
 use crate::error::{Error, exit_code};
 use crate::util::format::plural;
 
 /// Loads, validates and renders every selected case without calling a model, and checks the
 /// `prompt-tokens` budgets on the rendered prompts.
-pub(crate) fn check(args: &SelectArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+pub(crate) fn check(args: &CheckArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
+    let select = &args.select;
     // Building a tokenizer (~0.1 s of CPU) takes longer than loading most projects. With a
     // default prompt budget it will likely be needed: start it now, on another core. Otherwise
     // the byte bound usually clears the budgets and it is built only if one cannot.
     if config.budget.prompt_tokens.is_some() {
-        crate::decide::prewarm(config, args.model.as_deref());
+        crate::decide::prewarm(config, select.model.as_deref());
     }
-    let plan = build_plan(args, config, cwd)?;
+    let plan = build_plan(select, config, cwd)?;
+    report_warnings(&plan, args.deny_warnings)?;
     crate::decide::validate_prices(&plan, config)?;
     let budgeted = plan
         .suites

@@ -31,6 +31,7 @@ pub(crate) fn run(
 ) -> Result<i32, Error> {
     check_named_target(args, config)?;
     let mut plan = build_plan(&args.select, config, cwd)?;
+    crate::cli::support::report_warnings(&plan, args.deny_warnings)?;
     check_run_arguments(args, &plan)?;
     crate::cli::support::fill_registry_versions(&mut plan, &config.root);
     if let Some(repeat) = args.repeat {
