@@ -485,12 +485,38 @@ pub(crate) struct Config {
 /// Command-line overrides applied to the selected target.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TargetOverrides {
-    /// `--target`: run every suite against this target.
-    pub(crate) target: Option<String>,
+    /// `--target`: run every suite against these targets, over the suites' own.
+    pub(crate) targets: Vec<String>,
     /// `--base-url`: send requests here (turns the mock into an OpenAI-compatible target).
     pub(crate) base_url: Option<String>,
     /// `--model`: use this model name.
     pub(crate) model: Option<String>,
+}
+
+impl TargetOverrides {
+    /// Returns the names a suite that names `suite_targets` runs against, each with where the
+    /// suite wrote it: `--target`'s names over the suite's, and the default target when
+    /// neither names one.
+    #[must_use]
+    pub(crate) fn names_for<'a>(
+        &'a self,
+        suite_targets: &'a [(String, usize, usize)],
+    ) -> Vec<(&'a str, Option<(usize, usize)>)> {
+        if !self.targets.is_empty() {
+            return self
+                .targets
+                .iter()
+                .map(|name| (name.as_str(), None))
+                .collect();
+        }
+        if suite_targets.is_empty() {
+            return vec![(DEFAULT_TARGET, None)];
+        }
+        suite_targets
+            .iter()
+            .map(|(name, line, column)| (name.as_str(), Some((*line, *column))))
+            .collect()
+    }
 }
 
 impl Config {
@@ -658,17 +684,15 @@ impl Config {
         Ok(target)
     }
 
-    /// Returns the target a suite runs against, after command-line overrides.
+    /// Returns the target called `name` (the default target when `None`) with the
+    /// command-line `--base-url` and `--model` applied; which names a suite runs against is
+    /// [`TargetOverrides::names_for`]'s choice.
     pub(crate) fn target_for(
         &self,
-        suite_target: Option<&str>,
+        name: Option<&str>,
         overrides: &TargetOverrides,
     ) -> Result<Target, String> {
-        let name = overrides
-            .target
-            .as_deref()
-            .or(suite_target)
-            .unwrap_or(DEFAULT_TARGET);
+        let name = name.unwrap_or(DEFAULT_TARGET);
         let mut target = self.lookup(name)?;
         if overrides.base_url.is_none() {
             apply_base_url_env(&mut target, |name| std::env::var(name).ok())?;

@@ -232,9 +232,10 @@ pub(crate) struct SelectArgs {
     #[arg(long, value_name = "TAG")]
     pub(crate) tag: Vec<String>,
 
-    /// Run every suite against this target from `promptci.yaml`.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) target: Option<String>,
+    /// Run every suite against these targets from `promptci.yaml` (comma-separated: every
+    /// case runs on each, its id ending in `@target`).
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub(crate) target: Vec<String>,
 
     /// Send requests to this OpenAI-compatible base URL (for example `http://127.0.0.1:8080/v1`).
     #[arg(long, value_name = "URL")]

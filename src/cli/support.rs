@@ -210,7 +210,7 @@ pub(crate) fn report_warnings(plan: &TestPlan, deny: bool) -> Result<(), Error> 
 /// Returns the target overrides of the command line.
 pub(crate) fn overrides(select: &SelectArgs) -> TargetOverrides {
     TargetOverrides {
-        target: select.target.clone(),
+        targets: select.target.clone(),
         base_url: select.base_url.clone(),
         model: select.model.clone(),
     }
@@ -442,7 +442,8 @@ pub(crate) fn new_draft(
     let template_root = (template.rsplit_once('/').map_or("", |(dir, _)| dir) != template_dir)
         .then_some(template_dir);
     let model_target = model_target.unwrap_or_else(|| {
-        let suite_target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
+        // A version is meant for one target: the first a suite lists.
+        let suite_target = suite.targets.first().map(|(name, _, _)| name.as_str());
         config
             .target_for(suite_target, &TargetOverrides::default())
             .map_or_else(

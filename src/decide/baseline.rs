@@ -108,7 +108,14 @@ fn prompt_tokens(case: &JsonCase) -> Option<u64> {
 }
 
 fn prompt_key(case: &JsonCase) -> String {
-    case.prompt_id.clone().unwrap_or_else(|| case.suite.clone())
+    let prompt = case.prompt_id.as_ref().unwrap_or(&case.suite);
+    // Targets differ in tokenizer and price: a case of a suite run on several targets is
+    // compared per prompt and target.
+    if case.carries_target() {
+        format!("{prompt}@{}", case.target)
+    } else {
+        prompt.clone()
+    }
 }
 
 fn reasons(case: &JsonCase) -> Vec<String> {

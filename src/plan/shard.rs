@@ -44,7 +44,9 @@ impl Shard {
 
     /// Keeps only this shard's cases of `plan`, remembering each case's position in the whole
     /// plan so shard reports can be merged back in plan order. Suites left without cases are
-    /// dropped; targets are kept, so every shard's report names the same targets.
+    /// dropped; targets are kept, so every shard's report names the same targets. A case goes
+    /// by its id without the target, so a case's targets share a shard and each shard
+    /// compares its targets on the same cases.
     #[must_use]
     pub(crate) fn select(self, plan: TestPlan) -> TestPlan {
         let TestPlan {
@@ -61,7 +63,10 @@ impl Shard {
         let mut kept_cases = Vec::new();
         let mut positions = Vec::new();
         for (position, mut case) in cases.into_iter().enumerate() {
-            if !self.contains(&case.id) {
+            if !self.contains(&super::test_plan::case_id_in(
+                &suites[case.suite].name,
+                &case.name,
+            )) {
                 continue;
             }
             let suite = *suite_map[case.suite].get_or_insert_with(|| {

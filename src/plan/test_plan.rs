@@ -114,7 +114,7 @@ pub(crate) struct PlanOptions {
     pub(crate) grader: Option<String>,
 }
 
-/// Where planning a suite stands: its first selected case adds it to the plan.
+/// Where planning a suite on one target stands: its first selected case adds it to the plan.
 #[derive(Debug, Clone, Copy)]
 enum PlannedState {
     /// No case of the suite is selected yet.
@@ -123,6 +123,19 @@ enum PlannedState {
     Planned(usize, usize),
     /// The suite's target does not exist (reported once); its cases are not planned.
     Failed,
+}
+
+/// One target a suite runs on, as planning sees it.
+#[derive(Debug)]
+struct SuiteTarget<'a> {
+    /// The target's name.
+    name: &'a str,
+    /// Where the suite names it (line, column); `None` for `--target` or the default.
+    written_at: Option<(usize, usize)>,
+    /// The target the suite's case ids carry, when it runs on several.
+    label: Option<&'a str>,
+    /// Whether it is the first target the suite is planned on.
+    is_first: bool,
 }
 
 /// Selects cases by id and tag.
@@ -210,8 +223,19 @@ pub(crate) struct PlanBuilder<'a> {
 }
 
 impl<'a> PlanBuilder<'a> {
-    /// Starts an empty plan; fails on an invalid `--filter`.
+    /// Starts an empty plan; fails on an invalid `--filter` or a target `--target` names twice
+    /// (its cases' ids would clash).
     pub(crate) fn new(config: &'a Config, options: &'a PlanOptions) -> Result<Self, Error> {
+        let named = &options.overrides.targets;
+        if let Some(twice) = named
+            .iter()
+            .enumerate()
+            .find_map(|(index, name)| named[..index].contains(name).then_some(name))
+        {
+            return Err(Error::usage(format!(
+                "`--target` names `{twice}` twice (hint: name each target once)"
+            )));
+        }
         Ok(Self {
             config,
             options,
@@ -226,12 +250,42 @@ impl<'a> PlanBuilder<'a> {
         })
     }
 
-    /// Plans a suite's selected cases, collecting its problems: the inline cases, then the
-    /// rows of its data files (read one at a time), then its generated probes. Fails only when
-    /// the target named on the command line does not exist, which no suite can fix.
+    /// Plans a suite's selected cases on each of its targets, collecting its problems: on each
+    /// target the inline cases, then the rows of its data files (read one at a time), then its
+    /// generated probes. Fails only when a target named on the command line does not exist,
+    /// which no suite can fix.
     pub(crate) fn add(&mut self, suite: &Suite) -> Result<(), Error> {
+        let names = self.options.overrides.names_for(&suite.targets);
+        // Ids carry the target only when the suite runs on several, so a suite on one target
+        // keeps the ids its baselines and recordings know.
+        let several = names.len() > 1;
+        let mut selected = false;
+        for (index, (name, written_at)) in names.into_iter().enumerate() {
+            let target = SuiteTarget {
+                name,
+                written_at,
+                label: several.then_some(name),
+                is_first: index == 0,
+            };
+            selected |= self.add_on_target(suite, &target)?;
+        }
+        // A suite's warnings are about its file: once, however many targets it runs on.
+        if selected {
+            self.plan.warnings.extend(suite.warnings.iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// Plans a suite's selected cases on one target, as a suite of its own in the plan;
+    /// returns whether any case was selected.
+    fn add_on_target(&mut self, suite: &Suite, target: &SuiteTarget<'_>) -> Result<bool, Error> {
         // Generated probes join the written cases here and flow through the same pipeline.
-        let probes = probes_of(suite, self.config, self.options, self.probe_seed);
+        let model = self
+            .config
+            .target_for(Some(target.name), &self.options.overrides)
+            .map(|target| target.model)
+            .unwrap_or_default();
+        let probes = probes_of(suite, &model, self.probe_seed);
         let compiled = Compiled::default();
         let context = CompileContext {
             source: &suite.source,
@@ -240,12 +294,13 @@ impl<'a> PlanBuilder<'a> {
         };
         let mut planned = PlannedState::Pending;
         for case in &suite.cases {
-            self.add_case(suite, (case, None), context, &mut planned)?;
+            self.add_case(suite, (case, None), (target, context), &mut planned)?;
         }
         let mut fatal = None;
         let problems = suite.for_each_data_case(&mut |case| {
             if fatal.is_none()
-                && let Err(error) = self.add_case(suite, (&case, None), context, &mut planned)
+                && let Err(error) =
+                    self.add_case(suite, (&case, None), (target, context), &mut planned)
             {
                 fatal = Some(error);
             }
@@ -254,36 +309,36 @@ impl<'a> PlanBuilder<'a> {
         if let Some(error) = fatal {
             return Err(error);
         }
-        self.problems.extend(problems.problems);
+        // A bad row is the same problem on every target: it is reported once.
+        if target.is_first {
+            self.problems.extend(problems.problems);
+        }
         for probe in &probes {
             self.add_case(
                 suite,
                 (&probe.case, Some(&probe.probe)),
-                context,
+                (target, context),
                 &mut planned,
             )?;
         }
-        if !matches!(planned, PlannedState::Pending) {
-            self.plan.warnings.extend(suite.warnings.iter().cloned());
-        }
-        Ok(())
+        Ok(!matches!(planned, PlannedState::Pending))
     }
 
-    /// Plans one case when the selection keeps it; the first such case of a suite resolves
-    /// the suite's target and adds the suite to the plan.
+    /// Plans one case when the selection keeps it; the first such case of a suite on a target
+    /// resolves the target and adds the suite to the plan.
     fn add_case(
         &mut self,
         suite: &Suite,
         (case, probe): (&Case, Option<&Arc<Probe>>),
-        context: CompileContext<'_>,
+        (target, context): (&SuiteTarget<'_>, CompileContext<'_>),
         planned: &mut PlannedState,
     ) -> Result<(), Error> {
-        let id = case_id(suite, &case.name);
+        let id = case_id_on(suite, &case.name, target.label);
         if !self.selector.selects(&id, &case.tags) {
             return Ok(());
         }
         if let PlannedState::Pending = planned {
-            *planned = match self.plan_suite(suite)? {
+            *planned = match self.plan_suite(suite, target)? {
                 Some((index, target)) => PlannedState::Planned(index, target),
                 None => PlannedState::Failed,
             };
@@ -300,24 +355,27 @@ impl<'a> PlanBuilder<'a> {
         Ok(())
     }
 
-    /// Resolves a suite's target and adds the suite to the plan, returning its index and the
-    /// target's; `None` when the suite's own target does not exist (a recorded problem).
-    fn plan_suite(&mut self, suite: &Suite) -> Result<Option<(usize, usize)>, Error> {
+    /// Resolves the target and adds the suite on it to the plan, returning their indexes;
+    /// `None` when a target the suite names does not exist (a recorded problem).
+    fn plan_suite(
+        &mut self,
+        suite: &Suite,
+        on: &SuiteTarget<'_>,
+    ) -> Result<Option<(usize, usize)>, Error> {
         let (config, options) = (self.config, self.options);
         let plan = &mut self.plan;
         let problems = &mut self.problems;
-        let target = match config.target_for(
-            suite.target.as_ref().map(|(name, _, _)| name.as_str()),
-            &options.overrides,
-        ) {
+        let target = match config.target_for(Some(on.name), &options.overrides) {
             Ok(target) => target,
             Err(message) => {
-                match (&suite.target, &options.overrides.target) {
-                    (_, Some(_)) => return Err(Error::usage(message)),
-                    (Some((_, line, column)), None) => {
-                        problems.push(Problem::at_line(&suite.source, *line, *column, message));
+                match on.written_at {
+                    _ if !options.overrides.targets.is_empty() => {
+                        return Err(Error::usage(message));
                     }
-                    (None, None) => {
+                    Some((line, column)) => {
+                        problems.push(Problem::at_line(&suite.source, line, column, message));
+                    }
+                    None => {
                         problems.push(Problem::new(format!("{}: {message}", suite.name)));
                     }
                 }
@@ -488,23 +546,12 @@ pub(crate) fn render_prompt(
     }
 }
 
-/// Generates a suite's probe cases for the model of its target (an unknown target is reported
-/// with the suite's written cases).
-fn probes_of(
-    suite: &Suite,
-    config: &Config,
-    options: &PlanOptions,
-    seed: crate::probe::ProbeSeed,
-) -> Vec<ProbeCase> {
+/// Generates a suite's probe cases for `model`, the model of the target they run on.
+fn probes_of(suite: &Suite, model: &str, seed: crate::probe::ProbeSeed) -> Vec<ProbeCase> {
     if suite.probes.is_none() {
         return Vec::new();
     }
-    let target = suite.target.as_ref().map(|(name, _, _)| name.as_str());
-    let model = config
-        .target_for(target, &options.overrides)
-        .map(|target| target.model)
-        .unwrap_or_default();
-    super::probe::generate(suite, seed, &model)
+    super::probe::generate(suite, seed, model)
 }
 
 /// Returns a case's assertions. A probe is first bound to its rendered messages, the first
@@ -605,7 +652,23 @@ fn prompt_identity(
 /// Returns the stable id of a case: `suite-path::case-name`.
 #[must_use]
 pub(crate) fn case_id(suite: &Suite, case: &str) -> String {
-    format!("{}::{case}", suite.name)
+    case_id_in(&suite.name, case)
+}
+
+/// Returns the id of the case called `case` in the suite at `suite_path`, without a target.
+#[must_use]
+pub(crate) fn case_id_in(suite_path: &str, case: &str) -> String {
+    format!("{suite_path}::{case}")
+}
+
+/// Returns the id of a case on a target: `suite-path::case-name@target` when the suite runs on
+/// several targets (`target` is then `Some`), else its plain [`case_id`].
+#[must_use]
+fn case_id_on(suite: &Suite, case: &str, target: Option<&str>) -> String {
+    match target {
+        Some(target) => format!("{}@{target}", case_id(suite, case)),
+        None => case_id(suite, case),
+    }
 }
 
 fn merged_vars(suite: &Vars, case: &Vars) -> Vars {

@@ -107,7 +107,10 @@ pub(crate) fn evidence_from(
             .report
             .cases
             .iter()
-            .filter(|case| case.suite == suite.path)
+            // Reports older than per-case targets name none: their suites ran on one target.
+            .filter(|case| {
+                case.suite == suite.path && (case.target.is_empty() || case.target == suite.target)
+            })
             .map(|case| EvidenceCase {
                 id: case.id.clone(),
                 status: case.status.as_str().to_owned(),

@@ -125,11 +125,11 @@ impl Registry {
                 passed: evidence.outcome == super::model::Outcome::Pass,
                 status_change: None,
             };
-            if version
-                .evidence
-                .iter()
-                .any(|e| e.report_digest == evidence.report_digest && e.suite == evidence.suite)
-            {
+            if version.evidence.iter().any(|e| {
+                e.report_digest == evidence.report_digest
+                    && e.suite == evidence.suite
+                    && e.target == evidence.target
+            }) {
                 outcome.already_recorded.push(attached);
                 continue;
             }

@@ -334,11 +334,21 @@ pub(crate) fn summary_table(
     gate: Option<&GateLines<'_>>,
 ) -> String {
     let counts = summary.suite_counts();
-    let width = summary
-        .plan
+    let plan = summary.plan;
+    let entries: Vec<(&str, &str)> = plan
         .suites
         .iter()
-        .map(|suite| suite.name.chars().count())
+        .map(|suite| {
+            (
+                suite.name.as_str(),
+                plan.targets[suite.target].name.as_str(),
+            )
+        })
+        .collect();
+    let labels = crate::results::suite_labels(&entries);
+    let width = labels
+        .iter()
+        .map(|label| label.chars().count())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -346,10 +356,10 @@ pub(crate) fn summary_table(
         "\n{:<width$}  {:>6}  {:>6}  {:>6}  {:>7}\n",
         "suite", "passed", "failed", "errors", "skipped"
     );
-    for (suite, count) in summary.plan.suites.iter().zip(&counts) {
+    for (label, count) in labels.iter().zip(&counts) {
         out.push_str(&format!(
             "{:<width$}  {:>6}  {:>6}  {:>6}  {:>7}\n",
-            suite.name, count.passed, count.failed, count.errors, count.skipped
+            label, count.passed, count.failed, count.errors, count.skipped
         ));
     }
     if let Some(gate) = gate {

@@ -122,6 +122,10 @@ impl GithubReport<'_> {
             out.push('\n');
             out.push_str(&crate::report::comparison::render_markdown(comparison));
         }
+        out.push_str(&crate::report::targets::render_markdown(
+            &report.summary.targets,
+            crate::decide::report_confidence(report),
+        ));
         out.push('\n');
         out
     }

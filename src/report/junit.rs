@@ -1,5 +1,5 @@
-//! The JUnit XML report, through `quick-junit`: one `testsuite` per suite file, one `testcase`
-//! per case. A failed assertion is `<failure>`; a provider error is `<error>`.
+//! The JUnit XML report, through `quick-junit`: one `testsuite` per suite file and target
+//! (named `path@target` when the suite ran on several), one `testcase` per case. A failed assertion is `<failure>`; a provider error is `<error>`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use quick_junit::{
 
 use crate::results::BudgetCheck;
 use crate::results::CaseStatus;
-use crate::results::{JsonAttempt, JsonCase, JsonReport};
+use crate::results::{JsonAttempt, JsonCase, JsonReport, suite_labels};
 
 /// Adds each model-graded verdict's evidence as `judge.K.*` properties (K counts the case's
 /// model-graded assertions from 1), and `judge-split="true"` when a vote was split.
@@ -67,16 +67,18 @@ pub(crate) const BUDGET_TESTCASE: &str = "budget";
 pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
-    let mut suites: Vec<TestSuite> = json
+    let entries: Vec<(&str, &str)> = json
         .suites
         .iter()
-        .map(|suite| TestSuite::new(suite.path.as_str()))
+        .map(|suite| (suite.path.as_str(), suite.target.as_str()))
         .collect();
-    let mut suite_index: HashMap<&str, usize> = json
+    let labels = suite_labels(&entries);
+    let mut suites: Vec<TestSuite> = labels.iter().map(TestSuite::new).collect();
+    let mut suite_index: HashMap<(&str, &str), usize> = json
         .suites
         .iter()
         .enumerate()
-        .map(|(index, suite)| (suite.path.as_str(), index))
+        .map(|(index, suite)| ((suite.path.as_str(), suite.target.as_str()), index))
         .collect();
     for case in &json.cases {
         let status = match case.status {
@@ -118,8 +120,13 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
         };
         let mut status = status;
         add_attempts(&mut status, &case.attempts);
+        let key = (case.suite.as_str(), case.target.as_str());
+        let index = *suite_index.entry(key).or_insert_with(|| {
+            suites.push(TestSuite::new(case.suite.as_str()));
+            suites.len() - 1
+        });
         let mut test_case = TestCase::new(case.name.as_str(), status);
-        test_case.set_classname(case.suite.as_str());
+        test_case.set_classname(suites[index].name.as_str());
         test_case.set_assertions(case.assertions.len());
         if let Some(latency) = case.latency_ms {
             test_case.set_time(Duration::from_millis(latency));
@@ -142,10 +149,6 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
                     .insert("classification".into(), classification.as_str().into());
             }
         }
-        let index = *suite_index.entry(case.suite.as_str()).or_insert_with(|| {
-            suites.push(TestSuite::new(case.suite.as_str()));
-            suites.len() - 1
-        });
         suites[index].add_test_case(test_case);
     }
     add_budget_cases(&mut suites, json);
@@ -199,14 +202,15 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
 fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport) {
     for (suite, entry) in suites.iter_mut().zip(&json.suites) {
         if !entry.budgets.is_empty() {
-            suite.add_test_case(budget_case(&entry.path, &entry.budgets));
+            let classname = suite.name.to_string();
+            suite.add_test_case(budget_case(&entry.path, &classname, &entry.budgets));
         }
     }
 }
 
 /// Returns the testcase that reports a suite's budgets: a `<failure>` naming every limit over
 /// budget, with the numbers.
-fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
+fn budget_case(suite: &str, classname: &str, checks: &[BudgetCheck]) -> TestCase {
     let overruns: Vec<String> = checks
         .iter()
         .filter(|check| !check.passed)
@@ -239,7 +243,7 @@ fn budget_case(suite: &str, checks: &[BudgetCheck]) -> TestCase {
         status
     };
     let mut test_case = TestCase::new(BUDGET_TESTCASE, status);
-    test_case.set_classname(suite);
+    test_case.set_classname(classname);
     test_case.set_assertions(checks.len());
     test_case.extra.insert("file".into(), suite.into());
     test_case

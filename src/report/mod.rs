@@ -19,12 +19,5 @@ pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod optimize;
 pub(crate) mod table;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-    )
-)]
 pub(crate) mod targets;
 pub(crate) mod trend;

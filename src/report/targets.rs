@@ -1,6 +1,7 @@
 //! The side-by-side table of the targets of a run, as console text and as Markdown for the
 //! GitHub step summary, from each [`TargetSummary`].
 
+use super::table::text_table;
 use crate::results::TargetSummary;
 use crate::util::format::percent;
 
@@ -59,31 +60,19 @@ pub(crate) fn render_text(summaries: &[TargetSummary], confidence: f64) -> Strin
     if summaries.len() < 2 {
         return String::new();
     }
-    let mut rows: Vec<Vec<String>> = vec![headers(confidence).to_vec()];
-    for summary in summaries {
-        let mut row = vec![summary.target.clone()];
-        row.extend(cells(summary));
-        rows.push(row);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .max()
-                .unwrap_or(0)
+    let headers = headers(confidence);
+    let headers: [&str; 11] = std::array::from_fn(|index| headers[index].as_str());
+    let rows: Vec<[String; 11]> = summaries
+        .iter()
+        .map(|summary| {
+            let cells = cells(summary);
+            std::array::from_fn(|index| match index {
+                0 => summary.target.clone(),
+                _ => cells[index - 1].clone(),
+            })
         })
         .collect();
-    let mut out = String::from("\nby target:\n");
-    for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    format!("\nby target:\n{}", text_table(&headers, &rows))
 }
 
 /// Returns the Markdown table for the step summary, or nothing for fewer than two targets;
@@ -113,7 +102,8 @@ pub(crate) fn render_markdown(summaries: &[TargetSummary], confidence: f64) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Counts, PassRate};
+    use crate::results::Counts;
+    use crate::results::target_summary::PassRate;
 
     fn summary(target: &str, passed: usize, failed: usize) -> TargetSummary {
         let counts = Counts {

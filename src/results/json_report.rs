@@ -119,6 +119,10 @@ pub(crate) struct JsonSummary {
     /// the same answer, flagged like a flaky case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) split_votes: Vec<JsonSplitVote>,
+    /// Each target's results side by side, in report order, when the run used several
+    /// targets (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) targets: Vec<crate::results::TargetSummary>,
 }
 
 /// A model-graded assertion whose votes disagreed.
@@ -440,6 +444,18 @@ impl JsonProbe {
 }
 
 impl JsonCase {
+    /// Returns whether the case's id carries its target (`suite::name@target`), as it does
+    /// when its suite ran on several targets.
+    #[must_use]
+    pub(crate) fn carries_target(&self) -> bool {
+        self.id
+            .strip_suffix(self.target.as_str())
+            .and_then(|rest| rest.strip_suffix('@'))
+            .and_then(|rest| rest.strip_prefix(self.suite.as_str()))
+            .and_then(|rest| rest.strip_prefix("::"))
+            .is_some_and(|name| name == self.name)
+    }
+
     /// Returns the file the case is written in: its data file, or its suite.
     #[must_use]
     pub(crate) fn file(&self) -> &str {
@@ -490,6 +506,23 @@ fn suites_of(summary: &RunSummary<'_>) -> Vec<JsonSuite> {
                 model: target.model.clone(),
                 counts,
                 budgets: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Returns how reports name each suite entry of `suites` (path and target, in report order):
+/// its path, followed by `@target` when the same path runs on several targets.
+#[must_use]
+pub(crate) fn suite_labels(suites: &[(&str, &str)]) -> Vec<String> {
+    suites
+        .iter()
+        .map(|&(path, target)| {
+            let entries = suites.iter().filter(|(other, _)| *other == path).count();
+            if entries > 1 {
+                format!("{path}@{target}")
+            } else {
+                path.to_owned()
             }
         })
         .collect()
@@ -666,6 +699,7 @@ impl JsonReport {
                 judge_completion_tokens: judge_tokens(|tokens| tokens.completion),
                 judge_cost_usd: None,
                 split_votes: split_votes(&cases),
+                targets: Vec::new(),
             },
             suites,
             cases,

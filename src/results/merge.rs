@@ -266,26 +266,27 @@ fn check_shards(inputs: &[(String, JsonReport)]) -> Result<(), String> {
     Ok(())
 }
 
-/// Collects the suites by path, rejecting one suite described two ways (a different prompt
-/// version or target means the shards ran different code).
+/// Collects the suites by path and target, in the order the reports first list them,
+/// rejecting one suite described two ways (a different prompt version or model means the
+/// shards ran different code).
 fn merged_suites(inputs: &[(String, JsonReport)]) -> Result<Vec<JsonSuite>, String> {
-    let mut suites: BTreeMap<String, (JsonSuite, &str)> = BTreeMap::new();
+    let mut suites: Vec<(JsonSuite, &str)> = Vec::new();
     for (name, report) in inputs {
         for suite in &report.suites {
-            match suites.get(&suite.path) {
-                None => {
-                    suites.insert(suite.path.clone(), (suite.clone(), name));
-                }
+            let seen = suites
+                .iter()
+                .find(|(seen, _)| seen.path == suite.path && seen.target == suite.target);
+            match seen {
+                None => suites.push((suite.clone(), name)),
                 Some((seen, other)) => {
                     let same = seen.content_hash == suite.content_hash
-                        && seen.target == suite.target
                         && seen.model == suite.model
                         && seen.prompt_id == suite.prompt_id;
                     if !same {
                         return Err(format!(
-                            "suite `{}` differs between `{other}` and `{name}` (prompt, content \
-                             hash or target): the shards did not run the same code",
-                            suite.path
+                            "suite `{}` differs between `{other}` and `{name}` on target `{}` \
+                             (prompt, content hash or model): the shards did not run the same code",
+                            suite.path, suite.target
                         ));
                     }
                 }
@@ -293,8 +294,9 @@ fn merged_suites(inputs: &[(String, JsonReport)]) -> Result<Vec<JsonSuite>, Stri
         }
     }
     // Reports without shard positions are ordered as discovery orders files: by path
-    // components, so `a/x.yaml` comes before `a-b.yaml` as it does in a single run.
-    let mut ordered: Vec<JsonSuite> = suites.into_values().map(|(suite, _)| suite).collect();
+    // components, so `a/x.yaml` comes before `a-b.yaml` as it does in a single run; the sort
+    // is stable, so a suite's targets keep their order.
+    let mut ordered: Vec<JsonSuite> = suites.into_iter().map(|(suite, _)| suite).collect();
     ordered.sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
     Ok(ordered)
 }

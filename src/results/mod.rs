@@ -19,11 +19,7 @@ pub(crate) mod json_report;
 mod merge;
 mod repeat_record;
 mod run_summary;
-#[expect(
-    dead_code,
-    reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-)]
-mod target_summary;
+pub(crate) mod target_summary;
 
 pub(crate) use crate::chat::CaseError;
 pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
@@ -34,13 +30,9 @@ pub(crate) use comparison::{
 pub(crate) use counts::Counts;
 pub(crate) use json_report::{
     CasePayload, JsonAttempt, JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, JsonSuite,
-    JsonTokens, TokenPair, TokenSource,
+    JsonTokens, TokenPair, TokenSource, suite_labels,
 };
 pub(crate) use merge::merge;
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};
 pub(crate) use run_summary::{RunMeta, RunSummary};
-#[expect(
-    unused_imports,
-    reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-)]
-pub(crate) use target_summary::{PassRate, TargetSummary, target_summaries};
+pub(crate) use target_summary::{TargetSummary, summarise_targets};

@@ -76,6 +76,17 @@ pub(crate) fn target_summaries(report: &JsonReport, confidence: f64) -> Vec<Targ
         .collect()
 }
 
+/// Fills the report's side-by-side summary of its targets when its cases ran on several
+/// targets, and empties it otherwise; `confidence` is the intervals'.
+pub(crate) fn summarise_targets(report: &mut JsonReport, confidence: f64) {
+    let summaries = target_summaries(report, confidence);
+    report.summary.targets = if summaries.len() > 1 {
+        summaries
+    } else {
+        Vec::new()
+    };
+}
+
 fn summary_of(name: &str, cases: &[&JsonCase], confidence: f64) -> TargetSummary {
     let mut counts = Counts::default();
     let (mut prompt_tokens, mut completion_tokens) = (0, 0);

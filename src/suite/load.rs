@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 use super::data_source::DataSource;
-use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, Vars};
+use super::model::{PromptRole, RawCase, RawMessage, RawPrompt, RawSuite, Skip, TargetNames, Vars};
 use super::warnings::SuiteWarnings;
 use crate::assert::{AssertionTemplate, CompileContext, Compiled};
 use crate::chat::Message;
@@ -32,8 +32,9 @@ pub(crate) struct Suite {
     pub(crate) prompt: Option<SuitePrompt>,
     /// Variables shared by every case.
     pub(crate) vars: Vars,
-    /// The target the suite names, with its line and column.
-    pub(crate) target: Option<(String, usize, usize)>,
+    /// The targets the suite names, each with its line and column (empty: the default
+    /// target).
+    pub(crate) targets: Vec<(String, usize, usize)>,
     /// Tags every case carries.
     pub(crate) tags: Vec<String>,
     /// Token and cost budgets.
@@ -457,6 +458,35 @@ fn located(written: Spanned<String>) -> (String, usize, usize) {
     (written.value, line, column)
 }
 
+/// Returns the located names of `target:`, reporting a name listed twice (its cases' ids
+/// would clash).
+fn target_names(
+    written: Spanned<TargetNames>,
+    source: &SourceFile,
+    problems: &mut InvalidInput,
+) -> Vec<(String, usize, usize)> {
+    let (line, column) = span_start(&written);
+    let names = match written.value {
+        TargetNames::One(name) => vec![(name, line, column)],
+        TargetNames::Many(names) => names.into_iter().map(located).collect(),
+    };
+    let mut seen = HashSet::new();
+    for (name, line, column) in &names {
+        if !seen.insert(name.as_str()) {
+            problems.push(
+                Problem::at_line(
+                    source,
+                    *line,
+                    *column,
+                    format!("target `{name}` is listed twice"),
+                )
+                .with_help("list each target once"),
+            );
+        }
+    }
+    names
+}
+
 /// Returns the judge prompts a suite names, reporting files that do not exist.
 fn judge_templates(
     [rubric, factuality, pairwise]: [Option<Spanned<String>>; 3],
@@ -552,7 +582,10 @@ fn validate(
     let data = super::data_source::resolve(raw.cases_from, (&dir, root), &source, &mut problems);
     let data_unreadable = problems.problems.len() > before;
 
-    let target = raw.target.map(located);
+    let targets = raw
+        .target
+        .map(|targets| target_names(targets, &source, &mut problems))
+        .unwrap_or_default();
     let budget_line = raw.budget.as_ref().map(|budget| span_start(budget).0);
     let templates = [
         raw.rubric_template,
@@ -570,7 +603,7 @@ fn validate(
         source,
         prompt,
         vars: raw.vars,
-        target,
+        targets,
         tags: raw.tags,
         budget: raw.budget.map(|budget| budget.value).unwrap_or_default(),
         budget_line,

@@ -26,9 +26,9 @@ pub(crate) struct RawSuite {
     /// Variables shared by every case.
     #[serde(default)]
     pub(crate) vars: Vars,
-    /// The target (from `promptci.yaml`) the suite runs against.
-    #[schemars(with = "Option<String>")]
-    pub(crate) target: Option<Spanned<String>>,
+    /// The target (from `promptci.yaml`) or targets the suite runs against.
+    #[schemars(with = "Option<TargetNames>")]
+    pub(crate) target: Option<Spanned<TargetNames>>,
     /// Tags every case of the suite carries.
     #[serde(default)]
     pub(crate) tags: Vec<String>,
@@ -168,13 +168,6 @@ pub(crate) struct RawMessage {
 }
 
 /// `target: NAME` or `target: [A, B]`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "wired in by the next changes of the suite language; each expectation goes when its module is used"
-    )
-)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TargetNames {
     /// One name (located by the `target` key's value).
@@ -234,6 +227,22 @@ impl<'de> Deserialize<'de> for Skip {
             }
         }
         deserializer.deserialize_any(SkipVisitor)
+    }
+}
+
+impl schemars::JsonSchema for TargetNames {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TargetNames".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A target name, or a list of at least one target name.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
     }
 }
 

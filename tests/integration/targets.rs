@@ -60,7 +60,6 @@ fn table_row<'a>(stdout: &'a str, target: &str) -> &'a str {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn every_case_runs_on_every_target_and_reports_group_by_target() {
     let server = geography_server(false);
     let run = geography_project(&server).run(&["run", "--json", "r.json", "--junit", "r.xml"]);
@@ -154,7 +153,6 @@ fn every_case_runs_on_every_target_and_reports_group_by_target() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn the_console_and_the_step_summary_end_with_a_table_per_target() {
     let server = geography_server(false);
     let project = geography_project(&server);
@@ -191,7 +189,6 @@ fn the_console_and_the_step_summary_end_with_a_table_per_target() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn one_target_keeps_the_ids_without_a_target_and_the_flag_can_add_one() {
     let server = geography_server(true);
     let project = geography_project(&server);
@@ -230,7 +227,6 @@ fn one_target_keeps_the_ids_without_a_target_and_the_flag_can_add_one() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn baselines_compare_each_target_on_its_own() {
     let good = geography_server(true);
     let base = geography_project(&good).run(&["run", "--json", "base.json"]);
@@ -256,7 +252,6 @@ fn baselines_compare_each_target_on_its_own() {
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn an_unknown_target_in_a_list_is_located() {
     let project = Project::new().file(
         "suites/s.yaml",
@@ -266,14 +261,13 @@ fn an_unknown_target_in_a_list_is_located() {
     run.code(2);
     assert!(
         run.stderr
-            .contains("suites/s.yaml:1:15: unknown target `nope`"),
+            .contains("suites/s.yaml:1:16: unknown target `nope`"),
         "{}",
         run.stderr
     );
 }
 
 #[test]
-#[ignore = "lands with several targets"]
 fn shards_of_a_multi_target_run_merge_back_into_the_whole() {
     let project = Project::new()
         .file(
@@ -296,4 +290,46 @@ fn shards_of_a_multi_target_run_merge_back_into_the_whole() {
     );
     let suites = merged.json("merged.json")["suites"].clone();
     assert_eq!(suites.as_array().unwrap().len(), 2, "{suites}");
+}
+
+#[test]
+fn registry_evidence_is_recorded_for_each_target() {
+    let project = Project::new()
+        .file(
+            "suites/s.yaml",
+            "prompt: {id: greeter, template: t.j2}\ntarget: [mock, echo]\ncases:\n  - name: a\n    user: hi\n    assert: [{contains: hi}]\n    mock-answer: hi there\n",
+        )
+        .file("suites/t.j2", "Greet the user.")
+        .env("PROMPTCI_AUTHOR", "Ada");
+    project
+        .run(&[
+            "registry",
+            "new",
+            "greeter",
+            "--bump",
+            "major",
+            "--changelog",
+            "first",
+        ])
+        .code(0);
+    project.run(&["run", "--json", "r.json"]).code(0);
+    let recorded = project.run(&["registry", "record", "r.json"]);
+    recorded.code(0);
+    for target in ["mock", "echo"] {
+        assert!(
+            recorded.stdout.contains(&format!(
+                "PASS suites/s.yaml on `{target}`: `greeter` 1.0.0"
+            )),
+            "{}",
+            recorded.stdout
+        );
+    }
+    let again = project.run(&["registry", "record", "r.json"]);
+    again.code(0);
+    assert_eq!(
+        again.stdout.matches("(already recorded)").count(),
+        2,
+        "{}",
+        again.stdout
+    );
 }

@@ -464,12 +464,12 @@ fn plan_for(
 ) -> Result<TestPlan, Error> {
     let mut suites = crate::suite::load_suites(&args.select.paths, cwd, &config.root)?;
     let mut overrides = TargetOverrides {
-        target: args.select.target.clone(),
+        targets: args.select.target.clone(),
         base_url: args.select.base_url.clone(),
         model: args.select.model.clone(),
     };
     match variant {
-        Variant::Target(name) => overrides.target = Some(name.clone()),
+        Variant::Target(name) => overrides.targets = vec![name.clone()],
         Variant::Template(path) => {
             if !path.is_file() {
                 return Err(Error::usage(format!(

@@ -19,7 +19,9 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
     let inputs = load_reports(&args.reports, cwd)?;
-    let merged = merge(&inputs).map_err(Error::usage)?;
+    let mut merged = merge(&inputs).map_err(Error::usage)?;
+    let confidence = crate::decide::report_confidence(&merged);
+    crate::results::summarise_targets(&mut merged, confidence);
 
     let mut written = Vec::new();
     if let Some(path) = &json_path {

@@ -38,9 +38,15 @@ pub(crate) fn run(args: &OptimizeArgs, config: &Config, cwd: &Path) -> Result<i3
         .clone()
         .unwrap_or_else(|| format!("{}.j2", args.examples_var));
     let workspace = Workspace::open(suite, &examples_file, &args.examples_var)?;
+    // Demonstrations are chosen for one model: `--target`, else the first a suite lists.
+    let targets = match (&args.target, workspace.suite.targets.as_slice()) {
+        (Some(target), _) => vec![target.clone()],
+        (None, [(first, _, _), _, ..]) => vec![first.clone()],
+        (None, _) => Vec::new(),
+    };
     let plan_options = PlanOptions {
         overrides: TargetOverrides {
-            target: args.target.clone(),
+            targets,
             base_url: args.base_url.clone(),
             model: args.model.clone(),
         },

@@ -182,6 +182,8 @@ fn gate(
     let budgets = crate::decide::check_budgets(summary.plan, tokens);
     let mut report = JsonReport::from_summary(summary, payloads);
     crate::decide::annotate(&mut report, tokens, &budgets);
+    let confidence = report_confidence(&report);
+    crate::results::summarise_targets(&mut report, confidence);
     report.baseline = baseline.map(|(path, base)| {
         let confidence = report_confidence(&report);
         let options = CompareOptions {
@@ -235,6 +237,10 @@ fn show_summary<W: Write>(
     if let Some(comparison) = &gated.report.baseline {
         sections.push_str(&crate::report::comparison::render_text(comparison));
     }
+    sections.push_str(&crate::report::targets::render_text(
+        &gated.report.summary.targets,
+        report_confidence(&gated.report),
+    ));
     console.finish(
         summary,
         Some(&GateLines {
@@ -440,18 +446,18 @@ fn prepare_record_dir(dir: &Path) -> Result<std::path::PathBuf, Error> {
     Ok(dir.to_owned())
 }
 
-/// A target named with `--target` serves every suite, so an unknown name or a missing API key
+/// Targets named with `--target` serve every suite, so an unknown name or a missing API key
 /// can fail the run before any suite is read (a failing start then costs almost nothing).
 fn check_named_target(args: &RunArgs, config: &Config) -> Result<(), Error> {
-    if args.select.target.is_none() {
-        return Ok(());
-    }
-    let target = config
-        .target_for(None, &crate::cli::support::overrides(&args.select))
-        .map_err(Error::usage)?;
+    let overrides = crate::cli::support::overrides(&args.select);
     let mut problems = InvalidInput::default();
-    if let Err(message) = crate::provider::check_api_key(&target) {
-        problems.push(Problem::new(message));
+    for name in &overrides.targets {
+        let target = config
+            .target_for(Some(name), &overrides)
+            .map_err(Error::usage)?;
+        if let Err(message) = crate::provider::check_api_key(&target) {
+            problems.push(Problem::new(message));
+        }
     }
     problems.into_result(())
 }
