@@ -33,6 +33,7 @@ mod cli;
 mod config;
 mod decide;
 mod error;
+mod import;
 mod optimize;
 mod plan;
 mod probe;

@@ -92,5 +92,6 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
         Command::Schema(args) => Ok(commands::schema::run(args)),
         Command::Completions(args) => Ok(commands::completions::completions(args)),
         Command::Man(args) => commands::man::man(args),
+        Command::Import(args) => commands::import::run(args, &cwd),
     }
 }

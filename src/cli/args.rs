@@ -78,6 +78,8 @@ pub(crate) enum Command {
     Trend(TrendArgs),
     /// Measure graders: how often an assertion's judge agrees with people.
     Judge(JudgeArgs),
+    /// Convert another tool's project into promptci suites, templates and targets.
+    Import(ImportArgs),
     /// Find the few-shot demonstrations that make a prompt pass the most cases: bootstrap them
     /// from passing train cases, search sets on dev, measure the best once on held-out test
     /// cases against the current prompt; `--write` keeps a significant gain as a registry draft.
@@ -184,6 +186,40 @@ pub(crate) struct ReportArgs {
     /// Write the HTML report here.
     #[arg(long, required = true, value_name = "PATH")]
     pub(crate) html: PathBuf,
+}
+
+/// Options of `promptci import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The tool whose project to convert.
+    #[command(subcommand)]
+    pub(crate) tool: ImportTool,
+}
+
+/// The tools `promptci import` reads.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportTool {
+    /// Convert promptfoo configs: one suite per prompt and provider, one case per test, a
+    /// target per provider, and a report of what did not carry over exactly.
+    Promptfoo(PromptfooArgs),
+}
+
+/// Options of `promptci import promptfoo`.
+#[derive(Debug, Args)]
+pub(crate) struct PromptfooArgs {
+    /// promptfoo config files (YAML or JSON); default `promptfooconfig.yaml` in the working
+    /// directory.
+    #[arg(value_name = "CONFIG")]
+    pub(crate) configs: Vec<PathBuf>,
+    /// The directory to write `promptci.yaml` and `suites/` into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) out: PathBuf,
+    /// Replace files that already exist with other content (otherwise nothing is written).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print the report as JSON: files written, items, and each suite's promptfoo origin.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// Options of `promptci trend`.

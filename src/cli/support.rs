@@ -501,6 +501,30 @@ pub(crate) fn new_draft(
     Ok((request, outcome, notes))
 }
 
+/// Prints on stderr the warnings `registry new` gave a draft and the notes about it.
+pub(crate) fn show_draft_notes(outcome: &NewOutcome, notes: Vec<String>) {
+    let mut err = stderr();
+    for warning in &outcome.warnings {
+        let _ = writeln!(err, "warning: {warning}");
+    }
+    for note in notes {
+        let _ = writeln!(err, "{note}");
+    }
+}
+
+/// Refuses `--concurrency 0` and a `--confidence` outside (0, 1).
+pub(crate) fn check_run_numbers(concurrency: usize, confidence: f64) -> Result<(), Error> {
+    if concurrency == 0 {
+        return Err(Error::usage("`--concurrency` must be at least 1"));
+    }
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::usage(format!(
+            "`--confidence` is {confidence}, outside (0, 1) (hint: use a probability like 0.95)"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@ mod optimizer;
 mod search;
 mod seeded;
 mod split;
+#[cfg(test)]
+mod test_helpers;
 mod workspace;
 
 pub(crate) use evaluator::{Budget, Evaluator};
@@ -24,4 +26,6 @@ pub(crate) use optimize_report::{OptimizeReport, TOKEN_GROWTH_ALERT, TestCompari
 pub(crate) use optimizer::{Optimized, Progress, Settings, optimize};
 pub(crate) use search::{CandidateKind, SearchOptions};
 pub(crate) use split::{SplitFractions, SplitSource};
+#[cfg(test)]
+pub(crate) use test_helpers::sample_report;
 pub(crate) use workspace::Workspace;

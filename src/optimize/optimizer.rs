@@ -1,7 +1,7 @@
 //! [`optimize`]: the whole optimisation (split, bootstrap, search on dev, one held-out
 //! comparison on test) as an [`OptimizeReport`], telling the caller its [`Progress`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::demos::{Demo, TrainCase, bootstrap};
 use super::demos_file::demos_file_text;
@@ -15,7 +15,7 @@ use super::split::{Split, SplitFractions, SplitSource};
 use super::workspace::Workspace;
 use crate::error::Error;
 use crate::plan::TestPlan;
-use crate::suite::Conversation;
+use crate::suite::{Case, Conversation};
 
 /// What to optimise and how.
 #[derive(Debug, Clone)]
@@ -331,38 +331,53 @@ fn bootstrap_pool(
     settings: &Settings,
 ) -> super::demos::Bootstrap {
     let suite = &workspace.suite;
-    let texts: Vec<(Option<String>, Option<String>)> = run
+    let wanted: HashSet<&str> = run
         .plan
         .cases
         .iter()
-        .map(|instance| {
-            let Some(case) = suite.cases.iter().find(|case| case.name == instance.name) else {
-                return (None, None);
-            };
-            let var = |name: &Option<String>| {
-                name.as_deref()
-                    .and_then(|name| case.vars.get(name).or_else(|| suite.vars.get(name)))
-                    .map(text_of)
-            };
-            let input = match (&settings.input_var, &case.conversation) {
-                (Some(_), _) => var(&settings.input_var),
-                (None, Conversation::User(user)) => Some(user.clone()),
-                (None, _) => None,
-            };
-            (input, var(&settings.output_var))
-        })
+        .map(|case| case.name.as_str())
         .collect();
+    let mut texts: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    let mut note = |case: &Case| {
+        if !wanted.contains(case.name.as_str()) {
+            return;
+        }
+        let var = |name: &Option<String>| {
+            name.as_deref()
+                .and_then(|name| case.vars.get(name).or_else(|| suite.vars.get(name)))
+                .map(text_of)
+        };
+        let input = match (&settings.input_var, &case.conversation) {
+            (Some(_), _) => var(&settings.input_var),
+            (None, Conversation::User(user)) => Some(user.clone()),
+            (None, _) => None,
+        };
+        texts.insert(case.name.clone(), (input, var(&settings.output_var)));
+    };
+    suite.cases.iter().for_each(&mut note);
+    // Rows of data files are not kept in the suite; they are read again (their problems were
+    // reported when the cases were planned).
+    let _ = suite.for_each_data_case(&mut |case| {
+        note(&case);
+        Vec::new()
+    });
     let cases: Vec<TrainCase<'_>> = run
         .plan
         .cases
         .iter()
         .zip(&run.results)
-        .zip(&texts)
-        .map(|((instance, result), (input, label))| TrainCase {
-            id: &instance.id,
-            input: input.as_deref(),
-            label: label.as_deref(),
-            result,
+        .map(|(instance, result)| {
+            let (input, label) = texts
+                .get(&instance.name)
+                .map_or((None, None), |(input, label)| {
+                    (input.as_deref(), label.as_deref())
+                });
+            TrainCase {
+                id: &instance.id,
+                input,
+                label,
+                result,
+            }
         })
         .collect();
     bootstrap(&cases)

@@ -225,3 +225,46 @@ fn kind(kind: CandidateKind) -> &'static str {
         CandidateKind::Greedy => "greedy",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_lists_every_set_and_the_held_out_verdict() {
+        insta::assert_snapshot!(render(&crate::optimize::sample_report()), @r"
+        demonstrations (from passing train cases):
+          #1 suites/triage.yaml::train_1
+          #2 suites/triage.yaml::train_2
+          #3 suites/triage.yaml::train_5
+
+        candidate sets on dev (current prompt: 1/8 (12%)):
+        set  kind    demonstrations  dev passed  95% interval  requests  tokens
+        1    random  #1 #2 #3        5/8 (62%)   31%–86%       8         256
+        2 *  greedy  #2              7/8 (88%)   53%–98%       8         256
+        3    greedy  #1              2/8 (25%)   7%–59%        8         256
+        search stopped early: the request budget (100) allows no more candidates
+
+        chosen: set 2 (#2)
+        train (current prompt): 3/6 (50%)
+        dev: current 1/8 (12%), chosen 7/8 (88%)
+        test: current 1/10 (10%), chosen 9/10 (90%); gain +80.0 points (95% interval +37.0 to +91.6)
+        paired test (exact one-sided McNemar): 8 better, 0 worse, p = 0.0039
+        prompt size: 30 → 36 tokens (+20.0%) — more than 10%: check the cost and latency budget
+        spent: 58 requests planned, 58 sent, 1740 prompt + 116 completion tokens
+        verdict: significant improvement on held-out cases (p < 0.05)
+        ");
+    }
+
+    #[test]
+    fn a_search_that_tried_nothing_says_so() {
+        let mut report = crate::optimize::sample_report();
+        report.candidates.clear();
+        report.chosen = None;
+        report.test = None;
+        assert!(
+            render(&report)
+                .ends_with("no candidate set was evaluated: nothing to compare on test\n")
+        );
+    }
+}

@@ -15,6 +15,7 @@ mod gates;
 mod harness;
 mod hostile;
 mod html;
+mod import;
 mod init;
 mod install;
 mod judges;

@@ -311,3 +311,104 @@ fn the_budget_bounds_the_search_and_keeps_the_held_out_comparison() {
         too_small.stderr
     );
 }
+
+#[test]
+fn max_cost_stops_the_search_but_not_the_held_out_comparison() {
+    let server = helped_by_train_3();
+    // The mock server reports 10 prompt tokens a request: $1 a request at this price.
+    let project = project(&server.base_url()).file(
+        "promptci.yaml",
+        &format!(
+            "targets:\n  default:\n    provider: openai\n    model: m\n    base-url: {}\n    api-key-env: PROMPTCI_TEST_KEY\nprices:\n  m: {{input: 100000, output: 0}}\n",
+            server.base_url()
+        ),
+    );
+    // Train ($8) and the current prompt on dev ($8) leave room for one candidate ($8).
+    let run = optimize(&project, &["--max-cost", "20"]);
+    run.code(0);
+    let report = run.json("optimize.json");
+    assert_eq!(report["candidates"].as_array().unwrap().len(), 1);
+    assert!(
+        report["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("cost limit ($20.0000)"),
+        "{report:#}"
+    );
+    assert_eq!(report["test"]["current"]["passed"], 0);
+    let cost = report["spent"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - 48.0).abs() < 1e-9, "{cost}");
+}
+
+#[test]
+fn a_second_run_is_answered_from_the_cache_and_searches_the_same_way() {
+    let server = helped_by_train_3();
+    let project = project(&server.base_url());
+    let cached = ["--cache", "read-write", "--candidates", "4"];
+    let first = optimize(&project, &cached);
+    first.code(0);
+    let sent = server.count();
+    let second = optimize(&project, &cached);
+    second.code(0);
+    assert_eq!(server.count(), sent, "every answer came from the cache");
+    let (first, second) = (first.json("optimize.json"), second.json("optimize.json"));
+    assert_eq!(first["candidates"].as_array().unwrap().len(), 4);
+    for (before, after) in first["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(second["candidates"].as_array().unwrap())
+    {
+        assert_eq!(before["demos"], after["demos"]);
+        assert_eq!(before["dev"]["passed"], after["dev"]["passed"]);
+    }
+    assert_eq!(second["spent"]["requests"], 0);
+    assert_eq!(
+        second["spent"]["planned_requests"],
+        first["spent"]["planned_requests"]
+    );
+}
+
+#[test]
+fn cases_from_a_data_file_are_split_and_searched_like_written_ones() {
+    let server = MockServer::start(|request, _| {
+        let prompt = request.last_user();
+        let question = prompt.lines().last().unwrap_or_default().to_owned();
+        let number = question.rsplit(' ').next().unwrap_or_default().to_owned();
+        if question.starts_with("Question: train")
+            || prompt.contains("Customer: train question 3\n")
+        {
+            Reply::answer(format!("ANSWER: {number}"))
+        } else {
+            Reply::answer("not sure")
+        }
+    });
+    let mut rows = String::from("name,question,tags\n");
+    for (split, count) in [("train", 6), ("dev", 6), ("test", 8)] {
+        for index in 1..=count {
+            let _ = writeln!(rows, "{split}_{index},{split} question {index},{split}");
+        }
+    }
+    let template = format!("{TEMPLATE}\nQuestion: {{{{ question }}}}");
+    let project = project(&server.base_url())
+        .file(
+            "suites/numbers.yaml",
+            "prompt: {id: numbers, template: system.j2, role: user}\nassert:\n  - regex: '^ANSWER: \\d+$'\ncases-from: numbers.csv\n",
+        )
+        .file("suites/numbers.csv", &rows)
+        .file("suites/system.j2", &template);
+    let run = optimize(&project, &["--input-var", "question"]);
+    run.code(0);
+    let report = run.json("optimize.json");
+    assert_eq!(
+        (
+            &report["split"]["train"],
+            &report["split"]["dev"],
+            &report["split"]["test"]
+        ),
+        (&6.into(), &6.into(), &8.into())
+    );
+    assert_eq!(report["bootstrap"]["demos"][2]["input"], "train question 3");
+    assert!(chosen_demos(&report).contains(&"suites/numbers.yaml::train_3".to_owned()));
+    assert_eq!(report["test"]["significant"], true, "{report:#}");
+}

@@ -333,3 +333,20 @@ fn registry_evidence_is_recorded_for_each_target() {
         again.stdout
     );
 }
+
+#[test]
+fn check_counts_a_suite_on_several_targets_once_and_its_cases_per_target() {
+    let project = Project::new().file(
+        "suites/s.yaml",
+        "target: [mock, echo]\ncases:\n  - name: a\n    user: hi\n    assert: [{contains: hi}]\n",
+    );
+    let check = project.run(&["check"]);
+    check.code(0);
+    assert!(
+        check
+            .stdout
+            .contains("ok: 1 suite and 2 cases rendered; nothing was sent"),
+        "{}",
+        check.stdout
+    );
+}

@@ -142,7 +142,7 @@ fn compare_variants(
     config: &Config,
     cwd: &Path,
 ) -> Result<i32, Error> {
-    check_numbers(args)?;
+    crate::cli::support::check_run_numbers(args.concurrency, args.confidence)?;
     let json_path = args
         .json
         .as_deref()
@@ -236,20 +236,6 @@ fn compare_variants(
     } else {
         exit_code::SUCCESS
     })
-}
-
-/// Checks `--concurrency` and `--confidence`.
-fn check_numbers(args: &AbArgs) -> Result<(), Error> {
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
-    }
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        return Err(Error::usage(format!(
-            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
-            args.confidence
-        )));
-    }
-    Ok(())
 }
 
 /// Has the graders judge every pair both variants answered, in both orders, and prints the

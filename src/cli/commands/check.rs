@@ -47,10 +47,16 @@ pub(crate) fn check(args: &CheckArgs, config: &Config, cwd: &Path) -> Result<i32
         );
         return Ok(exit_code::GATE_FAILED);
     }
+    // A suite run on several targets is planned once per target but is one file.
+    let files: std::collections::HashSet<&str> = plan
+        .suites
+        .iter()
+        .map(|suite| suite.name.as_str())
+        .collect();
     let _ = writeln!(
         out,
         "ok: {} and {} rendered{}; nothing was sent",
-        plural(plan.suites.len(), "suite", "suites"),
+        plural(files.len(), "suite", "suites"),
         plural(plan.cases.len(), "case", "cases"),
         if budgeted {
             format!(

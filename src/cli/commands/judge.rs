@@ -34,15 +34,7 @@ pub(crate) fn run(args: &JudgeArgs, config: &Config, cwd: &Path) -> Result<i32, 
 }
 
 fn calibrate_judge(args: &CalibrateArgs, config: &Config, cwd: &Path) -> Result<i32, Error> {
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        return Err(Error::usage(format!(
-            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
-            args.confidence
-        )));
-    }
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
-    }
+    crate::cli::support::check_run_numbers(args.concurrency, args.confidence)?;
     let json_path = args
         .json
         .as_deref()

@@ -120,15 +120,7 @@ pub(crate) fn run(args: &OptimizeArgs, config: &Config, cwd: &Path) -> Result<i3
 
 /// Refuses numbers that make no sense before anything is read.
 fn check_numbers(args: &OptimizeArgs) -> Result<(), Error> {
-    if args.concurrency == 0 {
-        return Err(Error::usage("`--concurrency` must be at least 1"));
-    }
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        return Err(Error::usage(format!(
-            "`--confidence` is {}, outside (0, 1) (hint: use a probability like 0.95)",
-            args.confidence
-        )));
-    }
+    crate::cli::support::check_run_numbers(args.concurrency, args.confidence)?;
     if args
         .max_cost
         .is_some_and(|cost| cost.is_nan() || cost <= 0.0)
@@ -197,12 +189,6 @@ fn write_draft(
         outcome.id,
         outcome.version
     );
-    let mut err = crate::cli::support::stderr();
-    for warning in &outcome.warnings {
-        let _ = writeln!(err, "warning: {warning}");
-    }
-    for note in notes {
-        let _ = writeln!(err, "{note}");
-    }
+    crate::cli::support::show_draft_notes(&outcome, notes);
     Ok(exit_code::SUCCESS)
 }

@@ -177,13 +177,7 @@ fn new(
         out,
         "next: `promptci run --json report.json` then `promptci registry record report.json`"
     );
-    let mut err = crate::cli::support::stderr();
-    for warning in &outcome.warnings {
-        let _ = writeln!(err, "warning: {warning}");
-    }
-    for note in notes {
-        let _ = writeln!(err, "{note}");
-    }
+    crate::cli::support::show_draft_notes(&outcome, notes);
     Ok(exit_code::SUCCESS)
 }
 
