@@ -225,6 +225,13 @@ pub(crate) enum CheckProblem {
         /// What the evidence showed.
         detail: String,
     },
+    /// A rollback was stopped while it wrote the template files.
+    RollbackUnfinished {
+        /// The prompt.
+        id: String,
+        /// The version it was restoring.
+        version: semver::Version,
+    },
     /// A registry file could not be read.
     Unreadable(Unreadable),
 }
@@ -264,6 +271,10 @@ impl fmt::Display for CheckProblem {
             } => write!(
                 f,
                 "`{id}` {version} is in production without passing evidence ({detail}): run `promptci run --json report.json` and `promptci registry record report.json`"
+            ),
+            Self::RollbackUnfinished { id, version } => write!(
+                f,
+                "`{id}`: a rollback to {version} was stopped while it wrote the template files, which may match no version: run `promptci registry rollback {id}` to finish it"
             ),
             Self::Unreadable(unreadable) => write!(f, "{}", unreadable.error.chain()),
         }
@@ -402,7 +413,15 @@ impl Registry {
             .map(CheckProblem::Unreadable)
             .collect();
         for (record, row) in &rows {
+            if let Some(version) = &record.rollback_in_progress {
+                problems.push(CheckProblem::RollbackUnfinished {
+                    id: record.id.clone(),
+                    version: version.clone(),
+                });
+            }
             match &row.live {
+                // Half-restored files are the unfinished rollback's, reported above.
+                LiveState::Unversioned if record.rollback_in_progress.is_some() => {}
                 LiveState::Matches { .. } => {}
                 LiveState::Unversioned => problems.push(CheckProblem::UnversionedEdit {
                     id: row.id.clone(),

@@ -40,6 +40,10 @@ pub(crate) struct PromptRecord {
     pub(crate) versions: Vec<PromptVersion>,
     /// Every status change, oldest first.
     pub(crate) history: Vec<HistoryEntry>,
+    /// The version a rollback began restoring and did not finish (it was stopped while writing
+    /// template files): `registry rollback` finishes it and `registry check` reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rollback_in_progress: Option<semver::Version>,
 }
 
 /// One immutable version of a prompt: its content never changes; only its status and evidence
@@ -355,6 +359,7 @@ mod tests {
             template_root: None,
             versions: Vec::new(),
             history: Vec::new(),
+            rollback_in_progress: None,
         };
         assert_eq!(record.template_root(), "suites/support");
         assert_eq!(record.entry(), "system.j2");

@@ -242,6 +242,7 @@ impl Registry {
             template_root: request.template_root.clone(),
             versions: Vec::new(),
             history: Vec::new(),
+            rollback_in_progress: None,
         };
         let outside_root = record
             .template_root

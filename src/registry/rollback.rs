@@ -34,9 +34,10 @@ impl Registry {
     /// stored files over the template files, byte for byte. Without `to`, the most recent
     /// version that was in production and is now archived is restored.
     ///
-    /// The template files are written first, then the registry file: if the second write fails,
-    /// `check` reports the template as matching a non-production version rather than the
-    /// registry claiming content the disk does not have.
+    /// The registry first notes the rollback as in progress, then the template files are
+    /// written, then the registry records the new statuses: a rollback stopped at any point
+    /// leaves a registry that says so (`check` reports it) and a rerun of `rollback` finishes
+    /// it.
     ///
     /// # Errors
     ///
@@ -57,7 +58,25 @@ impl Registry {
             .versions
             .iter()
             .position(|v| v.status == Status::Production);
-        let target = rollback_target(&record, to, current).map_err(fail)?;
+        let target = match (&record.rollback_in_progress, to) {
+            // An unfinished rollback is finished first, whatever it was stopped at.
+            (Some(pending), None) => record
+                .versions
+                .iter()
+                .position(|v| &v.version == pending)
+                .ok_or_else(|| {
+                    fail(RegistryErrorKind::UnknownVersion {
+                        id: id.to_owned(),
+                        version: pending.to_string(),
+                    })
+                })?,
+            (Some(pending), Some(to)) if to == pending => record
+                .versions
+                .iter()
+                .position(|v| &v.version == pending)
+                .expect("the pending version was found by its number"),
+            _ => rollback_target(&record, to, current).map_err(fail)?,
+        };
         let restored = &record.versions[target];
         let computed = restored.computed_hash();
         if computed != restored.content_hash {
@@ -71,6 +90,14 @@ impl Registry {
         }
         let content_hash = restored.content_hash.clone();
         let root = self.project_root().join(record.template_root());
+        // Noted before the first file is written: a rollback stopped among its files leaves
+        // the registry saying so, rather than files that match no version and a registry that
+        // looks settled.
+        if record.rollback_in_progress.as_ref() != Some(&restored.version) {
+            record.rollback_in_progress = Some(restored.version.clone());
+            self.save(&lock, &record)?;
+        }
+        let restored = &record.versions[target];
         let mut files_written = Vec::new();
         for file in &restored.files {
             let path = root.join(&file.name);
@@ -103,6 +130,7 @@ impl Registry {
         }
         let from = record.versions[target].status;
         record.versions[target].status = Status::Production;
+        record.rollback_in_progress = None;
         record.history.push(HistoryEntry {
             at: now,
             by: author,

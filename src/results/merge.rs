@@ -62,6 +62,28 @@ pub(crate) fn merge(inputs: &[(String, JsonReport)]) -> Result<JsonReport, Strin
     Ok(assemble(inputs, suites, cases))
 }
 
+/// Returns what the caller should be warned of about reports that merge but may not be one
+/// run's: shards whose generated probe cases came from different seeds.
+#[must_use]
+pub(crate) fn merge_warnings(inputs: &[(String, JsonReport)]) -> Vec<String> {
+    let seeds: Vec<(&str, u64)> = inputs
+        .iter()
+        .filter_map(|(name, report)| Some((name.as_str(), report.run.probe_seed?)))
+        .collect();
+    let differ = seeds.windows(2).any(|pair| pair[0].1 != pair[1].1);
+    if !differ {
+        return Vec::new();
+    }
+    let listed: Vec<String> = seeds
+        .iter()
+        .map(|(name, seed)| format!("{seed} in `{name}`"))
+        .collect();
+    vec![format!(
+        "the reports were run with different probe seeds ({}): their generated probe cases differ, so the merged report is not one run's and records no seed (hint: run every shard with the same `--seed`)",
+        listed.join(", ")
+    )]
+}
+
 /// Builds the merged report: suites in the order their first case appears, counts recomputed.
 fn assemble(
     inputs: &[(String, JsonReport)],
@@ -97,6 +119,10 @@ fn assemble(
     }
     let mut run = first.run.clone();
     run.shard = None;
+    if !merge_warnings(inputs).is_empty() {
+        // No one seed reproduces the merged cases.
+        run.probe_seed = None;
+    }
     if let Some((_, earliest)) = inputs
         .iter()
         .filter_map(|(_, report)| {

@@ -32,7 +32,7 @@ pub(crate) use json_report::{
     CasePayload, JsonAttempt, JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, JsonSuite,
     JsonTokens, TokenPair, TokenSource, suite_labels,
 };
-pub(crate) use merge::merge;
+pub(crate) use merge::{merge, merge_warnings};
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};
 pub(crate) use run_summary::{RunMeta, RunSummary};
 pub(crate) use target_summary::{TargetSummary, summarise_targets};

@@ -209,25 +209,21 @@ fn assert_clear_results(inputs: &[Input]) {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn hostile_suites_end_in_a_clear_result() {
     assert_clear_results(&corpus("suites", "suites/s.yaml"));
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn hostile_configs_end_in_a_clear_result() {
     assert_clear_results(&corpus("config", "promptci.yaml"));
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn hostile_templates_end_in_a_clear_result() {
     assert_clear_results(&corpus("templates", "suites/t.j2"));
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn large_generated_inputs_end_in_a_clear_result() {
     assert_clear_results(&generated());
 }

@@ -568,7 +568,6 @@ fn judge_output_is_capped() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn interrupted_rollback_is_found_by_check_and_finished_by_rollback() {
     const SYSTEM_V1: &str = "Version one for {{ company }}.\n{% include \"footer.j2\" %}\n";
     const FOOTER_V1: &str = "Footer one.\n";
@@ -997,7 +996,6 @@ fn partial_runs_are_not_evidence_unless_allowed() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn merging_shards_run_with_different_probe_seeds_warns() {
     let project = Project::new()
         .copy("suites/support/support.yaml", "suites/support/support.yaml")

@@ -20,6 +20,12 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
     let inputs = load_reports(&args.reports, cwd)?;
     let mut merged = merge(&inputs).map_err(Error::usage)?;
+    {
+        let mut err = crate::cli::support::stderr();
+        for warning in crate::results::merge_warnings(&inputs) {
+            let _ = writeln!(err, "warning: {warning}");
+        }
+    }
     let confidence = crate::decide::report_confidence(&merged);
     crate::results::summarise_targets(&mut merged, confidence);
 
