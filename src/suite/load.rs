@@ -619,10 +619,11 @@ fn validate(
         warnings: Vec::new(),
     };
     let (rows, findings) = check_data_cases(&suite, &mut names, &mut warnings);
-    problems.extend(findings.problems);
-    if !data_unreadable {
+    // A data file that is missing or has only bad rows is reported as such, not as no cases.
+    if !data_unreadable && findings.problems.is_empty() {
         require_cases(written_cases + rows, &suite.source, &mut problems);
     }
+    problems.extend(findings.problems);
     if problems.is_empty() {
         suite.warnings = warnings.finish(&suite, findings.warnings, &findings.variables);
         Ok(suite)
