@@ -656,6 +656,11 @@ pub(crate) struct RegistryRecordArgs {
     /// A JSON report written by `promptci run --json`.
     #[arg(value_name = "REPORT")]
     pub(crate) report: PathBuf,
+
+    /// Record a run that did not test every case of a suite (`--filter`, `--tag`,
+    /// `--changed-since`, a shard, or skipped cases).
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
 }
 
 /// Options of `promptci registry promote`.
@@ -681,6 +686,10 @@ pub(crate) struct RegistryPromoteArgs {
     /// of another version is not silently replaced.
     #[arg(long, value_name = "VERSION|none")]
     pub(crate) expect_current: Option<String>,
+
+    /// Accept evidence from a run that did not test every case of the suite.
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
 }
 
 /// Options of `promptci registry rollback`.
