@@ -33,10 +33,11 @@ pub(crate) const ECHO_TARGET: &str = "echo";
 pub(crate) const REPLAY_TARGET: &str = "replay";
 
 /// `promptci.yaml` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawTarget>")]
     targets: BTreeMap<String, Spanned<RawTarget>>,
     /// Where the response cache lives, relative to the project root.
     cache_dir: Option<String>,
@@ -45,10 +46,13 @@ struct RawConfig {
     budget: RawBudget,
     /// Prices per model, in US dollars per million tokens.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Price>")]
     prices: BTreeMap<String, Spanned<Price>>,
     /// The target that judges model-graded assertions unless a suite names another.
+    #[schemars(with = "Option<String>")]
     grader: Option<Spanned<String>>,
     /// The target that embeds texts for `similar` unless a suite names another.
+    #[schemars(with = "Option<String>")]
     embedder: Option<Spanned<String>>,
     /// Bounds on judges and templates.
     #[serde(default)]
@@ -56,14 +60,17 @@ struct RawConfig {
 }
 
 /// `limits:` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLimits {
     /// Seconds a `command` judge may run.
+    #[schemars(with = "Option<f64>")]
     command_timeout: Option<Spanned<f64>>,
     /// KiB a `command` judge may print on stdout and on stderr.
+    #[schemars(with = "Option<u64>")]
     command_output_kb: Option<Spanned<u64>>,
     /// Steps one template render may take.
+    #[schemars(with = "Option<u64>")]
     render_fuel: Option<Spanned<u64>>,
 }
 
@@ -148,7 +155,7 @@ fn resolve_limits(raw: &RawLimits, source: &SourceFile) -> Result<Limits, Proble
 }
 
 /// What a model costs, in US dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Price {
     /// Per million prompt (input) tokens.
@@ -166,11 +173,12 @@ impl Price {
 }
 
 /// A target as written in `promptci.yaml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawTarget {
     provider: ProviderKind,
     model: Option<String>,
+    #[schemars(with = "Option<String>")]
     base_url: Option<Spanned<String>>,
     /// An environment variable whose value, when set, replaces `base-url` (for servers whose
     /// address is only known at run time, such as a local model on a free port).
@@ -180,21 +188,26 @@ struct RawTarget {
     max_tokens: Option<u32>,
     seed: Option<i64>,
     /// Seconds one request may take.
+    #[schemars(with = "Option<f64>")]
     timeout: Option<Spanned<f64>>,
     concurrency: Option<usize>,
     /// Retries after the first request of a case.
     retries: Option<u32>,
     /// Seconds before the first retry; later waits double.
+    #[schemars(with = "Option<f64>")]
     retry_delay: Option<Spanned<f64>>,
     /// The longest wait between two retries, in seconds.
+    #[schemars(with = "Option<f64>")]
     retry_max_delay: Option<Spanned<f64>>,
     /// Seconds a case may take in total, retries and waits included.
+    #[schemars(with = "Option<f64>")]
     deadline: Option<Spanned<f64>>,
     requests_per_minute: Option<u32>,
     tokens_per_minute: Option<u32>,
     #[serde(default)]
     params: serde_json::Map<String, serde_json::Value>,
     #[serde(default)]
+    #[schemars(with = "Vec<RawMockRule>")]
     rules: Vec<Spanned<RawMockRule>>,
     /// The directory a `replay` target reads, relative to the project root.
     recordings: Option<String>,
@@ -207,7 +220,7 @@ struct RawTarget {
 }
 
 /// A rule of the mock target: a regex on the last user message and the answer it gives.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawMockRule {
     #[serde(rename = "match")]
@@ -216,7 +229,7 @@ struct RawMockRule {
 }
 
 /// The kind of API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ProviderKind {
     /// OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, Ollama, …).
@@ -1006,7 +1019,7 @@ fn provider_options(
 }
 
 /// Token and cost budgets of a suite.
-#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawBudget {
     /// Maximum tokens of one rendered prompt, counted offline before any call.

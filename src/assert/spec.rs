@@ -42,8 +42,38 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
+impl schemars::JsonSchema for OneOrMany {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OneOrMany".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A string, or a list of at least one string.",
+            "anyOf": [
+                { "type": ["string", "integer"] },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+/// The schema of a [`TextOrOptions`] value: its short form (a text, or for kinds that take one
+/// a list of texts) or its mapping of options.
+fn text_or_options_schema<T: TextOrOptions + schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    let options = generator.subschema_for::<T>();
+    let short = if T::from_list(vec![String::new()]).is_some() {
+        generator.subschema_for::<OneOrMany>()
+    } else {
+        schemars::json_schema!({ "type": "string" })
+    };
+    schemars::json_schema!({ "anyOf": [short, options] })
+}
+
 /// An assertion as written in a suite: one key naming the kind, and its argument.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) enum AssertionSpec {
     /// The answer equals the text exactly (surrounding whitespace ignored).
@@ -81,19 +111,31 @@ pub(crate) enum AssertionSpec {
     /// The first token arrived within this many milliseconds (streaming targets).
     MaxTtftMs(u64),
     /// At least one of the assertions passes.
-    Any(Vec<Spanned<AssertionSpec>>),
+    Any(#[schemars(with = "Vec<AssertionSpec>")] Vec<Spanned<AssertionSpec>>),
     /// Every assertion passes.
-    All(Vec<Spanned<AssertionSpec>>),
+    All(#[schemars(with = "Vec<AssertionSpec>")] Vec<Spanned<AssertionSpec>>),
     /// The assertion fails.
-    Not(Box<Spanned<AssertionSpec>>),
+    Not(#[schemars(with = "Box<AssertionSpec>")] Box<Spanned<AssertionSpec>>),
     /// A program judges the answer: it reads it on stdin, exit 0 passes, stdout is the reason.
     Command(OneOrMany),
     /// A grader model judges the answer against a rubric.
-    Rubric(#[serde(deserialize_with = "text_or_options")] RubricSpec),
+    Rubric(
+        #[serde(deserialize_with = "text_or_options")]
+        #[schemars(schema_with = "text_or_options_schema::<RubricSpec>")]
+        RubricSpec,
+    ),
     /// A grader model compares the answer's facts with a reference answer.
-    Factuality(#[serde(deserialize_with = "text_or_options")] FactualitySpec),
+    Factuality(
+        #[serde(deserialize_with = "text_or_options")]
+        #[schemars(schema_with = "text_or_options_schema::<FactualitySpec>")]
+        FactualitySpec,
+    ),
     /// The answer's embedding is close to one of the texts'.
-    Similar(#[serde(deserialize_with = "text_or_options")] SimilarSpec),
+    Similar(
+        #[serde(deserialize_with = "text_or_options")]
+        #[schemars(schema_with = "text_or_options_schema::<SimilarSpec>")]
+        SimilarSpec,
+    ),
 }
 
 /// Values that a suite may write as one text or as a mapping of options
@@ -145,16 +187,19 @@ where
 }
 
 /// `rubric:` what a good answer does, judged by a grader model.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RubricSpec {
     /// The rubric.
     pub(crate) text: String,
     /// The score (0 to 1) the judge must give; without it the judge's `pass` decides.
+    #[schemars(with = "Option<f64>")]
     pub(crate) threshold: Option<Spanned<f64>>,
     /// Independent judge calls decided by majority (odd).
+    #[schemars(with = "Option<u32>")]
     pub(crate) votes: Option<Spanned<u32>>,
     /// The grader target, over the suite's and `promptci.yaml`'s.
+    #[schemars(with = "Option<String>")]
     pub(crate) grader: Option<Spanned<String>>,
 }
 
@@ -171,16 +216,19 @@ impl TextOrOptions for RubricSpec {
 }
 
 /// `factuality:` the reference answer the answer's facts are compared with.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct FactualitySpec {
     /// The reference answer.
     pub(crate) reference: String,
     /// The categories that pass (default: every one but `disagrees`).
+    #[schemars(with = "Option<Vec<crate::assert::judge::parse::Category>>")]
     pub(crate) pass: Option<Spanned<Vec<crate::assert::judge::parse::Category>>>,
     /// Independent judge calls decided by majority (odd).
+    #[schemars(with = "Option<u32>")]
     pub(crate) votes: Option<Spanned<u32>>,
     /// The grader target, over the suite's and `promptci.yaml`'s.
+    #[schemars(with = "Option<String>")]
     pub(crate) grader: Option<Spanned<String>>,
 }
 
@@ -197,14 +245,16 @@ impl TextOrOptions for FactualitySpec {
 }
 
 /// `similar:` texts the answer's embedding must be close to (any one of them).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct SimilarSpec {
     /// The reference texts.
     pub(crate) text: OneOrMany,
     /// The cosine similarity the closest reference must reach.
+    #[schemars(with = "Option<f64>")]
     pub(crate) threshold: Option<Spanned<f64>>,
     /// The embedder target, over the suite's and `promptci.yaml`'s.
+    #[schemars(with = "Option<String>")]
     pub(crate) embedder: Option<Spanned<String>>,
 }
 

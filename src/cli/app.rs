@@ -89,6 +89,7 @@ fn run_command(cli: &Cli, project_root: &mut Option<std::path::PathBuf>) -> Resu
         Command::Report(args) => commands::report::run(args, &cwd),
         Command::Trend(args) => commands::trend::run(args, &cwd),
         Command::Init(args) => commands::init::init(args, &cwd),
+        Command::Schema(args) => Ok(commands::schema::run(args)),
         Command::Completions(args) => Ok(commands::completions::completions(args)),
         Command::Man(args) => commands::man::man(args),
         Command::Import(args) => commands::import::run(args, &cwd),

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::value_enums::{
     BumpArg, CacheModeArg, ColorArg, ExportStatusArg, FailOnArg, GithubArg, PromoteStatusArg,
-    RegressionTestArg,
+    RegressionTestArg, SchemaArg,
 };
 
 const EXIT_CODES: &str = "\
@@ -87,6 +87,8 @@ pub(crate) enum Command {
     /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
     /// GitHub workflow that runs it (never overwrites a file).
     Init(InitArgs),
+    /// Print the JSON Schema of suite files or `promptci.yaml`, for editors and other tools.
+    Schema(SchemaArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).
     Completions(CompletionsArgs),
@@ -101,6 +103,14 @@ pub(crate) struct InitArgs {
     /// The project directory, created when missing.
     #[arg(default_value = ".", value_name = "DIR")]
     pub(crate) dir: PathBuf,
+}
+
+/// Options of `promptci schema`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// The kind of file.
+    #[arg(value_enum)]
+    pub(crate) kind: SchemaArg,
 }
 
 /// Options of `promptci completions`.
@@ -646,6 +656,11 @@ pub(crate) struct RegistryRecordArgs {
     /// A JSON report written by `promptci run --json`.
     #[arg(value_name = "REPORT")]
     pub(crate) report: PathBuf,
+
+    /// Record a run that did not test every case of a suite (`--filter`, `--tag`,
+    /// `--changed-since`, a shard, or skipped cases).
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
 }
 
 /// Options of `promptci registry promote`.
@@ -671,6 +686,10 @@ pub(crate) struct RegistryPromoteArgs {
     /// of another version is not silently replaced.
     #[arg(long, value_name = "VERSION|none")]
     pub(crate) expect_current: Option<String>,
+
+    /// Accept evidence from a run that did not test every case of the suite.
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
 }
 
 /// Options of `promptci registry rollback`.

@@ -6,6 +6,15 @@ use crate::provider::CacheMode;
 use crate::registry::{Bump, Status};
 use crate::results::RegressionTest;
 
+/// The kinds of file `promptci schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SchemaArg {
+    /// A suite file.
+    Suite,
+    /// `promptci.yaml`.
+    Config,
+}
+
 /// How a run uses the response cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum CacheModeArg {

@@ -200,6 +200,17 @@ pub enum RegistryErrorKind {
         /// What the evidence showed.
         detail: String,
     },
+    /// A report's run did not test every case of a suite, and partial evidence was not
+    /// allowed.
+    #[error(
+        "the run did not test every case of `{suite}` ({reason}): run the whole suite, or record it anyway with `--allow-partial`"
+    )]
+    PartialEvidence {
+        /// The suite.
+        suite: String,
+        /// What narrowed the run.
+        reason: String,
+    },
     /// The live template equals a version already registered.
     #[error(
         "the live template of `{id}` is identical to version {version} (`{content_hash}`): edit the template first, or promote {version}"

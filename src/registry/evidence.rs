@@ -85,6 +85,7 @@ pub(crate) fn evidence_from(
     } else {
         Outcome::Fail
     };
+    let partial = partial_reason(&loaded.report, skipped);
     Evidence {
         recorded_at: Timestamp::now(),
         recorded_by: recorded_by.to_owned(),
@@ -103,6 +104,7 @@ pub(crate) fn evidence_from(
         failed,
         errors,
         skipped,
+        partial,
         cases: loaded
             .report
             .cases
@@ -119,14 +121,41 @@ pub(crate) fn evidence_from(
     }
 }
 
+/// Returns why a report's run of a suite did not test every case of it, or `None` when it did.
+fn partial_reason(report: &JsonReport, skipped: u64) -> Option<String> {
+    let mut reasons: Vec<String> = report
+        .run
+        .selection
+        .iter()
+        .map(|flag| format!("`{flag}`"))
+        .collect();
+    if let Some(shard) = &report.run.shard {
+        reasons.push(format!("`--shard {}/{}`", shard.index, shard.count));
+    }
+    if skipped > 0 {
+        reasons.push(format!(
+            "{} skipped",
+            crate::util::format::plural(
+                usize::try_from(skipped).unwrap_or(usize::MAX),
+                "case",
+                "cases"
+            )
+        ));
+    }
+    (!reasons.is_empty()).then(|| reasons.join(", "))
+}
+
 /// Decides whether `version` may be promoted: `Ok` with the passing report's digest, or `Err`
 /// with what the evidence showed.
 ///
 /// # Errors
 ///
-/// Returns a short description when there is no evidence on the version's target, or the latest
-/// report on it failed.
-pub(crate) fn evidence_gate(version: &PromptVersion) -> Result<String, String> {
+/// Returns a short description when there is no evidence on the version's target, the latest
+/// report on it failed, or it ran only part of a suite and `allow_partial` is false.
+pub(crate) fn evidence_gate(
+    version: &PromptVersion,
+    allow_partial: bool,
+) -> Result<String, String> {
     let on_target: Vec<&Evidence> = version.evidence_on_target().collect();
     let Some(latest) = on_target.last() else {
         return Err(if version.evidence.is_empty() {
@@ -141,6 +170,13 @@ pub(crate) fn evidence_gate(version: &PromptVersion) -> Result<String, String> {
         .collect();
     let failed: u64 = from_latest.iter().map(|e| e.failed).sum();
     let errors: u64 = from_latest.iter().map(|e| e.errors).sum();
+    let partial = from_latest.iter().find_map(|e| e.partial.as_deref());
+    if let (Some(partial), false) = (partial, allow_partial) {
+        return Err(format!(
+            "the latest run `{}` did not run every case ({partial}); run the whole suite, or pass `--allow-partial` to accept it",
+            latest.report_digest
+        ));
+    }
     if from_latest.iter().all(|e| e.outcome == Outcome::Pass) {
         Ok(latest.report_digest.clone())
     } else {

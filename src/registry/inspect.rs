@@ -447,7 +447,8 @@ impl Registry {
                     });
                 }
                 if version.status == Status::Production
-                    && let Err(detail) = evidence_gate(version)
+                    // Whoever promoted it accepted partial evidence knowingly (`--allow-partial`).
+                    && let Err(detail) = evidence_gate(version, true)
                 {
                     problems.push(CheckProblem::ProductionWithoutEvidence {
                         id: record.id.clone(),

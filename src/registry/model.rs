@@ -206,6 +206,11 @@ pub(crate) struct Evidence {
     pub(crate) errors: u64,
     /// Cases skipped.
     pub(crate) skipped: u64,
+    /// Why the run did not test every case of the suite (`--filter`, `--tag`,
+    /// `--changed-since`, a shard, skipped cases), when it did not: such a run is evidence
+    /// only when recorded and promoted with `--allow-partial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) partial: Option<String>,
     /// Each case's id and status.
     #[serde(default)]
     pub(crate) cases: Vec<EvidenceCase>,

@@ -85,7 +85,7 @@ impl Registry {
         to: Status,
         reason: &str,
     ) -> Result<PromoteOutcome, RegistryError> {
-        self.promote_expecting(id, version, to, reason, &Expected::Any)
+        self.promote_expecting(id, version, to, reason, &Expected::Any, false)
     }
 
     /// Moves `version` of prompt `id` to `to`, archiving the version that held a staging or
@@ -106,6 +106,7 @@ impl Registry {
         to: Status,
         reason: &str,
         expected: &Expected,
+        allow_partial: bool,
     ) -> Result<PromoteOutcome, RegistryError> {
         let context = || format!("cannot promote `{id}` {version} to {to}");
         let fail = |kind| RegistryError::new(context(), kind);
@@ -124,7 +125,8 @@ impl Registry {
                 })
             })?;
         let from = record.versions[index].status;
-        let (action, evidence) = judge_promotion(&record, index, to, expected).map_err(fail)?;
+        let (action, evidence) =
+            judge_promotion(&record, index, to, expected, allow_partial).map_err(fail)?;
         let now = Timestamp::now();
         let reason = if reason.trim().is_empty() {
             format!("promoted to {to}")
@@ -177,6 +179,7 @@ fn judge_promotion(
     index: usize,
     to: Status,
     expected: &Expected,
+    allow_partial: bool,
 ) -> Result<(Action, Option<String>), RegistryErrorKind> {
     let id = record.id.as_str();
     let current = &record.versions[index];
@@ -228,7 +231,7 @@ fn judge_promotion(
         });
     }
     let evidence = if to.is_gated() {
-        Some(evidence_gate(current).map_err(no_evidence)?)
+        Some(evidence_gate(current, allow_partial).map_err(no_evidence)?)
     } else {
         None
     };
@@ -344,6 +347,7 @@ mod tests {
                 Status::Production,
                 "",
                 &Expected::Nobody,
+                false,
             )
             .expect("nobody held production");
         p.write(TEMPLATE, "edited\n");
@@ -359,6 +363,7 @@ mod tests {
                 Status::Production,
                 "",
                 &Expected::Nobody,
+                false,
             )
             .expect_err("1.0.0 holds production");
         assert!(
@@ -375,6 +380,7 @@ mod tests {
                 Status::Production,
                 "",
                 &Expected::parse("1.0.0").expect("a version"),
+                false,
             )
             .expect("1.0.0 held production as expected");
     }

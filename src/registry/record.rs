@@ -9,7 +9,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
-use super::error::RegistryError;
+use super::error::{RegistryError, RegistryErrorKind};
 use super::evidence::{evidence_from, load_report};
 use super::lifecycle::{Action, Status};
 use super::model::HistoryEntry;
@@ -57,14 +57,24 @@ pub(crate) struct RecordOutcome {
 }
 
 impl Registry {
+    /// [`record_with`](Self::record_with) refusing partial runs.
+    #[cfg(test)]
+    pub(crate) fn record(&self, report_path: &Path) -> Result<RecordOutcome, RegistryError> {
+        self.record_with(report_path, false)
+    }
+
     /// Attaches each suite of the run report at `report_path` to the version whose content hash
     /// it names; a draft that gets evidence becomes testing.
     ///
     /// # Errors
     ///
-    /// Fails when the report cannot be read or parsed, or a registry file cannot be read or
-    /// written.
-    pub(crate) fn record(&self, report_path: &Path) -> Result<RecordOutcome, RegistryError> {
+    /// Fails when the report cannot be read or parsed, a suite it would attach did not run
+    /// every case and `allow_partial` is false, or a registry file cannot be read or written.
+    pub(crate) fn record_with(
+        &self,
+        report_path: &Path,
+        allow_partial: bool,
+    ) -> Result<RecordOutcome, RegistryError> {
         let context = || {
             format!(
                 "cannot record `{}`",
@@ -116,6 +126,15 @@ impl Registry {
                 continue;
             };
             let evidence = evidence_from(&loaded, suite, hash, &author);
+            if let (Some(partial), false) = (&evidence.partial, allow_partial) {
+                return Err(RegistryError::new(
+                    context(),
+                    RegistryErrorKind::PartialEvidence {
+                        suite: suite.path.clone(),
+                        reason: partial.clone(),
+                    },
+                ));
+            }
             let version = &mut record.versions[index];
             let mut attached = AttachedEvidence {
                 id: id.clone(),

@@ -61,6 +61,11 @@ pub(crate) struct JsonRun {
     /// Which shard of a larger plan this report covers (`run --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) shard: Option<JsonShard>,
+    /// The flags that ran only some of the cases (`--filter X`, `--tag T`,
+    /// `--changed-since REF`), as written: the registry does not take such a run as evidence
+    /// for a whole suite unless told to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) selection: Vec<String>,
 }
 
 /// The shard a report covers, so `promptci merge` can check it has the whole run.
@@ -755,5 +760,7 @@ fn run_json(summary: &RunSummary<'_>) -> JsonRun {
             count: shard.shard.count,
             plan_cases: shard.plan_cases,
         }),
+        // The command line knows the flags; it fills this in.
+        selection: Vec::new(),
     }
 }

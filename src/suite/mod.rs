@@ -18,4 +18,4 @@ pub(crate) use load::{
     Case, Conversation, PromptShape, RepeatSettings, Suite, SuitePrompt, for_each_suite,
     load_suite, load_suites,
 };
-pub(crate) use model::{PromptRole, Vars};
+pub(crate) use model::{PromptRole, RawSuite, Vars};

@@ -17,80 +17,100 @@ use crate::config::RawBudget;
 pub(crate) use crate::template::Vars;
 
 /// A suite file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawSuite {
     /// The prompt under test: its registry id and template.
+    #[schemars(with = "Option<RawPrompt>")]
     pub(crate) prompt: Option<Spanned<RawPrompt>>,
     /// Variables shared by every case.
     #[serde(default)]
     pub(crate) vars: Vars,
     /// The target (from `promptci.yaml`) or targets the suite runs against.
+    #[schemars(with = "Option<TargetNames>")]
     pub(crate) target: Option<Spanned<TargetNames>>,
     /// Tags every case of the suite carries.
     #[serde(default)]
     pub(crate) tags: Vec<String>,
     /// Assertions every case must also pass.
     #[serde(default)]
+    #[schemars(with = "Vec<AssertionSpec>")]
     pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// Token and cost budgets.
+    #[schemars(with = "Option<RawBudget>")]
     pub(crate) budget: Option<Spanned<RawBudget>>,
     /// The cases.
     #[serde(default)]
+    #[schemars(with = "Vec<RawCase>")]
     pub(crate) cases: Vec<Spanned<RawCase>>,
     /// Files of further cases, one per row (relative to the suite): CSV, JSONL or YAML lists.
+    #[schemars(with = "Option<crate::assert::OneOrMany>")]
     pub(crate) cases_from: Option<Spanned<crate::assert::OneOrMany>>,
     /// Generated edge-case and injection probes.
+    #[schemars(with = "Option<super::probes::RawProbes>")]
     pub(crate) probes: Option<Spanned<super::probes::RawProbes>>,
     /// How many times every case is sent (each case may override it).
+    #[schemars(with = "Option<u32>")]
     pub(crate) repeat: Option<Spanned<u32>>,
     /// The share of attempts that must pass, from 0 to 1 (default 1).
+    #[schemars(with = "Option<f64>")]
     pub(crate) pass_rate: Option<Spanned<f64>>,
     /// The confidence of reported intervals and regression tests (default 0.95).
+    #[schemars(with = "Option<f64>")]
     pub(crate) confidence: Option<Spanned<f64>>,
     /// Stops repeating a case once its verdict can no longer change.
     pub(crate) early_stop: Option<bool>,
     /// The target that judges the suite's model-graded assertions.
+    #[schemars(with = "Option<String>")]
     pub(crate) grader: Option<Spanned<String>>,
     /// The target that embeds texts for the suite's `similar` assertions.
+    #[schemars(with = "Option<String>")]
     pub(crate) embedder: Option<Spanned<String>>,
     /// The judge prompt of `rubric` (a chat file or a Jinja file), over the built-in one.
+    #[schemars(with = "Option<String>")]
     pub(crate) rubric_template: Option<Spanned<String>>,
     /// The judge prompt of `factuality`, over the built-in one.
+    #[schemars(with = "Option<String>")]
     pub(crate) factuality_template: Option<Spanned<String>>,
     /// The judge prompt of `ab --judge`, over the built-in one.
+    #[schemars(with = "Option<String>")]
     pub(crate) pairwise_template: Option<Spanned<String>>,
     /// Calibration files and the agreement with people the suite's judges must reach.
+    #[schemars(with = "Option<RawJudgeAgreement>")]
     pub(crate) min_judge_agreement: Option<Spanned<RawJudgeAgreement>>,
 }
 
 /// `min-judge-agreement`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawJudgeAgreement {
     /// Files written by `judge calibrate --json` (relative to the suite).
     pub(crate) calibration: crate::assert::OneOrMany,
     /// The least Cohen's κ.
+    #[schemars(with = "Option<f64>")]
     pub(crate) kappa: Option<Spanned<f64>>,
     /// The least accuracy.
+    #[schemars(with = "Option<f64>")]
     pub(crate) accuracy: Option<Spanned<f64>>,
 }
 
 /// The prompt a suite tests.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawPrompt {
     /// The registry id of the prompt.
     pub(crate) id: String,
     /// The template (relative to the suite file): a Jinja text template, or a chat file
     /// (`.yaml`, `.yml`, `.json`) listing messages whose contents are templates.
+    #[schemars(with = "String")]
     pub(crate) template: Spanned<String>,
     /// Which message a text template renders: `system` (the default) or `user`.
+    #[schemars(with = "Option<PromptRole>")]
     pub(crate) role: Option<Spanned<PromptRole>>,
 }
 
 /// The message a text template renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum PromptRole {
     /// The system message, before the case's conversation.
@@ -100,10 +120,11 @@ pub(crate) enum PromptRole {
 }
 
 /// One case of a suite.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawCase {
     /// The case name, unique within its suite.
+    #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
     /// Variables for this case, over the suite's.
     #[serde(default)]
@@ -114,6 +135,7 @@ pub(crate) struct RawCase {
     pub(crate) messages: Option<Vec<RawMessage>>,
     /// The assertions the answer must pass.
     #[serde(default)]
+    #[schemars(with = "Vec<AssertionSpec>")]
     pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// Skips the case: `true` or a reason.
     pub(crate) skip: Option<Skip>,
@@ -123,17 +145,20 @@ pub(crate) struct RawCase {
     /// The answer the built-in mock target gives for this case.
     pub(crate) mock_answer: Option<String>,
     /// How many times the case is sent (over the suite's `repeat`).
+    #[schemars(with = "Option<u32>")]
     pub(crate) repeat: Option<Spanned<u32>>,
     /// The share of attempts that must pass (over the suite's `pass-rate`).
+    #[schemars(with = "Option<f64>")]
     pub(crate) pass_rate: Option<Spanned<f64>>,
     /// The confidence of the case's interval (over the suite's `confidence`).
+    #[schemars(with = "Option<f64>")]
     pub(crate) confidence: Option<Spanned<f64>>,
     /// Stops repeating once the verdict can no longer change (over the suite's).
     pub(crate) early_stop: Option<bool>,
 }
 
 /// A message of a multi-turn case.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawMessage {
     /// Who speaks.
@@ -202,6 +227,35 @@ impl<'de> Deserialize<'de> for Skip {
             }
         }
         deserializer.deserialize_any(SkipVisitor)
+    }
+}
+
+impl schemars::JsonSchema for TargetNames {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TargetNames".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A target name, or a list of at least one target name.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+impl schemars::JsonSchema for Skip {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Skip".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Skips the case: `true`, `false`, or the reason (which skips it).",
+            "type": ["boolean", "string"]
+        })
     }
 }
 

@@ -20,19 +20,24 @@ use crate::yaml::span_start;
 const MAX_INPUT_TOKENS_LIMIT: u64 = 1_000_000;
 
 /// The `probes:` section as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RawProbes {
     /// Edge-case families: `all` or a list.
+    #[schemars(with = "Option<FamilySelection>")]
     pub(crate) edge_cases: Option<Spanned<FamilySelection>>,
     /// Injection families: `all` or a list.
+    #[schemars(with = "Option<FamilySelection>")]
     pub(crate) injection: Option<Spanned<FamilySelection>>,
     /// Template variables that carry untrusted data (indirect injection goes through them).
+    #[schemars(with = "Option<Vec<String>>")]
     pub(crate) untrusted_vars: Option<Spanned<Vec<Spanned<String>>>>,
     /// Assertions every probe answer must also pass.
     #[serde(default)]
+    #[schemars(with = "Vec<AssertionSpec>")]
     pub(crate) assert: Vec<Spanned<AssertionSpec>>,
     /// The size of the max-length probe, in tokens (default 4,000).
+    #[schemars(with = "Option<u64>")]
     pub(crate) max_input_tokens: Option<Spanned<u64>>,
     /// Whether to plant a canary in the system prompt of probe cases (default true).
     pub(crate) canary: Option<bool>,
@@ -71,6 +76,22 @@ impl<'de> Deserialize<'de> for FamilySelection {
             }
         }
         deserializer.deserialize_any(SelectionVisitor)
+    }
+}
+
+impl schemars::JsonSchema for FamilySelection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FamilySelection".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`all`, or a list of probe families (`promptci probes list` names them).",
+            "anyOf": [
+                { "const": "all" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
     }
 }
 

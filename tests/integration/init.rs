@@ -33,6 +33,25 @@ fn init_then_run_passes_offline_in_an_empty_repository() {
     assert_eq!(report["summary"]["total"], 3, "{report}");
     assert_eq!(report["summary"]["passed"], 3, "{report}");
 
+    // The YAML files name their schema for editors, and the schema is one the repository has.
+    for (file, schema) in [
+        ("promptci.yaml", "schemas/config.schema.json"),
+        ("suites/example/example.yaml", "schemas/suite.schema.json"),
+    ] {
+        let text = std::fs::read_to_string(project.path(file)).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with("# yaml-language-server: $schema=https://")
+                && first.ends_with(schema),
+            "{file}: {first}"
+        );
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(schema)
+                .is_file()
+        );
+    }
+
     let workflow = std::fs::read_to_string(project.path(".github/workflows/promptci.yml")).unwrap();
     assert!(
         workflow.contains("permissions:\n  contents: read"),

@@ -30,6 +30,7 @@ mod record_replay;
 mod registry;
 mod regression;
 mod resilience;
+mod schemas;
 mod security;
 mod streaming;
 mod targets;

@@ -941,7 +941,6 @@ fn templates_linked_outside_the_repository_are_refused() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "not fixed yet"]
 fn partial_runs_are_not_evidence_unless_allowed() {
     let suite = "prompt:\n  id: bot\n  template: system.j2\ncases:\n  - name: hi\n    user: Hi\n    assert: [{ icontains: hello }]\n    mock-answer: Hello!\n  - name: bye\n    user: Bye\n    assert: [{ icontains: bye }]\n    mock-answer: Bye!\n";
     let project = Project::new()

@@ -42,7 +42,17 @@ pub(crate) const CATEGORIES: [Category; 5] = [
 ];
 
 /// How a submitted answer's facts relate to the reference's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Category {
     /// Some of the reference's facts, consistent with it, nothing more.

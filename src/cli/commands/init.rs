@@ -32,15 +32,26 @@ pub(crate) struct StarterFile {
 /// Returns the files of the starter project.
 #[must_use]
 pub(crate) fn starter_files() -> Vec<StarterFile> {
-    let action = format!("{REPOSITORY}@v{}", env!("CARGO_PKG_VERSION"));
+    let version = env!("CARGO_PKG_VERSION");
+    let action = format!("{REPOSITORY}@v{version}");
+    // Editors with the YAML language server (VS Code's YAML extension, Neovim, Helix, Zed)
+    // complete and check a file whose first line names its schema.
+    let with_schema = |schema: &str, text: &str| {
+        format!(
+            "# yaml-language-server: $schema=https://raw.githubusercontent.com/{REPOSITORY}/v{version}/schemas/{schema}\n{text}"
+        )
+    };
     vec![
         StarterFile {
             path: "promptci.yaml",
-            text: include_str!("init_files/promptci.yaml").to_owned(),
+            text: with_schema(
+                "config.schema.json",
+                include_str!("init_files/promptci.yaml"),
+            ),
         },
         StarterFile {
             path: "suites/example/example.yaml",
-            text: include_str!("init_files/example.yaml").to_owned(),
+            text: with_schema("suite.schema.json", include_str!("init_files/example.yaml")),
         },
         StarterFile {
             path: "suites/example/system.j2",
@@ -124,5 +135,26 @@ mod tests {
         let expected = format!("uses: {REPOSITORY}@v{}\n", env!("CARGO_PKG_VERSION"));
         assert!(workflow.text.contains(&expected), "{}", workflow.text);
         assert!(!workflow.text.contains("{action}"));
+    }
+
+    #[test]
+    fn yaml_files_name_their_schema_of_this_release_on_the_first_line() {
+        let files = starter_files();
+        let first_line = |path: &str| {
+            let file = files.iter().find(|file| file.path == path).unwrap();
+            file.text.lines().next().unwrap().to_owned()
+        };
+        let prefix = format!(
+            "# yaml-language-server: $schema=https://raw.githubusercontent.com/{REPOSITORY}/v{}/schemas/",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(
+            first_line("promptci.yaml"),
+            format!("{prefix}config.schema.json")
+        );
+        assert_eq!(
+            first_line("suites/example/example.yaml"),
+            format!("{prefix}suite.schema.json")
+        );
     }
 }

@@ -17,5 +17,6 @@ pub(crate) mod registry;
 pub(crate) mod render;
 pub(crate) mod report;
 pub(crate) mod run;
+pub(crate) mod schema;
 pub(crate) mod tokens;
 pub(crate) mod trend;

@@ -39,9 +39,12 @@ pub(crate) fn run(args: &RegistryArgs, config: &Config, cwd: &Path) -> Result<i3
     match &args.command {
         RegistryCommand::Status(output) => status(registry, output.json),
         RegistryCommand::New(new_args) => new(registry, new_args, config, cwd),
-        RegistryCommand::Record(record_args) => {
-            record(registry, &cwd.join(&record_args.report)).map_err(mapped)
-        }
+        RegistryCommand::Record(record_args) => record(
+            registry,
+            &cwd.join(&record_args.report),
+            record_args.allow_partial,
+        )
+        .map_err(mapped),
         RegistryCommand::Promote(promote_args) => promote(registry, promote_args),
         RegistryCommand::Rollback(rollback_args) => rollback(registry, rollback_args),
         RegistryCommand::History(history_args) => {
@@ -222,8 +225,8 @@ fn suite_for<'s>(suites: &'s [Suite], id: &str, root: &Path) -> Result<&'s Suite
     Ok(first)
 }
 
-fn record(registry: &Registry, report: &Path) -> Result<i32, RegistryError> {
-    let outcome = registry.record(report)?;
+fn record(registry: &Registry, report: &Path, allow_partial: bool) -> Result<i32, RegistryError> {
+    let outcome = registry.record_with(report, allow_partial)?;
     let mut out = stdout();
     for attached in outcome.attached.iter().chain(&outcome.already_recorded) {
         let already = if outcome.already_recorded.contains(attached) {
@@ -282,7 +285,14 @@ fn promote(registry: &Registry, args: &RegistryPromoteArgs) -> Result<i32, Error
         })?,
     };
     let to = Status::from(args.to);
-    match registry.promote_expecting(&args.id, &version, to, &args.reason, &expected) {
+    match registry.promote_expecting(
+        &args.id,
+        &version,
+        to,
+        &args.reason,
+        &expected,
+        args.allow_partial,
+    ) {
         Ok(outcome) => {
             let mut out = stdout();
             let _ = writeln!(

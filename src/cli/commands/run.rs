@@ -181,6 +181,7 @@ fn gate(
 ) -> Gated {
     let budgets = crate::decide::check_budgets(summary.plan, tokens);
     let mut report = JsonReport::from_summary(summary, payloads);
+    report.run.selection = selection_flags(&args.select);
     crate::decide::annotate(&mut report, tokens, &budgets);
     let confidence = report_confidence(&report);
     crate::results::summarise_targets(&mut report, confidence);
@@ -211,6 +212,23 @@ fn gate(
         budgets,
         verdict,
     }
+}
+
+/// Returns the flags that ran only some cases, as written, for the report.
+fn selection_flags(select: &crate::cli::args::SelectArgs) -> Vec<String> {
+    let mut flags: Vec<String> = select
+        .filter
+        .iter()
+        .map(|pattern| format!("--filter {pattern}"))
+        .collect();
+    flags.extend(select.tag.iter().map(|tag| format!("--tag {tag}")));
+    flags.extend(
+        select
+            .changed_since
+            .iter()
+            .map(|reference| format!("--changed-since {reference}")),
+    );
+    flags
 }
 
 /// Returns the HTML report of the run, with the messages each case sent.
