@@ -181,7 +181,7 @@ impl Lane {
         };
         // Judged before the place is freed, so no request starts on a breaker about to open.
         self.breaker.record(&result);
-        self.in_flight.record(&result);
+        self.in_flight.record(&place, &result);
         drop(place);
         result
     }

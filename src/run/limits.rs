@@ -69,6 +69,11 @@ pub(crate) fn estimate_tokens(request: &ChatRequest<'_>, max_tokens: Option<u32>
 
 /// An in-flight limit that adapts to the endpoint: a 429 halves it (down to 1), and each
 /// `limit` successes in a row raise it by one, back up to the target's `concurrency`.
+///
+/// A burst of 429s answering requests that were all sent before the last halving is one sign
+/// of overload, not one per request: only a 429 to a request sent since then halves again.
+/// Otherwise a window of four throttled requests cut four places to one, and a single slow
+/// request then held the only place while every other case waited.
 #[derive(Debug, Clone)]
 pub(crate) struct AdaptiveLimit {
     inner: Arc<Inner>,
@@ -89,6 +94,9 @@ struct State {
     debt: usize,
     /// Successes since the limit last changed.
     successes: usize,
+    /// How many times the limit was halved: a place taken before the latest halving carries
+    /// an older number, and its 429 is part of the overload already answered.
+    halvings: u64,
 }
 
 /// One request's place in flight; returned on drop.
@@ -96,6 +104,8 @@ struct State {
 pub(crate) struct InFlight {
     permit: Option<OwnedSemaphorePermit>,
     inner: Arc<Inner>,
+    /// The limit's `halvings` when this place was taken.
+    halvings: u64,
 }
 
 impl AdaptiveLimit {
@@ -110,6 +120,7 @@ impl AdaptiveLimit {
                     limit: max,
                     debt: 0,
                     successes: 0,
+                    halvings: 0,
                 }),
             }),
         }
@@ -124,6 +135,7 @@ impl AdaptiveLimit {
         InFlight {
             permit: Some(permit),
             inner: Arc::clone(&self.inner),
+            halvings: self.inner.lock().halvings,
         }
     }
 
@@ -133,19 +145,23 @@ impl AdaptiveLimit {
         self.inner.lock().limit
     }
 
-    /// Adapts the limit to the outcome of a request.
-    pub(crate) fn record<T>(&self, result: &Result<T, ProviderError>) {
+    /// Adapts the limit to the outcome of the request sent in `place`.
+    pub(crate) fn record<T>(&self, place: &InFlight, result: &Result<T, ProviderError>) {
         match result {
             Ok(_) => self.succeeded(),
             Err(error) if error.kind == ProviderErrorKind::Http && error.status == Some(429) => {
-                self.throttled();
+                self.throttled(place.halvings);
             }
             Err(_) => {}
         }
     }
 
-    fn throttled(&self) {
+    fn throttled(&self, sent_after: u64) {
         let mut state = self.inner.lock();
+        if sent_after < state.halvings {
+            return;
+        }
+        state.halvings += 1;
         let shrink = state.limit - (state.limit / 2).max(1);
         state.limit -= shrink;
         state.successes = 0;
@@ -214,25 +230,38 @@ mod tests {
     async fn throttling_halves_in_flight_and_successes_recover_it() {
         let limit = AdaptiveLimit::new(8);
         let held: Vec<InFlight> = futures::future::join_all((0..8).map(|_| limit.acquire())).await;
-        limit.record(&throttle());
+        limit.record(&held[0], &throttle());
         assert_eq!(limit.current(), 4);
-        limit.record(&throttle());
-        assert_eq!(limit.current(), 2);
+        // The rest of the window was sent before the halving: the same overload.
+        for place in &held[1..] {
+            limit.record(place, &throttle());
+        }
+        assert_eq!(limit.current(), 4);
         drop(held);
-        // Only two places are left after the in-flight requests came back.
+        // Only four places are left after the in-flight requests came back.
+        assert_eq!(limit.inner.semaphore.available_permits(), 4);
+        let place = limit.acquire().await;
+        limit.record(&place, &throttle());
+        assert_eq!(limit.current(), 2);
+        drop(place);
         assert_eq!(limit.inner.semaphore.available_permits(), 2);
         for _ in 0..5 {
-            limit.record(&throttle());
+            let place = limit.acquire().await;
+            limit.record(&place, &throttle());
         }
         assert_eq!(limit.current(), 1, "never below one");
+        let place = limit.acquire().await;
         for _ in 0..1 + 2 + 3 {
-            limit.record(&success());
+            limit.record(&place, &success());
         }
+        drop(place);
         assert_eq!(limit.current(), 4);
         assert_eq!(limit.inner.semaphore.available_permits(), 4);
+        let place = limit.acquire().await;
         for _ in 0..100 {
-            limit.record(&success());
+            limit.record(&place, &success());
         }
+        drop(place);
         assert_eq!(
             limit.current(),
             8,

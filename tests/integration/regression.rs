@@ -279,7 +279,6 @@ fn base_url_flag_is_validated_like_the_config() {
 }
 
 #[test]
-#[ignore = "not fixed yet"]
 fn requests_keep_flowing_while_one_hangs_after_a_burst_of_429s() {
     // The first four requests (one full window of the target's four places) are throttled
     // together; the next one hangs until the client's timeout. Four 429s from one window are one sign of
