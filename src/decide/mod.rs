@@ -21,7 +21,7 @@ pub(crate) use accounting::{
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{
-    SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
+    SuiteBudget, check_budgets, check_prompt_budgets, over_budget, validate_prices,
 };
 pub(crate) use pairwise::{JudgeComparison, JudgedPair, PairOutcome, compare_pairs};
 pub(crate) use policy::PairedExact;

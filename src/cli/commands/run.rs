@@ -142,7 +142,18 @@ fn count_budgeted_prompts(plan: &mut TestPlan) -> (Option<Vec<u64>>, usize) {
         crate::decide::has_prompt_budget(plan).then(|| crate::decide::count_prompts(plan));
     let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
         let prompt_budgets = crate::decide::check_prompt_budgets(plan, tokens);
-        crate::decide::hold_back_over_budget(plan, &prompt_budgets)
+        let mut held = 0;
+        for (suite, reason) in crate::decide::over_budget(&prompt_budgets) {
+            for case in plan
+                .cases
+                .iter_mut()
+                .filter(|case| case.suite == suite && case.skip.is_none())
+            {
+                case.skip = Some(reason.clone());
+                held += 1;
+            }
+        }
+        held
     });
     (prompt_tokens, held_back)
 }
