@@ -106,13 +106,10 @@ pub(crate) fn run(
             .as_deref()
             .map(|path| (path, html_report(&messages, report, &gated.verdict))),
         &mut console,
+        &config.root,
         cwd,
     )?;
-    if let Some(failure) = cache.as_deref().and_then(ResponseCache::write_failure) {
-        console.note(&format!(
-            "warning: answers could not be cached ({failure}); the next run will ask again"
-        ));
-    }
+    note_cache_failure(&mut console, cache.as_deref());
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
         console.note(&write_recording(dir, recorder, cwd)?);
     }
@@ -146,6 +143,15 @@ fn announce<W: Write>(
         console.note(&format!(
             "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
             plural(held_back, "case", "cases")
+        ));
+    }
+}
+
+/// Warns when answers could not be written to the cache: the run stands, the next one pays.
+fn note_cache_failure<W: Write>(console: &mut ConsoleReporter<W>, cache: Option<&ResponseCache>) {
+    if let Some(failure) = cache.and_then(ResponseCache::write_failure) {
+        console.note(&format!(
+            "warning: answers could not be cached ({failure}); the next run will ask again"
         ));
     }
 }
@@ -373,13 +379,15 @@ fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonRepor
 }
 
 /// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
-/// had probes) and returns them as (GitHub output name, displayed path) pairs.
+/// had probes) and returns them as (GitHub output name, displayed path) pairs. `project_root`
+/// places JUnit's file paths in the repository.
 fn write_reports<W: Write>(
     report: &JsonReport,
     json_path: Option<&Path>,
     junit_path: Option<&Path>,
     html: Option<(&Path, Vec<u8>)>,
     console: &mut ConsoleReporter<W>,
+    project_root: &Path,
     cwd: &Path,
 ) -> Result<Vec<(&'static str, String)>, Error> {
     let mut written = Vec::new();
@@ -389,7 +397,8 @@ fn write_reports<W: Write>(
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = junit_path {
-        crate::util::file::write_atomic_with(path, |out| junit::write(report, out))
+        let prefix = crate::cli::support::path_prefix(project_root);
+        crate::util::file::write_atomic_with(path, |out| junit::write(report, &prefix, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
