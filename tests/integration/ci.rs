@@ -149,6 +149,41 @@ fn junit_file_paths_start_at_the_repository_root_like_annotations() {
 }
 
 #[test]
+fn the_step_summary_lists_flaky_and_skipped_cases() {
+    // Every other attempt of a case is answered wrongly, so its attempts disagree.
+    let server = MockServer::per_case(|_, attempt| {
+        Reply::answer(if attempt % 2 == 0 { "yes" } else { "no" })
+    });
+    let project = Project::new().file(
+        "suites/s.yaml",
+        "cases:\n  - name: wobbly\n    user: wobbly\n    repeat: 4\n    pass-rate: 0.5\n    assert:\n      - contains: 'yes'\n  - name: later\n    skip: waits for the new policy\n    user: later\n",
+    );
+    let mut command = project.command(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--github",
+        "always",
+    ]);
+    command.env("GITHUB_STEP_SUMMARY", project.path("summary.md"));
+    let run = project.finish(command.output().unwrap());
+    run.code(0);
+    let summary = run.read("summary.md");
+    assert!(
+        summary.contains("### Flaky: 1 case (attempts disagreed)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| `wobbly` | suites/s.yaml:2 | passed | 2/4 (50%, required 50%) |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("### Skipped: 1 case\n\n| case | where | reason |\n|---|---|---|\n| `later` | suites/s.yaml:8 | waits for the new policy |\n"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn outside_github_actions_nothing_github_is_printed() {
     let server = refund_server();
     let run = Project::new()
