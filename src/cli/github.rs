@@ -5,12 +5,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::support::workflow_commands;
+use super::support::{path_prefix, workflow_commands};
 use super::value_enums::GithubArg;
 use crate::error::Error;
 use crate::report::github::{GithubReport, outputs};
 use crate::results::JsonReport;
-use crate::util::git::git_stdout;
 
 /// Returns whether GitHub output is wanted.
 pub(crate) fn is_enabled(mode: GithubArg) -> bool {
@@ -105,22 +104,4 @@ fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
-}
-
-/// Returns where the project root is inside the repository (`app/` or empty), because GitHub
-/// resolves annotation paths from the repository root while reports use the project root.
-fn path_prefix(project_root: &Path) -> String {
-    let repository = env_path("GITHUB_WORKSPACE")
-        .or_else(|| git_stdout(project_root, &["rev-parse", "--show-toplevel"]).map(PathBuf::from));
-    let Some(repository) = repository else {
-        return String::new();
-    };
-    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    let root = canonical(project_root);
-    match root.strip_prefix(canonical(&repository)) {
-        Ok(relative) if !relative.as_os_str().is_empty() => {
-            format!("{}/", relative.to_string_lossy().replace('\\', "/"))
-        }
-        _ => String::new(),
-    }
 }

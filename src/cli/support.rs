@@ -1,6 +1,6 @@
 //! Steps several commands share: building the plan for a selection, checking output paths
-//! before a run, reading a JSON report back, building providers, and the registry's
-//! governance check and error mapping. Commands call these, never each other.
+//! before a run, reading a JSON report back, building providers, the registry's governance
+//! check and error mapping, and where the project sits in its repository. Commands call these, never each other.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use crate::registry::{
 use crate::results::JsonReport;
 use crate::suite::Suite;
 use crate::util::format::plural;
+use crate::util::git::git_stdout;
 use crate::util::path::display_path;
 
 /// Returns a locked stdout for command output; under GitHub Actions no line of it can be a
@@ -596,6 +597,27 @@ pub(crate) fn check_run_numbers(concurrency: usize, confidence: f64) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// Returns where the project root is inside the repository (`app/` or empty): reports keep
+/// paths from the project root, while GitHub annotations and JUnit readers resolve `file`
+/// paths from the repository root, so both are written with this prefix.
+pub(crate) fn path_prefix(project_root: &Path) -> String {
+    let repository = std::env::var_os("GITHUB_WORKSPACE")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| git_stdout(project_root, &["rev-parse", "--show-toplevel"]).map(PathBuf::from));
+    let Some(repository) = repository else {
+        return String::new();
+    };
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let root = canonical(project_root);
+    match root.strip_prefix(canonical(&repository)) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.to_string_lossy().replace('\\', "/"))
+        }
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! GitHub Actions output: workflow-command annotations, the Markdown step summary, and step
 //! outputs, all built from a [`JsonReport`].
 //!
-//! The main type is [`GithubReport`]. The summary also lists budget overruns and, with a
+//! The main type is [`GithubReport`]. The summary also lists flaky and skipped cases, budget
+//! overruns and, with a
 //! baseline, the comparison as `promptci diff --markdown` renders it. Every function here is
 //! pure: it returns the text, and the command line appends it to the files GitHub names
 //! (`$GITHUB_STEP_SUMMARY`, `$GITHUB_OUTPUT`). Escaping follows GitHub's toolkit (`@actions/core`, `command.ts`):
@@ -11,8 +12,8 @@ use std::fmt::Write as _;
 
 use crate::error::Error;
 use crate::results::CaseStatus;
-use crate::results::{JsonCase, JsonReport};
-use crate::util::format::plural;
+use crate::results::{Flakiness, JsonCase, JsonRepeat, JsonReport};
+use crate::util::format::{percent, plural};
 
 /// The most rows the step summary's tables show; GitHub caps a step summary at 1 MiB.
 pub(crate) const SUMMARY_ROW_LIMIT: usize = 100;
@@ -69,8 +70,8 @@ impl GithubReport<'_> {
         out
     }
 
-    /// Returns the Markdown step summary: totals, the failed cases with their reasons, and the
-    /// errored cases.
+    /// Returns the Markdown step summary: totals, the failed cases with their reasons, the
+    /// errored cases, the flaky cases with their pass counts, and the skipped cases with why.
     #[must_use]
     pub(crate) fn step_summary(&self) -> String {
         let report = self.report;
@@ -117,6 +118,8 @@ impl GithubReport<'_> {
         self.html_line(&mut out);
         self.failed_table(&mut out);
         self.errored_table(&mut out);
+        self.flaky_table(&mut out);
+        self.skipped_table(&mut out);
         self.budget_table(&mut out);
         if let Some(comparison) = &report.baseline {
             out.push('\n');
@@ -232,6 +235,76 @@ impl GithubReport<'_> {
             );
         }
         more_rows(out, errored.len());
+    }
+
+    /// Lists repeated cases whose attempts disagreed, whatever their verdict: a flaky case
+    /// that passed this time is the one most likely to fail the next pull request.
+    fn flaky_table(&self, out: &mut String) {
+        let flaky: Vec<(&JsonCase, &JsonRepeat)> = self
+            .report
+            .cases
+            .iter()
+            .filter_map(|case| {
+                let repeat = case.repeat.as_ref()?;
+                (repeat.classification == Some(Flakiness::Flaky)).then_some((case, repeat))
+            })
+            .collect();
+        if flaky.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\n### Flaky: {} (attempts disagreed)\n",
+            plural(flaky.len(), "case", "cases")
+        );
+        out.push_str(
+            "| case | where | verdict | attempts passed | interval |\n|---|---|---|---|---|\n",
+        );
+        for (case, repeat) in flaky.iter().take(SUMMARY_ROW_LIMIT) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}{}:{} | {} | {}/{} ({}, required {}) | {}–{} at {} |",
+                cell(&case.name),
+                cell(self.path_prefix),
+                cell(case.file()),
+                case.line,
+                case.status.as_str(),
+                repeat.passed,
+                repeat.passed + repeat.failed,
+                percent(repeat.rate),
+                percent(repeat.required_rate),
+                percent(repeat.interval.low),
+                percent(repeat.interval.high),
+                percent(repeat.confidence),
+            );
+        }
+        more_rows(out, flaky.len());
+    }
+
+    /// Lists skipped cases with their reasons, so a skip cannot hide in a green check.
+    fn skipped_table(&self, out: &mut String) {
+        let skipped: Vec<&JsonCase> = self.cases_with(CaseStatus::Skipped).collect();
+        if skipped.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "\n### Skipped: {}\n",
+            plural(skipped.len(), "case", "cases")
+        );
+        out.push_str("| case | where | reason |\n|---|---|---|\n");
+        for case in skipped.iter().take(SUMMARY_ROW_LIMIT) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}{}:{} | {} |",
+                cell(&case.name),
+                cell(self.path_prefix),
+                cell(case.file()),
+                case.line,
+                case.skip_reason.as_deref().map(cell).unwrap_or_default(),
+            );
+        }
+        more_rows(out, skipped.len());
     }
 
     fn cases_with(&self, status: CaseStatus) -> impl Iterator<Item = &JsonCase> {
@@ -563,6 +636,99 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("### Errors"), "{text}");
+    }
+
+    fn flaky(id: &str, line: usize, status: CaseStatus, passed: u32, failed: u32) -> JsonCase {
+        let mut case = case(id, line, status);
+        case.repeat = Some(serde_json::from_value(serde_json::json!({
+            "planned": passed + failed, "sent": passed + failed, "passed": passed,
+            "failed": failed, "errors": 0,
+            "rate": f64::from(passed) / f64::from(passed + failed), "required_rate": 0.8,
+            "confidence": 0.95, "interval": {"low": 0.3, "high": 0.9},
+            "classification": if passed == 0 { "always-fail" } else if failed == 0 { "always-pass" } else { "flaky" },
+        })).unwrap());
+        case
+    }
+
+    fn summary_of(report: &JsonReport) -> String {
+        GithubReport {
+            report,
+            path_prefix: "app/",
+            gate_passed: true,
+            html_report: None,
+            run_url: None,
+        }
+        .step_summary()
+    }
+
+    #[test]
+    fn summary_lists_flaky_cases_with_pass_counts_whatever_their_verdict() {
+        let report = report(vec![
+            flaky("suites/a.yaml::steady", 3, CaseStatus::Passed, 5, 0),
+            flaky("suites/a.yaml::wobbly", 8, CaseStatus::Passed, 4, 1),
+            flaky("suites/a.yaml::shaky", 12, CaseStatus::Failed, 2, 3),
+        ]);
+        let text = summary_of(&report);
+        assert!(
+            text.contains(
+                "### Flaky: 2 cases (attempts disagreed)\n\n\
+                 | case | where | verdict | attempts passed | interval |\n\
+                 |---|---|---|---|---|\n\
+                 | `wobbly` | app/suites/a.yaml:8 | passed | 4/5 (80%, required 80%) | 30%–90% at 95% |\n\
+                 | `shaky` | app/suites/a.yaml:12 | failed | 2/5 (40%, required 80%) | 30%–90% at 95% |\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("steady"), "{text}");
+    }
+
+    #[test]
+    fn summary_lists_skipped_cases_with_their_reasons() {
+        let mut skipped = case("suites/a.yaml::later", 4, CaseStatus::Skipped);
+        skipped.skip_reason = Some("waits for | the fix".to_owned());
+        let unexplained = case("suites/a.yaml::quiet", 9, CaseStatus::Skipped);
+        let report = report(vec![
+            case("suites/a.yaml::ok", 2, CaseStatus::Passed),
+            skipped,
+            unexplained,
+        ]);
+        let text = summary_of(&report);
+        assert!(
+            text.contains(
+                "### Skipped: 2 cases\n\n\
+                 | case | where | reason |\n\
+                 |---|---|---|\n\
+                 | `later` | app/suites/a.yaml:4 | waits for \\| the fix |\n\
+                 | `quiet` | app/suites/a.yaml:9 |  |\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("### Flaky"), "{text}");
+    }
+
+    #[test]
+    fn summary_tables_stop_at_the_row_limit() {
+        let cases = (0..SUMMARY_ROW_LIMIT + 3)
+            .flat_map(|n| {
+                [
+                    case(&format!("s.yaml::skip{n}"), n, CaseStatus::Skipped),
+                    flaky(&format!("s.yaml::flaky{n}"), n, CaseStatus::Passed, 3, 1),
+                ]
+            })
+            .collect();
+        let text = summary_of(&report(cases));
+        assert_eq!(text.matches("| `skip").count(), SUMMARY_ROW_LIMIT, "{text}");
+        assert_eq!(
+            text.matches("| `flaky").count(),
+            SUMMARY_ROW_LIMIT,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("…and 3 more (see the JSON or JUnit report)")
+                .count(),
+            2,
+            "{text}"
+        );
     }
 
     #[test]

@@ -63,8 +63,14 @@ fn add_judge_evidence(test_case: &mut TestCase, case: &JsonCase) {
 pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
 /// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`. The JSON report
-/// is the single source, so a merged report's JUnit equals a single run's.
-pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+/// is the single source, so a merged report's JUnit equals a single run's. `path_prefix` (`app/`
+/// or empty) goes before every file path, because JUnit readers resolve them from the
+/// repository root while the report's paths start at the project root.
+pub(crate) fn write(
+    json: &JsonReport,
+    path_prefix: &str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut report = Report::new("promptci");
     report.set_time(Duration::from_millis(json.run.duration_ms));
     let entries: Vec<(&str, &str)> = json
@@ -89,7 +95,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
                 status.set_message(reasons.join("; "));
                 status.set_type("assertion");
                 status.set_description(format!(
-                    "{}:{}\n{}\n\nanswer:\n{}",
+                    "{path_prefix}{}:{}\n{}\n\nanswer:\n{}",
                     case.file(),
                     case.line,
                     reasons
@@ -106,7 +112,7 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
                 if let Some(error) = &case.error {
                     status.set_message(error.message.as_str());
                     status.set_type(error_type(error));
-                    status.set_description(error_description(case, error));
+                    status.set_description(error_description(case, error, path_prefix));
                 }
                 status
             }
@@ -132,7 +138,10 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
             test_case.set_time(Duration::from_millis(latency));
         }
         add_judge_evidence(&mut test_case, case);
-        test_case.extra.insert("file".into(), case.file().into());
+        test_case.extra.insert(
+            "file".into(),
+            format!("{path_prefix}{}", case.file()).into(),
+        );
         test_case
             .extra
             .insert("line".into(), case.line.to_string().into());
@@ -151,15 +160,24 @@ pub(crate) fn write(json: &JsonReport, out: &mut dyn std::io::Write) -> std::io:
         }
         suites[index].add_test_case(test_case);
     }
-    add_budget_cases(&mut suites, json);
+    add_budget_cases(&mut suites, json, path_prefix);
     report.add_test_suites(suites);
     // quick-junit ends the document with a newline itself.
     report.serialize(&mut *out).map_err(std::io::Error::other)
 }
 
 /// Says where the case is, what failed, and what retrying cost.
-fn error_description(case: &JsonCase, error: &crate::results::CaseError) -> String {
-    let mut text = format!("{}:{}\n{}", case.file(), case.line, error.message);
+fn error_description(
+    case: &JsonCase,
+    error: &crate::results::CaseError,
+    path_prefix: &str,
+) -> String {
+    let mut text = format!(
+        "{path_prefix}{}:{}\n{}",
+        case.file(),
+        case.line,
+        error.message
+    );
     if case.retries > 0 {
         text.push_str(&format!(
             "\ngave up after {} ({}), waited {:.1} s",
@@ -199,18 +217,19 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
 
 /// Adds a `budget` testcase to each suite that sets budgets (suites come first, in report
 /// order).
-fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport) {
+fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport, path_prefix: &str) {
     for (suite, entry) in suites.iter_mut().zip(&json.suites) {
         if !entry.budgets.is_empty() {
             let classname = suite.name.to_string();
-            suite.add_test_case(budget_case(&entry.path, &classname, &entry.budgets));
+            let file = format!("{path_prefix}{}", entry.path);
+            suite.add_test_case(budget_case(&file, &classname, &entry.budgets));
         }
     }
 }
 
 /// Returns the testcase that reports a suite's budgets: a `<failure>` naming every limit over
-/// budget, with the numbers.
-fn budget_case(suite: &str, classname: &str, checks: &[BudgetCheck]) -> TestCase {
+/// budget, with the numbers. `file` is the suite's path from the repository root.
+fn budget_case(file: &str, classname: &str, checks: &[BudgetCheck]) -> TestCase {
     let overruns: Vec<String> = checks
         .iter()
         .filter(|check| !check.passed)
@@ -245,7 +264,7 @@ fn budget_case(suite: &str, classname: &str, checks: &[BudgetCheck]) -> TestCase
     let mut test_case = TestCase::new(BUDGET_TESTCASE, status);
     test_case.set_classname(classname);
     test_case.set_assertions(checks.len());
-    test_case.extra.insert("file".into(), suite.into());
+    test_case.extra.insert("file".into(), file.into());
     test_case
 }
 

@@ -85,6 +85,104 @@ fn github_actions_gets_escaped_annotations_a_summary_and_outputs() {
     );
 }
 
+/// Returns the `file` attribute of every JUnit testcase, in order.
+fn junit_files(xml: &str) -> Vec<String> {
+    roxmltree::Document::parse(xml)
+        .unwrap()
+        .descendants()
+        .filter(|node| node.has_tag_name("testcase"))
+        .map(|node| node.attribute("file").unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn junit_file_paths_start_at_the_repository_root_like_annotations() {
+    let server = refund_server();
+    // The project lives in `app/` of a git repository and runs from there, outside Actions:
+    // the repository comes from git, and both formats name files from its root.
+    let project = Project::new()
+        .file("app/promptci.yaml", "targets: {}\n")
+        .file("app/suites/support.yaml", SUPPORT)
+        .file("app/suites/system.j2", "You help customers.");
+    git(&project, &["init", "-q", "-b", "main"]);
+    let in_app = |args: &[&str]| {
+        let mut command = project.command(args);
+        command
+            .current_dir(project.path("app"))
+            .env_remove("GITHUB_WORKSPACE");
+        project.finish(command.output().unwrap())
+    };
+    let run = in_app(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--junit",
+        "out/r.xml",
+        "--json",
+        "out/r.json",
+        "--github",
+        "always",
+    ]);
+    run.code(1);
+    assert_eq!(
+        junit_files(&run.read("app/out/r.xml")),
+        ["app/suites/support.yaml", "app/suites/support.yaml"]
+    );
+    assert!(
+        run.stdout
+            .contains("::error file=app/suites/support.yaml,line=9,"),
+        "{}",
+        run.stdout
+    );
+    // The JSON report keeps paths from the project root: it is the project's, wherever it sits.
+    assert_eq!(
+        run.json("app/out/r.json")["cases"][0]["suite"],
+        "suites/support.yaml"
+    );
+    let merged = in_app(&["merge", "out/r.json", "--junit", "out/merged.xml"]);
+    merged.code(1);
+    assert_eq!(
+        merged.read("app/out/merged.xml"),
+        run.read("app/out/r.xml"),
+        "a merged report's JUnit equals the run's"
+    );
+}
+
+#[test]
+fn the_step_summary_lists_flaky_and_skipped_cases() {
+    // Every other attempt of a case is answered wrongly, so its attempts disagree.
+    let server = MockServer::per_case(|_, attempt| {
+        Reply::answer(if attempt % 2 == 0 { "yes" } else { "no" })
+    });
+    let project = Project::new().file(
+        "suites/s.yaml",
+        "cases:\n  - name: wobbly\n    user: wobbly\n    repeat: 4\n    pass-rate: 0.5\n    assert:\n      - contains: 'yes'\n  - name: later\n    skip: waits for the new policy\n    user: later\n",
+    );
+    let mut command = project.command(&[
+        "run",
+        "--base-url",
+        &server.base_url(),
+        "--github",
+        "always",
+    ]);
+    command.env("GITHUB_STEP_SUMMARY", project.path("summary.md"));
+    let run = project.finish(command.output().unwrap());
+    run.code(0);
+    let summary = run.read("summary.md");
+    assert!(
+        summary.contains("### Flaky: 1 case (attempts disagreed)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| `wobbly` | suites/s.yaml:2 | passed | 2/4 (50%, required 50%) |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("### Skipped: 1 case\n\n| case | where | reason |\n|---|---|---|\n| `later` | suites/s.yaml:8 | waits for the new policy |\n"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn outside_github_actions_nothing_github_is_printed() {
     let server = refund_server();

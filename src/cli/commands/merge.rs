@@ -14,7 +14,8 @@ use crate::util::format::plural;
 use crate::util::path::display_path;
 
 /// Reads the reports, merges them, writes the outputs, and returns the merged run's exit code.
-/// `project_root` is where the reports' suite paths start (for GitHub annotation paths).
+/// `project_root` is where the reports' suite paths start (for the paths of JUnit files and
+/// GitHub annotations, which start at the repository root).
 pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i32, Error> {
     let json_path = prepare(args.json.as_deref(), cwd)?;
     let junit_path = prepare(args.junit.as_deref(), cwd)?;
@@ -36,7 +37,8 @@ pub(crate) fn run(args: &MergeArgs, project_root: &Path, cwd: &Path) -> Result<i
         written.push(("json-report", display_path(path, cwd)));
     }
     if let Some(path) = &junit_path {
-        crate::util::file::write_atomic_with(path, |out| junit::write(&merged, out))
+        let prefix = crate::cli::support::path_prefix(project_root);
+        crate::util::file::write_atomic_with(path, |out| junit::write(&merged, &prefix, out))
             .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
