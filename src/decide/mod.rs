@@ -16,8 +16,7 @@ mod verdict;
 
 pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
 pub(crate) use accounting::{
-    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
-    prewarm,
+    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, prewarm,
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{

@@ -18,5 +18,5 @@ pub(crate) use judges::{JudgeLeaf, JudgeResolver};
 pub(crate) use probe::Probe;
 pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
 pub(crate) use shard::Shard;
-pub(crate) use stream::{CaseStream, PlannedSuites, StreamedPlan, plan_each};
+pub(crate) use stream::{PlannedSuites, StreamedPlan, plan_each};
 pub(crate) use test_plan::{PlanOptions, TestInstance, TestPlan, build, case_id, render_prompt};

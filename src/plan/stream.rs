@@ -389,7 +389,7 @@ mod tests {
         let config = Config::builtin(dir.to_owned());
         let mut kept = Vec::new();
         let load = |add: &mut dyn FnMut(Suite)| {
-            crate::suite::for_each_suite(&[PathBuf::from("suites")], dir, dir, |suite| add(suite))
+            crate::suite::for_each_suite(&[PathBuf::from("suites")], dir, dir, &mut *add)
         };
         let planned = plan_each(load, &config, options, shard, |batch| {
             if keep {
@@ -406,7 +406,7 @@ mod tests {
         let messages = case
             .messages
             .iter()
-            .map(|message| message.content.to_string())
+            .map(|message| message.content.clone())
             .collect();
         (
             case.id.clone(),
@@ -450,7 +450,7 @@ mod tests {
             .collect();
         // 4 cases on each of two targets, then the plain suite's 2.
         assert_eq!(written.len(), 10, "{written:?}");
-        assert_eq!(cases[1].messages[0].content.to_string(), "You serve Bob.");
+        assert_eq!(cases[1].messages[0].content, "You serve Bob.");
     }
 
     #[test]

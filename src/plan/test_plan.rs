@@ -632,15 +632,6 @@ fn check_ttft_is_measured(
     }
 }
 
-impl TestPlan {
-    /// Sends every case `repeat` times (`--repeat`), over what the suites say.
-    pub(crate) fn set_repeat(&mut self, repeat: u32) {
-        for case in &mut self.cases {
-            case.repeat.repeat = repeat.max(1);
-        }
-    }
-}
-
 /// Returns the template's display path and the content hash of it and its includes.
 fn prompt_identity(
     suite: &Suite,
