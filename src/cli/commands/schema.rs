@@ -101,6 +101,7 @@ mod tests {
         let checked_in = repo().join(match kind {
             SchemaArg::Suite => "schemas/suite.schema.json",
             SchemaArg::Config => "schemas/config.schema.json",
+            SchemaArg::Report => "schemas/report.schema.json",
         });
         let text = std::fs::read_to_string(&checked_in).unwrap();
         jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
