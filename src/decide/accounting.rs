@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use super::budget::SuiteBudget;
 use crate::chat::Usage;
 use crate::config::{Config, Price};
-use crate::plan::TestPlan;
-use crate::results::{CaseResult, CaseStatus, JsonReport, JsonTokens, TokenPair, TokenSource};
+use crate::plan::{TestInstance, TestPlan};
+use crate::results::{
+    CaseRecord, CaseResult, CaseStatus, JsonCase, JsonReport, JsonTokens, TokenPair, TokenSource,
+};
 use crate::tokens::{Encoding, Tokenizer};
 
 /// Starts building the tokenizers the configured targets (or `--model`) count with, on
@@ -145,10 +147,7 @@ impl CaseTokens {
     }
 }
 
-/// Returns each case's tokens and cost, in plan order. `prompt_tokens` are the offline counts
-/// made before the run, when a budget needed them; otherwise only the cases whose provider
-/// reported no usage are counted offline, so a provider that reports usage never costs a
-/// tokenizer build.
+/// Returns each case's tokens and cost, in plan order (see [`CaseTokens::of`]).
 #[must_use]
 pub(crate) fn case_tokens(
     plan: &TestPlan,
@@ -156,79 +155,113 @@ pub(crate) fn case_tokens(
     prompt_tokens: Option<&[u64]>,
     prices: &std::collections::BTreeMap<String, Price>,
 ) -> Vec<CaseTokens> {
-    let mut answers = HashMap::new();
-    let mut prompts = HashMap::new();
     plan.cases
         .iter()
         .zip(results)
         .enumerate()
         .map(|(index, (case, result))| {
-            let target = &plan.targets[case.target];
-            let tokenizer = Tokenizer::for_model(&target.model);
-            let answered = matches!(result.status, CaseStatus::Passed | CaseStatus::Failed);
-            let offline = result.usage.is_none();
-            let offline_prompt = match prompt_tokens {
-                Some(counts) => Some(counts[index]),
-                None => {
-                    offline.then(|| tokenizer.count_messages_cached(&case.messages, &mut prompts))
-                }
-            };
-            let offline_completion = (answered && offline).then(|| {
-                let answer = result.answer.as_deref().unwrap_or_default();
-                *answers
-                    .entry((tokenizer.encoding, answer.to_owned()))
-                    .or_insert_with(|| tokenizer.count(answer))
-            });
-            let judge_cost_usd = (!result.judge_usage.is_empty())
-                .then(|| {
-                    result
-                        .judge_usage
-                        .iter()
-                        .map(|(grader, usage)| {
-                            prices.get(&plan.targets[*grader].model).map(|price| {
-                                price.cost(usage.prompt_tokens, usage.completion_tokens)
-                            })
-                        })
-                        .sum::<Option<f64>>()
-                })
-                .flatten();
-            let mut tokens = CaseTokens {
-                tokenizer,
-                offline_prompt,
-                offline_completion,
-                provider: result.usage,
-                cost_usd: None,
-                judge: result.judge_tokens(),
-                judge_cost_usd,
-            };
-            if tokens.answered() {
-                tokens.cost_usd = prices
-                    .get(&target.model)
-                    .map(|price| price.cost(tokens.prompt(), tokens.completion()));
-            }
-            tokens
+            let prompt = prompt_tokens.map(|counts| counts[index]);
+            CaseTokens::of(plan, case, result, prompt, prices)
         })
         .collect()
 }
 
-/// Fills the JSON report with token counts, costs and each suite's budgets.
-pub(crate) fn annotate(report: &mut JsonReport, tokens: &[CaseTokens], budgets: &[SuiteBudget]) {
+impl CaseTokens {
+    /// Returns a case's tokens and cost. `prompt_tokens` is its offline count made before the
+    /// run, when a budget needed one; otherwise the case is counted offline only when its
+    /// provider reported no usage, so a provider that reports usage never costs a tokenizer
+    /// build. Nothing is remembered from one case to the next: a run's memory does not grow
+    /// with the texts it counted.
+    #[must_use]
+    pub(crate) fn of(
+        plan: &TestPlan,
+        case: &TestInstance,
+        result: &CaseResult,
+        prompt_tokens: Option<u64>,
+        prices: &std::collections::BTreeMap<String, Price>,
+    ) -> Self {
+        let target = &plan.targets[case.target];
+        let tokenizer = Tokenizer::for_model(&target.model);
+        let answered = matches!(result.status, CaseStatus::Passed | CaseStatus::Failed);
+        let offline = result.usage.is_none();
+        let offline_prompt =
+            prompt_tokens.or_else(|| offline.then(|| tokenizer.count_messages(&case.messages)));
+        let offline_completion = (answered && offline)
+            .then(|| tokenizer.count(result.answer.as_deref().unwrap_or_default()));
+        let judge_cost_usd = (!result.judge_usage.is_empty())
+            .then(|| {
+                result
+                    .judge_usage
+                    .iter()
+                    .map(|(grader, usage)| {
+                        prices
+                            .get(&plan.targets[*grader].model)
+                            .map(|price| price.cost(usage.prompt_tokens, usage.completion_tokens))
+                    })
+                    .sum::<Option<f64>>()
+            })
+            .flatten();
+        let mut tokens = CaseTokens {
+            tokenizer,
+            offline_prompt,
+            offline_completion,
+            provider: result.usage,
+            cost_usd: None,
+            judge: result.judge_tokens(),
+            judge_cost_usd,
+        };
+        if tokens.answered() {
+            tokens.cost_usd = prices
+                .get(&target.model)
+                .map(|price| price.cost(tokens.prompt(), tokens.completion()));
+        }
+        tokens
+    }
+
+    /// Returns the compact record of a finished case with these tokens.
+    #[must_use]
+    pub(crate) fn record(&self, case: &TestInstance, result: &CaseResult) -> CaseRecord {
+        CaseRecord {
+            status: result.status,
+            suite: u32::try_from(case.suite).expect("fewer than 2^32 suites"),
+            target: u32::try_from(case.target).expect("fewer than 2^32 targets"),
+            probe: case.probe.is_some(),
+            cached: result.cached,
+            answered: self.answered(),
+            latency_ms: result.latency_ms,
+            prompt_tokens: self.prompt(),
+            completion_tokens: self.completion(),
+            offline_prompt: self.offline_prompt,
+            cost_usd: self.cost_usd,
+            judge: self.judge,
+            judge_cost_usd: self.judge_cost_usd,
+        }
+    }
+
+    /// Records the counts and costs in the case's report entry.
+    pub(crate) fn annotate(&self, case: &mut JsonCase) {
+        case.tokens = Some(self.to_json());
+        case.cost_usd = self.cost_usd;
+        case.judge_cost_usd = self.judge_cost_usd;
+    }
+}
+
+/// Fills the JSON report's totals (from each case's record, in plan order) and each suite's
+/// budgets; each case's own counts are in its entry already ([`CaseTokens::annotate`]).
+pub(crate) fn annotate(report: &mut JsonReport, records: &[CaseRecord], budgets: &[SuiteBudget]) {
     let mut prompt = 0;
     let mut completion = 0;
     let mut cost = None;
     let mut judge_cost = None;
-    for (case, tokens) in report.cases.iter_mut().zip(tokens) {
-        case.tokens = Some(tokens.to_json());
-        case.cost_usd = tokens.cost_usd;
-        case.judge_cost_usd = tokens.judge_cost_usd;
-        if let Some(case_cost) = tokens.judge_cost_usd {
+    for record in records {
+        if let Some(case_cost) = record.judge_cost_usd {
             *judge_cost.get_or_insert(0.0) += case_cost;
         }
-        if tokens.answered() {
-            prompt += tokens.prompt();
-            completion += tokens.completion();
+        if record.answered {
+            prompt += record.prompt_tokens;
+            completion += record.completion_tokens;
         }
-        if let Some(case_cost) = tokens.cost_usd {
+        if let Some(case_cost) = record.cost_usd {
             *cost.get_or_insert(0.0) += case_cost;
         }
     }

@@ -2,11 +2,10 @@
 //! `prompt-tokens` limit on the rendered prompts before any request
 //! ([`check_prompt_budgets`]), every limit after the run ([`check_budgets`]).
 
-use super::accounting::CaseTokens;
 use crate::config::Config;
 use crate::error::{InvalidInput, Problem};
 use crate::plan::TestPlan;
-use crate::results::{BudgetCheck, BudgetKind, Offender};
+use crate::results::{BudgetCheck, BudgetKind, CaseRecord, Offender};
 
 /// The budgets of one suite, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,43 +75,74 @@ fn per_case_check<'a>(
     BudgetCheck::new(kind, limit as f64, largest as f64, offenders)
 }
 
-/// Checks every limit of every suite after the run.
+/// Checks a per-case limit over `counts` (plan index and tokens), naming offenders by
+/// `id_of`: only the cases over the limit need their ids.
+fn per_case_check_indexed(
+    kind: BudgetKind,
+    limit: u64,
+    counts: impl Iterator<Item = (usize, u64)>,
+    id_of: &mut dyn FnMut(usize) -> String,
+) -> BudgetCheck {
+    let mut largest = 0;
+    let mut offenders = Vec::new();
+    for (index, tokens) in counts {
+        largest = largest.max(tokens);
+        if tokens > limit {
+            offenders.push(Offender {
+                case: id_of(index),
+                actual: tokens as f64,
+            });
+        }
+    }
+    BudgetCheck::new(kind, limit as f64, largest as f64, offenders)
+}
+
+/// Checks every limit of every suite after the run, from each case's record (in plan order);
+/// `id_of` returns the id of the case at a plan index, for the cases over a limit.
 #[must_use]
-pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<SuiteBudget> {
+pub(crate) fn check_budgets(
+    plan: &TestPlan,
+    records: &[CaseRecord],
+    id_of: &mut dyn FnMut(usize) -> String,
+) -> Vec<SuiteBudget> {
     plan.suites
         .iter()
         .enumerate()
         .filter(|(_, suite)| !suite.budget.is_empty())
         .map(|(index, suite)| {
-            let cases: Vec<(&str, &CaseTokens)> = plan
-                .cases
-                .iter()
-                .zip(tokens)
-                .filter(|(case, _)| case.suite == index)
-                .map(|(case, tokens)| (case.id.as_str(), tokens))
-                .collect();
-            let answered = || cases.iter().filter(|(_, tokens)| tokens.answered());
-            let probes: Vec<&str> = plan
-                .cases
-                .iter()
-                .filter(|case| case.suite == index && case.probe.is_some())
-                .map(|case| case.id.as_str())
-                .collect();
+            let cases = || {
+                records
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, record)| record.suite as usize == index)
+            };
+            let answered = || cases().filter(|(_, record)| record.answered);
             let budget = suite.budget;
             let mut checks = Vec::new();
             if let Some(limit) = budget.prompt_tokens {
-                let counts = cases
-                    .iter()
-                    .filter(|(id, _)| !probes.contains(id))
-                    .map(|(id, t)| (*id, t.offline_prompt.unwrap_or_else(|| t.prompt())));
-                checks.push(per_case_check(BudgetKind::PromptTokens, limit, counts));
+                let counts = cases()
+                    .filter(|(_, record)| !record.probe)
+                    .map(|(at, r)| (at, r.offline_prompt.unwrap_or(r.prompt_tokens)));
+                checks.push(per_case_check_indexed(
+                    BudgetKind::PromptTokens,
+                    limit,
+                    counts,
+                    id_of,
+                ));
             }
             if let Some(limit) = budget.completion_tokens {
-                let counts = answered().map(|(id, t)| (*id, t.completion()));
-                checks.push(per_case_check(BudgetKind::CompletionTokens, limit, counts));
+                let counts = answered().map(|(at, record)| (at, record.completion_tokens));
+                checks.push(per_case_check_indexed(
+                    BudgetKind::CompletionTokens,
+                    limit,
+                    counts,
+                    id_of,
+                ));
             }
             if let Some(limit) = budget.total_tokens {
-                let total: u64 = answered().map(|(_, t)| t.prompt() + t.completion()).sum();
+                let total: u64 = answered()
+                    .map(|(_, record)| record.prompt_tokens + record.completion_tokens)
+                    .sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::TotalTokens,
                     limit as f64,
@@ -121,7 +151,7 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
                 ));
             }
             if let Some(limit) = budget.cost_usd {
-                let cost: f64 = answered().filter_map(|(_, t)| t.cost_usd).sum();
+                let cost: f64 = answered().filter_map(|(_, record)| record.cost_usd).sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::CostUsd,
                     limit,
@@ -129,11 +159,7 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
                     Vec::new(),
                 ));
             }
-            let judged = || {
-                cases
-                    .iter()
-                    .filter_map(|(_, t)| t.judge.map(|usage| (t, usage)))
-            };
+            let judged = || cases().filter_map(|(_, r)| r.judge.map(|usage| (r, usage)));
             if let Some(limit) = budget.judge_tokens {
                 let total: u64 = judged()
                     .map(|(_, usage)| usage.prompt_tokens + usage.completion_tokens)
@@ -146,7 +172,7 @@ pub(crate) fn check_budgets(plan: &TestPlan, tokens: &[CaseTokens]) -> Vec<Suite
                 ));
             }
             if let Some(limit) = budget.judge_cost_usd {
-                let cost: f64 = judged().filter_map(|(t, _)| t.judge_cost_usd).sum();
+                let cost: f64 = judged().filter_map(|(r, _)| r.judge_cost_usd).sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::JudgeCostUsd,
                     limit,

@@ -151,16 +151,17 @@ impl<'a> Evaluator<'a> {
         if !reserved && let Some(reason) = self.over_budget(planned) {
             return Ok(Err(Halt::Budget(reason)));
         }
-        let outcome = crate::run::execute(&plan, &self.providers, &self.run_options, |_, _| {})?;
+        let (outcome, results) =
+            crate::run::execute_collected(&plan, &self.providers, &self.run_options)?;
         self.planned += planned;
         if outcome.interrupted {
             return Ok(Err(Halt::Interrupted));
         }
-        let score = score(&plan, &outcome.results, self.config, self.confidence);
+        let score = score(&plan, &results, self.config, self.confidence);
         self.cost_usd += score.cost_usd.unwrap_or(0.0);
         Ok(Ok(Evaluation {
             plan,
-            results: outcome.results,
+            results,
             score,
             planned,
         }))

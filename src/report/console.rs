@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::assert::AssertionResult;
 use crate::plan::TestInstance;
-use crate::results::RunSummary;
 use crate::results::{CaseResult, CaseStatus};
+use crate::results::{FlakyCase, RunSummary, RunTally};
 use crate::util::format::{percent, plural};
 
 /// ANSI styles for the console; empty strings when colour is off.
@@ -128,7 +128,7 @@ impl<W: Write> ConsoleReporter<W> {
         let _ = self
             .out
             .write_all(summary_table(summary, self.styles, gate).as_bytes());
-        if let Some(retried) = retry_note(summary.results) {
+        if let Some(retried) = retry_note(summary.tally) {
             let _ = writeln!(self.out, "{retried}");
         }
         let _ = self.out.flush();
@@ -262,36 +262,29 @@ pub(crate) struct GateLines<'a> {
 /// Returns the list of flaky cases (repeated cases whose attempts disagreed), or nothing.
 #[must_use]
 pub(crate) fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String {
-    let flaky: Vec<_> = summary
-        .plan
-        .cases
-        .iter()
-        .zip(summary.results)
-        .filter_map(|(case, result)| {
-            let record = result.repeat.as_deref()?;
-            (record.flakiness == Some(crate::results::Flakiness::Flaky))
-                .then_some((case, result, record))
-        })
-        .collect();
+    let flaky = &summary.tally.flaky;
     if flaky.is_empty() {
         return String::new();
     }
     let mut out = format!("\nflaky ({}):\n", plural(flaky.len(), "case", "cases"));
-    for (case, result, record) in flaky {
-        let verdict = if result.status == CaseStatus::Passed {
+    for FlakyCase {
+        flaky, confidence, ..
+    } in flaky
+    {
+        let verdict = if flaky.status == CaseStatus::Passed {
             format!("{}passes{}", styles.pass, styles.reset)
         } else {
             format!("{}fails{}", styles.fail, styles.reset)
         };
         out.push_str(&format!(
             "  {} {verdict}: {}/{} attempts passed ({}), {} interval {}–{}\n",
-            case.id,
-            record.passed,
-            record.judged(),
-            percent(record.rate()),
-            percent(record.policy.confidence),
-            percent(record.interval.low),
-            percent(record.interval.high),
+            flaky.id,
+            flaky.passed,
+            flaky.judged,
+            percent(flaky.rate),
+            percent(*confidence),
+            percent(flaky.interval.low),
+            percent(flaky.interval.high),
         ));
     }
     out
@@ -300,29 +293,25 @@ pub(crate) fn flaky_section(summary: &RunSummary<'_>, styles: Styles) -> String 
 /// Returns a line on what retries cost the run, like `retried 12 requests (http-429 ×8,
 /// http-500 ×4), waiting 9.1 s in all`, or `None` when nothing was retried.
 #[must_use]
-pub(crate) fn retry_note(results: &[CaseResult]) -> Option<String> {
-    let retries: u32 = results.iter().map(|result| result.retries).sum();
-    if retries == 0 {
+pub(crate) fn retry_note(tally: &RunTally) -> Option<String> {
+    if tally.retries == 0 {
         return None;
     }
-    let mut causes: Vec<(&str, usize)> = Vec::new();
-    for cause in results.iter().flat_map(|result| &result.retry_causes) {
-        match causes.iter_mut().find(|(name, _)| name == cause) {
-            Some((_, count)) => *count += 1,
-            None => causes.push((cause, 1)),
-        }
-    }
+    let mut causes: Vec<(&str, usize)> = tally
+        .retry_causes
+        .iter()
+        .map(|(name, count)| (name.as_str(), *count))
+        .collect();
     causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let waited_ms: u64 = results.iter().map(|result| result.waited_ms).sum();
     Some(format!(
         "retried {} ({}), waiting {:.1} s in all",
-        plural(retries as usize, "request", "requests"),
+        plural(tally.retries as usize, "request", "requests"),
         causes
             .iter()
             .map(|(name, count)| format!("{name} ×{count}"))
             .collect::<Vec<_>>()
             .join(", "),
-        waited_ms as f64 / 1000.0
+        tally.waited_ms as f64 / 1000.0
     ))
 }
 
@@ -410,20 +399,24 @@ pub(crate) fn summary_table(
 
 #[cfg(test)]
 mod tests {
-    use crate::results::CaseResult;
+    use crate::results::RunTally;
 
     #[test]
     fn retry_note_counts_causes_and_waits() {
-        let mut first = CaseResult::skipped("x");
-        first.retries = 2;
-        first.retry_causes = vec!["http-500".to_owned(), "http-429".to_owned()];
-        first.waited_ms = 1500;
-        let mut second = first.clone();
-        second.retry_causes = vec!["http-500".to_owned(), "timeout".to_owned()];
+        let tally = RunTally {
+            retries: 4,
+            retry_causes: vec![
+                ("http-500".to_owned(), 2),
+                ("http-429".to_owned(), 1),
+                ("timeout".to_owned(), 1),
+            ],
+            waited_ms: 3000,
+            ..RunTally::default()
+        };
         assert_eq!(
-            super::retry_note(&[first, second]).unwrap(),
+            super::retry_note(&tally).unwrap(),
             "retried 4 requests (http-500 ×2, http-429 ×1, timeout ×1), waiting 3.0 s in all"
         );
-        assert_eq!(super::retry_note(&[]), None);
+        assert_eq!(super::retry_note(&RunTally::default()), None);
     }
 }

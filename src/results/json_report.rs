@@ -617,97 +617,97 @@ fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
-/// A case's answer and assertion verdicts: the bulk of its result, which a report can take over
-/// instead of copying.
-pub(crate) type CasePayload = (Option<String>, Vec<AssertionResult>);
+impl JsonCase {
+    /// Returns the report entry of the case at `index` of `plan`, taking its answer, assertion
+    /// verdicts and other text over from `result` rather than copying them. Token counts and
+    /// costs are the gate's to add.
+    #[must_use]
+    pub(crate) fn from_result(
+        plan: &crate::plan::TestPlan,
+        index: usize,
+        case: &crate::plan::TestInstance,
+        result: CaseResult,
+    ) -> Self {
+        let suite = &plan.suites[case.suite];
+        let target = &plan.targets[case.target];
+        let (repeat, attempts) = repeat_json(&result);
+        let judge_tokens = result.judge_tokens().map(|usage| JudgeTokens {
+            prompt: usage.prompt_tokens,
+            completion: usage.completion_tokens,
+        });
+        JsonCase {
+            id: case.id.clone(),
+            suite: suite.name.clone(),
+            name: case.name.clone(),
+            line: case.line,
+            file: case.file.as_deref().map(str::to_owned),
+            status: result.status,
+            tags: case.tags.clone(),
+            target: target.name.clone(),
+            model: target.model.clone(),
+            prompt_id: suite.prompt_id.clone(),
+            prompt_hash: suite.content_hash.clone(),
+            assertions: result.assertions,
+            answer: result.answer,
+            answer_truncated: result.answer_truncated,
+            tokens: result.usage.map(JsonTokens::from_provider),
+            latency_ms: result.latency_ms,
+            ttft_ms: result.ttft_ms,
+            cost_usd: None,
+            error: result.error,
+            skip_reason: result.skip_reason,
+            cached: result.cached,
+            requests: result.requests,
+            retries: result.retries,
+            retry_causes: result.retry_causes,
+            waited_ms: result.waited_ms,
+            probe: case.probe.as_deref().map(JsonProbe::from_probe),
+            plan_index: plan
+                .shard
+                .as_ref()
+                .and_then(|shard| shard.positions.get(index).copied()),
+            repeat,
+            attempts,
+            judge_tokens,
+            judge_requests: result.judge_requests,
+            judge_cost_usd: None,
+        }
+    }
+}
 
 impl JsonReport {
-    /// Builds the report of a run, with each case's answer and assertion verdicts moved in
-    /// from `payloads` (in plan order, taken out of the results) rather than copied: a large run
-    /// does not hold them twice.
+    /// Builds the report of a run from its compact records and tally, with `cases` (each
+    /// built by [`JsonCase::from_result`]) in plan order.
     #[must_use]
-    pub(crate) fn from_summary(summary: &RunSummary<'_>, payloads: Vec<CasePayload>) -> Self {
-        let mut payloads = payloads.into_iter();
-        let plan = summary.plan;
-        let (prompt_tokens, completion_tokens) = summary.tokens();
-        let suites = suites_of(summary);
-        let cases: Vec<JsonCase> = plan
-            .cases
-            .iter()
-            .zip(summary.results)
-            .enumerate()
-            .map(|(index, (case, result))| {
-                let suite = &plan.suites[case.suite];
-                let target = &plan.targets[case.target];
-                let (repeat, attempts) = repeat_json(result);
-                let (answer, assertions) = payloads
-                    .next()
-                    .expect("one payload per case, in plan order");
-                JsonCase {
-                    id: case.id.clone(),
-                    suite: suite.name.clone(),
-                    name: case.name.clone(),
-                    line: case.line,
-                    file: case.file.as_deref().map(str::to_owned),
-                    status: result.status,
-                    tags: case.tags.clone(),
-                    target: target.name.clone(),
-                    model: target.model.clone(),
-                    prompt_id: suite.prompt_id.clone(),
-                    prompt_hash: suite.content_hash.clone(),
-                    assertions,
-                    answer,
-                    answer_truncated: result.answer_truncated,
-                    tokens: result.usage.map(JsonTokens::from_provider),
-                    latency_ms: result.latency_ms,
-                    ttft_ms: result.ttft_ms,
-                    cost_usd: None,
-                    error: result.error.clone(),
-                    skip_reason: result.skip_reason.clone(),
-                    cached: result.cached,
-                    requests: result.requests,
-                    retries: result.retries,
-                    retry_causes: result.retry_causes.clone(),
-                    waited_ms: result.waited_ms,
-                    probe: case.probe.as_deref().map(JsonProbe::from_probe),
-                    plan_index: plan
-                        .shard
-                        .as_ref()
-                        .and_then(|shard| shard.positions.get(index).copied()),
-                    repeat,
-                    attempts,
-                    judge_tokens: result.judge_tokens().map(|usage| JudgeTokens {
-                        prompt: usage.prompt_tokens,
-                        completion: usage.completion_tokens,
-                    }),
-                    judge_requests: result.judge_requests,
-                    judge_cost_usd: None,
-                }
-            })
-            .collect();
-        let judge_tokens = |pick: fn(&JudgeTokens) -> u64| {
-            cases
-                .iter()
-                .filter_map(|case| case.judge_tokens.as_ref())
-                .map(pick)
-                .sum()
-        };
+    pub(crate) fn from_summary(summary: &RunSummary<'_>, cases: Vec<JsonCase>) -> Self {
+        let answered = || summary.records.iter().filter(|record| record.answered);
+        let judge = || summary.records.iter().filter_map(|record| record.judge);
         Self {
             format_version: FORMAT_VERSION,
             run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
-                prompt_tokens,
-                completion_tokens,
+                prompt_tokens: answered().map(|record| record.prompt_tokens).sum(),
+                completion_tokens: answered().map(|record| record.completion_tokens).sum(),
                 cost_usd: None,
-                flaky: flaky_cases(&cases),
-                judge_prompt_tokens: judge_tokens(|tokens| tokens.prompt),
-                judge_completion_tokens: judge_tokens(|tokens| tokens.completion),
+                flaky: summary
+                    .tally
+                    .flaky
+                    .iter()
+                    .map(|flaky| flaky.flaky.clone())
+                    .collect(),
+                judge_prompt_tokens: judge().map(|usage| usage.prompt_tokens).sum(),
+                judge_completion_tokens: judge().map(|usage| usage.completion_tokens).sum(),
                 judge_cost_usd: None,
-                split_votes: split_votes(&cases),
+                split_votes: summary
+                    .tally
+                    .split_votes
+                    .iter()
+                    .map(|(_, vote)| vote.clone())
+                    .collect(),
                 targets: Vec::new(),
             },
-            suites,
+            suites: suites_of(summary),
             cases,
             baseline: None,
         }

@@ -1,7 +1,9 @@
 //! The results model: what a run produced, in the one shape every later stage reads.
 //!
 //! The scheduler fills a [`CaseResult`] per case (with its [`RepeatRecord`] when repeated);
-//! [`RunSummary`] pairs them with the plan. [`JsonReport`] is the results model proper: the
+//! a finished case becomes its report entry ([`JsonCase::from_result`]) and a compact
+//! [`CaseRecord`], and [`RunSummary`] pairs the records and the run's [`RunTally`] with the
+//! plan's suites and targets. [`JsonReport`] is the results model proper: the
 //! JSON report, built from a run ([`JsonReport::from_summary`]) or read back from a file
 //! ([`JsonReport::parse`]). JUnit, GitHub output, `merge`, `diff`, the baseline comparison and
 //! the registry's evidence all read it. The values the judgement adds to it — each
@@ -12,6 +14,7 @@
 //! writes nothing.
 
 mod budget_check;
+mod case_record;
 mod case_result;
 mod comparison;
 mod counts;
@@ -23,14 +26,15 @@ pub(crate) mod target_summary;
 
 pub(crate) use crate::chat::CaseError;
 pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
+pub(crate) use case_record::{CaseRecord, FlakyCase, RunTally};
 pub(crate) use case_result::{CaseResult, CaseStatus};
 pub(crate) use comparison::{
     BaselineInfo, CaseDelta, Comparison, PromptDelta, RegressionTest, SuiteTest, TokenDelta,
 };
 pub(crate) use counts::Counts;
 pub(crate) use json_report::{
-    CasePayload, JsonAttempt, JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, JsonSuite,
-    JsonTokens, TokenPair, TokenSource, suite_labels,
+    JsonAttempt, JsonCase, JsonProbe, JsonRepeat, JsonReport, JsonRun, JsonSuite, JsonTokens,
+    TokenPair, TokenSource, suite_labels,
 };
 pub(crate) use merge::{merge, merge_warnings};
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};

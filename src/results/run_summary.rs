@@ -1,8 +1,9 @@
-//! [`RunSummary`]: the plan, its results and the run's metadata — the input of every report.
+//! [`RunSummary`]: the plan's suites and targets, each case's compact record and the run's
+//! tally and metadata — the input of every summary.
 
 use std::time::Duration;
 
-use super::case_result::CaseResult;
+use super::case_record::{CaseRecord, RunTally};
 use super::counts::Counts;
 use crate::plan::TestPlan;
 
@@ -22,10 +23,12 @@ pub(crate) struct RunMeta {
 /// Everything the reports need.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RunSummary<'a> {
-    /// The plan that ran.
+    /// The plan that ran (its suites and targets: cases are not read after the run).
     pub(crate) plan: &'a TestPlan,
-    /// One result per case, in plan order.
-    pub(crate) results: &'a [CaseResult],
+    /// One record per case, in plan order.
+    pub(crate) records: &'a [CaseRecord],
+    /// What the run gathered across its cases.
+    pub(crate) tally: &'a RunTally,
     /// The run's metadata.
     pub(crate) meta: &'a RunMeta,
 }
@@ -35,8 +38,8 @@ impl RunSummary<'_> {
     #[must_use]
     pub(crate) fn counts(&self) -> Counts {
         let mut counts = Counts::default();
-        for result in self.results {
-            counts.add(result.status);
+        for record in self.records {
+            counts.add(record.status);
         }
         counts
     }
@@ -45,8 +48,8 @@ impl RunSummary<'_> {
     #[must_use]
     pub(crate) fn suite_counts(&self) -> Vec<Counts> {
         let mut counts = vec![Counts::default(); self.plan.suites.len()];
-        for (case, result) in self.plan.cases.iter().zip(self.results) {
-            counts[case.suite].add(result.status);
+        for record in self.records {
+            counts[record.suite as usize].add(record.status);
         }
         counts
     }
@@ -54,18 +57,18 @@ impl RunSummary<'_> {
     /// Returns how many answers came from the response cache or a recording.
     #[must_use]
     pub(crate) fn cached(&self) -> usize {
-        self.results.iter().filter(|result| result.cached).count()
+        self.records.iter().filter(|record| record.cached).count()
     }
 
-    /// Returns the total prompt and completion tokens the provider reported.
+    /// Returns the total prompt and completion tokens of the answered cases.
     #[must_use]
     pub(crate) fn tokens(&self) -> (u64, u64) {
-        self.results.iter().filter_map(|result| result.usage).fold(
+        self.records.iter().filter(|record| record.answered).fold(
             (0, 0),
-            |(prompt, completion), usage| {
+            |(prompt, completion), record| {
                 (
-                    prompt + usage.prompt_tokens,
-                    completion + usage.completion_tokens,
+                    prompt + record.prompt_tokens,
+                    completion + record.completion_tokens,
                 )
             },
         )

@@ -1,7 +1,8 @@
 //! [`execute`]: sends the plan's cases to their providers concurrently and judges the answers.
 //!
-//! Requests start in plan order and finish in any order; results are stored by plan index,
-//! so every report is in plan order. A global limit bounds cases in flight; each target's
+//! Requests start in plan order and finish in any order; each result is handed to the caller
+//! once, by value, with its plan index, and the runner keeps none of them, so a run's memory
+//! does not grow with its results (reports put them back in plan order). A global limit bounds cases in flight; each target's
 //! [`Dispatcher`] lane adds its own limits, retries and circuit breaker.
 //! The runner owns its tokio runtime and is synchronous to its callers.
 
@@ -49,11 +50,9 @@ impl Default for RunOptions {
     }
 }
 
-/// What a run produced.
+/// How a run ended (its results went to the caller's callback).
 #[derive(Debug)]
 pub(crate) struct RunOutcome {
-    /// One result per case of the plan, in plan order.
-    pub(crate) results: Vec<CaseResult>,
     /// Whether a signal stopped the run before every case finished.
     pub(crate) interrupted: bool,
     /// Wall time of the run.
@@ -86,13 +85,15 @@ pub(crate) const INTERRUPTED_REASON: &str = "not run: the run was interrupted";
 /// The reason a case is skipped after an earlier failure under `--fail-fast`.
 pub(crate) const FAIL_FAST_REASON: &str = "not run: --fail-fast stopped the run after a failure";
 
-/// Runs every case of `plan` with `providers` (one per target), calling `on_result` as each
-/// case finishes.
+/// Runs every case of `plan` with `providers` (one per target), handing each case's result to
+/// `on_result` exactly once, with the case's plan index, as it finishes: skipped cases first,
+/// then answered ones in the order they finish, then (after an interrupt) the cases left
+/// unsent, as skipped.
 pub(crate) fn execute(
     plan: &TestPlan,
     providers: &[Provider],
     options: &RunOptions,
-    mut on_result: impl FnMut(&TestInstance, &CaseResult),
+    mut on_result: impl FnMut(usize, &TestInstance, CaseResult),
 ) -> Result<RunOutcome, crate::error::Error> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -101,7 +102,8 @@ pub(crate) fn execute(
         .map_err(|error| crate::error::Error::Infrastructure {
             message: format!("cannot start the async runtime: {error}"),
         })?;
-    let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
+    // Whether each case's result was handed over: one byte a case, not the results.
+    let mut reported = vec![false; plan.cases.len()];
     let watcher = if options.handle_interrupts {
         let _entered = runtime.enter();
         Some(
@@ -118,9 +120,8 @@ pub(crate) fn execute(
         let stop = Arc::new(AtomicBool::new(false));
         for (index, case) in plan.cases.iter().enumerate() {
             if let Some(reason) = &case.skip {
-                let result = CaseResult::skipped(reason.clone());
-                on_result(case, &result);
-                results[index] = Some(result);
+                on_result(index, case, CaseResult::skipped(reason.clone()));
+                reported[index] = true;
             }
         }
         let pending = plan
@@ -169,31 +170,42 @@ pub(crate) fn execute(
                     if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    on_result(&plan.cases[index], &result);
-                    results[index] = Some(result);
+                    on_result(index, &plan.cases[index], result);
+                    reported[index] = true;
                 }
                 _ = &mut interrupt => break true,
             }
         }
     });
-    let results = results
-        .into_iter()
-        .zip(&plan.cases)
-        .map(|(result, case)| {
-            result.unwrap_or_else(|| {
-                let result = CaseResult::skipped(INTERRUPTED_REASON);
-                on_result(case, &result);
-                result
-            })
-        })
-        .collect();
+    for (index, case) in plan.cases.iter().enumerate() {
+        if !reported[index] {
+            on_result(index, case, CaseResult::skipped(INTERRUPTED_REASON));
+        }
+    }
     Ok(RunOutcome {
-        results,
         interrupted,
         duration: started.elapsed(),
         watcher,
         _runtime: Some(runtime),
     })
+}
+
+/// Runs `plan` like [`execute`] and collects the results in plan order, for callers whose
+/// workloads are small enough to hold them (A/B runs, judge calibration, optimisation).
+pub(crate) fn execute_collected(
+    plan: &TestPlan,
+    providers: &[Provider],
+    options: &RunOptions,
+) -> Result<(RunOutcome, Vec<CaseResult>), crate::error::Error> {
+    let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
+    let outcome = execute(plan, providers, options, |index, _, result| {
+        results[index] = Some(result);
+    })?;
+    let results = results
+        .into_iter()
+        .map(|result| result.expect("execute hands over every case's result"))
+        .collect();
+    Ok((outcome, results))
 }
 
 /// Resolves on the first stop signal, or never when interrupts are not handled.

@@ -181,18 +181,18 @@ fn compare_variants(
             "running {name}: {} cases, {attempts} attempts",
             plan.cases.len()
         );
-        let outcome = crate::run::execute(plan, providers, &options, |_, _| {})?;
+        let (outcome, run_results) = crate::run::execute_collected(plan, providers, &options)?;
         if outcome.interrupted {
             return Ok(outcome.exit_code_or(exit_code::INTERRUPTED));
         }
         outcomes.push(
             plan.cases
                 .iter()
-                .zip(&outcome.results)
+                .zip(&run_results)
                 .map(|(case, result)| CaseOutcomes::from_result(&case.id, result))
                 .collect::<Vec<_>>(),
         );
-        results.push(outcome.results);
+        results.push(run_results);
     }
     let comparison = compare_ab(&outcomes[0], &outcomes[1], args.confidence);
     let _ = write!(out, "\n{}", render(&comparison, a_text, b_text));

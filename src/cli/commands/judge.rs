@@ -58,7 +58,7 @@ fn calibrate_judge(args: &CalibrateArgs, config: &Config, cwd: &Path) -> Result<
         concurrency: args.concurrency,
         ..RunOptions::default()
     };
-    let outcome = crate::run::execute(&plan, &providers, &options, |_, _| {})?;
+    let (outcome, results) = crate::run::execute_collected(&plan, &providers, &options)?;
     if outcome.interrupted {
         return Ok(outcome.exit_code_or(exit_code::INTERRUPTED));
     }
@@ -70,7 +70,7 @@ fn calibrate_judge(args: &CalibrateArgs, config: &Config, cwd: &Path) -> Result<
     let grader = &plan.targets[leaf.target];
     let calibration = measure(
         &examples,
-        &outcome.results,
+        &results,
         identity,
         CalibratedGrader {
             name: grader.name.clone(),

@@ -14,9 +14,8 @@ use crate::plan::TestPlan;
 use crate::provider::{Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
-use crate::results::CaseStatus;
-use crate::results::{CasePayload, CaseResult, JsonReport};
-use crate::results::{RunMeta, RunSummary};
+use crate::results::{CaseRecord, CaseStatus, JsonCase, JsonReport};
+use crate::results::{RunMeta, RunSummary, RunTally};
 use crate::run::RunOptions;
 use crate::util::format::plural;
 use crate::util::git::git_commit;
@@ -61,15 +60,7 @@ pub(crate) fn run(
     let started_at = jiff::Timestamp::now();
     let mut console =
         ConsoleReporter::new(stdout(), styles(color), Display::detect(), plan.cases.len());
-    if plan.cases.is_empty() {
-        console.note(&nothing_selected(&args.select));
-    }
-    if held_back > 0 {
-        console.note(&format!(
-            "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
-            plural(held_back, "case", "cases")
-        ));
-    }
+    announce(&mut console, args, &plan, held_back);
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
@@ -77,15 +68,21 @@ pub(crate) fn run(
         cache: cache.clone(),
         recorder: recorder.clone(),
     };
-    let mut outcome = crate::run::execute(&plan, &providers, &options, |case, result| {
-        console.case_finished(case, result);
-    })?;
-    let (tokens, payloads) = account(
+    let Finished {
+        outcome,
+        cases,
+        records,
+        tally,
+        messages,
+    } = run_cases(
         &plan,
-        &mut outcome.results,
+        &providers,
+        &options,
         prompt_tokens.as_deref(),
         config,
-    );
+        html_path.is_some(),
+        &mut console,
+    )?;
     let meta = RunMeta {
         started_at,
         duration: outcome.duration,
@@ -94,10 +91,11 @@ pub(crate) fn run(
     };
     let summary = RunSummary {
         plan: &plan,
-        results: &outcome.results,
+        records: &records,
+        tally: &tally,
         meta: &meta,
     };
-    let gated = gate(args, &summary, &tokens, payloads, baseline);
+    let gated = gate(args, &summary, cases, baseline);
     show_summary(&mut console, &summary, &gated);
     let report = &gated.report;
     let report_paths = write_reports(
@@ -106,7 +104,7 @@ pub(crate) fn run(
         junit_path.as_deref(),
         html_path
             .as_deref()
-            .map(|path| (path, html_report(&plan, report, &gated.verdict))),
+            .map(|path| (path, html_report(&messages, report, &gated.verdict))),
         &mut console,
         &config.root,
         cwd,
@@ -123,11 +121,30 @@ pub(crate) fn run(
         &report_paths,
     )?;
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
-        && let Some(hint) = providers_hint(&plan, &outcome.results)
+        && let Some(hint) = providers_hint(&plan, &records, report)
     {
         let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
     Ok(outcome.exit_code_or(gated.verdict.exit_code))
+}
+
+/// Notes, before the first request, an empty selection and the cases held back by a
+/// `prompt-tokens` budget.
+fn announce<W: Write>(
+    console: &mut ConsoleReporter<W>,
+    args: &RunArgs,
+    plan: &TestPlan,
+    held_back: usize,
+) {
+    if plan.cases.is_empty() {
+        console.note(&nothing_selected(&args.select));
+    }
+    if held_back > 0 {
+        console.note(&format!(
+            "not sending {}: their rendered prompts are over the `prompt-tokens` budget",
+            plural(held_back, "case", "cases")
+        ));
+    }
 }
 
 /// Warns when answers could not be written to the cache: the run stands, the next one pays.
@@ -153,21 +170,57 @@ fn count_budgeted_prompts(plan: &mut TestPlan) -> (Option<Vec<u64>>, usize) {
     (prompt_tokens, held_back)
 }
 
-/// Counts each case's tokens and cost, then takes the answers and assertion verdicts out of
-/// the results for the report: nothing after it reads them from the results, and a large run
-/// should not hold them twice.
-fn account(
+/// What running the cases left: each case's report entry and compact record (in plan
+/// order), the run's tally, and the messages each case sent (only for the HTML report).
+struct Finished {
+    outcome: crate::run::RunOutcome,
+    cases: Vec<JsonCase>,
+    records: Vec<CaseRecord>,
+    tally: RunTally,
+    messages: Vec<Vec<crate::chat::Message>>,
+}
+
+/// Runs the plan, turning each finished case at once into its report entry (with its tokens
+/// and cost) and its compact record: nothing after the run reads the plan's cases.
+fn run_cases<W: Write>(
     plan: &TestPlan,
-    results: &mut [CaseResult],
+    providers: &[crate::provider::Provider],
+    options: &RunOptions,
     prompt_tokens: Option<&[u64]>,
     config: &Config,
-) -> (Vec<CaseTokens>, Vec<CasePayload>) {
-    let tokens = crate::decide::case_tokens(plan, results, prompt_tokens, &config.prices);
-    let payloads = results
-        .iter_mut()
-        .map(|result| (result.answer.take(), std::mem::take(&mut result.assertions)))
-        .collect();
-    (tokens, payloads)
+    keep_messages: bool,
+    console: &mut ConsoleReporter<W>,
+) -> Result<Finished, Error> {
+    let total = plan.cases.len();
+    let mut cases: Vec<Option<JsonCase>> = vec![None; total];
+    let mut records: Vec<Option<CaseRecord>> = vec![None; total];
+    let mut messages = vec![Vec::new(); if keep_messages { total } else { 0 }];
+    let mut tally = RunTally::default();
+    let outcome = crate::run::execute(plan, providers, options, |index, case, result| {
+        console.case_finished(case, &result);
+        let prompt = prompt_tokens.map(|counts| counts[index]);
+        let tokens = CaseTokens::of(plan, case, &result, prompt, &config.prices);
+        records[index] = Some(tokens.record(case, &result));
+        let mut entry = JsonCase::from_result(plan, index, case, result);
+        tokens.annotate(&mut entry);
+        tally.add(index, &entry);
+        cases[index] = Some(entry);
+        if keep_messages {
+            messages[index].clone_from(&case.messages);
+        }
+    })?;
+    tally.finish();
+    let every = "execute hands over every case's result";
+    Ok(Finished {
+        outcome,
+        cases: cases.into_iter().map(|case| case.expect(every)).collect(),
+        records: records
+            .into_iter()
+            .map(|record| record.expect(every))
+            .collect(),
+        tally,
+        messages,
+    })
 }
 
 /// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
@@ -181,14 +234,15 @@ struct Gated {
 fn gate(
     args: &RunArgs,
     summary: &RunSummary<'_>,
-    tokens: &[CaseTokens],
-    payloads: Vec<CasePayload>,
+    cases: Vec<JsonCase>,
     baseline: Option<(String, JsonReport)>,
 ) -> Gated {
-    let budgets = crate::decide::check_budgets(summary.plan, tokens);
-    let mut report = JsonReport::from_summary(summary, payloads);
+    let budgets = crate::decide::check_budgets(summary.plan, summary.records, &mut |index| {
+        cases[index].id.clone()
+    });
+    let mut report = JsonReport::from_summary(summary, cases);
     report.run.selection = selection_flags(&args.select);
-    crate::decide::annotate(&mut report, tokens, &budgets);
+    crate::decide::annotate(&mut report, summary.records, &budgets);
     let confidence = report_confidence(&report);
     crate::results::summarise_targets(&mut report, confidence);
     report.baseline = baseline.map(|(path, base)| {
@@ -238,12 +292,12 @@ fn selection_flags(select: &crate::cli::args::SelectArgs) -> Vec<String> {
 }
 
 /// Returns the HTML report of the run, with the messages each case sent.
-fn html_report(plan: &TestPlan, report: &JsonReport, verdict: &Verdict) -> Vec<u8> {
-    let messages: Vec<&[crate::chat::Message]> = plan
-        .cases
-        .iter()
-        .map(|case| case.messages.as_slice())
-        .collect();
+fn html_report(
+    messages: &[Vec<crate::chat::Message>],
+    report: &JsonReport,
+    verdict: &Verdict,
+) -> Vec<u8> {
+    let messages: Vec<&[crate::chat::Message]> = messages.iter().map(Vec::as_slice).collect();
     crate::report::html::report_page(&crate::report::html::HtmlInput {
         report,
         verdict,
@@ -415,15 +469,14 @@ fn nothing_selected(select: &crate::cli::args::SelectArgs) -> String {
 }
 
 /// Says what to check when cases errored.
-fn providers_hint(plan: &TestPlan, results: &[crate::results::CaseResult]) -> Option<String> {
-    let errored: Vec<_> = plan
-        .cases
+fn providers_hint(plan: &TestPlan, records: &[CaseRecord], report: &JsonReport) -> Option<String> {
+    let errored: Vec<_> = records
         .iter()
-        .zip(results)
-        .filter(|(_, result)| result.status == CaseStatus::Error)
+        .zip(&report.cases)
+        .filter(|(record, _)| record.status == CaseStatus::Error)
         .collect();
-    let (case, _) = errored.first()?;
-    let target = &plan.targets[case.target];
+    let (record, _) = errored.first()?;
+    let target = &plan.targets[record.target as usize];
     if let Some(recordings) = &target.recordings {
         // A replay target has no URL, key or model to check: its recordings are the cause.
         return Some(format!(
@@ -436,7 +489,7 @@ fn providers_hint(plan: &TestPlan, results: &[crate::results::CaseResult]) -> Op
     // When the circuit breaker opened, its reason is what the user needs to see first.
     let unreachable = errored
         .iter()
-        .filter_map(|(_, result)| result.error.as_ref())
+        .filter_map(|(_, case)| case.error.as_ref())
         .find(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
         .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
         .unwrap_or_default();
