@@ -19,7 +19,7 @@ pub(crate) use accounting::{
     CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
     prewarm,
 };
-pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
+pub(crate) use baseline::{CompareOptions, compare_baseline, compare_cases, report_confidence};
 pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
 };
