@@ -8,7 +8,9 @@
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Hypergeometric, Normal};
 
 /// An interval of probabilities, both ends in `[0, 1]` (or `[-1, 1]` for a difference).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub(crate) struct Interval {
     /// The lower end.
     pub(crate) low: f64,

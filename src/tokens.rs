@@ -24,7 +24,19 @@ use unicode_normalization::UnicodeNormalization;
 use crate::chat::Message;
 
 /// A BPE encoding `promptci` counts with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub(crate) enum Encoding {
     /// gpt-4o, gpt-4.1, gpt-5, o1, o3, o4 (and the estimate for unknown models).
     #[serde(rename = "o200k_base")]

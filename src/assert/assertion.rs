@@ -86,7 +86,7 @@ pub(crate) enum Assertion {
 }
 
 /// The verdict of one assertion on one answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct AssertionResult {
     /// The assertion kind as written (`contains`, `regex`, …).
     pub(crate) kind: String,

@@ -6,7 +6,7 @@ use super::ProviderErrorKind;
 
 /// Why a case (or one of its judge calls) could not be answered: an infrastructure problem,
 /// never a verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct CaseError {
     /// The kind of failure.
     pub(crate) kind: ProviderErrorKind,

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Token usage as the provider reported it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub(crate) struct Usage {
     /// Tokens of the prompt.
     pub(crate) prompt_tokens: u64,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The kind of a provider failure, which decides whether it is retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum ProviderErrorKind {
     /// The connection could not be made (refused, DNS, TLS, connect timeout).

@@ -87,7 +87,8 @@ pub(crate) enum Command {
     /// Start a project: write `promptci.yaml`, an example suite that passes offline, and a
     /// GitHub workflow that runs it (never overwrites a file).
     Init(InitArgs),
-    /// Print the JSON Schema of suite files or `promptci.yaml`, for editors and other tools.
+    /// Print the JSON Schema of suite files, `promptci.yaml` or the JSON report, for editors and
+    /// other tools.
     Schema(SchemaArgs),
     /// Print the completion script for a shell (for example `promptci completions bash >
     /// ~/.local/share/bash-completion/completions/promptci`).

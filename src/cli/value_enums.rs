@@ -13,6 +13,8 @@ pub(crate) enum SchemaArg {
     Suite,
     /// `promptci.yaml`.
     Config,
+    /// The JSON report (`run --json`, `merge --json`).
+    Report,
 }
 
 /// How a run uses the response cache.

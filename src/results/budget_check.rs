@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::util::format::{dollars, signed_percent};
 
 /// A limit of a suite's `budget`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum BudgetKind {
     /// Tokens of one rendered prompt.
@@ -47,7 +47,7 @@ impl BudgetKind {
 }
 
 /// A case over a per-case limit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Offender {
     /// The case id.
     pub(crate) case: String,
@@ -57,7 +57,7 @@ pub(crate) struct Offender {
 }
 
 /// One limit checked: the budget, the actual amount, and by how much it is over.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct BudgetCheck {
     /// Which limit.
     pub(crate) kind: BudgetKind,

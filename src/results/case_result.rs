@@ -10,7 +10,7 @@ use crate::chat::{CaseError, Usage};
 pub(crate) const ANSWER_LIMIT: usize = 4_000;
 
 /// The verdict of one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum CaseStatus {
     /// Every assertion passed.

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::case_result::CaseStatus;
 
 /// What a regression gates on: each case's own test, or the suite-wide paired test.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum RegressionTest {
     /// Any case that regressed fails the gate.
@@ -19,7 +21,7 @@ pub(crate) enum RegressionTest {
 }
 
 /// The exact one-sided McNemar test over the cases judged in both runs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SuiteTest {
     /// Cases that passed in the baseline and fail now.
     pub(crate) worse: u64,
@@ -35,7 +37,7 @@ pub(crate) struct SuiteTest {
 }
 
 /// Which report the comparison is against.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct BaselineInfo {
     /// The baseline file as given.
     pub(crate) path: String,
@@ -48,7 +50,7 @@ pub(crate) struct BaselineInfo {
 }
 
 /// A case that changed, was added or was removed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct CaseDelta {
     /// The case id.
     pub(crate) id: String,
@@ -67,7 +69,7 @@ pub(crate) struct CaseDelta {
 }
 
 /// A case whose prompt tokens changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct TokenDelta {
     /// The case id.
     pub(crate) id: String,
@@ -78,7 +80,7 @@ pub(crate) struct TokenDelta {
 }
 
 /// One prompt compared: tokens, pass rate and cost on each side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct PromptDelta {
     /// The prompt's registry id, else the suite path.
     pub(crate) prompt: String,
@@ -116,7 +118,7 @@ pub(crate) struct PromptDelta {
 }
 
 /// A run compared with its baseline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct Comparison {
     /// The baseline report.
     pub(crate) baseline: BaselineInfo,

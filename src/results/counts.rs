@@ -3,7 +3,17 @@
 use super::case_result::CaseStatus;
 
 /// Case counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub(crate) struct Counts {
     /// All cases.
     pub(crate) total: usize,

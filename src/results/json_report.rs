@@ -15,9 +15,10 @@ use crate::stats::Interval;
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// A whole run as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonReport {
     /// The report format's version.
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub(crate) format_version: u32,
     /// Run metadata.
     pub(crate) run: JsonRun,
@@ -35,7 +36,7 @@ pub(crate) struct JsonReport {
 }
 
 /// Run metadata.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonRun {
     /// When the run started (RFC 3339).
     pub(crate) started_at: String,
@@ -69,7 +70,7 @@ pub(crate) struct JsonRun {
 }
 
 /// The shard a report covers, so `promptci merge` can check it has the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonShard {
     /// Which shard, from 1.
     pub(crate) index: u32,
@@ -80,7 +81,7 @@ pub(crate) struct JsonShard {
 }
 
 /// A target as reports show it (never its key).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonTarget {
     /// The target's name.
     pub(crate) name: String,
@@ -94,7 +95,7 @@ pub(crate) struct JsonTarget {
 }
 
 /// Counts and totals over every case.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonSummary {
     /// Case counts.
     #[serde(flatten)]
@@ -131,7 +132,7 @@ pub(crate) struct JsonSummary {
 }
 
 /// A model-graded assertion whose votes disagreed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonSplitVote {
     /// The case id.
     pub(crate) id: String,
@@ -144,7 +145,7 @@ pub(crate) struct JsonSplitVote {
 }
 
 /// The tokens of a case's grader and embedder calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JudgeTokens {
     /// Prompt tokens.
     pub(crate) prompt: u64,
@@ -153,7 +154,7 @@ pub(crate) struct JudgeTokens {
 }
 
 /// A flaky case in the summary: its pass rate and interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonFlaky {
     /// The case id.
     pub(crate) id: String,
@@ -170,7 +171,7 @@ pub(crate) struct JsonFlaky {
 }
 
 /// The pass rate of a repeated case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonRepeat {
     /// Attempts planned (`repeat`).
     pub(crate) planned: u32,
@@ -199,7 +200,7 @@ pub(crate) struct JsonRepeat {
 }
 
 /// One attempt of a repeated case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonAttempt {
     /// The attempt number, from 1.
     pub(crate) attempt: u32,
@@ -223,7 +224,7 @@ pub(crate) struct JsonAttempt {
 pub(crate) const ATTEMPT_ANSWER_LIMIT: usize = 200;
 
 /// A suite as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonSuite {
     /// The suite path relative to the project root.
     pub(crate) path: String,
@@ -257,7 +258,7 @@ pub(crate) struct JsonSuite {
 ///
 /// `prompt` and `completion` are the counts budgets use: the provider's when it reported
 /// usage, else counted offline. `offline` and `provider` keep both, labelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonTokens {
     /// Prompt tokens.
     pub(crate) prompt: u64,
@@ -300,7 +301,7 @@ impl JsonTokens {
 }
 
 /// Prompt and completion tokens from one source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct TokenPair {
     /// Prompt tokens.
     pub(crate) prompt: u64,
@@ -310,7 +311,7 @@ pub(crate) struct TokenPair {
 }
 
 /// Where token counts came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum TokenSource {
     /// Reported by the provider.
@@ -320,7 +321,7 @@ pub(crate) enum TokenSource {
 }
 
 /// A case as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonCase {
     /// The stable id: `suite-path::case-name`.
     pub(crate) id: String,
@@ -416,7 +417,7 @@ pub(crate) struct JsonCase {
 }
 
 /// A generated probe case's identity and planted secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JsonProbe {
     /// `edge-case` or `injection`.
     pub(crate) kind: String,

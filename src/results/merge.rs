@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::counts::Counts;
-use super::json_report::{JsonCase, JsonReport, JsonSuite, flaky_cases, split_votes};
+use super::json_report::{
+    FORMAT_VERSION, JsonCase, JsonReport, JsonSuite, flaky_cases, split_votes,
+};
 use crate::util::format::plural;
 
 /// Merges named reports into one, or says why they do not belong together.
@@ -169,11 +171,8 @@ fn assemble(
         .reduce(|total, cost| total + cost);
     summary.split_votes = split_votes(&cases);
     JsonReport {
-        format_version: inputs
-            .iter()
-            .map(|(_, report)| report.format_version)
-            .max()
-            .unwrap_or(first.format_version),
+        // The merged file is written in this promptci's format, whatever the inputs' were.
+        format_version: FORMAT_VERSION,
         run,
         summary,
         suites: ordered_suites,

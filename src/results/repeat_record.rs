@@ -9,7 +9,7 @@ use crate::stats::Interval;
 use crate::util::format::percent;
 
 /// Whether a repeated case's attempts agreed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Flakiness {
     /// Every judged attempt passed.

@@ -9,7 +9,7 @@ use crate::plan::TestPlan;
 use crate::stats::Interval;
 
 /// One target's results in a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct TargetSummary {
     /// The target's name.
     pub(crate) target: String,
@@ -38,7 +38,7 @@ pub(crate) struct TargetSummary {
 }
 
 /// A pass rate with its Wilson interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct PassRate {
     /// Passed over judged.
     pub(crate) rate: f64,

@@ -297,11 +297,18 @@ impl Run {
         self
     }
 
-    /// Parses a JSON file the run wrote.
+    /// Parses a JSON file the run wrote. A JSON report must match the checked-in schema, so
+    /// every report any test reads checks `schemas/report.schema.json` against what promptci
+    /// really writes.
+    #[track_caller]
     pub(crate) fn json(&self, path: &str) -> Value {
         let text =
             std::fs::read_to_string(self.root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
+        let value = serde_json::from_str(&text).unwrap();
+        if is_report(&value) {
+            assert_matches_report_schema(&value, path);
+        }
+        value
     }
 
     /// Reads a file the run wrote.
@@ -320,6 +327,34 @@ impl Run {
             .cloned()
             .unwrap_or_else(|| panic!("no case {id}"))
     }
+}
+
+/// Returns whether `value` is a JSON report (not another JSON file promptci writes).
+pub(crate) fn is_report(value: &Value) -> bool {
+    ["format_version", "run", "summary", "cases"]
+        .iter()
+        .all(|key| value.get(key).is_some())
+}
+
+/// Asserts that a JSON report matches `schemas/report.schema.json`, listing every mismatch.
+#[track_caller]
+pub(crate) fn assert_matches_report_schema(report: &Value, shown: &str) {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+        let schema = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|error| format!("{error} at `{}`", error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{shown} does not match schemas/report.schema.json (if the report types changed, \
+         regenerate it with `cargo run -q -- schema report > schemas/report.schema.json`): \
+         {errors:#?}"
+    );
 }
 
 /// Parses JUnit XML into (suite name, testcase name, outcome element, message) rows.

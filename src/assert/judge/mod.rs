@@ -158,7 +158,7 @@ pub(crate) struct Judgements {
 }
 
 /// The evidence behind a model-graded verdict, as reports show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct JudgeEvidence {
     /// The grader or embedder target.
     pub(crate) grader: String,
@@ -198,7 +198,7 @@ pub(crate) struct JudgeEvidence {
 }
 
 /// One vote as reports show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct VoteEvidence {
     /// Whether the vote passed; absent when it could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,7 +217,7 @@ pub(crate) struct VoteEvidence {
 }
 
 /// The cosine of the answer with one reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SimilarityScore {
     /// The reference text.
     pub(crate) reference: String,

@@ -37,10 +37,21 @@ pub(crate) fn schema(kind: SchemaArg) -> String {
                 .into_generator()
                 .into_root_schema_for::<crate::config::RawConfig>(),
         ),
+        // The report's schema says what promptci writes: a field that is always written is
+        // required, even where a reader fills in a default for older files.
+        SchemaArg::Report => (
+            "promptci JSON report",
+            settings
+                .for_serialize()
+                .into_generator()
+                .into_root_schema_for::<crate::results::JsonReport>(),
+        ),
     };
     schema.insert("title".to_owned(), title.into());
-    // An empty file is an empty document, which reads as a file that sets nothing.
-    schema.insert("type".to_owned(), serde_json::json!(["object", "null"]));
+    if kind != SchemaArg::Report {
+        // An empty file is an empty document, which reads as a file that sets nothing.
+        schema.insert("type".to_owned(), serde_json::json!(["object", "null"]));
+    }
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
     text.push('\n');
     text
@@ -90,6 +101,7 @@ mod tests {
         let checked_in = repo().join(match kind {
             SchemaArg::Suite => "schemas/suite.schema.json",
             SchemaArg::Config => "schemas/config.schema.json",
+            SchemaArg::Report => "schemas/report.schema.json",
         });
         let text = std::fs::read_to_string(&checked_in).unwrap();
         jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
