@@ -152,6 +152,94 @@ pub(crate) fn build_plan(
     config: &Config,
     cwd: &Path,
 ) -> Result<TestPlan, Error> {
+    let mut cases = Vec::new();
+    let planned = plan_selection(select, config, cwd, |batch| {
+        cases.append(&mut batch.cases);
+        Ok(())
+    })?;
+    let mut plan = planned.plan;
+    plan.cases = cases;
+    Ok(plan)
+}
+
+/// A run's plan, checked, without its cases, and how many cases it holds back.
+pub(crate) struct RunPlan {
+    /// The plan; its cases are planned again as the run sends them.
+    pub(crate) plan: crate::plan::StreamedPlan,
+    /// How many cases are held back because their prompts break a `prompt-tokens` budget.
+    pub(crate) held_back: usize,
+}
+
+/// Plans a run without holding its cases. Every case is rendered and checked here, before any
+/// request, then let go: models with a price for `cost-usd` budgets, and `prompt-tokens`
+/// budgets on the rendered prompts (whose counts the plan keeps, and whose suites it holds
+/// back when over). The run plans each suite file again when it reaches it, so its memory does
+/// not grow with the number of cases.
+pub(crate) fn plan_run(select: &SelectArgs, config: &Config, cwd: &Path) -> Result<RunPlan, Error> {
+    let mut problems = InvalidInput::default();
+    let mut counted: Vec<(usize, u64)> = Vec::new();
+    let mut over: Vec<(usize, String)> = Vec::new();
+    let mut held_back = 0;
+    let mut position = 0;
+    let planned = plan_selection(select, config, cwd, |batch| {
+        if let Err(error) = crate::decide::validate_prices(batch, config) {
+            match error {
+                Error::Input(input) => problems.extend(input),
+                other => return Err(other),
+            }
+        }
+        let budgeted = batch
+            .cases
+            .iter()
+            .any(|case| batch.suites[case.suite].budget.prompt_tokens.is_some());
+        if budgeted {
+            let tokens = crate::decide::count_prompts(batch);
+            counted.extend((position..).zip(tokens.iter().copied()));
+            let budgets = crate::decide::check_prompt_budgets(batch, &tokens);
+            for (suite, reason) in crate::decide::over_budget(&budgets) {
+                held_back += batch
+                    .cases
+                    .iter()
+                    .filter(|case| case.suite == suite && case.skip.is_none())
+                    .count();
+                over.push((suite, reason));
+            }
+        }
+        position += batch.cases.len();
+        Ok(())
+    })?;
+    problems.into_result(())?;
+    let mut plan =
+        crate::plan::StreamedPlan::new(planned, &plan_options(select), config.root.clone());
+    for (position, tokens) in counted {
+        plan.set_prompt_tokens(position, tokens);
+    }
+    for (suite, reason) in over {
+        plan.hold_back(suite, reason);
+    }
+    Ok(RunPlan { plan, held_back })
+}
+
+/// Returns the plan options the selection flags ask for.
+pub(crate) fn plan_options(select: &SelectArgs) -> PlanOptions {
+    PlanOptions {
+        filters: select.filter.clone(),
+        tags: select.tag.clone(),
+        overrides: overrides(select),
+        probe_seed: select.seed,
+        grader: select.grader.clone(),
+    }
+}
+
+/// Plans the selected suites one file at a time, handing each file's selected cases to `each`
+/// (see [`crate::plan::plan_each`]): only one suite's text and parsed cases are in memory at
+/// once, and the cases are kept only if `each` keeps them.
+pub(crate) fn plan_selection(
+    select: &SelectArgs,
+    config: &Config,
+    cwd: &Path,
+    each: impl FnMut(&mut TestPlan) -> Result<(), Error>,
+) -> Result<crate::plan::PlannedSuites, Error> {
     let changed = select
         .changed_since
         .as_deref()
@@ -164,33 +252,18 @@ pub(crate) fn build_plan(
             .as_deref()
             .is_some_and(|path| changed.contains(path))
     });
-    let options = PlanOptions {
-        filters: select.filter.clone(),
-        tags: select.tag.clone(),
-        overrides: overrides(select),
-        probe_seed: select.seed,
-        grader: select.grader.clone(),
+    let options = plan_options(select);
+    let load = |add: &mut dyn FnMut(crate::suite::Suite)| {
+        crate::suite::for_each_suite(&select.paths, cwd, &config.root, |suite| {
+            if changed
+                .as_ref()
+                .is_none_or(|changed| changed.touches(&suite))
+            {
+                add(suite);
+            }
+        })
     };
-    // Each suite is planned as soon as it is loaded and dropped before the next is read: the
-    // plan keeps what running needs, not every file's text and parsed cases.
-    let mut builder = crate::plan::PlanBuilder::new(config, &options)?;
-    let mut fatal = None;
-    crate::suite::for_each_suite(&select.paths, cwd, &config.root, |suite| {
-        let selected = changed
-            .as_ref()
-            .is_none_or(|changed| changed.touches(&suite));
-        if selected && fatal.is_none() {
-            fatal = builder.add(&suite).err();
-        }
-    })?;
-    if let Some(error) = fatal {
-        return Err(error);
-    }
-    let plan = builder.finish()?;
-    Ok(match select.shard {
-        Some(shard) => shard.select(plan),
-        None => plan,
-    })
+    crate::plan::plan_each(load, config, &options, select.shard, each)
 }
 
 /// Prints the plan's warnings on stderr, or with `deny` (`--deny-warnings`) returns them as

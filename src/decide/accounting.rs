@@ -53,14 +53,6 @@ pub(crate) fn count_prompts_for_budgets(plan: &TestPlan) -> Vec<u64> {
         .collect()
 }
 
-/// Returns true when a suite has a `prompt-tokens` budget, which must hold before any request.
-#[must_use]
-pub(crate) fn has_prompt_budget(plan: &TestPlan) -> bool {
-    plan.suites
-        .iter()
-        .any(|suite| suite.budget.prompt_tokens.is_some())
-}
-
 /// Counts every case's prompt tokens offline, in plan order, with its target's tokenizer.
 #[must_use]
 pub(crate) fn count_prompts(plan: &TestPlan) -> Vec<u64> {

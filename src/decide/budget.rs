@@ -31,7 +31,8 @@ impl SuiteBudget {
     }
 }
 
-/// Checks every suite's `prompt-tokens` limit on the rendered prompts, before any request.
+/// Checks the `prompt-tokens` limit of every suite with a case in `plan` on the rendered
+/// prompts, before any request.
 #[must_use]
 pub(crate) fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Vec<SuiteBudget> {
     plan.suites
@@ -39,6 +40,9 @@ pub(crate) fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Ve
         .enumerate()
         .filter_map(|(index, suite)| {
             let limit = suite.budget.prompt_tokens?;
+            if !plan.cases.iter().any(|case| case.suite == index) {
+                return None;
+            }
             // Generated probes (such as `max-length`) test extremes by design: the budget is
             // about the prompts the suite writes.
             let counts = plan
@@ -192,7 +196,12 @@ pub(crate) fn check_budgets(
 /// Checks before the run that a `cost-usd` budget can be computed: its model has a price.
 pub(crate) fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), crate::error::Error> {
     let mut problems = InvalidInput::default();
-    for (index, suite) in plan.suites.iter().enumerate() {
+    let planned = plan
+        .suites
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| plan.cases.iter().any(|case| case.suite == *index));
+    for (index, suite) in planned {
         if suite.budget.judge_cost_usd.is_some() {
             let mut graders: Vec<&str> = plan
                 .cases
@@ -244,23 +253,17 @@ pub(crate) fn validate_prices(plan: &TestPlan, config: &Config) -> Result<(), cr
     problems.into_result(())
 }
 
-/// Marks the cases of suites whose prompts break their `prompt-tokens` budget as skipped, so
-/// no request is spent on them. Returns how many cases were held back.
-pub(crate) fn hold_back_over_budget(plan: &mut TestPlan, budgets: &[SuiteBudget]) -> usize {
-    let mut held = 0;
-    for budget in budgets.iter().filter(|budget| !budget.passed()) {
-        let reasons: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
-        let reason = format!("not run: over budget: {}", reasons.join("; "));
-        for case in plan
-            .cases
-            .iter_mut()
-            .filter(|case| case.suite == budget.suite)
-        {
-            if case.skip.is_none() {
-                case.skip = Some(reason.clone());
-                held += 1;
-            }
-        }
-    }
-    held
+/// Returns the suites whose prompts break their `prompt-tokens` budget, each with the reason
+/// its cases are held back: no request is spent on them.
+pub(crate) fn over_budget(budgets: &[SuiteBudget]) -> impl Iterator<Item = (usize, String)> + '_ {
+    budgets
+        .iter()
+        .filter(|budget| !budget.passed())
+        .map(|budget| {
+            let reasons: Vec<String> = budget.overruns().map(BudgetCheck::describe).collect();
+            (
+                budget.suite,
+                format!("not run: over budget: {}", reasons.join("; ")),
+            )
+        })
 }

@@ -16,12 +16,11 @@ mod verdict;
 
 pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
 pub(crate) use accounting::{
-    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, has_prompt_budget,
-    prewarm,
+    CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, prewarm,
 };
 pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
 pub(crate) use budget::{
-    SuiteBudget, check_budgets, check_prompt_budgets, hold_back_over_budget, validate_prices,
+    SuiteBudget, check_budgets, check_prompt_budgets, over_budget, validate_prices,
 };
 pub(crate) use pairwise::{JudgeComparison, JudgedPair, PairOutcome, compare_pairs};
 pub(crate) use policy::PairedExact;

@@ -10,6 +10,7 @@ mod judges;
 mod probe;
 mod repeat_policy;
 mod shard;
+mod stream;
 mod test_plan;
 
 pub(crate) use judge_prompt::{JudgeContext, JudgeKind, JudgePrompt};
@@ -17,6 +18,5 @@ pub(crate) use judges::{JudgeLeaf, JudgeResolver};
 pub(crate) use probe::Probe;
 pub(crate) use repeat_policy::{DEFAULT_CONFIDENCE, RepeatPolicy};
 pub(crate) use shard::Shard;
-pub(crate) use test_plan::{
-    PlanBuilder, PlanOptions, TestInstance, TestPlan, build, case_id, render_prompt,
-};
+pub(crate) use stream::{PlannedSuites, StreamedPlan, plan_each};
+pub(crate) use test_plan::{PlanOptions, TestInstance, TestPlan, build, case_id, render_prompt};

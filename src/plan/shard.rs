@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-use super::TestPlan;
+use super::test_plan::{PlannedSuite, TestInstance};
 
 /// Shard `index` of `count` (1-based, `1 <= index <= count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,54 +41,81 @@ impl Shard {
     pub(crate) fn contains(self, id: &str) -> bool {
         bucket(id, self.count) == self.index - 1
     }
+}
 
-    /// Keeps only this shard's cases of `plan`, remembering each case's position in the whole
-    /// plan so shard reports can be merged back in plan order. Suites left without cases are
-    /// dropped; targets are kept, so every shard's report names the same targets. A case goes
-    /// by its id without the target, so a case's targets share a shard and each shard
-    /// compares its targets on the same cases.
+/// Cuts a shard out of a plan's cases as they come, in plan order, so a plan that is never
+/// held whole (a streamed run) is cut exactly as a whole one. A case goes by its id without
+/// the target, so a case's targets share a shard and each shard compares its targets on the
+/// same cases.
+#[derive(Debug)]
+pub(crate) struct ShardCut {
+    shard: Shard,
+    /// The shard's suites, in the order their first kept case came.
+    suites: Vec<PlannedSuite>,
+    /// For each suite of the whole plan, its index among the shard's suites once kept.
+    suite_map: Vec<Option<usize>>,
+    /// For each kept case, its position in the whole plan.
+    positions: Vec<usize>,
+    /// How many cases of the whole plan have come.
+    seen: usize,
+}
+
+impl ShardCut {
+    /// Starts cutting `shard`.
     #[must_use]
-    pub(crate) fn select(self, plan: TestPlan) -> TestPlan {
-        let TestPlan {
-            suites,
-            cases,
-            targets,
-            probe_seed,
-            warnings,
-            ..
-        } = plan;
-        let plan_cases = cases.len();
-        let mut kept_suites = Vec::new();
-        let mut suite_map: Vec<Option<usize>> = vec![None; suites.len()];
-        let mut kept_cases = Vec::new();
-        let mut positions = Vec::new();
-        for (position, mut case) in cases.into_iter().enumerate() {
-            if !self.contains(&super::test_plan::case_id_in(
-                &suites[case.suite].name,
-                &case.name,
-            )) {
-                continue;
-            }
-            let suite = *suite_map[case.suite].get_or_insert_with(|| {
-                kept_suites.push(suites[case.suite].clone());
-                kept_suites.len() - 1
-            });
-            case.suite = suite;
-            kept_cases.push(case);
-            positions.push(position);
+    pub(crate) fn new(shard: Shard) -> Self {
+        Self {
+            shard,
+            suites: Vec::new(),
+            suite_map: Vec::new(),
+            positions: Vec::new(),
+            seen: 0,
         }
-        TestPlan {
-            suites: kept_suites,
-            cases: kept_cases,
-            targets,
-            probe_seed,
-            warnings,
-            shard: Some(PlanShard {
-                shard: self,
-                positions,
-                plan_cases,
-            }),
+    }
+
+    /// Returns the next case of the whole plan when the shard keeps it, renumbered to the
+    /// shard's suites; `suites` are the whole plan's suites so far.
+    pub(crate) fn keep(
+        &mut self,
+        mut case: TestInstance,
+        suites: &[PlannedSuite],
+    ) -> Option<TestInstance> {
+        let position = self.seen;
+        self.seen += 1;
+        let suite = &suites[case.suite];
+        if !self
+            .shard
+            .contains(&super::test_plan::case_id_in(&suite.name, &case.name))
+        {
+            return None;
         }
+        if self.suite_map.len() <= case.suite {
+            self.suite_map.resize(case.suite + 1, None);
+        }
+        let kept = &mut self.suites;
+        case.suite = *self.suite_map[case.suite].get_or_insert_with(|| {
+            kept.push(suite.clone());
+            kept.len() - 1
+        });
+        self.positions.push(position);
+        Some(case)
+    }
+
+    /// Returns the shard's suites so far.
+    #[must_use]
+    pub(crate) fn suites(&self) -> &[PlannedSuite] {
+        &self.suites
+    }
+
+    /// Returns the shard's suites and what the shard remembers about the whole plan.
+    #[must_use]
+    pub(crate) fn finish(self) -> (Vec<PlannedSuite>, PlanShard) {
+        let shard = PlanShard {
+            shard: self.shard,
+            positions: self.positions,
+            plan_cases: self.seen,
+        };
+        (self.suites, shard)
     }
 }
 

@@ -220,6 +220,8 @@ pub(crate) struct PlanBuilder<'a> {
     target_index: HashMap<String, usize>,
     probe_seed: crate::probe::ProbeSeed,
     judges: JudgeResolver,
+    /// Whether a case taken out with [`PlanBuilder::take_cases`] was a generated probe.
+    took_probes: bool,
 }
 
 impl<'a> PlanBuilder<'a> {
@@ -247,6 +249,7 @@ impl<'a> PlanBuilder<'a> {
             target_index: HashMap::new(),
             probe_seed: crate::probe::ProbeSeed::given_or_fresh(options.probe_seed),
             judges: JudgeResolver::new(options.grader.clone()),
+            took_probes: false,
         })
     }
 
@@ -499,10 +502,31 @@ impl<'a> PlanBuilder<'a> {
         })
     }
 
+    /// Takes out the cases planned since the last call, in plan order, so a caller that
+    /// handles each suite's cases as they come holds only one suite's at a time.
+    pub(crate) fn take_cases(&mut self) -> Vec<TestInstance> {
+        let cases = std::mem::take(&mut self.plan.cases);
+        self.took_probes |= cases.iter().any(|case| case.probe.is_some());
+        cases
+    }
+
+    /// Returns the plan so far: its suites and targets (its cases are taken out by
+    /// [`PlanBuilder::take_cases`]).
+    #[must_use]
+    pub(crate) fn plan(&self) -> &TestPlan {
+        &self.plan
+    }
+
+    /// Returns whether a problem has been found so far.
+    #[must_use]
+    pub(crate) fn has_problems(&self) -> bool {
+        !self.problems.problems.is_empty()
+    }
+
     /// Returns the plan, or every problem found while planning.
     pub(crate) fn finish(mut self) -> Result<TestPlan, Error> {
-        self.plan.probe_seed = (self.plan.cases.iter().any(|case| case.probe.is_some()))
-            .then(|| self.probe_seed.value());
+        let probes = self.took_probes || self.plan.cases.iter().any(|case| case.probe.is_some());
+        self.plan.probe_seed = probes.then(|| self.probe_seed.value());
         self.problems.into_result(self.plan)
     }
 }
@@ -605,15 +629,6 @@ fn check_ttft_is_measured(
             "set `stream: true` on target `{}` in promptci.yaml, or use `max-latency-ms`",
             target.name
         )));
-    }
-}
-
-impl TestPlan {
-    /// Sends every case `repeat` times (`--repeat`), over what the suites say.
-    pub(crate) fn set_repeat(&mut self, repeat: u32) {
-        for case in &mut self.cases {
-            case.repeat.repeat = repeat.max(1);
-        }
     }
 }
 

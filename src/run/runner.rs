@@ -6,6 +6,8 @@
 //! [`Dispatcher`] lane adds its own limits, retries and circuit breaker.
 //! The runner owns its tokio runtime and is synchronous to its callers.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +20,7 @@ use super::stop::{StopSignal, StopWatcher};
 use crate::assert::judge::Judgements;
 use crate::assert::{Assertion, AssertionResult};
 use crate::chat::ModelOutput;
+use crate::config::Target;
 use crate::plan::{TestInstance, TestPlan};
 use crate::provider::{CacheKey, ChatRequest, Provider, Recorder, ResponseCache};
 use crate::results::{CaseError, CaseResult, CaseStatus};
@@ -85,12 +88,14 @@ pub(crate) const INTERRUPTED_REASON: &str = "not run: the run was interrupted";
 /// The reason a case is skipped after an earlier failure under `--fail-fast`.
 pub(crate) const FAIL_FAST_REASON: &str = "not run: --fail-fast stopped the run after a failure";
 
-/// Runs every case of `plan` with `providers` (one per target), handing each case's result to
-/// `on_result` exactly once, with the case's plan index, as it finishes: skipped cases first,
-/// then answered ones in the order they finish, then (after an interrupt) the cases left
-/// unsent, as skipped.
+/// Runs `cases` (in plan order) on `targets` with `providers` (one per target), handing each
+/// case's result to `on_result` exactly once, with the case's plan index, as it finishes (in
+/// any order); after an interrupt, the cases in flight and those never started are handed over
+/// as skipped. Cases are taken from `cases` only as places to send them free up, so a plan
+/// that produces its cases as they are needed is never held whole.
 pub(crate) fn execute(
-    plan: &TestPlan,
+    targets: &[Target],
+    cases: impl Iterator<Item = TestInstance>,
     providers: &[Provider],
     options: &RunOptions,
     mut on_result: impl FnMut(usize, &TestInstance, CaseResult),
@@ -102,8 +107,6 @@ pub(crate) fn execute(
         .map_err(|error| crate::error::Error::Infrastructure {
             message: format!("cannot start the async runtime: {error}"),
         })?;
-    // Whether each case's result was handed over: one byte a case, not the results.
-    let mut reported = vec![false; plan.cases.len()];
     let watcher = if options.handle_interrupts {
         let _entered = runtime.enter();
         Some(
@@ -114,45 +117,41 @@ pub(crate) fn execute(
     } else {
         None
     };
+    let mut cases = cases.enumerate();
+    // The cases started and not yet handed over, so an interrupt can still hand each over.
+    let in_flight: RefCell<BTreeMap<usize, Arc<TestInstance>>> = RefCell::default();
     let interrupted = runtime.block_on(async {
-        let dispatcher = Dispatcher::new(&plan.targets);
-        let seeds: Vec<Option<i64>> = plan.targets.iter().map(|target| target.params.seed).collect();
+        let dispatcher = Dispatcher::new(targets);
+        let seeds: Vec<Option<i64>> = targets.iter().map(|target| target.params.seed).collect();
         let stop = Arc::new(AtomicBool::new(false));
-        for (index, case) in plan.cases.iter().enumerate() {
-            if let Some(reason) = &case.skip {
-                on_result(index, case, CaseResult::skipped(reason.clone()));
-                reported[index] = true;
-            }
-        }
-        let pending = plan
-            .cases
-            .iter()
-            .enumerate()
-            .filter(|(_, case)| case.skip.is_none())
-            .map(|(index, case)| {
-                let provider = &providers[case.target];
-                let stop = Arc::clone(&stop);
-                let lanes = JudgeLanes {
-                    providers,
-                    dispatcher: &dispatcher,
-                    options,
-                    seeds: &seeds,
+        let pending = cases.by_ref().map(|(index, case)| {
+            let case = Arc::new(case);
+            in_flight.borrow_mut().insert(index, Arc::clone(&case));
+            let provider = &providers[case.target];
+            let stop = Arc::clone(&stop);
+            let lanes = JudgeLanes {
+                providers,
+                dispatcher: &dispatcher,
+                options,
+                seeds: &seeds,
+            };
+            async move {
+                let result = if let Some(reason) = &case.skip {
+                    CaseResult::skipped(reason.clone())
+                } else if stop.load(Ordering::Relaxed) {
+                    CaseResult::skipped(FAIL_FAST_REASON)
+                } else if case.repeat.is_repeated() {
+                    // Each attempt goes through the target's lane on its own.
+                    super::repeat::run_repeated(&case.repeat, |attempt| {
+                        run_case(&case, provider, lanes, attempt)
+                    })
+                    .await
+                } else {
+                    run_case(&case, provider, lanes, 1).await
                 };
-                async move {
-                    if stop.load(Ordering::Relaxed) {
-                        return (index, CaseResult::skipped(FAIL_FAST_REASON));
-                    }
-                    if case.repeat.is_repeated() {
-                        // Each attempt goes through the target's lane on its own.
-                        let result = super::repeat::run_repeated(&case.repeat, |attempt| {
-                            run_case(case, provider, lanes, attempt)
-                        })
-                        .await;
-                        return (index, result);
-                    }
-                    (index, run_case(case, provider, lanes, 1).await)
-                }
-            });
+                (index, result)
+            }
+        });
         let mut stream = futures::stream::iter(pending).buffer_unordered(options.concurrency.max(1));
         let mut waiting = watcher.clone();
         let interrupt = stop_signal(waiting.as_mut());
@@ -162,7 +161,8 @@ pub(crate) fn execute(
             tokio::select! {
                 next = stream.next() => {
                     let Some((index, mut result)) = next else { break is_stopped() };
-                    if is_stopped() && result.status != CaseStatus::Passed {
+                    let case = in_flight.borrow_mut().remove(&index).expect("a finished case was started");
+                    if is_stopped() && !matches!(result.status, CaseStatus::Passed | CaseStatus::Skipped) {
                         // A judge the stop killed, or a request it cut, says nothing about
                         // the prompt.
                         result = CaseResult::skipped(INTERRUPTED_REASON);
@@ -170,17 +170,18 @@ pub(crate) fn execute(
                     if options.fail_fast && matches!(result.status, CaseStatus::Failed | CaseStatus::Error) {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    on_result(index, &plan.cases[index], result);
-                    reported[index] = true;
+                    on_result(index, &case, result);
                 }
                 _ = &mut interrupt => break true,
             }
         }
     });
-    for (index, case) in plan.cases.iter().enumerate() {
-        if !reported[index] {
-            on_result(index, case, CaseResult::skipped(INTERRUPTED_REASON));
-        }
+    let cut_short = std::mem::take(&mut *in_flight.borrow_mut());
+    for (index, case) in cut_short {
+        on_result(index, &case, CaseResult::skipped(INTERRUPTED_REASON));
+    }
+    for (index, case) in cases {
+        on_result(index, &case, CaseResult::skipped(INTERRUPTED_REASON));
     }
     Ok(RunOutcome {
         interrupted,
@@ -198,9 +199,16 @@ pub(crate) fn execute_collected(
     options: &RunOptions,
 ) -> Result<(RunOutcome, Vec<CaseResult>), crate::error::Error> {
     let mut results: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
-    let outcome = execute(plan, providers, options, |index, _, result| {
-        results[index] = Some(result);
-    })?;
+    let cases = plan.cases.iter().cloned();
+    let outcome = execute(
+        &plan.targets,
+        cases,
+        providers,
+        options,
+        |index, _, result| {
+            results[index] = Some(result);
+        },
+    )?;
     let results = results
         .into_iter()
         .map(|result| result.expect("execute hands over every case's result"))

@@ -515,8 +515,9 @@ fn hung_judge_is_stopped_at_its_timeout_with_its_children() {
 fn ctrl_c_stops_a_running_judge_and_its_children() {
     let project = judged_by(SLEEPING_JUDGE, "targets: {}\n");
     let child = project.spawn(&["run", "--json", "r.json"]);
+    // The shell creates the file before it writes the id: wait for a whole line.
     wait_until("the judge started", BOUND, || {
-        project.path("sleeper.pid").exists()
+        std::fs::read_to_string(project.path("sleeper.pid")).is_ok_and(|text| text.ends_with('\n'))
     });
     let (judge, sleeper) = (
         pid_in(&project, "judge.pid"),

@@ -4,13 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args::RunArgs;
-use crate::cli::support::{build_plan, response_cache, stdout};
+use crate::cli::support::{RunPlan, plan_run, response_cache, stdout};
 use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
 use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
 use crate::decide::{CompareOptions, PairedExact, report_confidence};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
-use crate::plan::TestPlan;
+use crate::plan::{StreamedPlan, TestPlan};
 use crate::provider::{Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
 use crate::report::{json, junit};
@@ -29,13 +29,11 @@ pub(crate) fn run(
     color: ColorArg,
 ) -> Result<i32, Error> {
     check_named_target(args, config)?;
-    let mut plan = build_plan(&args.select, config, cwd)?;
-    crate::cli::support::report_warnings(&plan, args.deny_warnings)?;
-    check_run_arguments(args, &plan)?;
-    crate::cli::support::fill_registry_versions(&mut plan, &config.root);
-    if let Some(repeat) = args.repeat {
-        plan.set_repeat(repeat);
-    }
+    let RunPlan {
+        plan: streamed,
+        held_back,
+    } = plan_checked(args, config, cwd)?;
+    let plan = &streamed.plan;
     // Everything that can be checked is checked before the first request.
     let [junit_path, json_path, html_path] = [&args.junit, &args.json, &args.html].map(|path| {
         path.as_deref()
@@ -44,8 +42,7 @@ pub(crate) fn run(
     });
     let (junit_path, json_path, html_path) = (junit_path?, json_path?, html_path?);
     let baseline = load_baseline(args, cwd)?;
-    crate::decide::validate_prices(&plan, config)?;
-    let providers = crate::cli::support::providers_for(&plan)?;
+    let providers = crate::cli::support::providers_for(plan)?;
     let cache = response_cache(&args.cache, config, cwd, &providers);
     let record_dir = args
         .record
@@ -55,12 +52,11 @@ pub(crate) fn run(
     let recorder = record_dir
         .as_ref()
         .map(|_| std::sync::Arc::new(Recorder::new()));
-    let (prompt_tokens, held_back) = count_budgeted_prompts(&mut plan);
 
     let started_at = jiff::Timestamp::now();
     let mut console =
-        ConsoleReporter::new(stdout(), styles(color), Display::detect(), plan.cases.len());
-    announce(&mut console, args, &plan, held_back);
+        ConsoleReporter::new(stdout(), styles(color), Display::detect(), streamed.len());
+    announce(&mut console, args, streamed.is_empty(), held_back);
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_fast: args.fail_fast,
@@ -74,11 +70,11 @@ pub(crate) fn run(
         records,
         tally,
         messages,
+        changed_files,
     } = run_cases(
-        &plan,
+        &streamed,
         &providers,
         &options,
-        prompt_tokens.as_deref(),
         config,
         html_path.is_some(),
         &mut console,
@@ -90,7 +86,7 @@ pub(crate) fn run(
         interrupted: outcome.interrupted,
     };
     let summary = RunSummary {
-        plan: &plan,
+        plan,
         records: &records,
         tally: &tally,
         meta: &meta,
@@ -121,11 +117,33 @@ pub(crate) fn run(
         &report_paths,
     )?;
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
-        && let Some(hint) = providers_hint(&plan, &records, report)
+        && let Some(hint) = providers_hint(plan, &records, report)
     {
         let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
+    if !changed_files.is_empty() {
+        // The reports account for every case, but a suite that changed under the run was
+        // not tested: that is not a result to gate on.
+        return Err(Error::Input(InvalidInput {
+            problems: changed_files,
+        }));
+    }
     Ok(outcome.exit_code_or(gated.verdict.exit_code))
+}
+
+/// Plans the run and checks it before the first request: every case rendered (the run plans
+/// each suite file again as it reaches it), warnings shown or denied, an empty selection
+/// refused, registry versions and `--repeat` applied.
+fn plan_checked(args: &RunArgs, config: &Config, cwd: &Path) -> Result<RunPlan, Error> {
+    let mut run_plan = plan_run(&args.select, config, cwd)?;
+    let streamed = &mut run_plan.plan;
+    crate::cli::support::report_warnings(&streamed.plan, args.deny_warnings)?;
+    check_run_arguments(args, streamed.len())?;
+    crate::cli::support::fill_registry_versions(&mut streamed.plan, &config.root);
+    if let Some(repeat) = args.repeat {
+        streamed.set_repeat(repeat);
+    }
+    Ok(run_plan)
 }
 
 /// Notes, before the first request, an empty selection and the cases held back by a
@@ -133,10 +151,10 @@ pub(crate) fn run(
 fn announce<W: Write>(
     console: &mut ConsoleReporter<W>,
     args: &RunArgs,
-    plan: &TestPlan,
+    empty: bool,
     held_back: usize,
 ) {
-    if plan.cases.is_empty() {
+    if empty {
         console.note(&nothing_selected(&args.select));
     }
     if held_back > 0 {
@@ -156,20 +174,6 @@ fn note_cache_failure<W: Write>(console: &mut ConsoleReporter<W>, cache: Option<
     }
 }
 
-/// A `prompt-tokens` budget must hold before the first request, so its counts come first and
-/// cases over it are held back. Without one, nothing is counted offline until the answers are
-/// in, and then only where the provider reported no usage. Returns the counts (when made) and
-/// how many cases were held back.
-fn count_budgeted_prompts(plan: &mut TestPlan) -> (Option<Vec<u64>>, usize) {
-    let prompt_tokens =
-        crate::decide::has_prompt_budget(plan).then(|| crate::decide::count_prompts(plan));
-    let held_back = prompt_tokens.as_deref().map_or(0, |tokens| {
-        let prompt_budgets = crate::decide::check_prompt_budgets(plan, tokens);
-        crate::decide::hold_back_over_budget(plan, &prompt_budgets)
-    });
-    (prompt_tokens, held_back)
-}
-
 /// What running the cases left: each case's report entry and compact record (in plan
 /// order), the run's tally, and the messages each case sent (only for the HTML report).
 struct Finished {
@@ -178,37 +182,46 @@ struct Finished {
     records: Vec<CaseRecord>,
     tally: RunTally,
     messages: Vec<Vec<crate::chat::Message>>,
+    /// A problem for each suite file edited during the run (its cases were not sent).
+    changed_files: Vec<Problem>,
 }
 
 /// Runs the plan, turning each finished case at once into its report entry (with its tokens
 /// and cost) and its compact record: nothing after the run reads the plan's cases.
 fn run_cases<W: Write>(
-    plan: &TestPlan,
+    streamed: &StreamedPlan,
     providers: &[crate::provider::Provider],
     options: &RunOptions,
-    prompt_tokens: Option<&[u64]>,
     config: &Config,
     keep_messages: bool,
     console: &mut ConsoleReporter<W>,
 ) -> Result<Finished, Error> {
-    let total = plan.cases.len();
+    let plan = &streamed.plan;
+    let total = streamed.len();
     let mut cases: Vec<Option<JsonCase>> = vec![None; total];
     let mut records: Vec<Option<CaseRecord>> = vec![None; total];
     let mut messages = vec![Vec::new(); if keep_messages { total } else { 0 }];
     let mut tally = RunTally::default();
-    let outcome = crate::run::execute(plan, providers, options, |index, case, result| {
-        console.case_finished(case, &result);
-        let prompt = prompt_tokens.map(|counts| counts[index]);
-        let tokens = CaseTokens::of(plan, case, &result, prompt, &config.prices);
-        records[index] = Some(tokens.record(case, &result));
-        let mut entry = JsonCase::from_result(plan, index, case, result);
-        tokens.annotate(&mut entry);
-        tally.add(index, &entry);
-        cases[index] = Some(entry);
-        if keep_messages {
-            messages[index].clone_from(&case.messages);
-        }
-    })?;
+    let mut planned = streamed.cases(config)?;
+    let outcome = crate::run::execute(
+        &plan.targets,
+        planned.by_ref(),
+        providers,
+        options,
+        |index, case, result| {
+            console.case_finished(case, &result);
+            let prompt = streamed.prompt_tokens(index);
+            let tokens = CaseTokens::of(plan, case, &result, prompt, &config.prices);
+            records[index] = Some(tokens.record(case, &result));
+            let mut entry = JsonCase::from_result(plan, index, case, result);
+            tokens.annotate(&mut entry);
+            tally.add(index, &entry);
+            cases[index] = Some(entry);
+            if keep_messages {
+                messages[index].clone_from(&case.messages);
+            }
+        },
+    )?;
     tally.finish();
     let every = "execute hands over every case's result";
     Ok(Finished {
@@ -220,6 +233,7 @@ fn run_cases<W: Write>(
             .collect(),
         tally,
         messages,
+        changed_files: planned.changed_files().to_vec(),
     })
 }
 
@@ -420,11 +434,11 @@ fn write_reports<W: Write>(
 
 /// Refuses `--concurrency 0`, and a selection that holds no case unless `--allow-empty`: it
 /// would pass without testing anything.
-fn check_run_arguments(args: &RunArgs, plan: &TestPlan) -> Result<(), Error> {
+fn check_run_arguments(args: &RunArgs, cases: usize) -> Result<(), Error> {
     if args.concurrency == 0 {
         return Err(Error::usage("`--concurrency` must be at least 1"));
     }
-    if plan.cases.is_empty() && !args.allow_empty {
+    if cases == 0 && !args.allow_empty {
         return Err(Error::usage(format!(
             "{} (hint: `promptci list` with the same selection shows the case ids; pass `--allow-empty` when an empty selection is expected)",
             nothing_selected(&args.select)
