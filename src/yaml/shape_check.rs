@@ -347,7 +347,10 @@ mod tests {
 
     #[derive(Debug, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-    #[expect(dead_code, reason = "the tests check the shape of files, not the values read")]
+    #[expect(
+        dead_code,
+        reason = "the tests check the shape of files, not the values read"
+    )]
     enum Check {
         Contains(String),
         MaxChars(u32),
@@ -356,7 +359,10 @@ mod tests {
 
     #[derive(Debug, Deserialize, schemars::JsonSchema)]
     #[serde(deny_unknown_fields)]
-    #[expect(dead_code, reason = "the tests check the shape of files, not the values read")]
+    #[expect(
+        dead_code,
+        reason = "the tests check the shape of files, not the values read"
+    )]
     struct Rubric {
         text: String,
         #[serde(default)]
