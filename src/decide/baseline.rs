@@ -135,13 +135,25 @@ pub(crate) fn compare_baseline(
     options: CompareOptions,
     policy: &dyn CasePolicy,
 ) -> Comparison {
+    compare_cases(base, base_path, head.cases.iter(), options, policy)
+}
+
+/// Compares the cases of this run, in plan order, with `base` (the baseline): one head case
+/// at a time is needed, so a run's cases can come from its spill file.
+pub(crate) fn compare_cases<C: std::borrow::Borrow<JsonCase>>(
+    base: &JsonReport,
+    base_path: &str,
+    head: impl IntoIterator<Item = C>,
+    options: CompareOptions,
+    policy: &dyn CasePolicy,
+) -> Comparison {
     let base_cases: HashMap<&str, &JsonCase> = base
         .cases
         .iter()
         .map(|case| (case.id.as_str(), case))
         .collect();
-    let head_ids: std::collections::HashSet<&str> =
-        head.cases.iter().map(|case| case.id.as_str()).collect();
+    // The baseline's ids this run has too: the others were removed.
+    let mut kept: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut comparison = Comparison {
         baseline: BaselineInfo {
             path: base_path.to_owned(),
@@ -162,15 +174,17 @@ pub(crate) fn compare_baseline(
     };
     let (mut worse, mut better) = (0_u64, 0_u64);
     let mut prompts: BTreeMap<String, PromptAccumulator> = BTreeMap::new();
-    for case in &head.cases {
+    for case in head {
+        let case = case.borrow();
         let accumulator = prompts.entry(prompt_key(case)).or_default();
         accumulator.head_counts.add(CaseCounts::of(case));
-        let Some(before) = base_cases.get(case.id.as_str()) else {
+        let Some(&before) = base_cases.get(case.id.as_str()) else {
             comparison
                 .new_cases
                 .push(delta(case, None, Some(case.status), Vec::new()));
             continue;
         };
+        kept.insert(before.id.as_str());
         accumulator.share(before, case);
         let flip = match (before.status, case.status) {
             (CaseStatus::Passed, CaseStatus::Failed) => Some(true),
@@ -202,7 +216,7 @@ pub(crate) fn compare_baseline(
             .or_default()
             .base_counts
             .add(CaseCounts::of(case));
-        if !head_ids.contains(case.id.as_str()) {
+        if !kept.contains(case.id.as_str()) {
             comparison
                 .removed_cases
                 .push(delta(case, Some(case.status), None, Vec::new()));

@@ -18,7 +18,7 @@ pub(crate) use ab::{AbComparison, CaseOutcomes, Tally, compare_ab};
 pub(crate) use accounting::{
     CaseTokens, annotate, case_tokens, count_prompts, count_prompts_for_budgets, prewarm,
 };
-pub(crate) use baseline::{CompareOptions, compare_baseline, report_confidence};
+pub(crate) use baseline::{CompareOptions, compare_baseline, compare_cases, report_confidence};
 pub(crate) use budget::{
     SuiteBudget, check_budgets, check_prompt_budgets, over_budget, validate_prices,
 };

@@ -125,9 +125,17 @@ impl GithubReport<'_> {
             out.push('\n');
             out.push_str(&crate::report::comparison::render_markdown(comparison));
         }
+        // The summaries carry the confidence they were made at: a run's report may hold only
+        // the cases this summary lists.
+        let confidence = report
+            .summary
+            .targets
+            .iter()
+            .find_map(|target| target.pass_rate.map(|rate| rate.confidence))
+            .unwrap_or_else(|| crate::decide::report_confidence(report));
         out.push_str(&crate::report::targets::render_markdown(
             &report.summary.targets,
-            crate::decide::report_confidence(report),
+            confidence,
         ));
         out.push('\n');
         out

@@ -9,7 +9,7 @@ use quick_junit::{
 };
 
 use crate::results::BudgetCheck;
-use crate::results::CaseStatus;
+use crate::results::{CaseStatus, Counts};
 use crate::results::{JsonAttempt, JsonCase, JsonReport, suite_labels};
 
 /// Adds each model-graded verdict's evidence as `judge.K.*` properties (K counts the case's
@@ -62,6 +62,34 @@ fn add_judge_evidence(test_case: &mut TestCase, case: &JsonCase) {
 /// The name of the testcase that reports a suite's budgets: `<suite>::budget`.
 pub(crate) const BUDGET_TESTCASE: &str = "budget";
 
+/// A `testsuite` of the JUnit report: its name and the counts of its cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JunitSuite {
+    /// The suite's name (`path`, or `path@target` when the path ran on several targets).
+    pub(crate) label: String,
+    /// The counts of its cases (its budget testcase apart).
+    pub(crate) counts: Counts,
+}
+
+/// Returns the `testsuite` entries of a report's suites, in report order (cases are added
+/// to them by [`write_streamed`]'s caller).
+#[must_use]
+pub(crate) fn suites_of(json: &JsonReport) -> Vec<JunitSuite> {
+    let entries: Vec<(&str, &str)> = json
+        .suites
+        .iter()
+        .map(|suite| (suite.path.as_str(), suite.target.as_str()))
+        .collect();
+    suite_labels(&entries)
+        .into_iter()
+        .zip(&json.suites)
+        .map(|(label, suite)| JunitSuite {
+            label,
+            counts: suite.counts,
+        })
+        .collect()
+}
+
 /// Writes a JSON report as JUnit XML (ending in a newline), streamed to `out`. The JSON report
 /// is the single source, so a merged report's JUnit equals a single run's. `path_prefix` (`app/`
 /// or empty) goes before every file path, because JUnit readers resolve them from the
@@ -71,99 +99,188 @@ pub(crate) fn write(
     path_prefix: &str,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let mut report = Report::new("promptci");
-    report.set_time(Duration::from_millis(json.run.duration_ms));
-    let entries: Vec<(&str, &str)> = json
-        .suites
-        .iter()
-        .map(|suite| (suite.path.as_str(), suite.target.as_str()))
+    let mut suites: Vec<JunitSuite> = suites_of(json)
+        .into_iter()
+        .map(|suite| JunitSuite {
+            counts: Counts::default(),
+            ..suite
+        })
         .collect();
-    let labels = suite_labels(&entries);
-    let mut suites: Vec<TestSuite> = labels.iter().map(TestSuite::new).collect();
     let mut suite_index: HashMap<(&str, &str), usize> = json
         .suites
         .iter()
         .enumerate()
         .map(|(index, suite)| ((suite.path.as_str(), suite.target.as_str()), index))
         .collect();
+    let mut members: Vec<Vec<&JsonCase>> = vec![Vec::new(); suites.len()];
     for case in &json.cases {
-        let status = match case.status {
-            CaseStatus::Passed => TestCaseStatus::success(),
-            CaseStatus::Failed => {
-                let reasons = case.failed_assertions();
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(reasons.join("; "));
-                status.set_type("assertion");
-                status.set_description(format!(
-                    "{path_prefix}{}:{}\n{}\n\nanswer:\n{}",
-                    case.file(),
-                    case.line,
-                    reasons
-                        .iter()
-                        .map(|reason| format!("✗ {reason}"))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    case.answer.as_deref().unwrap_or("")
-                ));
-                status
-            }
-            CaseStatus::Error => {
-                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                if let Some(error) = &case.error {
-                    status.set_message(error.message.as_str());
-                    status.set_type(error_type(error));
-                    status.set_description(error_description(case, error, path_prefix));
-                }
-                status
-            }
-            CaseStatus::Skipped => {
-                let mut status = TestCaseStatus::skipped();
-                if let Some(reason) = &case.skip_reason {
-                    status.set_message(reason.as_str());
-                }
-                status
-            }
-        };
-        let mut status = status;
-        add_attempts(&mut status, &case.attempts);
         let key = (case.suite.as_str(), case.target.as_str());
         let index = *suite_index.entry(key).or_insert_with(|| {
-            suites.push(TestSuite::new(case.suite.as_str()));
+            suites.push(JunitSuite {
+                label: case.suite.clone(),
+                counts: Counts::default(),
+            });
+            members.push(Vec::new());
             suites.len() - 1
         });
-        let mut test_case = TestCase::new(case.name.as_str(), status);
-        test_case.set_classname(suites[index].name.as_str());
-        test_case.set_assertions(case.assertions.len());
-        if let Some(latency) = case.latency_ms {
-            test_case.set_time(Duration::from_millis(latency));
+        suites[index].counts.add(case.status);
+        members[index].push(case);
+    }
+    write_streamed(
+        json,
+        &suites,
+        path_prefix,
+        &mut |index, emit| members[index].iter().try_for_each(|case| emit(case)),
+        out,
+    )
+}
+
+/// Writes one case of a suite into the JUnit report.
+pub(crate) type EmitCase<'a> = dyn FnMut(&JsonCase) -> std::io::Result<()> + 'a;
+
+/// The name of the stand-in testcase each suite's cases replace in the report's frame.
+fn placeholder(index: usize) -> String {
+    format!("promptci-cases-of-suite-{index}")
+}
+
+/// Writes a JUnit report with one `testsuite` per entry of `suites` (the report's suites,
+/// then any other), asking `cases` for each suite's cases in report order; `json.cases` is
+/// ignored and `json.suites` gives the budgets. One case at a time is in memory: the frame is
+/// built with a stand-in testcase per suite, and each case is formatted on its own at the
+/// same depth. The bytes are those quick-junit writes for the whole document. `path_prefix`
+/// is [`write`]'s.
+pub(crate) fn write_streamed(
+    json: &JsonReport,
+    suites: &[JunitSuite],
+    path_prefix: &str,
+    cases: &mut dyn FnMut(usize, &mut EmitCase<'_>) -> std::io::Result<()>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut report = Report::new("promptci");
+    report.set_time(Duration::from_millis(json.run.duration_ms));
+    let budgets = |index: usize| json.suites.get(index).map(|suite| suite.budgets.as_slice());
+    let frame_suites = suites.iter().enumerate().map(|(index, suite)| {
+        let mut frame = TestSuite::new(suite.label.as_str());
+        let budget = budgets(index).filter(|checks| !checks.is_empty());
+        if suite.counts.total > 0 || budget.is_some() {
+            frame.add_test_case(TestCase::new(placeholder(index), TestCaseStatus::success()));
         }
-        add_judge_evidence(&mut test_case, case);
-        test_case.extra.insert(
-            "file".into(),
-            format!("{path_prefix}{}", case.file()).into(),
-        );
+        let over = budget.is_some_and(|checks| checks.iter().any(|check| !check.passed));
+        frame.tests = suite.counts.total + usize::from(budget.is_some());
+        frame.failures = suite.counts.failed + usize::from(over);
+        frame.errors = suite.counts.errors;
+        frame.skipped = suite.counts.skipped;
+        frame
+    });
+    report.add_test_suites(frame_suites.collect::<Vec<_>>());
+    let frame = report.to_string().map_err(std::io::Error::other)?;
+    let mut rest = frame.as_str();
+    for (index, suite) in suites.iter().enumerate() {
+        let stand_in = format!("\n        <testcase name=\"{}\"/>", placeholder(index));
+        let Some(at) = rest.find(&stand_in) else {
+            continue;
+        };
+        out.write_all(&rest.as_bytes()[..at])?;
+        rest = &rest[at + stand_in.len()..];
+        cases(index, &mut |case| {
+            out.write_all(case_fragment(test_case(case, &suite.label, path_prefix))?.as_bytes())
+        })?;
+        if let Some(checks) = budgets(index).filter(|checks| !checks.is_empty()) {
+            let file = format!("{path_prefix}{}", json.suites[index].path);
+            let budget = budget_case(&file, &suite.label, checks);
+            out.write_all(case_fragment(budget)?.as_bytes())?;
+        }
+    }
+    out.write_all(rest.as_bytes())
+}
+
+/// Returns a testcase as quick-junit writes it inside a report (a newline and its indent
+/// first), cut out of a one-case report.
+fn case_fragment(test_case: TestCase) -> std::io::Result<String> {
+    let mut suite = TestSuite::new("s");
+    suite.add_test_case(test_case);
+    let mut report = Report::new("r");
+    report.add_test_suite(suite);
+    let text = report.to_string().map_err(std::io::Error::other)?;
+    // Markup characters in values are escaped, so the first `>` ends the suite's tag and
+    // the last closing tag is the suite's.
+    let start = text.find("<testsuite ").expect("a report has its suite");
+    let start = start + text[start..].find('>').expect("the suite's tag ends") + 1;
+    let end = text
+        .rfind("\n    </testsuite>")
+        .expect("a suite with a case closes");
+    Ok(text[start..end].to_owned())
+}
+
+/// Returns the testcase of a case in the suite named `classname`.
+fn test_case(case: &JsonCase, classname: &str, path_prefix: &str) -> TestCase {
+    let status = match case.status {
+        CaseStatus::Passed => TestCaseStatus::success(),
+        CaseStatus::Failed => {
+            let reasons = case.failed_assertions();
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(reasons.join("; "));
+            status.set_type("assertion");
+            status.set_description(format!(
+                "{path_prefix}{}:{}\n{}\n\nanswer:\n{}",
+                case.file(),
+                case.line,
+                reasons
+                    .iter()
+                    .map(|reason| format!("✗ {reason}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                case.answer.as_deref().unwrap_or("")
+            ));
+            status
+        }
+        CaseStatus::Error => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            if let Some(error) = &case.error {
+                status.set_message(error.message.as_str());
+                status.set_type(error_type(error));
+                status.set_description(error_description(case, error, path_prefix));
+            }
+            status
+        }
+        CaseStatus::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(reason) = &case.skip_reason {
+                status.set_message(reason.as_str());
+            }
+            status
+        }
+    };
+    let mut status = status;
+    add_attempts(&mut status, &case.attempts);
+    let mut test_case = TestCase::new(case.name.as_str(), status);
+    test_case.set_classname(classname);
+    test_case.set_assertions(case.assertions.len());
+    if let Some(latency) = case.latency_ms {
+        test_case.set_time(Duration::from_millis(latency));
+    }
+    add_judge_evidence(&mut test_case, case);
+    test_case.extra.insert(
+        "file".into(),
+        format!("{path_prefix}{}", case.file()).into(),
+    );
+    test_case
+        .extra
+        .insert("line".into(), case.line.to_string().into());
+    if let Some(repeat) = &case.repeat {
         test_case
             .extra
-            .insert("line".into(), case.line.to_string().into());
-        if let Some(repeat) = &case.repeat {
+            .insert("attempts".into(), repeat.sent.to_string().into());
+        test_case
+            .extra
+            .insert("passed".into(), repeat.passed.to_string().into());
+        if let Some(classification) = repeat.classification {
             test_case
                 .extra
-                .insert("attempts".into(), repeat.sent.to_string().into());
-            test_case
-                .extra
-                .insert("passed".into(), repeat.passed.to_string().into());
-            if let Some(classification) = repeat.classification {
-                test_case
-                    .extra
-                    .insert("classification".into(), classification.as_str().into());
-            }
+                .insert("classification".into(), classification.as_str().into());
         }
-        suites[index].add_test_case(test_case);
     }
-    add_budget_cases(&mut suites, json, path_prefix);
-    report.add_test_suites(suites);
-    // quick-junit ends the document with a newline itself.
-    report.serialize(&mut *out).map_err(std::io::Error::other)
+    test_case
 }
 
 /// Says where the case is, what failed, and what retrying cost.
@@ -212,18 +329,6 @@ fn add_attempts(status: &mut TestCaseStatus, attempts: &[JsonAttempt]) {
             rerun.set_description(answer.as_str());
         }
         status.add_rerun(rerun);
-    }
-}
-
-/// Adds a `budget` testcase to each suite that sets budgets (suites come first, in report
-/// order).
-fn add_budget_cases(suites: &mut [TestSuite], json: &JsonReport, path_prefix: &str) {
-    for (suite, entry) in suites.iter_mut().zip(&json.suites) {
-        if !entry.budgets.is_empty() {
-            let classname = suite.name.to_string();
-            let file = format!("{path_prefix}{}", entry.path);
-            suite.add_test_case(budget_case(&file, &classname, &entry.budgets));
-        }
     }
 }
 

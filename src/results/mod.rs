@@ -39,4 +39,4 @@ pub(crate) use json_report::{
 pub(crate) use merge::{merge, merge_warnings};
 pub(crate) use repeat_record::{Flakiness, RepeatRecord};
 pub(crate) use run_summary::{RunMeta, RunSummary};
-pub(crate) use target_summary::{TargetSummary, summarise_targets};
+pub(crate) use target_summary::{TargetSummary, record_summaries, side_by_side, summarise_targets};

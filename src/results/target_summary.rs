@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, JsonCase, JsonReport};
+use super::{CaseRecord, Counts, JsonCase, JsonReport};
+use crate::plan::TestPlan;
 use crate::stats::Interval;
 
 /// One target's results in a run.
@@ -79,50 +80,122 @@ pub(crate) fn target_summaries(report: &JsonReport, confidence: f64) -> Vec<Targ
 /// Fills the report's side-by-side summary of its targets when its cases ran on several
 /// targets, and empties it otherwise; `confidence` is the intervals'.
 pub(crate) fn summarise_targets(report: &mut JsonReport, confidence: f64) {
-    let summaries = target_summaries(report, confidence);
-    report.summary.targets = if summaries.len() > 1 {
+    report.summary.targets = side_by_side(target_summaries(report, confidence));
+}
+
+/// Returns each target's summary from a run's compact records (in plan order), in the order
+/// of the plan's targets; the same numbers [`target_summaries`] reads from its report.
+#[must_use]
+pub(crate) fn record_summaries(
+    plan: &TestPlan,
+    records: &[CaseRecord],
+    confidence: f64,
+) -> Vec<TargetSummary> {
+    let mut names: Vec<&str> = Vec::new();
+    for target in &plan.targets {
+        if !names.contains(&target.name.as_str()) {
+            names.push(&target.name);
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let mut tally = TargetTally::default();
+            for record in records {
+                let target = &plan.targets[record.target as usize];
+                if target.name == name {
+                    tally.model.get_or_insert_with(|| target.model.clone());
+                    tally.add(
+                        record.status,
+                        Some((record.prompt_tokens, record.completion_tokens)),
+                        record.cost_usd,
+                        record.latency_ms,
+                    );
+                }
+            }
+            (tally.counts.total > 0).then(|| tally.finish(name, confidence))
+        })
+        .collect()
+}
+
+/// Keeps only summaries of runs on several targets: one target needs no side-by-side table.
+#[must_use]
+pub(crate) fn side_by_side(summaries: Vec<TargetSummary>) -> Vec<TargetSummary> {
+    if summaries.len() > 1 {
         summaries
     } else {
         Vec::new()
-    };
+    }
 }
 
 fn summary_of(name: &str, cases: &[&JsonCase], confidence: f64) -> TargetSummary {
-    let mut counts = Counts::default();
-    let (mut prompt_tokens, mut completion_tokens) = (0, 0);
-    let mut cost: Option<f64> = None;
-    let mut latencies: Vec<u64> = Vec::new();
+    let mut tally = TargetTally {
+        model: cases.first().map(|case| case.model.clone()),
+        ..TargetTally::default()
+    };
     for case in cases {
-        counts.add(case.status);
-        if let Some(tokens) = &case.tokens {
-            prompt_tokens += tokens.prompt;
-            completion_tokens += tokens.completion;
-        }
-        if let Some(case_cost) = case.cost_usd {
-            cost = Some(cost.unwrap_or(0.0) + case_cost);
-        }
-        latencies.extend(case.latency_ms);
+        tally.add(
+            case.status,
+            case.tokens
+                .as_ref()
+                .map(|tokens| (tokens.prompt, tokens.completion)),
+            case.cost_usd,
+            case.latency_ms,
+        );
     }
-    latencies.sort_unstable();
-    let judged = counts.passed + counts.failed;
-    let pass_rate = (judged > 0).then(|| PassRate {
-        rate: counts.passed as f64 / judged as f64,
-        confidence,
-        interval: crate::stats::wilson(counts.passed as u64, judged as u64, confidence),
-    });
-    TargetSummary {
-        target: name.to_owned(),
-        model: cases
-            .first()
-            .map(|case| case.model.clone())
-            .unwrap_or_default(),
-        counts,
-        pass_rate,
-        prompt_tokens,
-        completion_tokens,
-        cost_usd: cost,
-        latency_p50_ms: percentile(&latencies, 50),
-        latency_p95_ms: percentile(&latencies, 95),
+    tally.finish(name, confidence)
+}
+
+/// One target's cases, added up in plan order.
+#[derive(Debug, Default)]
+struct TargetTally {
+    model: Option<String>,
+    counts: Counts,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    cost: Option<f64>,
+    latencies: Vec<u64>,
+}
+
+impl TargetTally {
+    fn add(
+        &mut self,
+        status: super::CaseStatus,
+        tokens: Option<(u64, u64)>,
+        cost: Option<f64>,
+        latency_ms: Option<u64>,
+    ) {
+        self.counts.add(status);
+        if let Some((prompt, completion)) = tokens {
+            self.prompt_tokens += prompt;
+            self.completion_tokens += completion;
+        }
+        if let Some(case_cost) = cost {
+            self.cost = Some(self.cost.unwrap_or(0.0) + case_cost);
+        }
+        self.latencies.extend(latency_ms);
+    }
+
+    fn finish(mut self, name: &str, confidence: f64) -> TargetSummary {
+        self.latencies.sort_unstable();
+        let counts = self.counts;
+        let judged = counts.passed + counts.failed;
+        let pass_rate = (judged > 0).then(|| PassRate {
+            rate: counts.passed as f64 / judged as f64,
+            confidence,
+            interval: crate::stats::wilson(counts.passed as u64, judged as u64, confidence),
+        });
+        TargetSummary {
+            target: name.to_owned(),
+            model: self.model.unwrap_or_default(),
+            counts,
+            pass_rate,
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            cost_usd: self.cost,
+            latency_p50_ms: percentile(&self.latencies, 50),
+            latency_p95_ms: percentile(&self.latencies, 95),
+        }
     }
 }
 

@@ -8,11 +8,12 @@ use crate::cli::support::{RunPlan, plan_run, response_cache, stdout};
 use crate::cli::value_enums::ColorArg;
 use crate::config::Config;
 use crate::decide::{CaseTokens, FailOn, SuiteBudget, Verdict};
-use crate::decide::{CompareOptions, PairedExact, report_confidence};
+use crate::decide::{CompareOptions, PairedExact};
 use crate::error::{Error, InvalidInput, Problem, exit_code};
 use crate::plan::{StreamedPlan, TestPlan};
 use crate::provider::{Recorder, ResponseCache};
 use crate::report::console::{ConsoleReporter, Display, GateLines, Styles};
+use crate::report::spill::CaseSpill;
 use crate::report::{json, junit};
 use crate::results::{CaseRecord, CaseStatus, JsonCase, JsonReport};
 use crate::results::{RunMeta, RunSummary, RunTally};
@@ -66,7 +67,7 @@ pub(crate) fn run(
     };
     let Finished {
         outcome,
-        cases,
+        mut spill,
         records,
         tally,
         messages,
@@ -91,33 +92,33 @@ pub(crate) fn run(
         tally: &tally,
         meta: &meta,
     };
-    let gated = gate(args, &summary, cases, baseline);
+    let gated = gate(args, &summary, &mut spill, baseline)?;
     show_summary(&mut console, &summary, &gated);
-    let report = &gated.report;
+    let sinks = ReportSinks {
+        json: json_path.as_deref(),
+        junit: junit_path.as_deref(),
+        html: html_path.as_deref().map(|path| (path, messages.as_slice())),
+    };
     let report_paths = write_reports(
-        report,
-        json_path.as_deref(),
-        junit_path.as_deref(),
-        html_path
-            .as_deref()
-            .map(|path| (path, html_report(&messages, report, &gated.verdict))),
+        &gated,
+        &mut spill,
+        &records,
+        sinks,
         &mut console,
-        &config.root,
+        config,
         cwd,
     )?;
     note_cache_failure(&mut console, cache.as_deref());
     if let (Some(dir), Some(recorder)) = (&record_dir, &recorder) {
         console.note(&write_recording(dir, recorder, cwd)?);
     }
-    crate::cli::github::emit(
-        args.github,
-        report,
-        gated.verdict.passed(),
-        &config.root,
-        &report_paths,
-    )?;
+    if crate::cli::github::is_enabled(args.github) {
+        let notable = notable_cases(&gated.report, &mut spill, &records, &tally)?;
+        let passed = gated.verdict.passed();
+        crate::cli::github::emit(args.github, &notable, passed, &config.root, &report_paths)?;
+    }
     if gated.verdict.exit_code == exit_code::INFRASTRUCTURE
-        && let Some(hint) = providers_hint(plan, &records, report)
+        && let Some(hint) = providers_hint(plan, &records, &mut spill)?
     {
         let _ = writeln!(crate::cli::support::stderr(), "{hint}");
     }
@@ -174,11 +175,12 @@ fn note_cache_failure<W: Write>(console: &mut ConsoleReporter<W>, cache: Option<
     }
 }
 
-/// What running the cases left: each case's report entry and compact record (in plan
-/// order), the run's tally, and the messages each case sent (only for the HTML report).
+/// What running the cases left: each case's report entry (in the spill file) and compact
+/// record (in plan order), the run's tally, and the messages each case sent (only for the
+/// HTML report).
 struct Finished {
     outcome: crate::run::RunOutcome,
-    cases: Vec<JsonCase>,
+    spill: CaseSpill,
     records: Vec<CaseRecord>,
     tally: RunTally,
     messages: Vec<Vec<crate::chat::Message>>,
@@ -198,7 +200,9 @@ fn run_cases<W: Write>(
 ) -> Result<Finished, Error> {
     let plan = &streamed.plan;
     let total = streamed.len();
-    let mut cases: Vec<Option<JsonCase>> = vec![None; total];
+    let mut spill = CaseSpill::new(total).map_err(|error| Error::Infrastructure {
+        message: format!("cannot create a temporary file for the report's cases: {error}"),
+    })?;
     let mut records: Vec<Option<CaseRecord>> = vec![None; total];
     let mut messages = vec![Vec::new(); if keep_messages { total } else { 0 }];
     let mut tally = RunTally::default();
@@ -216,7 +220,7 @@ fn run_cases<W: Write>(
             let mut entry = JsonCase::from_result(plan, index, case, result);
             tokens.annotate(&mut entry);
             tally.add(index, &entry);
-            cases[index] = Some(entry);
+            spill.push(index, &entry);
             if keep_messages {
                 messages[index].clone_from(&case.messages);
             }
@@ -226,7 +230,7 @@ fn run_cases<W: Write>(
     let every = "execute hands over every case's result";
     Ok(Finished {
         outcome,
-        cases: cases.into_iter().map(|case| case.expect(every)).collect(),
+        spill,
         records: records
             .into_iter()
             .map(|record| record.expect(every))
@@ -237,43 +241,70 @@ fn run_cases<W: Write>(
     })
 }
 
-/// The run judged as a whole: the report with tokens, budgets and baseline, and the verdict.
+/// The run judged as a whole: the report with tokens, budgets and baseline (its cases are
+/// in the spill file), the verdict, and the confidence of its intervals.
 struct Gated {
     report: JsonReport,
     budgets: Vec<SuiteBudget>,
     verdict: Verdict,
+    confidence: f64,
 }
 
-/// Checks budgets, builds the report, compares with the baseline, and decides.
+/// Returns the error of a spill file that could not be read back.
+fn spill_error(error: &std::io::Error) -> Error {
+    Error::Infrastructure {
+        message: format!("cannot read the run's cases back from their temporary file: {error}"),
+    }
+}
+
+/// Checks budgets, builds the report, compares with the baseline, and decides, from the
+/// cases' records; a case's entry is read back from the spill only where its id or text is
+/// needed (budget offenders, the baseline comparison).
 fn gate(
     args: &RunArgs,
     summary: &RunSummary<'_>,
-    cases: Vec<JsonCase>,
+    spill: &mut CaseSpill,
     baseline: Option<(String, JsonReport)>,
-) -> Gated {
+) -> Result<Gated, Error> {
+    let mut failure = None;
     let budgets = crate::decide::check_budgets(summary.plan, summary.records, &mut |index| {
-        cases[index].id.clone()
+        spill.read(index).map_or_else(
+            |error| {
+                failure.get_or_insert(error);
+                String::new()
+            },
+            |case| case.id,
+        )
     });
-    let mut report = JsonReport::from_summary(summary, cases);
+    let mut report = JsonReport::from_summary(summary, Vec::new());
     report.run.selection = selection_flags(&args.select);
     crate::decide::annotate(&mut report, summary.records, &budgets);
-    let confidence = report_confidence(&report);
-    crate::results::summarise_targets(&mut report, confidence);
+    let confidence = summary
+        .tally
+        .repeat_confidence
+        .unwrap_or(crate::plan::DEFAULT_CONFIDENCE);
+    report.summary.targets = crate::results::side_by_side(crate::results::record_summaries(
+        summary.plan,
+        summary.records,
+        confidence,
+    ));
     report.baseline = baseline.map(|(path, base)| {
-        let confidence = report_confidence(&report);
         let options = CompareOptions {
             growth: args.growth,
             regression_test: args.regression_test.into(),
             confidence,
         };
-        crate::decide::compare_baseline(
-            &base,
-            &path,
-            &report,
-            options,
-            &PairedExact::new(confidence),
-        )
+        let head = (0..spill.len()).map_while(|index| {
+            spill
+                .read(index)
+                .map_err(|error| failure.get_or_insert(error))
+                .ok()
+        });
+        crate::decide::compare_cases(&base, &path, head, options, &PairedExact::new(confidence))
     });
+    if let Some(error) = failure {
+        return Err(spill_error(&error));
+    }
     let verdict = crate::decide::verdict(
         summary.counts(),
         summary.meta.interrupted,
@@ -281,11 +312,50 @@ fn gate(
         report.baseline.as_ref(),
         args.fail_on.into(),
     );
-    Gated {
+    Ok(Gated {
         report,
         budgets,
         verdict,
+        confidence,
+    })
+}
+
+/// Returns `report` with the cases of `records` that `keep` selects read back from the spill,
+/// for the outputs that need whole cases (the HTML page, GitHub's annotations and summary).
+fn with_cases(
+    report: &JsonReport,
+    spill: &mut CaseSpill,
+    records: &[CaseRecord],
+    mut keep: impl FnMut(usize, &CaseRecord) -> bool,
+) -> Result<JsonReport, Error> {
+    let mut cases = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        if keep(index, record) {
+            cases.push(spill.read(index).map_err(|error| spill_error(&error))?);
+        }
     }
+    Ok(JsonReport {
+        cases,
+        ..report.clone()
+    })
+}
+
+/// Returns the report with the cases GitHub output shows (failed, errored, skipped and flaky
+/// ones): passing cases add nothing to it, and a green run of 100,000 cases need not be read
+/// back.
+fn notable_cases(
+    report: &JsonReport,
+    spill: &mut CaseSpill,
+    records: &[CaseRecord],
+    tally: &RunTally,
+) -> Result<JsonReport, Error> {
+    with_cases(report, spill, records, |index, record| {
+        record.status != CaseStatus::Passed
+            || tally
+                .flaky
+                .binary_search_by_key(&index, |flaky| flaky.index)
+                .is_ok()
+    })
 }
 
 /// Returns the flags that ran only some cases, as written, for the report.
@@ -331,7 +401,7 @@ fn show_summary<W: Write>(
     }
     sections.push_str(&crate::report::targets::render_text(
         &gated.report.summary.targets,
-        report_confidence(&gated.report),
+        gated.confidence,
     ));
     console.finish(
         summary,
@@ -392,31 +462,66 @@ fn load_baseline(args: &RunArgs, cwd: &Path) -> Result<Option<(String, JsonRepor
     Ok(Some((display_path(&full, cwd), report)))
 }
 
-/// Writes the JSON and JUnit reports that were asked for (noting the probe seed, when the run
-/// had probes) and returns them as (GitHub output name, displayed path) pairs. `project_root`
-/// places JUnit's file paths in the repository.
+/// The report files asked for: JSON, JUnit, and HTML with the messages each case sent.
+#[derive(Clone, Copy)]
+struct ReportSinks<'a> {
+    json: Option<&'a Path>,
+    junit: Option<&'a Path>,
+    html: Option<(&'a Path, &'a [Vec<crate::chat::Message>])>,
+}
+
+/// Writes the reports that were asked for (noting the probe seed, when the run had probes) and
+/// returns them as (GitHub output name, displayed path) pairs. JSON and JUnit stream the cases
+/// from the spill in plan order, one at a time; the HTML page embeds the whole report, so it
+/// is built with every case read back.
 fn write_reports<W: Write>(
-    report: &JsonReport,
-    json_path: Option<&Path>,
-    junit_path: Option<&Path>,
-    html: Option<(&Path, Vec<u8>)>,
+    gated: &Gated,
+    spill: &mut CaseSpill,
+    records: &[CaseRecord],
+    sinks: ReportSinks<'_>,
     console: &mut ConsoleReporter<W>,
-    project_root: &Path,
+    config: &Config,
     cwd: &Path,
 ) -> Result<Vec<(&'static str, String)>, Error> {
+    let report = &gated.report;
     let mut written = Vec::new();
-    if let Some(path) = json_path {
-        crate::util::file::write_atomic_with(path, |out| json::write(report, out))
-            .map_err(|source| Error::write(path, source))?;
+    if let Some(path) = sinks.json {
+        crate::util::file::write_atomic_with(path, |out| {
+            json::write_streamed(
+                report,
+                spill.len(),
+                &mut |index, out| spill.copy(index, out),
+                out,
+            )
+        })
+        .map_err(|source| Error::write(path, source))?;
         written.push(("json-report", display_path(path, cwd)));
     }
-    if let Some(path) = junit_path {
-        let prefix = crate::cli::support::path_prefix(project_root);
-        crate::util::file::write_atomic_with(path, |out| junit::write(report, &prefix, out))
-            .map_err(|source| Error::write(path, source))?;
+    if let Some(path) = sinks.junit {
+        let prefix = crate::cli::support::path_prefix(&config.root);
+        let suites = junit::suites_of(report);
+        crate::util::file::write_atomic_with(path, |out| {
+            junit::write_streamed(
+                report,
+                &suites,
+                &prefix,
+                &mut |suite, emit| {
+                    for (index, record) in records.iter().enumerate() {
+                        if record.suite as usize == suite {
+                            emit(&spill.read(index)?)?;
+                        }
+                    }
+                    Ok(())
+                },
+                out,
+            )
+        })
+        .map_err(|source| Error::write(path, source))?;
         written.push(("junit-report", display_path(path, cwd)));
     }
-    if let Some((path, page)) = html {
+    if let Some((path, messages)) = sinks.html {
+        let whole = with_cases(report, spill, records, |_, _| true)?;
+        let page = html_report(messages, &whole, &gated.verdict);
         crate::util::file::write_atomic(path, &page)
             .map_err(|source| Error::write(path, source))?;
         written.push(("html-report", display_path(path, cwd)));
@@ -483,36 +588,48 @@ fn nothing_selected(select: &crate::cli::args::SelectArgs) -> String {
 }
 
 /// Says what to check when cases errored.
-fn providers_hint(plan: &TestPlan, records: &[CaseRecord], report: &JsonReport) -> Option<String> {
-    let errored: Vec<_> = records
+fn providers_hint(
+    plan: &TestPlan,
+    records: &[CaseRecord],
+    spill: &mut CaseSpill,
+) -> Result<Option<String>, Error> {
+    let errored: Vec<usize> = records
         .iter()
-        .zip(&report.cases)
-        .filter(|(record, _)| record.status == CaseStatus::Error)
+        .enumerate()
+        .filter(|(_, record)| record.status == CaseStatus::Error)
+        .map(|(index, _)| index)
         .collect();
-    let (record, _) = errored.first()?;
-    let target = &plan.targets[record.target as usize];
+    let Some(&first) = errored.first() else {
+        return Ok(None);
+    };
+    let target = &plan.targets[records[first].target as usize];
     if let Some(recordings) = &target.recordings {
         // A replay target has no URL, key or model to check: its recordings are the cause.
-        return Some(format!(
+        return Ok(Some(format!(
             "error: {} have no current recording in `{}`; re-record them with `promptci run --target <live target> --record {}`",
             plural(errored.len(), "case", "cases"),
             recordings.shown,
             recordings.shown,
-        ));
+        )));
     }
     // When the circuit breaker opened, its reason is what the user needs to see first.
-    let unreachable = errored
-        .iter()
-        .filter_map(|(_, case)| case.error.as_ref())
-        .find(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
-        .map(|error| format!("\n  {}", error.message.trim_end_matches("; not sent")))
-        .unwrap_or_default();
+    let mut unreachable = String::new();
+    for &index in &errored {
+        let case = spill.read(index).map_err(|error| spill_error(&error))?;
+        if let Some(error) = case
+            .error
+            .filter(|error| error.kind == crate::chat::ProviderErrorKind::Unreachable)
+        {
+            unreachable = format!("\n  {}", error.message.trim_end_matches("; not sent"));
+            break;
+        }
+    }
     let key = match target.api_key_env.as_deref() {
         Some(name) => format!("the API key variable `{name}`"),
         None if target.provider == crate::config::ProviderKind::Mock => String::new(),
         None => "the API key (the target names no `api-key-env`)".to_owned(),
     };
-    Some(format!(
+    Ok(Some(format!(
         "error: {} could not be answered by target `{}` (model `{}`{}){unreachable}\n  check the base URL, {key}{}and the model name",
         plural(errored.len(), "case", "cases"),
         target.name,
@@ -522,7 +639,7 @@ fn providers_hint(plan: &TestPlan, records: &[CaseRecord], report: &JsonReport) 
             .map(|url| format!(" at {url}"))
             .unwrap_or_default(),
         if key.is_empty() { "" } else { " " },
-    ))
+    )))
 }
 
 /// Creates the `--record` directory before the run, so a bad path fails before any request.
