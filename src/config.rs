@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
-use crate::yaml::parse_yaml;
+use crate::yaml::parse_yaml_checked;
 
 /// The name of the configuration file, looked up from the working directory upwards.
 pub(crate) const CONFIG_FILE_NAME: &str = "promptci.yaml";
@@ -578,7 +578,7 @@ impl Config {
         root: PathBuf,
         path: Option<PathBuf>,
     ) -> Result<Self, Error> {
-        let raw: RawConfig = parse_yaml(source)?;
+        let raw: RawConfig = parse_yaml_checked(source).map_err(Error::Input)?;
         let mut problems = InvalidInput::default();
         let mut targets = BTreeMap::new();
         for (name, spanned) in raw.targets {

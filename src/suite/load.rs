@@ -15,7 +15,7 @@ use crate::chat::Role;
 use crate::config::RawBudget;
 use crate::error::{Error, InvalidInput, Problem, SourceFile};
 use crate::template::{ChatTemplate, is_chat_file};
-use crate::yaml::{parse_yaml, span_start};
+use crate::yaml::{parse_yaml_checked, span_start};
 
 /// A validated suite file.
 #[derive(Debug)]
@@ -396,7 +396,7 @@ fn read_suite(path: &Path, root: &Path, checks: Checks) -> Result<Suite, Error> 
     let text = crate::util::file::read_text(path).map_err(|source| Error::read(path, source))?;
     let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
-    let raw: RawSuite = parse_yaml(&source)?;
+    let raw: RawSuite = parse_yaml_checked(&source).map_err(Error::Input)?;
     let dir = path
         .parent()
         .map_or_else(|| root.to_owned(), Path::to_owned);

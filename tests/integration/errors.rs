@@ -7,7 +7,7 @@ use crate::harness::Project;
 #[test_case("unknown-key.yaml", "suites/unknown-key.yaml:4:5", "did you mean `assert`?"; "unknown key")]
 #[test_case("unknown-assertion.yaml", "suites/unknown-assertion.yaml:5:9", "did you mean `contains`?"; "unknown assertion kind")]
 #[test_case("bad-regex.yaml", "suites/bad-regex.yaml:5:9", "invalid regex in `regex`"; "bad regex")]
-#[test_case("wrong-type.yaml", "suites/wrong-type.yaml:5:", "invalid"; "wrong type")]
+#[test_case("wrong-type.yaml", "suites/wrong-type.yaml:5:20", "`max-chars`: expected an integer, found the string `many`"; "wrong type")]
 #[test_case("malformed.yaml", "suites/malformed.yaml:", "error"; "malformed yaml")]
 #[test_case("duplicate-case.yaml", "suites/duplicate-case.yaml:4:11", "duplicate case name `greeting`"; "duplicate case")]
 #[test_case("missing-template.yaml", "suites/missing-template.yaml:3:13", "template `nowhere.j2` does not exist"; "missing template")]
@@ -69,6 +69,62 @@ fn errors_in_several_suites_are_reported_together() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn every_shape_problem_of_a_file_is_reported_together_with_its_place() {
+    let project = Project::new()
+        .file(
+            "promptci.yaml",
+            "concurency: 4\ntargets:\n  fast:\n    provider: openai\n    modle: gpt-4o-mini\n",
+        )
+        .file(
+            "suites/broken.yaml",
+            "cases:\n  - name: a\n    usr: hello\n    assert:\n      - contans: hi\n  - name: b\n    user: hi\n    repeat: many\n    assert:\n      - rubric: {text: polite, treshold: 0.5}\n",
+        );
+    // The configuration is read first; its problems stop the run before the suites.
+    let config = project.run(&["check"]);
+    config.code(2);
+    for expected in [
+        "promptci.yaml:1:1: unknown field `concurency`",
+        "promptci.yaml:5:5: unknown field `modle`",
+        "did you mean `model`?",
+        "invalid input: 2 problems",
+    ] {
+        assert!(
+            config.stderr.contains(expected),
+            "{expected} not in:\n{}",
+            config.stderr
+        );
+    }
+    let project = project.file("promptci.yaml", "targets: {}\n");
+    let mut command = project.command(&["run", "--github", "always"]);
+    command.env("GITHUB_STEP_SUMMARY", project.path("summary.md"));
+    let suite = project.finish(command.output().unwrap());
+    suite.code(2);
+    for expected in [
+        "suites/broken.yaml:3:5: unknown field `usr`",
+        "did you mean `user`?",
+        "suites/broken.yaml:5:9: unknown variant `contans`",
+        "did you mean `contains`?",
+        "suites/broken.yaml:8:13: `repeat`: expected an integer, found the string `many`",
+        "suites/broken.yaml:10:32: unknown field `treshold`",
+        "did you mean `threshold`?",
+        "invalid input: 4 problems",
+    ] {
+        assert!(
+            suite.stderr.contains(expected),
+            "{expected} not in:\n{}",
+            suite.stderr
+        );
+    }
+    let annotations: Vec<&str> = suite
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::error file=suites/broken.yaml"))
+        .collect();
+    assert_eq!(annotations.len(), 4, "{}", suite.stdout);
+    assert!(suite.read("summary.md").contains("4 problems"));
 }
 
 #[test]

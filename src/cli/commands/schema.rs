@@ -21,37 +21,20 @@ pub(crate) fn run(args: &SchemaArgs) -> i32 {
 /// newline: the exact text of its file in `schemas/`.
 #[must_use]
 pub(crate) fn schema(kind: SchemaArg) -> String {
-    let settings = SchemaSettings::draft2020_12();
-    let (title, mut schema) = match kind {
-        SchemaArg::Suite => (
-            "promptci suite",
-            settings
-                .for_deserialize()
-                .into_generator()
-                .into_root_schema_for::<crate::suite::RawSuite>(),
-        ),
-        SchemaArg::Config => (
-            "promptci.yaml",
-            settings
-                .for_deserialize()
-                .into_generator()
-                .into_root_schema_for::<crate::config::RawConfig>(),
-        ),
+    let schema = match kind {
+        SchemaArg::Suite => crate::yaml::input_schema::<crate::suite::RawSuite>("promptci suite"),
+        SchemaArg::Config => crate::yaml::input_schema::<crate::config::RawConfig>("promptci.yaml"),
         // The report's schema says what promptci writes: a field that is always written is
         // required, even where a reader fills in a default for older files.
-        SchemaArg::Report => (
-            "promptci JSON report",
-            settings
+        SchemaArg::Report => {
+            let mut schema = SchemaSettings::draft2020_12()
                 .for_serialize()
                 .into_generator()
-                .into_root_schema_for::<crate::results::JsonReport>(),
-        ),
+                .into_root_schema_for::<crate::results::JsonReport>();
+            schema.insert("title".to_owned(), "promptci JSON report".into());
+            schema
+        }
     };
-    schema.insert("title".to_owned(), title.into());
-    if kind != SchemaArg::Report {
-        // An empty file is an empty document, which reads as a file that sets nothing.
-        schema.insert("type".to_owned(), serde_json::json!(["object", "null"]));
-    }
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema serialises");
     text.push('\n');
     text

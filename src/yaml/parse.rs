@@ -1,4 +1,4 @@
-//! YAML parsing with located, friendly errors, shared by suites and `promptci.yaml`.
+//! Parsing YAML into a type, with the first error located and explained ([`YamlError`]).
 
 use serde::de::DeserializeOwned;
 use serde_saphyr::{Location, Spanned};
@@ -195,13 +195,18 @@ fn suggestion(message: &str) -> Option<String> {
         .map(|item| item.trim().trim_matches('`'))
         .filter(|item| !item.is_empty())
         .collect();
-    Some(match did_you_mean(unknown, candidates.iter().copied()) {
+    Some(valid_here(what, unknown, &candidates))
+}
+
+/// Returns the hint for an unknown `what` (key, kind): the closest candidate, and all of them.
+pub(crate) fn valid_here(what: &str, unknown: &str, candidates: &[&str]) -> String {
+    match did_you_mean(unknown, candidates.iter().copied()) {
         Some(close) => format!(
             "did you mean `{close}`? valid {what}s here: {}",
             candidates.join(", ")
         ),
         None => format!("valid {what}s here: {}", candidates.join(", ")),
-    })
+    }
 }
 
 #[cfg(test)]
