@@ -617,7 +617,7 @@ fn validate(
     let min_judge_agreement = raw
         .min_judge_agreement
         .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
-    let mut suite = Suite {
+    let suite = Suite {
         path,
         name,
         dir,
@@ -639,14 +639,25 @@ fn validate(
         min_judge_agreement,
         warnings: Vec::new(),
     };
-    if checks == Checks::Planning {
-        return if problems.is_empty() {
-            Ok(suite)
-        } else {
-            Err(problems)
-        };
+    match checks {
+        Checks::Planning if problems.is_empty() => Ok(suite),
+        Checks::Planning => Err(problems),
+        Checks::All => {
+            let written = (written_cases, data_unreadable);
+            check_rows_and_warn(suite, (&mut names, warnings), written, problems)
+        }
     }
-    let (rows, findings) = check_data_cases(&suite, &mut names, &mut warnings);
+}
+
+/// Checks a validated suite's data rows and, when it has no problem, collects its warnings;
+/// `written` is how many cases the suite itself writes and whether a data file was unreadable.
+fn check_rows_and_warn(
+    mut suite: Suite,
+    (names, mut warnings): (&mut CaseNames, SuiteWarnings),
+    (written_cases, data_unreadable): (usize, bool),
+    mut problems: InvalidInput,
+) -> Result<Suite, InvalidInput> {
+    let (rows, findings) = check_data_cases(&suite, names, &mut warnings);
     // A data file that is missing or has only bad rows is reported as such, not as no cases.
     if !data_unreadable && findings.problems.is_empty() {
         require_cases(written_cases + rows, &suite.source, &mut problems);
