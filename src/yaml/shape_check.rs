@@ -4,7 +4,8 @@
 //! The parser stops at its first error. On one, the file is read again as a plain value with
 //! places ([`LocatedValue`]) and checked against the type's JSON Schema (the one
 //! `promptci schema` prints); each schema error becomes a problem at its key or value. The
-//! parser's own message is kept for the place it names, since it is the one users know.
+//! parser's own message is kept for its line when it has a hint (an unknown key or kind, with
+//! "did you mean"); a bare one ("invalid u32") gives way to the schema's account of the line.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -37,11 +38,18 @@ pub(crate) fn parse_yaml_checked<T: DeserializeOwned + schemars::JsonSchema>(
         Err(error) => error,
     };
     let first_line = error.at.map(|(line, _)| line);
-    let mut problems = vec![error.at(source)];
     let schema = Value::from(input_schema::<T>(""));
     let mut found = shape_problems(source, &schema);
-    // The parser's message names the problem on its line best; the schema adds the others.
-    found.retain(|(line, _, _)| Some(*line) != first_line);
+    let explained = found.iter().any(|(line, _, _)| Some(*line) == first_line);
+    let mut problems = Vec::new();
+    if error.help.is_some() || !explained {
+        // The parser's message, with its hint, is the one users know for its line (an unknown
+        // key or kind); the schema adds the other lines.
+        found.retain(|(line, _, _)| Some(*line) != first_line);
+        problems.push(error.at(source));
+    }
+    // Otherwise the schema's account of the line ("`repeat`: expected an integer, found the
+    // string `many`") replaces the parser's bare one ("invalid u32").
     problems.extend(found.into_iter().map(|(_, _, problem)| problem));
     problems.sort_by_key(|problem| problem.position().map(|(_, line, column)| (line, column)));
     Err(InvalidInput { problems })
@@ -401,8 +409,8 @@ checks:
         assert_eq!(
             problems(text),
             [
-                // The parser's own message for the first problem it met.
-                "2:9 invalid u32",
+                // The schema explains the parser's bare "invalid u32".
+                "2:9 `repeat`: expected an integer, found the string `many`",
                 "3:1 unknown field `nmae` (did you mean `name`? valid keys here: checks, name, repeat)",
                 "5:5 unknown variant `contans` (did you mean `contains`? valid kinds here: contains, max-chars, rubric)",
                 "6:16 `max-chars`: the value is less than the minimum of 0",
@@ -416,7 +424,7 @@ checks:
         assert_eq!(
             problems("name: [a]\nchecks: {contains: x}\n"),
             [
-                "1:7 expected string scalar",
+                "1:7 `name`: expected a string, found a list",
                 "2:9 `checks`: expected a list, found a mapping",
             ]
         );

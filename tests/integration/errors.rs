@@ -7,7 +7,7 @@ use crate::harness::Project;
 #[test_case("unknown-key.yaml", "suites/unknown-key.yaml:4:5", "did you mean `assert`?"; "unknown key")]
 #[test_case("unknown-assertion.yaml", "suites/unknown-assertion.yaml:5:9", "did you mean `contains`?"; "unknown assertion kind")]
 #[test_case("bad-regex.yaml", "suites/bad-regex.yaml:5:9", "invalid regex in `regex`"; "bad regex")]
-#[test_case("wrong-type.yaml", "suites/wrong-type.yaml:5:", "invalid"; "wrong type")]
+#[test_case("wrong-type.yaml", "suites/wrong-type.yaml:5:20", "`max-chars`: expected an integer, found the string `many`"; "wrong type")]
 #[test_case("malformed.yaml", "suites/malformed.yaml:", "error"; "malformed yaml")]
 #[test_case("duplicate-case.yaml", "suites/duplicate-case.yaml:4:11", "duplicate case name `greeting`"; "duplicate case")]
 #[test_case("missing-template.yaml", "suites/missing-template.yaml:3:13", "template `nowhere.j2` does not exist"; "missing template")]
