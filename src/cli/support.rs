@@ -182,12 +182,7 @@ pub(crate) fn plan_run(select: &SelectArgs, config: &Config, cwd: &Path) -> Resu
     let mut held_back = 0;
     let mut position = 0;
     let planned = plan_selection(select, config, cwd, |batch| {
-        if let Err(error) = crate::decide::validate_prices(batch, config) {
-            match error {
-                Error::Input(input) => problems.extend(input),
-                other => return Err(other),
-            }
-        }
+        price_problems(batch, config, &mut problems)?;
         let budgeted = batch
             .cases
             .iter()
@@ -218,6 +213,20 @@ pub(crate) fn plan_run(select: &SelectArgs, config: &Config, cwd: &Path) -> Resu
         plan.hold_back(suite, reason);
     }
     Ok(RunPlan { plan, held_back })
+}
+
+/// Adds the problems of `cost-usd` and `judge-cost-usd` budgets whose models have no price,
+/// for the suites of `batch` (one file's cases, see [`plan_selection`]).
+pub(crate) fn price_problems(
+    batch: &TestPlan,
+    config: &Config,
+    problems: &mut InvalidInput,
+) -> Result<(), Error> {
+    match crate::decide::validate_prices(batch, config) {
+        Err(Error::Input(input)) => problems.extend(input),
+        other => other?,
+    }
+    Ok(())
 }
 
 /// Returns the plan options the selection flags ask for.

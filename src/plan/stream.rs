@@ -255,7 +255,7 @@ impl CaseStream<'_> {
 
     /// Plans one file again; says why when it no longer gives the cases it gave.
     fn replan(&mut self, file: &PlannedFile) -> Result<Vec<TestInstance>, String> {
-        let suite = crate::suite::load_suite(&file.path, &self.plan.root)
+        let suite = crate::suite::reload_suite(&file.path, &self.plan.root)
             .map_err(|error| crate::error::with_causes(&error))?;
         if fingerprint(&suite) != file.fingerprint {
             return Err("its text is not the text that was checked".to_owned());

@@ -373,6 +373,26 @@ fn repeat_settings(
 
 /// Reads and validates the suite at `path`; `root` is the project root used for its name.
 pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
+    read_suite(path, root, Checks::All)
+}
+
+/// Reads the suite at `path` again to plan it, after [`load_suite`] checked it earlier in the
+/// same run: what only finds warnings or checks its data files' rows is skipped (a streamed run
+/// plans every file twice, and those checks cost as much as the parse).
+pub(crate) fn reload_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
+    read_suite(path, root, Checks::Planning)
+}
+
+/// How much of a suite [`validate`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checks {
+    /// Everything, with warnings.
+    All,
+    /// What planning needs; the data files' rows and the warnings were checked before.
+    Planning,
+}
+
+fn read_suite(path: &Path, root: &Path, checks: Checks) -> Result<Suite, Error> {
     let text = crate::util::file::read_text(path).map_err(|source| Error::read(path, source))?;
     let name = crate::util::path::display_path(path, root);
     let source = SourceFile::new(name.clone(), text);
@@ -380,7 +400,7 @@ pub(crate) fn load_suite(path: &Path, root: &Path) -> Result<Suite, Error> {
     let dir = path
         .parent()
         .map_or_else(|| root.to_owned(), Path::to_owned);
-    validate(raw, source, path.to_owned(), name, (dir, root)).map_err(Error::Input)
+    validate(raw, source, path.to_owned(), name, (dir, root), checks).map_err(Error::Input)
 }
 
 /// Loads every suite under `paths`, collecting the problems of all files.
@@ -528,6 +548,7 @@ fn validate(
     path: PathBuf,
     name: String,
     (dir, root): (PathBuf, &Path),
+    checks: Checks,
 ) -> Result<Suite, InvalidInput> {
     let mut problems = InvalidInput::default();
     let compiled = Compiled::default();
@@ -596,7 +617,7 @@ fn validate(
     let min_judge_agreement = raw
         .min_judge_agreement
         .and_then(|raw| min_judge_agreement(raw, &source, &mut problems));
-    let mut suite = Suite {
+    let suite = Suite {
         path,
         name,
         dir,
@@ -618,7 +639,25 @@ fn validate(
         min_judge_agreement,
         warnings: Vec::new(),
     };
-    let (rows, findings) = check_data_cases(&suite, &mut names, &mut warnings);
+    match checks {
+        Checks::Planning if problems.is_empty() => Ok(suite),
+        Checks::Planning => Err(problems),
+        Checks::All => {
+            let written = (written_cases, data_unreadable);
+            check_rows_and_warn(suite, (&mut names, warnings), written, problems)
+        }
+    }
+}
+
+/// Checks a validated suite's data rows and, when it has no problem, collects its warnings;
+/// `written` is how many cases the suite itself writes and whether a data file was unreadable.
+fn check_rows_and_warn(
+    mut suite: Suite,
+    (names, mut warnings): (&mut CaseNames, SuiteWarnings),
+    (written_cases, data_unreadable): (usize, bool),
+    mut problems: InvalidInput,
+) -> Result<Suite, InvalidInput> {
+    let (rows, findings) = check_data_cases(&suite, names, &mut warnings);
     // A data file that is missing or has only bad rows is reported as such, not as no cases.
     if !data_unreadable && findings.problems.is_empty() {
         require_cases(written_cases + rows, &suite.source, &mut problems);

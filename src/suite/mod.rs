@@ -16,6 +16,6 @@ pub(crate) use discover::discover;
 pub(crate) use examples::{ExampleFile, load_examples};
 pub(crate) use load::{
     Case, Conversation, PromptShape, RepeatSettings, Suite, SuitePrompt, for_each_suite,
-    load_suite, load_suites,
+    load_suite, load_suites, reload_suite,
 };
 pub(crate) use model::{PromptRole, RawSuite, Vars};

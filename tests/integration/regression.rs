@@ -1014,3 +1014,39 @@ fn merging_shards_run_with_different_probe_seeds_warns() {
     assert!(merged.stderr.contains("warning"), "{}", merged.stderr);
     assert!(merged.stderr.contains("seed"), "{}", merged.stderr);
 }
+
+#[test]
+fn a_suite_edited_during_the_run_is_not_sent_and_fails_the_run() {
+    // The run plans each suite file again when it reaches it: an edit made meanwhile must
+    // not be tested as if it had been checked, nor dropped silently.
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gate = Arc::clone(&released);
+    let server = MockServer::start(move |_, _| {
+        while !gate.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Reply::answer("yes")
+    });
+    let project = target_project("openai", &server.base_url(), "sk-test", "")
+        .file("suites/t.yaml", &suite(1));
+    let child = project.spawn(&["run", "-j", "1", "--json", "r.json", "--junit", "r.xml"]);
+    wait_until("the first request arrived", BOUND, || server.count() >= 1);
+    std::fs::write(project.path("suites/t.yaml"), suite(2)).unwrap();
+    released.store(true, Ordering::SeqCst);
+    let run = project.finish(wait_within(child, BOUND));
+    run.code(2);
+    assert!(
+        run.stderr
+            .contains("`suites/t.yaml` changed while the run was in progress"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.count(), 1, "the edited suite was sent");
+    assert_eq!(
+        run.case("r.json", "suites/s.yaml::c000")["status"],
+        "passed"
+    );
+    let edited = run.case("r.json", "suites/t.yaml::#1");
+    assert_eq!(edited["status"], "skipped", "{edited}");
+    assert_eq!(junit_cases(&run.read("r.xml")).len(), 2);
+}

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args::CheckArgs;
-use crate::cli::support::{build_plan, governance, report_warnings, stdout};
+use crate::cli::support::{governance, plan_selection, price_problems, report_warnings, stdout};
 use crate::config::Config;
-use crate::error::{Error, exit_code};
+use crate::error::{Error, InvalidInput, exit_code};
 use crate::util::format::plural;
 
 /// Loads, validates and renders every selected case without calling a model, and checks the
@@ -20,18 +20,31 @@ pub(crate) fn check(args: &CheckArgs, config: &Config, cwd: &Path) -> Result<i32
     if config.budget.prompt_tokens.is_some() {
         crate::decide::prewarm(config, select.model.as_deref());
     }
-    let plan = build_plan(select, config, cwd)?;
+    // Each suite file's cases are checked as it is planned and then let go: checking a large
+    // project needs no more memory than running it.
+    let mut prices = InvalidInput::default();
+    let mut budgets = Vec::new();
+    let mut cases = 0;
+    let planned = plan_selection(select, config, cwd, |batch| {
+        cases += batch.cases.len();
+        price_problems(batch, config, &mut prices)?;
+        let budgeted = batch
+            .cases
+            .iter()
+            .any(|case| batch.suites[case.suite].budget.prompt_tokens.is_some());
+        if budgeted {
+            let counts = crate::decide::count_prompts_for_budgets(batch);
+            budgets.extend(crate::decide::check_prompt_budgets(batch, &counts));
+        }
+        Ok(())
+    })?;
+    let plan = planned.plan;
     report_warnings(&plan, args.deny_warnings)?;
-    crate::decide::validate_prices(&plan, config)?;
+    prices.into_result(())?;
     let budgeted = plan
         .suites
         .iter()
         .any(|suite| suite.budget.prompt_tokens.is_some());
-    let budgets = if budgeted {
-        crate::decide::check_prompt_budgets(&plan, &crate::decide::count_prompts_for_budgets(&plan))
-    } else {
-        Vec::new()
-    };
     let mut out = stdout();
     let over: usize = budgets.iter().map(|budget| budget.overruns().count()).sum();
     if over > 0 {
@@ -57,7 +70,7 @@ pub(crate) fn check(args: &CheckArgs, config: &Config, cwd: &Path) -> Result<i32
         out,
         "ok: {} and {} rendered{}; nothing was sent",
         plural(files.len(), "suite", "suites"),
-        plural(plan.cases.len(), "case", "cases"),
+        plural(cases, "case", "cases"),
         if budgeted {
             format!(
                 ", prompt-tokens budgets hold in {}",
