@@ -126,6 +126,7 @@ fn explain(error: &jsonschema::ValidationError<'_>, schema: &Value, out: &mut Ve
             at_key: false,
             help: None,
         }),
+        Kind::Type { .. } if is_read_as_wanted(error, schema) => {}
         Kind::Type { .. } => out.push(Finding {
             message: format!(
                 "{}expected {}, found {}",
@@ -179,6 +180,15 @@ fn explain_choice(
                 && matches!(error.kind(), Kind::Type { .. } | Kind::Required { .. })
         })
     };
+    // The parser reads a scalar as the type wanted where it can (`user: 5` is the text "5"),
+    // so an alternative that failed only on that is matched.
+    if alternatives.iter().any(|errors| {
+        errors.iter().all(|error| {
+            matches!(error.kind(), Kind::Type { .. }) && is_read_as_wanted(error, schema)
+        })
+    }) {
+        return;
+    }
     let meant: Vec<&Vec<jsonschema::ValidationError<'static>>> = alternatives
         .iter()
         .filter(|errors| !is_other_kind(errors))
@@ -234,6 +244,26 @@ fn explain_choice(
         at_key: false,
         help: None,
     });
+}
+
+/// Returns whether the parser reads the scalar of a `type` error as a type the schema wants
+/// there, as it does: any scalar as text, quoted numbers as numbers, `"true"` as a boolean.
+fn is_read_as_wanted(error: &jsonschema::ValidationError<'_>, schema: &Value) -> bool {
+    let wanted: Vec<&str> = match schema.pointer(error.schema_path().as_str()) {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => return false,
+    };
+    match error.instance().as_ref() {
+        Value::Number(_) | Value::Bool(_) => wanted.contains(&"string"),
+        Value::String(text) => {
+            (wanted.contains(&"integer")
+                && (text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok()))
+                || (wanted.contains(&"number") && text.parse::<f64>().is_ok())
+                || (wanted.contains(&"boolean") && (text == "true" || text == "false"))
+        }
+        _ => false,
+    }
 }
 
 /// Returns "`key`: " for the value at `pointer` (its last key), or nothing for the document.
@@ -426,6 +456,19 @@ checks:
             [
                 "1:7 `name`: expected a string, found a list",
                 "2:9 `checks`: expected a list, found a mapping",
+            ]
+        );
+    }
+
+    #[test]
+    fn scalars_the_parser_reads_as_the_wanted_type_are_no_problem() {
+        // `name: 5` is the text "5" and `repeat: "3"` the number 3 to the parser.
+        assert_eq!(
+            problems(
+                "name: 5\nrepeat: \"3\"\nchecks: [{contains: 7}, {max-chars: \"8\"}]\nnmae: x\n"
+            ),
+            [
+                "4:1 unknown field `nmae`, expected one of name, repeat, checks (did you mean `name`? valid keys here: name, repeat, checks)"
             ]
         );
     }
