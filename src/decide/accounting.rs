@@ -11,7 +11,8 @@ use crate::chat::Usage;
 use crate::config::{Config, Price};
 use crate::plan::{TestInstance, TestPlan};
 use crate::results::{
-    CaseRecord, CaseResult, CaseStatus, JsonCase, JsonReport, JsonTokens, TokenPair, TokenSource,
+    CaseFacts, CaseRecord, CaseResult, CaseStatus, JsonCase, JsonReport, JsonTokens, TokenPair,
+    TokenSource,
 };
 use crate::tokens::{Encoding, Tokenizer};
 
@@ -213,10 +214,10 @@ impl CaseTokens {
     /// Returns the compact record of a finished case with these tokens.
     #[must_use]
     pub(crate) fn record(&self, case: &TestInstance, result: &CaseResult) -> CaseRecord {
-        CaseRecord {
+        CaseRecord::new(&CaseFacts {
             status: result.status,
-            suite: u32::try_from(case.suite).expect("fewer than 2^32 suites"),
-            target: u32::try_from(case.target).expect("fewer than 2^32 targets"),
+            suite: case.suite,
+            target: case.target,
             probe: case.probe.is_some(),
             cached: result.cached,
             answered: self.answered(),
@@ -227,7 +228,7 @@ impl CaseTokens {
             cost_usd: self.cost_usd,
             judge: self.judge,
             judge_cost_usd: self.judge_cost_usd,
-        }
+        })
     }
 
     /// Records the counts and costs in the case's report entry.
@@ -246,14 +247,14 @@ pub(crate) fn annotate(report: &mut JsonReport, records: &[CaseRecord], budgets:
     let mut cost = None;
     let mut judge_cost = None;
     for record in records {
-        if let Some(case_cost) = record.judge_cost_usd {
+        if let Some(case_cost) = record.judge_cost_usd() {
             *judge_cost.get_or_insert(0.0) += case_cost;
         }
-        if record.answered {
-            prompt += record.prompt_tokens;
-            completion += record.completion_tokens;
+        if record.answered() {
+            prompt += record.prompt_tokens();
+            completion += record.completion_tokens();
         }
-        if let Some(case_cost) = record.cost_usd {
+        if let Some(case_cost) = record.cost_usd() {
             *cost.get_or_insert(0.0) += case_cost;
         }
     }

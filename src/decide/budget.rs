@@ -120,13 +120,13 @@ pub(crate) fn check_budgets(
                     .enumerate()
                     .filter(move |(_, record)| record.suite as usize == index)
             };
-            let answered = || cases().filter(|(_, record)| record.answered);
+            let answered = || cases().filter(|(_, record)| record.answered());
             let budget = suite.budget;
             let mut checks = Vec::new();
             if let Some(limit) = budget.prompt_tokens {
                 let counts = cases()
-                    .filter(|(_, record)| !record.probe)
-                    .map(|(at, r)| (at, r.offline_prompt.unwrap_or(r.prompt_tokens)));
+                    .filter(|(_, record)| !record.probe())
+                    .map(|(at, r)| (at, r.offline_prompt().unwrap_or(r.prompt_tokens())));
                 checks.push(per_case_check_indexed(
                     BudgetKind::PromptTokens,
                     limit,
@@ -135,7 +135,7 @@ pub(crate) fn check_budgets(
                 ));
             }
             if let Some(limit) = budget.completion_tokens {
-                let counts = answered().map(|(at, record)| (at, record.completion_tokens));
+                let counts = answered().map(|(at, record)| (at, record.completion_tokens()));
                 checks.push(per_case_check_indexed(
                     BudgetKind::CompletionTokens,
                     limit,
@@ -145,7 +145,7 @@ pub(crate) fn check_budgets(
             }
             if let Some(limit) = budget.total_tokens {
                 let total: u64 = answered()
-                    .map(|(_, record)| record.prompt_tokens + record.completion_tokens)
+                    .map(|(_, record)| record.prompt_tokens() + record.completion_tokens())
                     .sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::TotalTokens,
@@ -155,7 +155,7 @@ pub(crate) fn check_budgets(
                 ));
             }
             if let Some(limit) = budget.cost_usd {
-                let cost: f64 = answered().filter_map(|(_, record)| record.cost_usd).sum();
+                let cost: f64 = answered().filter_map(|(_, record)| record.cost_usd()).sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::CostUsd,
                     limit,
@@ -163,7 +163,7 @@ pub(crate) fn check_budgets(
                     Vec::new(),
                 ));
             }
-            let judged = || cases().filter_map(|(_, r)| r.judge.map(|usage| (r, usage)));
+            let judged = || cases().filter_map(|(_, r)| r.judge().map(|usage| (r, usage)));
             if let Some(limit) = budget.judge_tokens {
                 let total: u64 = judged()
                     .map(|(_, usage)| usage.prompt_tokens + usage.completion_tokens)
@@ -176,7 +176,7 @@ pub(crate) fn check_budgets(
                 ));
             }
             if let Some(limit) = budget.judge_cost_usd {
-                let cost: f64 = judged().filter_map(|(r, _)| r.judge_cost_usd).sum();
+                let cost: f64 = judged().filter_map(|(r, _)| r.judge_cost_usd()).sum();
                 checks.push(BudgetCheck::new(
                     BudgetKind::JudgeCostUsd,
                     limit,

@@ -680,15 +680,15 @@ impl JsonReport {
     /// built by [`JsonCase::from_result`]) in plan order.
     #[must_use]
     pub(crate) fn from_summary(summary: &RunSummary<'_>, cases: Vec<JsonCase>) -> Self {
-        let answered = || summary.records.iter().filter(|record| record.answered);
-        let judge = || summary.records.iter().filter_map(|record| record.judge);
+        let answered = || summary.records.iter().filter(|record| record.answered());
+        let judge = || summary.records.iter().filter_map(|record| record.judge());
         Self {
             format_version: FORMAT_VERSION,
             run: run_json(summary),
             summary: JsonSummary {
                 counts: summary.counts(),
-                prompt_tokens: answered().map(|record| record.prompt_tokens).sum(),
-                completion_tokens: answered().map(|record| record.completion_tokens).sum(),
+                prompt_tokens: answered().map(|record| record.prompt_tokens()).sum(),
+                completion_tokens: answered().map(|record| record.completion_tokens()).sum(),
                 cost_usd: None,
                 flaky: summary
                     .tally

@@ -26,7 +26,7 @@ pub(crate) mod target_summary;
 
 pub(crate) use crate::chat::CaseError;
 pub(crate) use budget_check::{BudgetCheck, BudgetKind, Offender};
-pub(crate) use case_record::{CaseRecord, FlakyCase, RunTally};
+pub(crate) use case_record::{CaseFacts, CaseRecord, FlakyCase, RunTally};
 pub(crate) use case_result::{CaseResult, CaseStatus};
 pub(crate) use comparison::{
     BaselineInfo, CaseDelta, Comparison, PromptDelta, RegressionTest, SuiteTest, TokenDelta,

@@ -57,18 +57,18 @@ impl RunSummary<'_> {
     /// Returns how many answers came from the response cache or a recording.
     #[must_use]
     pub(crate) fn cached(&self) -> usize {
-        self.records.iter().filter(|record| record.cached).count()
+        self.records.iter().filter(|record| record.cached()).count()
     }
 
     /// Returns the total prompt and completion tokens of the answered cases.
     #[must_use]
     pub(crate) fn tokens(&self) -> (u64, u64) {
-        self.records.iter().filter(|record| record.answered).fold(
+        self.records.iter().filter(|record| record.answered()).fold(
             (0, 0),
             |(prompt, completion), record| {
                 (
-                    prompt + record.prompt_tokens,
-                    completion + record.completion_tokens,
+                    prompt + record.prompt_tokens(),
+                    completion + record.completion_tokens(),
                 )
             },
         )

@@ -107,9 +107,9 @@ pub(crate) fn record_summaries(
                     tally.model.get_or_insert_with(|| target.model.clone());
                     tally.add(
                         record.status,
-                        Some((record.prompt_tokens, record.completion_tokens)),
-                        record.cost_usd,
-                        record.latency_ms,
+                        Some((record.prompt_tokens(), record.completion_tokens())),
+                        record.cost_usd(),
+                        record.latency_ms(),
                     );
                 }
             }
