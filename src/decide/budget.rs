@@ -54,16 +54,24 @@ pub(crate) fn check_prompt_budgets(plan: &TestPlan, prompt_tokens: &[u64]) -> Ve
             Some(SuiteBudget {
                 suite: index,
                 name: suite.name.clone(),
-                checks: vec![per_case_check(BudgetKind::PromptTokens, limit, counts)],
+                checks: vec![per_case_check(
+                    BudgetKind::PromptTokens,
+                    limit,
+                    counts,
+                    str::to_owned,
+                )],
             })
         })
         .collect()
 }
 
-fn per_case_check<'a>(
+/// Checks a per-case limit over `counts` (each case's key and tokens), naming offenders by
+/// `id_of`: only the cases over the limit need their ids.
+fn per_case_check<K>(
     kind: BudgetKind,
     limit: u64,
-    counts: impl Iterator<Item = (&'a str, u64)>,
+    counts: impl Iterator<Item = (K, u64)>,
+    mut id_of: impl FnMut(K) -> String,
 ) -> BudgetCheck {
     let mut largest = 0;
     let mut offenders = Vec::new();
@@ -71,29 +79,7 @@ fn per_case_check<'a>(
         largest = largest.max(tokens);
         if tokens > limit {
             offenders.push(Offender {
-                case: case.to_owned(),
-                actual: tokens as f64,
-            });
-        }
-    }
-    BudgetCheck::new(kind, limit as f64, largest as f64, offenders)
-}
-
-/// Checks a per-case limit over `counts` (plan index and tokens), naming offenders by
-/// `id_of`: only the cases over the limit need their ids.
-fn per_case_check_indexed(
-    kind: BudgetKind,
-    limit: u64,
-    counts: impl Iterator<Item = (usize, u64)>,
-    id_of: &mut dyn FnMut(usize) -> String,
-) -> BudgetCheck {
-    let mut largest = 0;
-    let mut offenders = Vec::new();
-    for (index, tokens) in counts {
-        largest = largest.max(tokens);
-        if tokens > limit {
-            offenders.push(Offender {
-                case: id_of(index),
+                case: id_of(case),
                 actual: tokens as f64,
             });
         }
@@ -127,20 +113,20 @@ pub(crate) fn check_budgets(
                 let counts = cases()
                     .filter(|(_, record)| !record.probe())
                     .map(|(at, r)| (at, r.offline_prompt().unwrap_or(r.prompt_tokens())));
-                checks.push(per_case_check_indexed(
+                checks.push(per_case_check(
                     BudgetKind::PromptTokens,
                     limit,
                     counts,
-                    id_of,
+                    &mut *id_of,
                 ));
             }
             if let Some(limit) = budget.completion_tokens {
                 let counts = answered().map(|(at, record)| (at, record.completion_tokens()));
-                checks.push(per_case_check_indexed(
+                checks.push(per_case_check(
                     BudgetKind::CompletionTokens,
                     limit,
                     counts,
-                    id_of,
+                    &mut *id_of,
                 ));
             }
             if let Some(limit) = budget.total_tokens {

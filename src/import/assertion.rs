@@ -7,10 +7,10 @@
 //! reported as approximated or not converted, never dropped silently.
 
 use super::js_regex::{Untranslatable, translate};
-use super::node::{Node, NodeKind};
 use super::report::{ImportReport, ItemStatus};
 use super::yaml_text::Yaml;
 use crate::error::{Problem, SourceFile, did_you_mean};
+use crate::yaml::{Node, NodeKind};
 
 /// Every assertion type promptfoo 0.123 knows (without the `not-` prefix).
 const PROMPTFOO_TYPES: &[&str] = &[

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use super::assertion::{AssertionContext, combine, convert_assertion, threshold_note, weight_of};
-use super::node::{Node, NodeKind};
 use super::report::ItemStatus;
 use super::source::{ImportSource, extension_of, is_script};
 use super::yaml_text::Yaml;
 use crate::error::SourceFile;
+use crate::yaml::{Node, NodeKind};
 
 /// The keys of a promptfoo test.
 const TEST_KEYS: &[&str] = &[

@@ -9,7 +9,6 @@
 mod assertion;
 mod cases;
 mod js_regex;
-mod node;
 mod nunjucks;
 mod project;
 mod prompt;

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::cases::{ImportedTest, load_tests};
-use super::node::{Node, NodeKind};
 use super::nunjucks::check_template;
 use super::prompt::{ImportedPrompt, PromptTemplate, load_prompts};
 use super::provider::{ImportedTarget, convert_provider};
@@ -15,6 +14,7 @@ use super::report::{CaseOrigin, ImportReport, ItemStatus, SuiteOrigin};
 use super::source::{ImportSource, ReadFile};
 use super::yaml_text::Yaml;
 use crate::error::{Problem, SourceFile, did_you_mean};
+use crate::yaml::{Node, NodeKind};
 
 /// Top-level keys the importer reads.
 const CONVERTED_KEYS: &[&str] = &[

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use super::node::{Node, NodeKind};
 use super::report::ItemStatus;
 use super::source::{ImportSource, extension_of, is_script, slug};
+use crate::yaml::{Node, NodeKind};
 
 /// A prompt's template text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 //! `groq:…`) and takes settings from `config`; promptci targets name the API kind, the base URL
 //! and the *name* of the key variable. Keys written into the config are never copied.
 
-use super::node::Node;
 use super::report::{ImportReport, ItemStatus};
 use super::source::slug;
 use super::yaml_text::Yaml;
+use crate::yaml::Node;
 
 /// A converted provider.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +80,7 @@ pub(crate) fn convert_provider(
     // `- openai:gpt-4o: {config: …}` is an id with its options.
     let (id, options) = match (&node.kind, node.as_str()) {
         (_, Some(id)) => (id.to_owned(), None),
-        (super::node::NodeKind::Map(entries), None) => match (node.get("id"), entries.as_slice()) {
+        (crate::yaml::NodeKind::Map(entries), None) => match (node.get("id"), entries.as_slice()) {
             (Some(id), _) => (id.scalar_text()?, Some(node)),
             (None, [(key, value)]) if value.is_map() => (key.key_text(), Some(value)),
             _ => {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::node::Node;
 use super::report::ImportReport;
 use crate::error::{Problem, SourceFile};
+use crate::yaml::Node;
 
 /// Reads a file of the promptfoo project (the command passes the file system; tests pass
 /// fixtures).

@@ -205,16 +205,25 @@ impl GithubReport<'_> {
             let reasons: Vec<String> = failure_reasons(case).iter().map(|r| cell(r)).collect();
             let _ = writeln!(
                 out,
-                "| `{}` | {}{}:{} | {} | {} |",
-                cell(&case.name),
-                cell(self.path_prefix),
-                cell(case.file()),
-                case.line,
+                "{} {} | {} |",
+                self.case_cells(case),
                 reasons.join("<br>"),
                 case.answer.as_deref().map(cell).unwrap_or_default(),
             );
         }
         more_rows(out, failed.len());
+    }
+
+    /// Returns a table row's first cells, shared by every case table: the case's name and
+    /// where it is written (from the repository root), ending before the next cell's text.
+    fn case_cells(&self, case: &JsonCase) -> String {
+        format!(
+            "| `{}` | {}{}:{} |",
+            cell(&case.name),
+            cell(self.path_prefix),
+            cell(case.file()),
+            case.line
+        )
     }
 
     fn errored_table(&self, out: &mut String) {
@@ -231,11 +240,8 @@ impl GithubReport<'_> {
         for case in errored.iter().take(SUMMARY_ROW_LIMIT) {
             let _ = writeln!(
                 out,
-                "| `{}` | {}{}:{} | {} |",
-                cell(&case.name),
-                cell(self.path_prefix),
-                cell(case.file()),
-                case.line,
+                "{} {} |",
+                self.case_cells(case),
                 case.error
                     .as_ref()
                     .map(|error| cell(&error.message))
@@ -271,11 +277,8 @@ impl GithubReport<'_> {
         for (case, repeat) in flaky.iter().take(SUMMARY_ROW_LIMIT) {
             let _ = writeln!(
                 out,
-                "| `{}` | {}{}:{} | {} | {}/{} ({}, required {}) | {}–{} at {} |",
-                cell(&case.name),
-                cell(self.path_prefix),
-                cell(case.file()),
-                case.line,
+                "{} {} | {}/{} ({}, required {}) | {}–{} at {} |",
+                self.case_cells(case),
                 case.status.as_str(),
                 repeat.passed,
                 repeat.passed + repeat.failed,
@@ -304,11 +307,8 @@ impl GithubReport<'_> {
         for case in skipped.iter().take(SUMMARY_ROW_LIMIT) {
             let _ = writeln!(
                 out,
-                "| `{}` | {}{}:{} | {} |",
-                cell(&case.name),
-                cell(self.path_prefix),
-                cell(case.file()),
-                case.line,
+                "{} {} |",
+                self.case_cells(case),
                 case.skip_reason.as_deref().map(cell).unwrap_or_default(),
             );
         }

@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
-
-use super::parse::{parse_yaml_text, span_start};
+use super::node::{Node, NodeKind};
+use super::parse::parse_yaml_text;
 
 /// A YAML document as a JSON value, and the place of every value in it.
 #[derive(Debug)]
@@ -30,7 +28,7 @@ impl LocatedValue {
     /// Reads YAML `text`; `None` when it is not YAML at all (a syntax error).
     #[must_use]
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        let tree: Spanned<Tree> = parse_yaml_text(text).ok()?;
+        let tree: Node = parse_yaml_text(text).ok()?;
         let mut places = HashMap::new();
         let value = flatten(tree, String::new(), None, &mut places);
         Some(Self { value, places })
@@ -69,31 +67,35 @@ pub(crate) fn pointer_segment(text: &str) -> String {
 }
 
 fn flatten(
-    tree: Spanned<Tree>,
+    node: Node,
     pointer: String,
     key: Option<(usize, usize)>,
     places: &mut HashMap<String, Place>,
 ) -> serde_json::Value {
-    let value_place = span_start(&tree);
-    let value = match tree.value {
-        Tree::Scalar(value) => value,
-        Tree::Seq(items) => serde_json::Value::Array(
+    let value_place = (node.line, node.column);
+    let value = match node.kind {
+        NodeKind::List(items) => serde_json::Value::Array(
             items
                 .into_iter()
                 .enumerate()
                 .map(|(index, item)| flatten(item, format!("{pointer}/{index}"), None, places))
                 .collect(),
         ),
-        Tree::Map(entries) => {
+        NodeKind::Map(entries) => {
             let mut map = serde_json::Map::new();
             for (name, item) in entries {
-                let key_place = span_start(&name);
-                let child = format!("{pointer}/{}", pointer_segment(&name.value.0));
-                let value = flatten(item, child, Some(key_place), places);
-                map.insert(name.value.0, value);
+                let key_text = name.key_text();
+                let child = format!("{pointer}/{}", pointer_segment(&key_text));
+                let value = flatten(item, child, Some((name.line, name.column)), places);
+                map.insert(key_text, value);
             }
             serde_json::Value::Object(map)
         }
+        scalar => Node {
+            kind: scalar,
+            ..node
+        }
+        .to_json(),
     };
     places.insert(
         pointer,
@@ -103,120 +105,6 @@ fn flatten(
         },
     );
     value
-}
-
-/// A YAML node whose children keep their places.
-enum Tree {
-    Scalar(serde_json::Value),
-    Seq(Vec<Spanned<Tree>>),
-    Map(Vec<(Spanned<Key>, Spanned<Tree>)>),
-}
-
-/// A mapping key as text (JSON keys are strings; `1:` becomes `"1"`).
-struct Key(String);
-
-impl<'de> Deserialize<'de> for Tree {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TreeVisitor)
-    }
-}
-
-struct TreeVisitor;
-
-impl<'de> Visitor<'de> for TreeVisitor {
-    type Value = Tree;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("any YAML value")
-    }
-
-    fn visit_bool<E>(self, value: bool) -> Result<Tree, E> {
-        Ok(Tree::Scalar(value.into()))
-    }
-
-    fn visit_i64<E>(self, value: i64) -> Result<Tree, E> {
-        Ok(Tree::Scalar(value.into()))
-    }
-
-    fn visit_u64<E>(self, value: u64) -> Result<Tree, E> {
-        Ok(Tree::Scalar(value.into()))
-    }
-
-    fn visit_f64<E>(self, value: f64) -> Result<Tree, E> {
-        Ok(Tree::Scalar(value.into()))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Tree, E> {
-        Ok(Tree::Scalar(value.into()))
-    }
-
-    fn visit_unit<E>(self) -> Result<Tree, E> {
-        Ok(Tree::Scalar(serde_json::Value::Null))
-    }
-
-    fn visit_none<E>(self) -> Result<Tree, E> {
-        Ok(Tree::Scalar(serde_json::Value::Null))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
-        Tree::deserialize(deserializer)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Tree::Seq(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(Tree::Map(entries))
-    }
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl Visitor<'_> for KeyVisitor {
-    type Value = Key;
-
-    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-        formatter.write_str("a mapping key")
-    }
-
-    fn visit_bool<E>(self, value: bool) -> Result<Key, E> {
-        Ok(Key(value.to_string()))
-    }
-
-    fn visit_i64<E>(self, value: i64) -> Result<Key, E> {
-        Ok(Key(value.to_string()))
-    }
-
-    fn visit_u64<E>(self, value: u64) -> Result<Key, E> {
-        Ok(Key(value.to_string()))
-    }
-
-    fn visit_f64<E>(self, value: f64) -> Result<Key, E> {
-        Ok(Key(value.to_string()))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Key, E> {
-        Ok(Key(value.to_owned()))
-    }
-
-    fn visit_unit<E>(self) -> Result<Key, E> {
-        Ok(Key("null".to_owned()))
-    }
 }
 
 #[cfg(test)]

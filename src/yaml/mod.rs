@@ -5,9 +5,11 @@
 //! file together, found by the file's JSON Schema on a [`LocatedValue`] of it.
 
 mod located_value;
+mod node;
 mod parse;
 mod shape_check;
 
 pub(crate) use located_value::LocatedValue;
+pub(crate) use node::{Node, NodeKind};
 pub(crate) use parse::{YamlError, parse_yaml, parse_yaml_text, span_start};
 pub(crate) use shape_check::{input_schema, parse_yaml_checked};

@@ -1,8 +1,7 @@
-//! [`Node`]: a promptfoo config (YAML or JSON) read as a tree that remembers where every value
-//! is, so the import report and its errors can point at `file:line:col`.
-//!
-//! promptfoo's schema is loose and changes between releases, so the importer walks a generic
-//! tree instead of typed structs: every key it does not know is listed, never rejected.
+//! [`Node`]: a YAML (or JSON) document read as a generic tree that remembers where every value
+//! and mapping key starts, for readers that walk a loose format by hand (promptfoo configs in
+//! the importer) and for pointing at the place of a problem found on the document as a whole
+//! (the shape check's [`super::LocatedValue`]).
 
 use std::fmt;
 
@@ -10,9 +9,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::yaml::span_start;
+use super::parse::span_start;
 
-/// A value of a promptfoo config and where it starts (1-based line and column).
+/// A value of a document and where it starts (1-based line and column).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     /// The value.
@@ -78,7 +77,7 @@ impl Node {
         matches!(self.kind, NodeKind::Map(_))
     }
 
-    /// Returns the text of a scalar as promptfoo would turn it into a string (`42`, `true`).
+    /// Returns the text of a scalar as a string (`42`, `true`), as loose formats read one.
     pub(crate) fn scalar_text(&self) -> Option<String> {
         match &self.kind {
             NodeKind::Text(text) => Some(text.clone()),
