@@ -197,6 +197,38 @@ impl StreamedPlan {
         self.prompt_tokens.get(position).copied().flatten()
     }
 
+    /// Hands the cases, in plan order, to `consume` while a thread of their own plans them
+    /// (at most `ahead` cases ahead), so reading and rendering suite files runs beside the
+    /// run on another core. Returns what `consume` returned and a problem for each suite file
+    /// that changed during the run (its cases were handed over as skipped placeholders).
+    pub(crate) fn with_cases<T>(
+        &self,
+        config: &Config,
+        ahead: usize,
+        consume: impl FnOnce(&mut dyn Iterator<Item = TestInstance>) -> T,
+    ) -> Result<(T, Vec<Problem>), Error> {
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel(ahead.max(1));
+            let planner = scope.spawn(move || -> Result<Vec<Problem>, Error> {
+                let mut cases = self.cases(config)?;
+                for case in cases.by_ref() {
+                    if sender.send(case).is_err() {
+                        break;
+                    }
+                }
+                Ok(cases.changed)
+            });
+            let mut cases = receiver.into_iter();
+            let value = consume(&mut cases);
+            // A consumer that stopped early must not leave the planner waiting to hand over.
+            drop(cases);
+            let changed = planner
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            Ok((value, changed))
+        })
+    }
+
     /// Returns the cases in plan order, planned again one file at a time.
     pub(crate) fn cases<'a>(&'a self, config: &'a Config) -> Result<CaseStream<'a>, Error> {
         Ok(CaseStream {
@@ -226,13 +258,6 @@ pub(crate) struct CaseStream<'a> {
 }
 
 impl CaseStream<'_> {
-    /// Returns a problem for each suite file that changed during the run: its cases were not
-    /// sent.
-    #[must_use]
-    pub(crate) fn changed_files(&self) -> &[Problem] {
-        &self.changed
-    }
-
     /// Plans the next file again and queues its cases; false when every file is done.
     fn refill(&mut self) -> bool {
         let Some(file) = self.plan.files.get(self.next_file) else {
@@ -432,11 +457,14 @@ mod tests {
             let streamed =
                 StreamedPlan::new(planned, &PlanOptions::default(), dir.path().to_owned());
             assert_eq!(streamed.len(), cases.len());
-            let mut stream = streamed.cases(&config).unwrap();
-            let again: Vec<_> = stream.by_ref().map(|case| shape(&case)).collect();
+            let (again, changed) = streamed
+                .with_cases(&config, 2, |stream| {
+                    stream.map(|case| shape(&case)).collect::<Vec<_>>()
+                })
+                .unwrap();
             let expected: Vec<_> = cases.iter().map(shape).collect();
             assert_eq!(again, expected, "shard {shard:?}");
-            assert!(stream.changed_files().is_empty());
+            assert!(changed.is_empty());
             if let Some(cut) = &streamed.plan.shard {
                 assert_eq!(cut.positions.len(), cases.len());
             }
@@ -487,8 +515,9 @@ mod tests {
             "suites/b.yaml",
             "cases:\n  - name: one\n    user: changed\n  - name: two\n    user: ho\n",
         );
-        let mut stream = streamed.cases(&config).unwrap();
-        let cases: Vec<_> = stream.by_ref().collect();
+        let (cases, changed) = streamed
+            .with_cases(&config, 2, |stream| stream.collect::<Vec<_>>())
+            .unwrap();
         let (untouched, edited) = cases.split_at(cases.len() - 2);
         assert!(untouched.iter().all(|case| case.skip.is_none()));
         let ids: Vec<_> = edited.iter().map(|case| case.id.as_str()).collect();
@@ -498,7 +527,6 @@ mod tests {
                 .as_deref()
                 .is_some_and(|reason| reason.contains("`suites/b.yaml` changed"))
         }));
-        let changed = stream.changed_files();
         assert_eq!(changed.len(), 1);
         assert!(
             changed[0]

@@ -142,7 +142,33 @@ impl SuiteWarnings {
                 .with_help("add an `assert` column, or `assert:` to the suite for every row"),
             );
         }
-        let written = WrittenVars::of(&suite.source);
+        let used = template_variables(suite).map(|mut used| {
+            used.append(&mut self.used);
+            for assertion in &suite.assertions {
+                used.extend(assertion.variables());
+            }
+            if let Some(probes) = &suite.probes {
+                used.extend(probes.untrusted_vars.iter().cloned());
+            }
+            used
+        });
+        // Where each variable is written takes a second parse of the file: only worth it when
+        // one will be reported (most suites use every variable they write).
+        let mut keys = suite
+            .vars
+            .keys()
+            .chain(suite.cases.iter().flat_map(|case| case.vars.keys()));
+        let reported = |key: &String| {
+            key == "assert"
+                || used
+                    .as_ref()
+                    .is_some_and(|used| !used.contains(key.as_str()))
+        };
+        let written = if keys.any(reported) {
+            WrittenVars::of(&suite.source)
+        } else {
+            WrittenVars::default()
+        };
         for key in written.misplaced_assertions() {
             let (line, column) = span_start(key);
             self.warnings.push(
@@ -155,15 +181,8 @@ impl SuiteWarnings {
                 .with_help("move `assert:` out to the level of `vars:`"),
             );
         }
-        if let Some(mut used) = template_variables(suite) {
-            used.append(&mut self.used);
-            for assertion in &suite.assertions {
-                used.extend(assertion.variables());
-            }
-            if let Some(probes) = &suite.probes {
-                used.extend(probes.untrusted_vars.iter().cloned());
-            }
-            self.unused(suite, &written, data_variables, &used);
+        if let Some(used) = &used {
+            self.unused(suite, &written, data_variables, used);
         }
         self.warnings
     }

@@ -1018,7 +1018,9 @@ fn merging_shards_run_with_different_probe_seeds_warns() {
 #[test]
 fn a_suite_edited_during_the_run_is_not_sent_and_fails_the_run() {
     // The run plans each suite file again when it reaches it: an edit made meanwhile must
-    // not be tested as if it had been checked, nor dropped silently.
+    // not be tested as if it had been checked, nor dropped silently. The run plans at most 256
+    // cases ahead, so while the first of the 300 cases of `s.yaml` hangs (one at a time),
+    // `t.yaml` has not been read again yet.
     let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let gate = Arc::clone(&released);
     let server = MockServer::start(move |_, _| {
@@ -1028,6 +1030,7 @@ fn a_suite_edited_during_the_run_is_not_sent_and_fails_the_run() {
         Reply::answer("yes")
     });
     let project = target_project("openai", &server.base_url(), "sk-test", "")
+        .file("suites/s.yaml", &suite(300))
         .file("suites/t.yaml", &suite(1));
     let child = project.spawn(&["run", "-j", "1", "--json", "r.json", "--junit", "r.xml"]);
     wait_until("the first request arrived", BOUND, || server.count() >= 1);
@@ -1041,12 +1044,12 @@ fn a_suite_edited_during_the_run_is_not_sent_and_fails_the_run() {
         "{}",
         run.stderr
     );
-    assert_eq!(server.count(), 1, "the edited suite was sent");
+    assert_eq!(server.count(), 300, "the edited suite was sent");
     assert_eq!(
-        run.case("r.json", "suites/s.yaml::c000")["status"],
+        run.case("r.json", "suites/s.yaml::c299")["status"],
         "passed"
     );
     let edited = run.case("r.json", "suites/t.yaml::#1");
     assert_eq!(edited["status"], "skipped", "{edited}");
-    assert_eq!(junit_cases(&run.read("r.xml")).len(), 2);
+    assert_eq!(junit_cases(&run.read("r.xml")).len(), 301);
 }

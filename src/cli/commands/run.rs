@@ -188,8 +188,13 @@ struct Finished {
     changed_files: Vec<Problem>,
 }
 
+/// How many cases may be planned ahead of the run: enough that sending never waits for a
+/// suite file to be read, few enough to stay a small part of its memory.
+const PLANNED_AHEAD: usize = 256;
+
 /// Runs the plan, turning each finished case at once into its report entry (with its tokens
-/// and cost) and its compact record: nothing after the run reads the plan's cases.
+/// and cost) and its compact record: nothing after the run reads the plan's cases. The cases
+/// are planned again on another thread as the run takes them.
 fn run_cases<W: Write>(
     streamed: &StreamedPlan,
     providers: &[crate::provider::Provider],
@@ -206,26 +211,28 @@ fn run_cases<W: Write>(
     let mut records: Vec<Option<CaseRecord>> = vec![None; total];
     let mut messages = vec![Vec::new(); if keep_messages { total } else { 0 }];
     let mut tally = RunTally::default();
-    let mut planned = streamed.cases(config)?;
-    let outcome = crate::run::execute(
-        &plan.targets,
-        planned.by_ref(),
-        providers,
-        options,
-        |index, case, result| {
-            console.case_finished(case, &result);
-            let prompt = streamed.prompt_tokens(index);
-            let tokens = CaseTokens::of(plan, case, &result, prompt, &config.prices);
-            records[index] = Some(tokens.record(case, &result));
-            let mut entry = JsonCase::from_result(plan, index, case, result);
-            tokens.annotate(&mut entry);
-            tally.add(index, &entry);
-            spill.push(index, &entry);
-            if keep_messages {
-                messages[index].clone_from(&case.messages);
-            }
-        },
-    )?;
+    let (outcome, changed_files) = streamed.with_cases(config, PLANNED_AHEAD, |cases| {
+        crate::run::execute(
+            &plan.targets,
+            cases,
+            providers,
+            options,
+            |index, case, result| {
+                console.case_finished(case, &result);
+                let prompt = streamed.prompt_tokens(index);
+                let tokens = CaseTokens::of(plan, case, &result, prompt, &config.prices);
+                records[index] = Some(tokens.record(case, &result));
+                let mut entry = JsonCase::from_result(plan, index, case, result);
+                tokens.annotate(&mut entry);
+                tally.add(index, &entry);
+                spill.push(index, &entry);
+                if keep_messages {
+                    messages[index].clone_from(&case.messages);
+                }
+            },
+        )
+    })?;
+    let outcome = outcome?;
     tally.finish();
     let every = "execute hands over every case's result";
     Ok(Finished {
@@ -237,7 +244,7 @@ fn run_cases<W: Write>(
             .collect(),
         tally,
         messages,
-        changed_files: planned.changed_files().to_vec(),
+        changed_files,
     })
 }
 
