@@ -201,12 +201,20 @@ impl StreamedPlan {
     /// (at most `ahead` cases ahead), so reading and rendering suite files runs beside the
     /// run on another core. Returns what `consume` returned and a problem for each suite file
     /// that changed during the run (its cases were handed over as skipped placeholders).
+    ///
+    /// A plan of one file is planned on the calling thread: with no next file to read while
+    /// the run sends, a thread would gain nothing and cost its own allocator arena (~4 MB).
     pub(crate) fn with_cases<T>(
         &self,
         config: &Config,
         ahead: usize,
         consume: impl FnOnce(&mut dyn Iterator<Item = TestInstance>) -> T,
     ) -> Result<(T, Vec<Problem>), Error> {
+        if self.files.len() < 2 {
+            let mut cases = self.cases(config)?;
+            let value = consume(&mut cases);
+            return Ok((value, cases.changed));
+        }
         std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::sync_channel(ahead.max(1));
             let planner = scope.spawn(move || -> Result<Vec<Problem>, Error> {
