@@ -82,11 +82,18 @@ pub(crate) fn plan_each(
                 .collect(),
             None => taken,
         };
-        batch.suites = match &cut {
-            Some(cut) => cut.suites().to_vec(),
-            None => whole.suites.clone(),
+        // Suites and targets are only ever appended to, so the batch takes the new ones: a
+        // copy of every suite so far for every file would grow with the square of the files.
+        let suites = match &cut {
+            Some(cut) => cut.suites(),
+            None => &whole.suites,
         };
-        batch.targets.clone_from(&whole.targets);
+        batch
+            .suites
+            .extend_from_slice(&suites[batch.suites.len()..]);
+        batch
+            .targets
+            .extend_from_slice(&whole.targets[batch.targets.len()..]);
         files.push(PlannedFile {
             path: suite.path.clone(),
             name: suite.name.clone(),
